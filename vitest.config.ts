@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Workflow bundling and Temporal servers are heavy: keep parallelism within 2 cores.
+    maxWorkers: 2,
+    fileParallelism: true,
+    pool: 'forks',
+  },
+});
