@@ -1,0 +1,148 @@
+// The simulated fleet: a Kubernetes API subset, an OCI API subset and a control API on 127.0.0.1,
+// with the kubeconfig, OCI config and fleet.yaml that let the real clients talk to them.
+import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import YAML from 'yaml';
+import { createKubeSim, type KubeFaults, type KubeSim } from './kube/index.js';
+import { createOciSim, type OciFaults, type OciSim } from './oci/index.js';
+import { createControlServer } from './control.js';
+import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
+
+export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
+export type { OciSim, OciFaults } from './oci/index.js';
+export type { KubeSim, KubeFaults } from './kube/index.js';
+
+export interface StartSimOptions {
+  /** Files go to `<home>/sim/`. */
+  home: string;
+  /** 0 (default) = a random free port. */
+  kubePort?: number;
+  ociPort?: number;
+  controlPort?: number;
+  /** Launched instance PROVISIONING → RUNNING (Node registers); default 3000 ms. */
+  bootDelayMs?: number;
+  /** Node registered → Ready; default 2000 ms. */
+  nodeReadyDelayMs?: number;
+  /** TERMINATING → TERMINATED; default 1000 ms. */
+  terminateDelayMs?: number;
+  /** Populate sim-1 (images, node groups, workloads); default true. */
+  seed?: boolean;
+  /** Initial faults (all also changeable at runtime through the control API). */
+  ociFaults?: Partial<OciFaults>;
+  kubeFaults?: Partial<KubeFaults>;
+  /** Log OCI requests (one line each). */
+  log?: (line: string) => void;
+}
+
+export interface SimHandle {
+  /** `https://127.0.0.1:<port>` — the kubeconfig's server (self-signed certificate, see kube.tls). */
+  kubeUrl: string;
+  /** `http://127.0.0.1:<port>` — the same port, plain HTTP (bearer token still required). */
+  kubeHttpUrl: string;
+  ociUrl: string;
+  controlUrl: string;
+  kubeconfigPath: string;
+  ociConfigPath: string;
+  fleetConfigPath: string;
+  /** `<home>/sim/endpoints.json` ({kubeUrl, ociUrl, controlUrl, pid, ...}); removed on stop. */
+  endpointsPath: string;
+  clusterName: string;
+  compartmentId: string;
+  kube: KubeSim;
+  oci: OciSim;
+  /** What the seed created (undefined with seed: false). */
+  seeded: SeedResult | undefined;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_KUBE_FAULTS: KubeFaults = { errorRate: 0, errorStatus: 500, evictionDelayMs: 0, blockEvictions: false, podStartDelayMs: 500 };
+
+export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
+  const dir = path.resolve(opts.home, 'sim');
+  await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
+  const clusterName = SIM_CLUSTER;
+  const token = randomBytes(24).toString('hex');
+
+  const kube = createKubeSim({ clusterName, token, faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults } });
+  const oci = createOciSim({
+    cluster: kube.cluster,
+    region: SIM_REGION,
+    compartmentId: SIM_COMPARTMENT,
+    faults: { ...(opts.bootDelayMs !== undefined ? { bootDelayMs: opts.bootDelayMs } : {}), ...opts.ociFaults },
+    ...(opts.nodeReadyDelayMs !== undefined ? { nodeReadyDelayMs: opts.nodeReadyDelayMs } : {}),
+    ...(opts.terminateDelayMs !== undefined ? { terminateDelayMs: opts.terminateDelayMs } : {}),
+    // The kubelet of a new node starts its static pods: kube-proxy shows up as a mirror pod.
+    onNodeRegistered: (nodeName) => kube.cluster.apply(kubeProxyMirrorPod(nodeName)),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const control = createControlServer({ oci, kube, clusterName });
+
+  let stopped = false;
+  const endpointsPath = path.join(dir, 'endpoints.json');
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await rm(endpointsPath, { force: true });
+    await Promise.allSettled([control.close(), oci.close(), kube.close()]);
+  };
+
+  try {
+    const seeded = opts.seed === false ? undefined : seedFleet(oci, kube.cluster);
+    const kubeHttpUrl = await kube.listen(opts.kubePort ?? 0, { scheme: 'http' });
+    const kubeUrl = kube.urls()?.https ?? kubeHttpUrl.replace(/^http:/, 'https:');
+    const ociUrl = await oci.listen(opts.ociPort ?? 0);
+    const controlUrl = await control.listen(opts.controlPort ?? 0);
+
+    const kubeconfigPath = path.join(dir, 'kubeconfig');
+    // kubectl (client-go) only sends a bearer token over TLS: the kubeconfig points at the HTTPS side of the
+    // kube sim's port (self-signed, insecure-skip-tls-verify); the same port also answers plain HTTP.
+    const kubeconfig = kube.kubeconfig();
+    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+    await chmod(kubeconfigPath, 0o600);
+
+    const { configPath: ociConfigPath } = await oci.writeConfig(path.join(dir, 'oci'));
+
+    const fleetConfigPath = path.join(dir, 'fleet.yaml');
+    const fleet = {
+      clusters: [
+        {
+          name: clusterName,
+          kubeconfig: path.relative(dir, kubeconfigPath),
+          context: clusterName,
+          oci: { configFile: path.relative(dir, ociConfigPath), profile: 'DEFAULT', endpoints: { compute: ociUrl, identity: ociUrl } },
+          compartmentId: SIM_COMPARTMENT,
+          nodeGroups: seeded?.nodeGroups ?? [],
+        },
+      ],
+    };
+    await writeFile(
+      fleetConfigPath,
+      `# Written by the itinerant simulated fleet (src/sim) at ${new Date().toISOString()}; regenerated at each start.\n` + YAML.stringify(fleet),
+    );
+    await writeFile(
+      endpointsPath,
+      JSON.stringify({ kubeUrl, kubeHttpUrl, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, ociConfigPath, fleetConfigPath }, null, 2) + '\n',
+    );
+
+    return {
+      kubeUrl,
+      kubeHttpUrl,
+      ociUrl,
+      controlUrl,
+      kubeconfigPath,
+      ociConfigPath,
+      fleetConfigPath,
+      endpointsPath,
+      clusterName,
+      compartmentId: SIM_COMPARTMENT,
+      kube,
+      oci,
+      seeded,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,27 @@
+// Contract between the simulated OCI side (instances booting) and the simulated
+// Kubernetes side (nodes, pods, controllers). Both live in src/sim only.
+
+export interface NodeRegistration {
+  /** Node name (the instance's hostname / display name, lower-cased). */
+  name: string;
+  /** `oci://<instance ocid>` */
+  providerID: string;
+  labels: Record<string, string>;
+  taints?: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
+  /** Whether the node's Ready condition starts True. */
+  ready: boolean;
+  /** Defaults to now; seeded nodes are back-dated so that they can be "aged". */
+  creationTimestamp?: Date;
+}
+
+export interface SimCluster {
+  readonly name: string;
+  registerNode(reg: NodeRegistration): void;
+  /** Flip the Ready condition (NotReady faults, boot completion). */
+  setNodeReady(name: string, ready: boolean, reason?: string): void;
+  /** The kubelet is gone: the Node object and every pod bound to it disappear (controllers recreate them elsewhere). */
+  removeNode(name: string): void;
+  hasNode(name: string): boolean;
+  /** Create any supported object (Namespace, Deployment, DaemonSet, PodDisruptionBudget, Pod, StatefulSet...) as the API would. */
+  apply(obj: Record<string, unknown>): void;
+}

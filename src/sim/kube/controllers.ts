@@ -1,0 +1,545 @@
+// The control loops of the simulated cluster, run together as one idempotent
+// reconcile pass shortly after any change (and on timers for delayed transitions):
+// node lifecycle (taints), pod GC, owner GC, Deployment, ReplicaSet, DaemonSet,
+// StatefulSet, scheduler, kubelet (pod start/readiness), PodDisruptionBudget status.
+
+import { shortHash, ts, type SimContext } from './context.js';
+import { nodeReady, syncNodeTaints } from './nodes.js';
+import { refreshPdb, scaled } from './pdb.js';
+import { rt, type KObject } from './resources.js';
+import { isTerminating, podReady, setCondition, type KubeApi } from './rest.js';
+import { nodeMatchesPod, untoleratedTaints, type Toleration } from './selectors.js';
+
+export type Controller = (c: Controllers) => void;
+
+const ctrlRef = (o: KObject) => o.metadata.ownerReferences?.find((r) => r.controller);
+const ctrlUid = (o: KObject) => ctrlRef(o)?.uid;
+const finished = (p: KObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+const active = (p: KObject) => !isTerminating(p) && !finished(p);
+
+/** Tolerations the DaemonSet controller adds to its pods. */
+const DAEMONSET_TOLERATIONS: Toleration[] = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+];
+
+export class Controllers {
+  private scheduled = false;
+  private running = false;
+  private readonly boundAt = new Map<string, number>();
+  private readonly ipSeq = new Map<string, number>();
+  private readonly extra: Controller[] = [];
+
+  constructor(readonly ctx: SimContext, readonly api: KubeApi) {
+    ctx.store.subscribe((e) => {
+      if (e.type === 'DELETED' && e.resource === 'pods') this.boundAt.delete(e.object.metadata.uid);
+      this.kick();
+    });
+  }
+
+  private get store() { return this.ctx.store; }
+
+  /** Extra control loops (e.g. PersistentVolumeClaims for StatefulSets), run first in every pass. */
+  add(c: Controller): void {
+    this.extra.push(c);
+  }
+
+  kick(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    this.ctx.timers.after(this.ctx.timing.controllerDelayMs, () => {
+      this.scheduled = false;
+      this.reconcile();
+    });
+  }
+
+  reconcile(): void {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let i = 0; i < 20; i++) {
+        const before = this.store.resourceVersion;
+        const loops: [string, () => void][] = [
+          ...this.extra.map((c, n): [string, () => void] => [`extra${n}`, () => c(this)]),
+          ['nodes', () => this.nodeLifecycle()],
+          ['podgc', () => this.podGC()],
+          ['ownergc', () => this.ownerGC()],
+          ['deployments', () => this.deployments()],
+          ['replicasets', () => this.replicaSets()],
+          ['daemonsets', () => this.daemonSets()],
+          ['statefulsets', () => this.statefulSets()],
+          ['scheduler', () => this.scheduler()],
+          ['kubelet', () => this.kubelet()],
+          ['pdbs', () => this.pdbs()],
+        ];
+        for (const [name, fn] of loops) {
+          try {
+            fn();
+          } catch (err) {
+            console.error(`kube sim: ${name} controller failed`, err);
+          }
+        }
+        if (this.store.resourceVersion === before) break;
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Store `obj` if it differs from the stored version. */
+  save(plural: string, obj: KObject): void {
+    const cur = this.store.get(plural, obj.metadata.namespace, obj.metadata.name);
+    if (!cur || cur.metadata.uid !== obj.metadata.uid) return;
+    obj.metadata.resourceVersion = cur.metadata.resourceVersion;
+    if (JSON.stringify(cur) !== JSON.stringify(obj)) this.store.update(plural, obj);
+  }
+
+  /** Create a pod owned by `owner` from a pod template. */
+  createPod(owner: KObject, template: KObject, meta: { name?: string; generateName?: string; labels?: Record<string, string> }, spec: Record<string, unknown> = {}): void {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        ...(meta.name ? { name: meta.name } : { generateName: meta.generateName }),
+        namespace: owner.metadata.namespace,
+        labels: { ...(template.metadata?.labels ?? {}), ...(meta.labels ?? {}) },
+        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+        ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { ...structuredClone(template.spec ?? {}), ...spec },
+    };
+    try {
+      this.api.create(rt('pods'), owner.metadata.namespace, body);
+    } catch (err) {
+      console.error(`kube sim: cannot create pod for ${owner.kind} ${owner.metadata.name}`, err);
+    }
+  }
+
+  private podsOwnedBy(pods: KObject[], owner: KObject): KObject[] {
+    return pods.filter((p) => p.metadata.namespace === owner.metadata.namespace && ctrlUid(p) === owner.metadata.uid);
+  }
+
+  // ---- node lifecycle, garbage collection ----
+
+  private nodeLifecycle(): void {
+    for (const n of this.store.list('nodes')) if (syncNodeTaints(n)) this.store.update('nodes', n);
+  }
+
+  private podGC(): void {
+    const nodes = new Set(this.store.list('nodes').map((n) => n.metadata.name));
+    for (const p of this.store.list('pods')) {
+      if (p.spec?.nodeName && !nodes.has(p.spec.nodeName)) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+    }
+  }
+
+  private ownerGC(): void {
+    const owners = new Set<string>();
+    for (const r of ['deployments', 'replicasets', 'daemonsets', 'statefulsets', 'nodes']) for (const o of this.store.peek(r)) owners.add(o.metadata.uid);
+    const known = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'Node']);
+    for (const plural of ['replicasets', 'pods']) {
+      for (const o of this.store.list(plural)) {
+        const ref = ctrlRef(o);
+        if (!ref || !known.has(ref.kind) || owners.has(ref.uid)) continue;
+        if (plural === 'pods') this.api.terminatePod(o);
+        else this.store.remove(plural, o.metadata.namespace, o.metadata.name);
+      }
+    }
+  }
+
+  // ---- workloads ----
+
+  private deployments(): void {
+    const now = this.ctx.now();
+    const allRs = this.store.list('replicasets');
+    const pods = this.store.list('pods');
+    const ready = (rs: KObject) => this.podsOwnedBy(pods, rs).filter((p) => active(p) && podReady(p)).length;
+    const count = (rs: KObject) => this.podsOwnedBy(pods, rs).filter(active).length;
+    const rev = (rs: KObject) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+    for (const d of this.store.list('deployments')) {
+      if (isTerminating(d)) continue;
+      const ns = d.metadata.namespace!;
+      const owned = allRs.filter((rs) => rs.metadata.namespace === ns && ctrlUid(rs) === d.metadata.uid);
+      const hash = shortHash(d.spec.template);
+      const desired: number = d.spec.replicas ?? 1;
+      const maxRev = Math.max(0, ...owned.map(rev));
+      let newRs = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
+      const olds = owned.filter((rs) => rs !== newRs).sort((a, b) => rev(a) - rev(b));
+      const recreate = d.spec.strategy?.type === 'Recreate';
+      const setReplicas = (rs: KObject, n: number) => {
+        if ((rs.spec.replicas ?? 0) === n) return;
+        rs.spec.replicas = n;
+        rs.metadata.generation = (rs.metadata.generation ?? 1) + 1;
+        rs.metadata.annotations = { ...(rs.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(desired) };
+        this.save('replicasets', rs);
+      };
+      if (!d.spec.paused) {
+        const oldsActive = olds.some((rs) => (rs.spec.replicas ?? 0) > 0);
+        if (!newRs) {
+          const template = structuredClone(d.spec.template);
+          template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash } };
+          const sel = structuredClone(d.spec.selector);
+          sel.matchLabels = { ...(sel.matchLabels ?? {}), 'pod-template-hash': hash };
+          newRs = this.api.create(rt('replicasets'), ns, {
+            metadata: {
+              name: `${d.metadata.name}-${hash}`,
+              namespace: ns,
+              labels: template.metadata.labels,
+              annotations: { 'deployment.kubernetes.io/revision': String(maxRev + 1), 'deployment.kubernetes.io/desired-replicas': String(desired), 'deployment.kubernetes.io/max-replicas': String(desired) },
+              ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+            },
+            spec: { replicas: oldsActive ? 0 : desired, minReadySeconds: d.spec.minReadySeconds ?? 0, selector: sel, template },
+          });
+        } else if (rev(newRs) < maxRev) {
+          newRs.metadata.annotations = { ...(newRs.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': String(maxRev + 1) };
+          this.save('replicasets', newRs);
+        }
+        if (recreate) {
+          for (const rs of olds) setReplicas(rs, 0);
+          const oldPods = olds.some((rs) => this.podsOwnedBy(pods, rs).length > 0);
+          setReplicas(newRs, oldPods ? 0 : desired);
+        } else if (!oldsActive) {
+          setReplicas(newRs, desired);
+        } else {
+          const ru = d.spec.strategy?.rollingUpdate ?? {};
+          const surge = scaled(ru.maxSurge ?? '25%', desired, true);
+          let unavailable = scaled(ru.maxUnavailable ?? '25%', desired, false);
+          if (surge === 0 && unavailable === 0) unavailable = 1;
+          const total = owned.reduce((s, rs) => s + (rs.spec.replicas ?? 0), 0);
+          const room = desired + surge - total;
+          const cur = newRs.spec.replicas ?? 0;
+          if (cur > desired) setReplicas(newRs, desired);
+          else if (cur < desired && room > 0) setReplicas(newRs, Math.min(desired, cur + room));
+          let canDrop = owned.reduce((s, rs) => s + ready(rs), 0) - (desired - unavailable);
+          for (const rs of olds) {
+            const r = rs.spec.replicas ?? 0;
+            if (r === 0) continue;
+            let drop = Math.min(r, Math.max(0, r - ready(rs))); // not-ready replicas go for free
+            const paid = Math.min(r - drop, Math.max(0, canDrop));
+            drop += paid;
+            canDrop -= paid;
+            if (drop > 0) setReplicas(rs, r - drop);
+          }
+        }
+      }
+      // status
+      const all = [...olds, ...(newRs ? [newRs] : [])];
+      const readyTotal = all.reduce((s, rs) => s + ready(rs), 0);
+      const updated = newRs ? count(newRs) : 0;
+      const replicas = all.reduce((s, rs) => s + count(rs), 0);
+      const ru = d.spec.strategy?.rollingUpdate ?? {};
+      const maxUnavailable = recreate ? desired : scaled(ru.maxUnavailable ?? '25%', desired, false);
+      const st = structuredClone(d.status ?? {});
+      Object.assign(st, {
+        observedGeneration: d.metadata.generation,
+        replicas,
+        updatedReplicas: updated,
+        readyReplicas: readyTotal,
+        availableReplicas: readyTotal,
+      });
+      const unavailableReplicas = Math.max(0, desired - readyTotal);
+      if (unavailableReplicas > 0) st.unavailableReplicas = unavailableReplicas;
+      else delete st.unavailableReplicas;
+      for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas']) if (st[k] === 0) delete st[k];
+      setCondition(st, readyTotal >= desired - maxUnavailable
+        ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }, now);
+      const complete = updated === desired && replicas === desired && readyTotal === desired;
+      setCondition(st, {
+        type: 'Progressing',
+        status: 'True',
+        reason: complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+        message: newRs ? `ReplicaSet "${newRs.metadata.name}" ${complete ? 'has successfully progressed.' : 'is progressing.'}` : '',
+      }, now);
+      this.save('deployments', { ...d, status: st });
+    }
+  }
+
+  private replicaSets(): void {
+    const pods = this.store.list('pods');
+    for (const rs of this.store.list('replicasets')) {
+      if (isTerminating(rs)) continue;
+      const mine = this.podsOwnedBy(pods, rs).filter(active);
+      const want: number = rs.spec.replicas ?? 1;
+      let created = 0;
+      if (mine.length < want) {
+        for (let i = mine.length; i < want; i++, created++) this.createPod(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` });
+      } else if (mine.length > want) {
+        // real ranking: unassigned < pending < not ready < ready; newer first
+        const rank = (p: KObject) => (p.spec?.nodeName ? 1 : 0) * 4 + (p.status?.phase === 'Running' ? 1 : 0) * 2 + (podReady(p) ? 1 : 0);
+        const victims = [...mine].sort((a, b) => rank(a) - rank(b) || b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp)).slice(0, mine.length - want);
+        for (const p of victims) this.api.terminatePod(p);
+      }
+      const kept = mine.length > want ? this.podsOwnedBy(this.store.list('pods', rs.metadata.namespace), rs).filter(active) : mine;
+      const readyN = kept.filter(podReady).length;
+      const status: Record<string, unknown> = {
+        replicas: kept.length + created,
+        fullyLabeledReplicas: kept.length + created,
+        readyReplicas: readyN,
+        availableReplicas: readyN,
+        observedGeneration: rs.metadata.generation,
+      };
+      for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']) if (status[k] === 0) delete status[k];
+      this.save('replicasets', { ...rs, status });
+    }
+  }
+
+  private daemonSets(): void {
+    const nodes = this.store.list('nodes');
+    const pods = this.store.list('pods');
+    for (const ds of this.store.list('daemonsets')) {
+      if (isTerminating(ds)) continue;
+      const template = ds.spec.template;
+      const hash = shortHash(template);
+      const tolerations: Toleration[] = [...(template.spec?.tolerations ?? [])];
+      for (const t of DAEMONSET_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
+      const eligible = nodes.filter((n) => nodeMatchesPod(n, template.spec ?? {}) && untoleratedTaints(n.spec?.taints, tolerations).length === 0);
+      const eligibleNames = new Set(eligible.map((n) => n.metadata.name));
+      const mine = this.podsOwnedBy(pods, ds).filter(active);
+      const byNode = new Map<string, KObject[]>();
+      for (const p of mine) {
+        const list = byNode.get(p.spec?.nodeName ?? '') ?? [];
+        list.push(p);
+        byNode.set(p.spec?.nodeName ?? '', list);
+      }
+      for (const n of eligible) {
+        const onNode = byNode.get(n.metadata.name) ?? [];
+        if (onNode.length === 0) {
+          this.createPod(ds, template, { generateName: `${ds.metadata.name}-`, labels: { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) } }, { nodeName: n.metadata.name, tolerations });
+        }
+        for (const extra of onNode.slice(1)) this.api.terminatePod(extra);
+      }
+      let misscheduled = 0;
+      for (const [node, list] of byNode) {
+        if (eligibleNames.has(node)) continue;
+        misscheduled += list.length;
+        for (const p of list) this.api.terminatePod(p);
+      }
+      // rolling update: replace pods of an older template while staying within maxUnavailable
+      const current = this.podsOwnedBy(this.store.list('pods', ds.metadata.namespace), ds).filter(active).filter((p) => eligibleNames.has(p.spec?.nodeName));
+      if (ds.spec.updateStrategy?.type !== 'OnDelete') {
+        const maxUnavailable = Math.max(1, scaled(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, eligible.length, false));
+        let unavailable = eligible.length - current.filter(podReady).length;
+        const old = current.filter((p) => p.metadata.labels?.['controller-revision-hash'] !== hash).sort((a, b) => Number(podReady(a)) - Number(podReady(b)));
+        for (const p of old) {
+          if (podReady(p)) {
+            if (unavailable >= maxUnavailable) break;
+            unavailable++;
+          }
+          this.api.terminatePod(p);
+        }
+      }
+      const readyN = current.filter(podReady).length;
+      const status: Record<string, unknown> = {
+        currentNumberScheduled: eligible.filter((n) => (byNode.get(n.metadata.name) ?? []).length > 0).length,
+        desiredNumberScheduled: eligible.length,
+        numberMisscheduled: misscheduled,
+        numberReady: readyN,
+        numberAvailable: readyN,
+        numberUnavailable: Math.max(0, eligible.length - readyN),
+        updatedNumberScheduled: current.filter((p) => p.metadata.labels?.['controller-revision-hash'] === hash).length,
+        observedGeneration: ds.metadata.generation,
+      };
+      for (const k of ['numberAvailable', 'numberUnavailable', 'updatedNumberScheduled']) if (status[k] === 0) delete status[k];
+      this.save('daemonsets', { ...ds, status });
+    }
+  }
+
+  private statefulSets(): void {
+    const pods = this.store.list('pods');
+    for (const sts of this.store.list('statefulsets')) {
+      if (isTerminating(sts)) continue;
+      const name = sts.metadata.name;
+      const revision = `${name}-${shortHash(sts.spec.template)}`;
+      const replicas: number = sts.spec.replicas ?? 1;
+      const parallel = sts.spec.podManagementPolicy === 'Parallel';
+      const byOrd = new Map<number, KObject>();
+      for (const p of this.podsOwnedBy(pods, sts)) {
+        const m = new RegExp(`^${name.replace(/\./g, '\\.')}-(\\d+)$`).exec(p.metadata.name);
+        if (m) byOrd.set(Number(m[1]), p);
+      }
+      const createOrd = (i: number) => {
+        const podName = `${name}-${i}`;
+        this.createPod(sts, sts.spec.template, {
+          name: podName,
+          labels: { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': podName, 'apps.kubernetes.io/pod-index': String(i) },
+        }, { hostname: podName, ...(sts.spec.serviceName ? { subdomain: sts.spec.serviceName } : {}) });
+      };
+      let steady = true;
+      for (let i = 0; i < replicas; i++) {
+        const p = byOrd.get(i);
+        if (!p) {
+          createOrd(i);
+          steady = false;
+          if (parallel) continue;
+          break;
+        }
+        if (isTerminating(p)) {
+          steady = false;
+          if (parallel) continue;
+          break;
+        }
+        if (finished(p)) {
+          this.api.terminatePod(p, 0);
+          steady = false;
+          if (parallel) continue;
+          break;
+        }
+        if (!podReady(p)) {
+          steady = false;
+          if (!parallel) break;
+        }
+      }
+      const extras = [...byOrd.entries()].filter(([i, p]) => i >= replicas && !isTerminating(p)).sort((a, b) => b[0] - a[0]);
+      const anyTerminating = [...byOrd.values()].some(isTerminating);
+      if (parallel) for (const [, p] of extras) this.api.terminatePod(p);
+      else if (extras.length > 0 && steady && !anyTerminating) this.api.terminatePod(extras[0]![1]);
+      // rolling update: highest ordinal first, one at a time, when everything is ready
+      const partition: number = sts.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
+      if (sts.spec.updateStrategy?.type !== 'OnDelete' && steady && !anyTerminating && extras.length === 0) {
+        for (let i = replicas - 1; i >= partition; i--) {
+          const p = byOrd.get(i);
+          if (p && p.metadata.labels?.['controller-revision-hash'] !== revision) {
+            this.api.terminatePod(p);
+            break;
+          }
+        }
+      }
+      const live = this.podsOwnedBy(this.store.list('pods', sts.metadata.namespace), sts).filter(active);
+      const readyN = live.filter(podReady).length;
+      const rev = (p: KObject) => p.metadata.labels?.['controller-revision-hash'];
+      const updatedN = live.filter((p) => rev(p) === revision).length;
+      const currentRevision: string = updatedN === live.length && steady ? revision : (sts.status?.currentRevision ?? revision);
+      const status: Record<string, unknown> = {
+        observedGeneration: sts.metadata.generation,
+        replicas: live.length,
+        readyReplicas: readyN,
+        currentReplicas: live.filter((p) => rev(p) === currentRevision).length,
+        updatedReplicas: updatedN,
+        currentRevision,
+        updateRevision: revision,
+        collisionCount: 0,
+        availableReplicas: readyN,
+      };
+      for (const k of ['readyReplicas', 'currentReplicas', 'updatedReplicas']) if (status[k] === 0) delete status[k];
+      this.save('statefulsets', { ...sts, status });
+    }
+  }
+
+  // ---- scheduler & kubelet ----
+
+  private scheduler(): void {
+    const nodes = this.store.list('nodes');
+    const load = new Map<string, number>();
+    const pods = this.store.list('pods');
+    for (const p of pods) if (p.spec?.nodeName && active(p)) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
+    const pending = pods.filter((p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler');
+    pending.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
+    const now = this.ctx.now();
+    for (const p of pending) {
+      const why = { notReady: 0, unschedulable: 0, taints: 0, selector: 0 };
+      const fits = nodes.filter((n) => {
+        if (!nodeReady(n)) return void why.notReady++, false;
+        if (n.spec?.unschedulable) return void why.unschedulable++, false;
+        if (untoleratedTaints(n.spec?.taints, p.spec?.tolerations).length) return void why.taints++, false;
+        if (!nodeMatchesPod(n, p.spec ?? {})) return void why.selector++, false;
+        return true;
+      });
+      const st = (p.status ??= {});
+      if (fits.length === 0) {
+        const parts = [
+          why.notReady && `${why.notReady} node(s) were not ready`,
+          why.unschedulable && `${why.unschedulable} node(s) were unschedulable`,
+          why.taints && `${why.taints} node(s) had untolerated taint(s)`,
+          why.selector && `${why.selector} node(s) didn't match Pod's node affinity/selector`,
+        ].filter(Boolean);
+        setCondition(st, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: `0/${nodes.length} nodes are available: ${parts.join(', ') || 'no nodes available to schedule pods'}.` }, now, { lastProbeTime: null as unknown as string });
+        this.save('pods', p);
+        continue;
+      }
+      fits.sort((a, b) => (load.get(a.metadata.name) ?? 0) - (load.get(b.metadata.name) ?? 0) || a.metadata.name.localeCompare(b.metadata.name));
+      const node = fits[0]!;
+      p.spec.nodeName = node.metadata.name;
+      setCondition(st, { type: 'PodScheduled', status: 'True' }, now, { lastProbeTime: null as unknown as string });
+      load.set(node.metadata.name, (load.get(node.metadata.name) ?? 0) + 1);
+      this.save('pods', p);
+    }
+  }
+
+  private podIP(node: KObject): string {
+    const n = (this.ipSeq.get(node.metadata.name) ?? 1) + 1;
+    this.ipSeq.set(node.metadata.name, n);
+    const m = /^10\.244\.(\d+)\.0\/24$/.exec(node.spec?.podCIDR ?? '');
+    return m ? `10.244.${m[1]}.${((n - 2) % 253) + 2}` : `10.244.255.${((n - 2) % 253) + 2}`;
+  }
+
+  private kubelet(): void {
+    const nodes = new Map(this.store.list('nodes').map((n) => [n.metadata.name, n]));
+    const nowMs = Date.now();
+    const now = this.ctx.now();
+    for (const p of this.store.list('pods')) {
+      const node = p.spec?.nodeName ? nodes.get(p.spec.nodeName) : undefined;
+      if (!node || !active(p)) continue;
+      const ready = nodeReady(node);
+      const uid = p.metadata.uid;
+      if (p.status?.phase === 'Pending') {
+        if (!ready) {
+          this.boundAt.delete(uid);
+          continue;
+        }
+        let t0 = this.boundAt.get(uid);
+        if (t0 === undefined) this.boundAt.set(uid, (t0 = nowMs));
+        const due = t0 + this.ctx.faults.podStartDelayMs;
+        if (nowMs < due) {
+          this.ctx.timers.after(due - nowMs + 1, () => this.reconcile(), `start:${uid}`);
+          continue;
+        }
+        const hostIP = (node.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;
+        const podIP = p.spec.hostNetwork ? hostIP : this.podIP(node);
+        const st = (p.status ??= {});
+        st.phase = 'Running';
+        st.startTime ??= ts(now);
+        if (hostIP) {
+          st.hostIP = hostIP;
+          st.hostIPs = [{ ip: hostIP }];
+        }
+        if (podIP) {
+          st.podIP = podIP;
+          st.podIPs = [{ ip: podIP }];
+        }
+        for (const type of ['PodReadyToStartContainers', 'Initialized', 'PodScheduled']) {
+          setCondition(st, { type, status: 'True' }, now, type === 'PodReadyToStartContainers' ? {} : { lastProbeTime: null as unknown as string });
+        }
+        st.containerStatuses = ((p.spec.containers ?? []) as { name: string; image: string }[]).map((c, i) => ({
+          name: c.name,
+          image: c.image,
+          imageID: `${c.image}@sha256:${shortHash(c.image).padEnd(64, '0')}`,
+          containerID: `containerd://${shortHash(`${uid}/${i}`).padEnd(64, '0')}`,
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: ts(now) } },
+          lastState: {},
+        }));
+        setCondition(st, { type: 'ContainersReady', status: ready ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
+        setCondition(st, { type: 'Ready', status: ready ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
+        this.save('pods', p);
+      } else if (p.status?.phase === 'Running' && podReady(p) !== ready) {
+        const st = p.status;
+        const reason = ready ? undefined : 'ContainersNotReady';
+        setCondition(st, { type: 'ContainersReady', status: ready ? 'True' : 'False', reason }, now, { lastProbeTime: null as unknown as string });
+        setCondition(st, { type: 'Ready', status: ready ? 'True' : 'False', reason }, now, { lastProbeTime: null as unknown as string });
+        for (const cs of (st.containerStatuses ?? []) as { ready: boolean }[]) cs.ready = ready;
+        this.save('pods', p);
+      }
+    }
+  }
+
+  private pdbs(): void {
+    const now = this.ctx.now();
+    for (const pdb of this.store.list('poddisruptionbudgets')) refreshPdb(this.store, pdb, now);
+  }
+}

@@ -1,0 +1,213 @@
+// HTTP front: bearer-token auth, fault injection, routing to discovery and
+// resources, content negotiation (JSON, Table; protobuf requests get JSON).
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import YAML from 'yaml';
+import type { SimContext } from './context.js';
+import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
+import { evict } from './eviction.js';
+import { groupVersion, resourceByPlural, type KObject, type ResourceType } from './resources.js';
+import { patchTypeOf, type KubeApi } from './rest.js';
+import { ApiError, errors, failure, success } from './status.js';
+import { toTable, wantsTable } from './table.js';
+import type { WatchHub } from './watch.js';
+
+export interface Route {
+  rt: ResourceType;
+  ns?: string;
+  name?: string;
+  sub?: string;
+}
+
+/** Resource path after /api/v1 or /apis/{g}/{v}. */
+export function parseResourcePath(group: string, version: string, segs: string[]): Route | undefined {
+  if (segs[0] === 'namespaces' && segs.length >= 3) {
+    const rt = resourceByPlural(group, version, segs[2]!);
+    if (rt?.namespaced) return { rt, ns: segs[1], name: segs[3], sub: segs[4] };
+  }
+  const rt = resourceByPlural(group, version, segs[0] ?? '');
+  if (!rt) return undefined;
+  return { rt, name: segs[1], sub: segs[2] };
+}
+
+function send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 10 * 1024 * 1024) throw errors.badRequest('request body too large');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return undefined;
+  const ct = req.headers['content-type'] ?? '';
+  if (ct.includes('protobuf')) throw errors.unsupportedMediaType(ct);
+  try {
+    return ct.includes('yaml') ? YAML.parse(text) : JSON.parse(text);
+  } catch (e) {
+    throw errors.badRequest(`unable to parse request body: ${(e as Error).message}`);
+  }
+}
+
+const isDiscovery = (path: string): boolean =>
+  path === '/version' || path === '/api' || path === '/apis' || path === '/api/v1' || /^\/apis\/[^/]+(\/[^/]+)?$/.test(path) ||
+  path.startsWith('/openapi') || ['/healthz', '/livez', '/readyz'].includes(path);
+
+export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, token: string) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof ApiError) send(res, err.code, err.status, err.headers);
+      else {
+        console.error('kube sim: request failed', err);
+        send(res, 500, failure(500, `an error on the server ("${String((err as Error)?.message ?? err)}") has prevented the request from succeeding`, 'InternalError'));
+      }
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const q = url.searchParams;
+    const method = (req.method ?? 'GET').toUpperCase();
+
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      throw new ApiError(failure(401, 'Unauthorized', 'Unauthorized'));
+    }
+    if (!isDiscovery(path) && ctx.faults.errorRate > 0 && Math.random() < ctx.faults.errorRate) {
+      const code = ctx.faults.errorStatus;
+      if (code === 429) throw errors.tooManyRequests('the server has received too many requests and has asked us to try again later', undefined, 1);
+      throw new ApiError(failure(code, `an error on the server ("simulated fault") has prevented the request from succeeding`, code === 500 ? 'InternalError' : undefined));
+    }
+
+    // discovery
+    if (method === 'GET') {
+      if (path === '/version') return send(res, 200, VERSION_INFO);
+      if (path === '/api') return send(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
+      if (path === '/apis') return send(res, 200, apiGroupList());
+      if (['/healthz', '/livez', '/readyz'].includes(path)) {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('ok');
+        return;
+      }
+    }
+    const segs = path.split('/').filter(Boolean);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segs[0] === 'api' && segs[1] === 'v1') [group, version, rest] = ['', 'v1', segs.slice(2)];
+    else if (segs[0] === 'apis' && segs.length >= 2) {
+      if (segs.length === 2) {
+        const doc = apiGroupDoc(segs[1]!);
+        if (doc && method === 'GET') return send(res, 200, doc);
+        throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound'));
+      }
+      [group, version, rest] = [segs[1]!, segs[2]!, segs.slice(3)];
+    } else throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
+
+    if (rest.length === 0) {
+      const doc = method === 'GET' ? apiResourceList(group, version) : undefined;
+      if (doc) return send(res, 200, doc);
+      throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
+    }
+    const route = parseResourcePath(group, version, rest);
+    if (!route) throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
+    return resource(req, res, route, q, method);
+  }
+
+  async function resource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams, method: string): Promise<void> {
+    const { rt, ns, name, sub } = r;
+    const accept = req.headers.accept;
+    const table = wantsTable(accept);
+    const listOpts = { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') };
+    const render = (o: KObject): unknown =>
+      table ? toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now() }) : o;
+    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+    if (q.get('dryRun') && method !== 'GET') throw errors.badRequest('dryRun is not supported by the simulated API server');
+    if (sub && !rt.subresources[sub]) throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
+
+    if (method === 'GET' && (watch || !name) && !sub) {
+      if (watch) {
+        const timeout = q.get('timeoutSeconds');
+        watches.serve(req, res, rt, {
+          ns: rt.namespaced ? ns : undefined,
+          name,
+          ...listOpts,
+          resourceVersion: q.get('resourceVersion'),
+          timeoutSeconds: timeout ? Number(timeout) : undefined,
+          allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+          sendInitialEvents: q.get('sendInitialEvents') === 'true',
+          render,
+        });
+        return;
+      }
+      const items = api.list(rt, ns, listOpts);
+      const rv = ctx.store.resourceVersion;
+      if (table) return send(res, 200, toTable(rt, items, { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: rv }));
+      return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items });
+    }
+    if (!name) {
+      if (method === 'POST') return send(res, 201, api.create(rt, ns, await readBody(req)));
+      if (method === 'DELETE') {
+        const items = api.list(rt, ns, listOpts);
+        for (const o of items) {
+          api.delete(rt, o.metadata.namespace, o.metadata.name, { gracePeriodSeconds: numParam(q, 'gracePeriodSeconds') });
+          if (rt.plural === 'pods') ctx.counters.deletedPods++;
+        }
+        return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: ctx.store.resourceVersion }, items });
+      }
+      throw errors.methodNotAllowed();
+    }
+    if (sub === 'eviction') {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      return send(res, 201, evict(ctx, api, ns ?? 'default', name, await readBody(req)));
+    }
+    if (sub === 'exec') throw new ApiError(failure(400, 'exec requires a WebSocket upgrade (not available in this simulator unless an upgrade handler is installed)', 'BadRequest'));
+    if (sub === 'scale') {
+      if (method === 'GET') return send(res, 200, api.getScale(rt, ns, name));
+      if (method === 'PUT') return send(res, 200, api.updateScale(rt, ns, name, await readBody(req)));
+      if (method === 'PATCH') return send(res, 200, api.patchScale(rt, ns, name, patchTypeOf(req.headers['content-type']), await readBody(req)));
+      throw errors.methodNotAllowed();
+    }
+    const statusSub = sub === 'status' ? 'status' : undefined;
+    switch (method) {
+      case 'GET': {
+        const o = api.get(rt, ns, name);
+        if (table) return send(res, 200, toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: o.metadata.resourceVersion }));
+        return send(res, 200, o);
+      }
+      case 'PUT': return send(res, 200, api.update(rt, ns, name, await readBody(req), statusSub));
+      case 'PATCH': {
+        const type = patchTypeOf(req.headers['content-type']);
+        return send(res, 200, api.patch(rt, ns, name, type, await readBody(req), statusSub));
+      }
+      case 'DELETE': {
+        if (sub) throw errors.methodNotAllowed();
+        const body = (await readBody(req)) as { gracePeriodSeconds?: number; preconditions?: { uid?: string } } | undefined;
+        const grace = numParam(q, 'gracePeriodSeconds') ?? body?.gracePeriodSeconds;
+        const gone = api.delete(rt, ns, name, { gracePeriodSeconds: grace, preconditionUid: body?.preconditions?.uid });
+        if (rt.plural === 'pods') {
+          ctx.counters.deletedPods++;
+          return send(res, 200, gone);
+        }
+        return send(res, 200, { ...success(200, { name, group: rt.group || undefined, kind: rt.plural, uid: gone.metadata.uid }) });
+      }
+      default: throw errors.methodNotAllowed();
+    }
+  }
+}
+
+function numParam(q: URLSearchParams, key: string): number | undefined {
+  const v = q.get(key);
+  return v === null || v === '' ? undefined : Number(v);
+}
+

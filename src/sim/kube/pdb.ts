@@ -1,0 +1,106 @@
+// PodDisruptionBudget status, computed the way the disruption controller does.
+
+import type { KObject } from './resources.js';
+import { isTerminating, podReady, setCondition } from './rest.js';
+import { matchesSelector } from './selectors.js';
+import type { ObjectStore } from './store.js';
+
+/** Entries in status.disruptedPods older than this are forgotten (DeletionTimeout in the controller). */
+const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
+
+export function podsForPdb(store: ObjectStore, pdb: KObject): KObject[] {
+  return store.list('pods', pdb.metadata.namespace).filter((p) => matchesSelector(pdb.spec?.selector, p.metadata.labels));
+}
+
+export function pdbsForPod(store: ObjectStore, pod: KObject): KObject[] {
+  return store.list('poddisruptionbudgets', pod.metadata.namespace).filter((b) => matchesSelector(b.spec?.selector, pod.metadata.labels));
+}
+
+/** int or "NN%" scaled against total, rounded up (GetScaledValueFromIntOrPercent(..., true)). */
+export function scaled(v: unknown, total: number, roundUp: boolean): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^\d+%$/.test(v)) {
+    const x = (parseInt(v, 10) * total) / 100;
+    return roundUp ? Math.ceil(x) : Math.floor(x);
+  }
+  if (typeof v === 'string' && /^\d+$/.test(v)) return parseInt(v, 10);
+  return 0;
+}
+
+/** Sum of the scale of the pods' controllers (Deployment via ReplicaSet, ReplicaSet, StatefulSet; DaemonSet desired count; bare pods count 1). */
+function expectedScale(store: ObjectStore, pods: KObject[]): number {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const p of pods) {
+    const ref = p.metadata.ownerReferences?.find((r) => r.controller);
+    if (!ref) {
+      total += 1;
+      continue;
+    }
+    if (seen.has(ref.uid)) continue;
+    seen.add(ref.uid);
+    const ns = p.metadata.namespace;
+    if (ref.kind === 'ReplicaSet') {
+      const rs = store.get('replicasets', ns, ref.name);
+      const dref = rs?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
+      const d = dref ? store.get('deployments', ns, dref.name) : undefined;
+      if (d) {
+        if (!seen.has(d.metadata.uid)) total += d.spec?.replicas ?? 1;
+        seen.add(d.metadata.uid);
+      } else total += rs?.spec?.replicas ?? 0;
+    } else if (ref.kind === 'StatefulSet') total += store.get('statefulsets', ns, ref.name)?.spec?.replicas ?? 0;
+    else if (ref.kind === 'DaemonSet') total += store.get('daemonsets', ns, ref.name)?.status?.desiredNumberScheduled ?? 0;
+    else total += 1;
+  }
+  return total;
+}
+
+export function computePdbStatus(store: ObjectStore, pdb: KObject, now: Date): Record<string, unknown> {
+  const pods = podsForPdb(store, pdb);
+  const spec = pdb.spec ?? {};
+  let expected: number;
+  let desired: number;
+  if (spec.maxUnavailable !== undefined) {
+    expected = expectedScale(store, pods);
+    desired = Math.max(0, expected - scaled(spec.maxUnavailable, expected, true));
+  } else if (typeof spec.minAvailable === 'string' && spec.minAvailable.endsWith('%')) {
+    expected = expectedScale(store, pods);
+    desired = scaled(spec.minAvailable, expected, true);
+  } else {
+    expected = pods.length;
+    desired = scaled(spec.minAvailable ?? 1, expected, true);
+  }
+  // disruptedPods: forget pods that are gone, already deleting, or too old
+  const byName = new Map(pods.map((p) => [p.metadata.name, p]));
+  const disrupted: Record<string, string> = {};
+  for (const [name, at] of Object.entries((pdb.status?.disruptedPods ?? {}) as Record<string, string>)) {
+    const p = byName.get(name);
+    if (!p || isTerminating(p)) continue;
+    if (Date.parse(at) + DELETION_TIMEOUT_MS < now.getTime()) continue;
+    disrupted[name] = at;
+  }
+  const healthy = pods.filter((p) => !isTerminating(p) && !disrupted[p.metadata.name] && podReady(p)).length;
+  const allowed = Math.max(0, healthy - desired);
+  const status: Record<string, unknown> = {
+    observedGeneration: pdb.metadata.generation ?? 1,
+    disruptionsAllowed: allowed,
+    currentHealthy: healthy,
+    desiredHealthy: desired,
+    expectedPods: expected,
+  };
+  if (Object.keys(disrupted).length > 0) status['disruptedPods'] = disrupted;
+  const conds = { conditions: structuredClone(pdb.status?.conditions ?? []) };
+  setCondition(conds, allowed > 0
+    ? { type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }
+    : { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods' }, now);
+  for (const c of conds.conditions) c['observedGeneration'] = pdb.metadata.generation ?? 1;
+  status['conditions'] = conds.conditions;
+  return status;
+}
+
+/** Recompute and store a PDB's status; returns the stored PDB. */
+export function refreshPdb(store: ObjectStore, pdb: KObject, now: Date): KObject {
+  const status = computePdbStatus(store, pdb, now);
+  if (JSON.stringify(status) === JSON.stringify(pdb.status)) return pdb;
+  return store.update('poddisruptionbudgets', { ...pdb, status });
+}

@@ -1,0 +1,89 @@
+// Watch streams: newline-delimited {"type","object"} JSON over a chunked response.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimContext } from './context.js';
+import { groupVersion, type KObject, type ResourceType } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { failure } from './status.js';
+import type { StoreEvent } from './store.js';
+
+export interface WatchOptions {
+  ns?: string;
+  name?: string;
+  labelSelector?: string | null;
+  fieldSelector?: string | null;
+  resourceVersion?: string | null;
+  timeoutSeconds?: number;
+  allowBookmarks: boolean;
+  sendInitialEvents: boolean;
+  /** Turns each event object into what the client asked for (e.g. a Table row). */
+  render: (o: KObject) => unknown;
+}
+
+export class WatchHub {
+  private readonly open = new Set<ServerResponse>();
+
+  constructor(private readonly ctx: SimContext, private readonly bookmarkIntervalMs = 10_000) {}
+
+  serve(_req: IncomingMessage, res: ServerResponse, rt: ResourceType, opts: WatchOptions): void {
+    const lm = parseLabelSelector(opts.labelSelector);
+    const fm = parseFieldSelector(opts.fieldSelector);
+    const matches = (o: KObject | undefined): boolean =>
+      !!o &&
+      (opts.ns === undefined || o.metadata.namespace === opts.ns) &&
+      (opts.name === undefined || o.metadata.name === opts.name) &&
+      lm(o.metadata.labels) &&
+      fm(o);
+    const store = this.ctx.store;
+
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    this.open.add(res);
+    const send = (type: string, object: unknown): void => {
+      if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    const bookmark = (annotations?: Record<string, string>): void =>
+      send('BOOKMARK', { kind: rt.kind, apiVersion: groupVersion(rt), metadata: { resourceVersion: store.resourceVersion, ...(annotations ? { annotations } : {}) } });
+    const onEvent = (e: StoreEvent): void => {
+      if (e.resource !== rt.plural) return;
+      const now = matches(e.object);
+      const before = e.type === 'MODIFIED' ? matches(e.old) : now;
+      if (e.type === 'MODIFIED') {
+        if (now && before) send('MODIFIED', opts.render(e.object));
+        else if (now) send('ADDED', opts.render(e.object));
+        else if (before) send('DELETED', opts.render(e.object));
+      } else if (now) send(e.type, opts.render(e.object));
+    };
+
+    const rv = opts.resourceVersion;
+    if (!rv || rv === '0' || opts.sendInitialEvents) {
+      for (const o of store.list(rt.plural, rt.namespaced ? opts.ns : undefined)) if (matches(o)) send('ADDED', opts.render(o));
+      if (opts.sendInitialEvents && opts.allowBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+    } else {
+      const events = store.since(Number(rv));
+      if (events === 'expired' || !/^\d+$/.test(rv)) {
+        send('ERROR', failure(410, `too old resource version: ${rv} (${store.resourceVersion})`, 'Expired'));
+        this.open.delete(res);
+        res.end();
+        return;
+      }
+      for (const e of events) onEvent(e);
+    }
+    const unsubscribe = store.subscribe(onEvent);
+    const timers: NodeJS.Timeout[] = [];
+    if (opts.allowBookmarks) timers.push(setInterval(() => bookmark(), this.bookmarkIntervalMs));
+    if (opts.timeoutSeconds && opts.timeoutSeconds > 0) timers.push(setTimeout(() => res.end(), opts.timeoutSeconds * 1000));
+    const cleanup = (): void => {
+      unsubscribe();
+      for (const t of timers) clearTimeout(t);
+      this.open.delete(res);
+    };
+    res.on('close', cleanup);
+    res.on('finish', cleanup);
+  }
+
+  closeAll(): void {
+    for (const res of this.open) res.end();
+    this.open.clear();
+  }
+}

@@ -1,0 +1,99 @@
+// CLI entry of the simulated fleet:
+//   tsx src/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n]
+//                       [--boot-delay-ms n] [--node-ready-delay-ms n] [--no-seed] [--verbose]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSim } from './index.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name}: expected a non-negative integer, got ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        home: { type: 'string' },
+        'kube-port': { type: 'string' },
+        'oci-port': { type: 'string' },
+        'control-port': { type: 'string' },
+        'boot-delay-ms': { type: 'string' },
+        'node-ready-delay-ms': { type: 'string' },
+        'no-seed': { type: 'boolean', default: false },
+        verbose: { type: 'boolean', short: 'v', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(
+      'usage: tsx src/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--boot-delay-ms n] [--node-ready-delay-ms n] [--no-seed] [--verbose]\n' +
+        'home defaults to $ITINERANT_HOME or <project>/.itinerant; ports default to random free ports.',
+    );
+    return;
+  }
+  const home = path.resolve(values.home ?? process.env.ITINERANT_HOME ?? path.join(projectRoot, '.itinerant'));
+  const kubePort = int('kube-port', values['kube-port']);
+  const ociPort = int('oci-port', values['oci-port']);
+  const controlPort = int('control-port', values['control-port']);
+  const bootDelayMs = int('boot-delay-ms', values['boot-delay-ms']);
+  const nodeReadyDelayMs = int('node-ready-delay-ms', values['node-ready-delay-ms']);
+  const sim = await startSim({
+    home,
+    seed: !values['no-seed'],
+    ...(kubePort !== undefined ? { kubePort } : {}),
+    ...(ociPort !== undefined ? { ociPort } : {}),
+    ...(controlPort !== undefined ? { controlPort } : {}),
+    ...(bootDelayMs !== undefined ? { bootDelayMs } : {}),
+    ...(nodeReadyDelayMs !== undefined ? { nodeReadyDelayMs } : {}),
+    ...(values.verbose ? { log: (line: string) => console.log(`[oci] ${line}`) } : {}),
+  });
+
+  console.log(`simulated fleet ${sim.clusterName} is up (pid ${process.pid})
+  kubernetes API   ${sim.kubeUrl}
+  OCI API          ${sim.ociUrl}   (compute + identity, /20160918)
+  control API      ${sim.controlUrl}   (GET /sim/state, GET|PUT /sim/faults, GET /sim/timeline?group=, GET /sim/counters)
+  kubeconfig       ${sim.kubeconfigPath}
+  OCI config       ${sim.ociConfigPath}   (profile DEFAULT)
+  fleet config     ${sim.fleetConfigPath}
+  endpoints        ${sim.endpointsPath}
+
+  try: KUBECONFIG=${sim.kubeconfigPath} kubectl get nodes -L itinerant.dev/node-group
+       curl -s ${sim.controlUrl}/sim/state
+  Ctrl-C to stop.`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the simulated fleet`);
+    sim.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  console.error(`simulated fleet failed to start: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+// The simulated OCI tenancy (Compute + Identity subset) for the simulated fleet.
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPublicKey } from 'node:crypto';
+import type { SimCluster } from '../kube/cluster-api.js';
+import { generateOciCredentials, writeOciConfig, type KnownKey, type OciCredentials } from './auth.js';
+import { OciFleet, type OciCounters } from './fleet.js';
+import { createOciHttpServer } from './server.js';
+import type { OciFaults, OciInstance } from './types.js';
+
+export { generateOciCredentials, writeOciConfig, signRequest, verifyRequest, fingerprintOf, type OciCredentials } from './auth.js';
+export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstanceSpec, type NodeStatus } from './fleet.js';
+export type { OciFaults, OciInstance, OciImage, AvailabilityDomain, FaultDomain, InstanceLifecycleState } from './types.js';
+
+export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, bootDelayMs: 3000 };
+
+export interface OciSimOptions {
+  cluster: SimCluster;
+  /** Defaults to us-ashburn-1. */
+  region?: string;
+  compartmentId: string;
+  /** Availability domain names; defaults to three "SIM:US-ASHBURN-AD-n". */
+  availabilityDomains?: string[];
+  faults?: Partial<OciFaults>;
+  /** RUNNING → Node Ready; default 2000 ms. */
+  nodeReadyDelayMs?: number;
+  /** TERMINATING → TERMINATED; default 1000 ms. */
+  terminateDelayMs?: number;
+  /** TERMINATED instances stay visible this long; default 1 h. */
+  terminatedRetentionMs?: number;
+  /** Defaults to a fresh RSA 2048 key pair. */
+  credentials?: OciCredentials;
+  onNodeRegistered?: (nodeName: string, instance: OciInstance) => void;
+  log?: (line: string) => void;
+}
+
+export interface OciSim {
+  readonly fleet: OciFleet;
+  /** Mutable: changes apply to the next request. */
+  readonly faults: OciFaults;
+  readonly credentials: OciCredentials;
+  readonly region: string;
+  readonly compartmentId: string;
+  counters(): OciCounters;
+  /** Also accept requests signed by this key (keyId "<tenancy>/<user>/<fingerprint>"). */
+  addKey(keyId: string, publicKeyPem: string): void;
+  /** Write `<dir>/config` (profile DEFAULT) and `<dir>/key.pem`, mode 0600. */
+  writeConfig(dir: string): Promise<{ configPath: string; keyPath: string }>;
+  listen(port: number, host?: string): Promise<string>;
+  readonly url: string | undefined;
+  close(): Promise<void>;
+}
+
+const REGION_KEYS: Record<string, string> = { 'us-ashburn-1': 'iad', 'us-phoenix-1': 'phx', 'eu-frankfurt-1': 'fra', 'uk-london-1': 'lhr' };
+
+export function createOciSim(opts: OciSimOptions): OciSim {
+  const region = opts.region ?? 'us-ashburn-1';
+  const regionKey = REGION_KEYS[region] ?? region.split('-')[1] ?? 'sim';
+  const credentials = opts.credentials ?? generateOciCredentials();
+  const faults: OciFaults = { ...DEFAULT_OCI_FAULTS, ...opts.faults };
+  const keys: KnownKey[] = [{ keyId: credentials.keyId, publicKey: createPublicKey(credentials.publicKeyPem) }];
+  const adPrefix = region.toUpperCase();
+  const fleet = new OciFleet({
+    cluster: opts.cluster,
+    region,
+    regionKey,
+    tenancyId: credentials.tenancy,
+    compartmentIds: [opts.compartmentId],
+    availabilityDomains: opts.availabilityDomains ?? [1, 2, 3].map((n) => `SIM:${adPrefix.replace(/-\d+$/, '')}-AD-${n}`),
+    faultDomainsPerAd: 3,
+    faults,
+    nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 2000,
+    terminateDelayMs: opts.terminateDelayMs ?? 1000,
+    terminatedRetentionMs: opts.terminatedRetentionMs ?? 3_600_000,
+    ...(opts.onNodeRegistered ? { onNodeRegistered: opts.onNodeRegistered } : {}),
+  });
+  const server: http.Server = createOciHttpServer({ fleet, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
+  let url: string | undefined;
+
+  return {
+    fleet,
+    faults,
+    credentials,
+    region,
+    compartmentId: opts.compartmentId,
+    counters: () => structuredClone(fleet.counters),
+    addKey(keyId, publicKeyPem) {
+      keys.push({ keyId, publicKey: createPublicKey(publicKeyPem) });
+    },
+    writeConfig: (dir) => writeOciConfig(dir, credentials, region),
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address() as AddressInfo;
+          url = `http://${host}:${addr.port}`;
+          resolve(url);
+        });
+      });
+    },
+    get url() {
+      return url;
+    },
+    close() {
+      fleet.close();
+      return new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,197 @@
+// HTTP front of the simulated OCI tenancy: Compute and Identity (API version 20160918), wire
+// format as the OCI SDK expects, every request authenticated with an OCI request signature.
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { AuthError, verifyRequest, type KnownKey } from './auth.js';
+import type { OciFleet } from './fleet.js';
+import { OciApiError } from './types.js';
+
+const API = '/20160918';
+const MAX_BODY = 1 << 20;
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+export interface OciServerOptions {
+  fleet: OciFleet;
+  keys: () => KnownKey[];
+  log?: (line: string) => void;
+}
+
+export function createOciHttpServer(opts: OciServerOptions): http.Server {
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => {
+      const requestId = (typeof req.headers['opc-request-id'] === 'string' && req.headers['opc-request-id']) || randomBytes(16).toString('hex').toUpperCase();
+      const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+        const payload = body === undefined ? '' : JSON.stringify(body);
+        res.writeHead(status, {
+          'opc-request-id': requestId,
+          ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
+          ...headers,
+        });
+        res.end(payload);
+        opts.log?.(`${req.method} ${req.url} -> ${status}`);
+      };
+      const fail = (e: unknown) => {
+        if (e instanceof OciApiError) return send(e.status, { code: e.code, message: e.message });
+        if (e instanceof AuthError) {
+          opts.fleet.counters.authFailures++;
+          return send(401, {
+            code: 'NotAuthenticated',
+            message: `The required information to complete authentication was not provided or was incorrect. (simulated fleet: ${e.message})`,
+          });
+        }
+        console.error('[sim/oci] internal error', e);
+        return send(500, { code: 'InternalServerError', message: 'Internal Server Error' });
+      };
+      try {
+        if (size > MAX_BODY) throw new OciApiError(413, 'RequestEntityTooLarge', 'The request body is too large.');
+        const body = Buffer.concat(chunks);
+        opts.fleet.counters.requests++;
+        verifyRequest(req, body, opts.keys());
+        const faults = opts.fleet.faults;
+        if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
+          opts.fleet.counters.injectedErrors++;
+          throw faults.errorStatus === 429
+            ? new OciApiError(429, 'TooManyRequests', 'Too many requests for the user.')
+            : new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault).');
+        }
+        route(opts.fleet, req, body, send);
+      } catch (e) {
+        fail(e);
+      }
+    });
+  });
+}
+
+type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
+
+function route(fleet: OciFleet, req: http.IncomingMessage, body: Buffer, send: Send): void {
+  const url = new URL(req.url ?? '/', 'http://sim');
+  const q = url.searchParams;
+  const method = req.method ?? 'GET';
+  const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
+  if (`/${parts[0]}` !== API) throw new OciApiError(404, 'NotFound', `No such API version or path: ${url.pathname}`);
+  const [collection, id, ...rest] = parts.slice(1);
+  if (rest.length) throw new OciApiError(404, 'NotFound', `No such path: ${url.pathname}`);
+  const opt = (name: string) => q.get(name) ?? undefined;
+  const required = (name: string) => {
+    const v = q.get(name);
+    if (!v) throw new OciApiError(400, 'MissingParameter', `Missing required parameter ${name}.`);
+    return v;
+  };
+
+  switch (collection) {
+    case 'instances': {
+      if (id === undefined && method === 'POST') {
+        const details = jsonObject(body);
+        const token = req.headers['opc-retry-token'];
+        const { instance, replay } = fleet.launch(details, typeof token === 'string' && token !== '' ? token : undefined);
+        if (!replay && fleet.faults.lostLaunchResponses > 0) {
+          fleet.faults.lostLaunchResponses--;
+          fleet.counters.lostLaunchResponses++;
+          throw new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault: the launch happened, its response was lost).');
+        }
+        return send(200, instance, { etag: etagOf(instance) });
+      }
+      if (id === undefined && method === 'GET') {
+        const items = fleet.listInstances({
+          compartmentId: required('compartmentId'),
+          availabilityDomain: opt('availabilityDomain'),
+          displayName: opt('displayName'),
+          lifecycleState: opt('lifecycleState'),
+          sortBy: opt('sortBy'),
+          sortOrder: opt('sortOrder'),
+        });
+        return page(items, q, send);
+      }
+      if (id !== undefined && method === 'GET') {
+        const instance = fleet.getInstance(id);
+        return send(200, instance, { etag: etagOf(instance) });
+      }
+      if (id !== undefined && method === 'DELETE') {
+        fleet.terminate(id);
+        return send(204);
+      }
+      break;
+    }
+    case 'images': {
+      if (id === undefined && method === 'GET') {
+        const items = fleet.listImages({
+          compartmentId: required('compartmentId'),
+          displayName: opt('displayName'),
+          operatingSystem: opt('operatingSystem'),
+          operatingSystemVersion: opt('operatingSystemVersion'),
+          lifecycleState: opt('lifecycleState'),
+          sortBy: opt('sortBy'),
+          sortOrder: opt('sortOrder'),
+        });
+        return page(items, q, send);
+      }
+      if (id !== undefined && method === 'GET') return send(200, fleet.getImage(id));
+      if (id !== undefined && method === 'PUT') return send(200, fleet.updateImage(id, jsonObject(body)));
+      break;
+    }
+    case 'availabilityDomains': {
+      if (id === undefined && method === 'GET') {
+        required('compartmentId');
+        return send(200, fleet.availabilityDomains);
+      }
+      break;
+    }
+    case 'faultDomains': {
+      if (id === undefined && method === 'GET') {
+        required('compartmentId');
+        const ad = required('availabilityDomain');
+        if (!fleet.availabilityDomains.some((a) => a.name === ad)) throw new OciApiError(400, 'InvalidParameter', `Invalid availabilityDomain ${ad}.`);
+        return send(
+          200,
+          fleet.faultDomains.filter((f) => f.availabilityDomain === ad),
+        );
+      }
+      break;
+    }
+    default:
+      throw new OciApiError(404, 'NotFound', `No such path: ${url.pathname}`);
+  }
+  throw new OciApiError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
+}
+
+function jsonObject(body: Buffer): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = body.length ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    throw new OciApiError(400, 'InvalidParameter', 'The request body is not valid JSON.');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OciApiError(400, 'InvalidParameter', 'The request body must be a JSON object.');
+  return v as Record<string, unknown>;
+}
+
+function page<T>(items: T[], q: URLSearchParams, send: Send): void {
+  const limitRaw = q.get('limit');
+  let limit = DEFAULT_LIMIT;
+  if (limitRaw !== null) {
+    limit = Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new OciApiError(400, 'InvalidParameter', `Invalid limit ${limitRaw}; expected 1..${MAX_LIMIT}.`);
+  }
+  let offset = 0;
+  const pageRaw = q.get('page');
+  if (pageRaw !== null) {
+    const m = /^sim-page-(\d+)$/.exec(pageRaw);
+    if (!m) throw new OciApiError(400, 'InvalidParameter', `Invalid page token ${pageRaw}.`);
+    offset = Number(m[1]);
+  }
+  const slice = items.slice(offset, offset + limit);
+  const next: Record<string, string> = offset + limit < items.length ? { 'opc-next-page': `sim-page-${offset + limit}` } : {};
+  send(200, slice, next);
+}
+
+function etagOf(instance: { id: string; lifecycleState: string }): string {
+  return Buffer.from(`${instance.id}:${instance.lifecycleState}`).toString('base64url').slice(-32);
+}

@@ -1,0 +1,188 @@
+// The composed simulated fleet: files written, fleet.yaml valid, seed, control API.
+import { mkdtemp, readFile, rm, stat, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import * as common from 'oci-common';
+import * as core from 'oci-core';
+import * as k8s from '@kubernetes/client-node';
+import { fleetConfigSchema } from '../../src/core/config.js';
+import { LABEL_NODE_GROUP, METADATA_NODE_LABELS, TAG_CLUSTER, TAG_NODE_GROUP } from '../../src/core/labels.js';
+import { startSim, type SimHandle } from '../../src/sim/index.js';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('startSim', () => {
+  let home: string;
+  let sim: SimHandle;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'itinerant-sim-'));
+    sim = await startSim({ home, bootDelayMs: 50, nodeReadyDelayMs: 50, terminateDelayMs: 50, kubeFaults: { podStartDelayMs: 0 } });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('writes kubeconfig, OCI config + key (0600), fleet.yaml and endpoints.json under <home>/sim', async () => {
+    const dir = path.join(home, 'sim');
+    expect(sim.kubeconfigPath).toBe(path.join(dir, 'kubeconfig'));
+    expect(sim.ociConfigPath).toBe(path.join(dir, 'oci', 'config'));
+    expect(sim.fleetConfigPath).toBe(path.join(dir, 'fleet.yaml'));
+
+    const kc = YAML.parse(await readFile(sim.kubeconfigPath, 'utf8'));
+    expect(kc['current-context']).toBe('sim-1');
+    expect(kc.clusters[0]).toMatchObject({ name: 'sim-1', cluster: { server: sim.kubeUrl } });
+    expect(kc.users[0].user.token).toMatch(/^[0-9a-f]{48}$/);
+    for (const f of [sim.kubeconfigPath, sim.ociConfigPath, path.join(dir, 'oci', 'key.pem')]) {
+      expect((await stat(f)).mode & 0o777).toBe(0o600);
+    }
+    expect(await readFile(sim.ociConfigPath, 'utf8')).toMatch(/^region=us-ashburn-1$/m);
+
+    const endpoints = JSON.parse(await readFile(path.join(dir, 'endpoints.json'), 'utf8'));
+    expect(endpoints).toMatchObject({ kubeUrl: sim.kubeUrl, kubeHttpUrl: sim.kubeHttpUrl, ociUrl: sim.ociUrl, controlUrl: sim.controlUrl, pid: process.pid });
+  });
+
+  it('fleet.yaml is valid against fleetConfigSchema, with relative paths and the OCI endpoint override', async () => {
+    const raw = YAML.parse(await readFile(sim.fleetConfigPath, 'utf8'));
+    const parsed = fleetConfigSchema.safeParse(raw);
+    expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);
+    const cluster = parsed.data!.clusters[0]!;
+    expect(cluster.name).toBe('sim-1');
+    expect(cluster.compartmentId).toBe('ocid1.compartment.oc1..sim');
+    expect(path.resolve(path.dirname(sim.fleetConfigPath), cluster.kubeconfig)).toBe(sim.kubeconfigPath);
+    expect(path.resolve(path.dirname(sim.fleetConfigPath), cluster.oci.configFile)).toBe(sim.ociConfigPath);
+    expect(cluster.oci.endpoints).toEqual({ compute: sim.ociUrl, identity: sim.ociUrl });
+    expect(cluster.nodeGroups.map((g) => [g.name, g.size, g.maxUnavailable, g.shape])).toEqual([
+      ['general', 4, 1, 'VM.Standard.E4.Flex'],
+      ['batch', 4, 1, 'VM.Standard.E4.Flex'],
+    ]);
+    const ads = new Set(cluster.nodeGroups[0]!.placement.map((p) => p.availabilityDomain));
+    expect(ads.size).toBe(3);
+  });
+
+  it('seeds RUNNING, back-dated instances with Ready nodes, visible through the OCI SDK and the kube API', async () => {
+    const provider = new common.ConfigFileAuthenticationDetailsProvider(sim.ociConfigPath, 'DEFAULT');
+    const compute = new core.ComputeClient({ authenticationDetailsProvider: provider }, { retryConfiguration: { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) } });
+    compute.endpoint = sim.ociUrl;
+    const res = await compute.listInstances({ compartmentId: sim.compartmentId, lifecycleState: core.models.Instance.LifecycleState.Running });
+    expect(res.items).toHaveLength(9);
+    const general = res.items.filter((i) => i.freeformTags?.[TAG_NODE_GROUP] === 'general');
+    expect(general).toHaveLength(4);
+    expect(general.every((i) => i.freeformTags?.[TAG_CLUSTER] === 'sim-1')).toBe(true);
+    const ages = new Set(general.map((i) => String(i.timeCreated)));
+    expect(ages.size).toBe(4);
+    const oldest = Math.min(...res.items.map((i) => Date.parse(String(i.timeCreated))));
+    expect(Date.now() - oldest).toBeGreaterThan(30 * 86_400_000);
+    for (const n of [...sim.seeded!.nodes.general!, ...sim.seeded!.nodes.batch!, sim.seeded!.controlPlaneNode]) expect(sim.kube.cluster.hasNode(n)).toBe(true);
+
+    // The real Kubernetes client, from the written kubeconfig (HTTPS + bearer token).
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(sim.kubeconfigPath);
+    const coreApi = kc.makeApiClient(k8s.CoreV1Api);
+    const nodes = await coreApi.listNode();
+    expect(nodes.items).toHaveLength(9);
+    expect(nodes.items.filter((n) => n.metadata?.labels?.[LABEL_NODE_GROUP] === 'batch')).toHaveLength(4);
+    expect(nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))).toBe(true);
+    const cp = nodes.items.find((n) => n.metadata?.name === sim.seeded!.controlPlaneNode)!;
+    expect(cp.spec?.taints).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
+    expect(cp.metadata?.labels?.['topology.kubernetes.io/zone']).toBe('US-ASHBURN-AD-1');
+    const oldestNode = Math.min(...nodes.items.map((n) => new Date(n.metadata!.creationTimestamp!).getTime()));
+    expect(Date.now() - oldestNode).toBeGreaterThan(30 * 86_400_000);
+    const mirrors = await coreApi.listNamespacedPod({ namespace: 'kube-system' });
+    expect(mirrors.items.filter((p) => p.metadata?.annotations?.['kubernetes.io/config.mirror']).map((p) => p.spec?.nodeName).sort()).toEqual(
+      nodes.items.map((n) => n.metadata!.name).sort(),
+    );
+    const deployments = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop' });
+    expect(deployments.items.map((d) => [d.metadata?.name, d.spec?.replicas]).sort()).toEqual([['api', 3], ['web', 4], ['worker', 2]]);
+    const pdbs = await kc.makeApiClient(k8s.PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: 'shop' });
+    expect(pdbs.items.map((p) => p.metadata?.name).sort()).toEqual(['api', 'web']);
+    expect((await fetch(`${sim.kubeHttpUrl}/api/v1/nodes`)).status).toBe(401);
+  });
+
+  it('a launched instance becomes a node with its kube-proxy mirror pod; termination removes it', async () => {
+    const provider = new common.ConfigFileAuthenticationDetailsProvider(sim.ociConfigPath, 'DEFAULT');
+    const compute = new core.ComputeClient({ authenticationDetailsProvider: provider }, { retryConfiguration: { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) } });
+    compute.endpoint = sim.ociUrl;
+    const group = sim.seeded!.nodeGroups[0]!;
+    const p = group.placement[0]!;
+    const { instance } = await compute.launchInstance({
+      opcRetryToken: 'sim-test-launch-1',
+      launchInstanceDetails: {
+        compartmentId: sim.compartmentId,
+        availabilityDomain: p.availabilityDomain,
+        faultDomain: p.faultDomain,
+        displayName: 'sim-1-general-new1',
+        shape: group.shape,
+        sourceDetails: { sourceType: 'image', imageId: sim.seeded!.images.prodNew } as core.models.InstanceSourceViaImageDetails,
+        createVnicDetails: { subnetId: p.subnetId },
+        freeformTags: { [TAG_CLUSTER]: 'sim-1', [TAG_NODE_GROUP]: group.name },
+        metadata: { [METADATA_NODE_LABELS]: JSON.stringify(group.labels) },
+      },
+    });
+    await until('node', () => sim.kube.cluster.hasNode('sim-1-general-new1'));
+    const auth = { authorization: `Bearer ${YAML.parse(await readFile(sim.kubeconfigPath, 'utf8')).users[0].user.token}` };
+    const mirror = await fetch(`${sim.kubeHttpUrl}/api/v1/namespaces/kube-system/pods/kube-proxy-sim-1-general-new1`, { headers: auth });
+    expect(mirror.status).toBe(200);
+    await compute.terminateInstance({ instanceId: instance.id });
+    await until('node removed', () => !sim.kube.cluster.hasNode('sim-1-general-new1'));
+    const counters = (await (await fetch(`${sim.controlUrl}/sim/counters`)).json()) as { oci: { launches: number; terminations: number } };
+    expect(counters.oci).toMatchObject({ launches: 1, terminations: 1 });
+  });
+
+  it('control API: state, counters, timeline, and validated fault patches', async () => {
+    const state = (await (await fetch(`${sim.controlUrl}/sim/state`)).json()) as { instances: unknown[]; nodes: { name: string }[] };
+    expect(state.instances.length).toBeGreaterThanOrEqual(9);
+    expect(state.nodes.map((n) => n.name)).toContain('sim-1-control-plane-1');
+
+    const put = (body: unknown) =>
+      fetch(`${sim.controlUrl}/sim/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const ok = await put({ oci: { errorRate: 0.25, outOfCapacity: 2 }, kube: { blockEvictions: true } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ oci: { errorRate: 0.25, outOfCapacity: 2, errorStatus: 500 }, kube: { blockEvictions: true } });
+    expect(sim.oci.faults.outOfCapacity).toBe(2);
+    expect(sim.kube.faults.blockEvictions).toBe(true);
+
+    const bad = await put({ oci: { errorRate: 2, errorStatus: 404 } });
+    expect(bad.status).toBe(400);
+    const msg = ((await bad.json()) as { error: string }).error;
+    expect(msg).toContain('oci.errorRate');
+    expect(msg).toContain('errorStatus must be 429 or 500');
+    expect((await put({ oci: { nope: 1 } })).status).toBe(400);
+    expect((await put('{not json')).status).toBe(400);
+    expect(sim.oci.faults.errorRate).toBe(0.25); // a refused patch changes nothing
+
+    expect((await put({ oci: { errorRate: 0, outOfCapacity: 0 }, kube: { blockEvictions: false } })).status).toBe(200);
+    const faults = (await (await fetch(`${sim.controlUrl}/sim/faults`)).json()) as { oci: { errorRate: number } };
+    expect(faults.oci.errorRate).toBe(0);
+
+    const timeline = await fetch(`${sim.controlUrl}/sim/timeline?group=general`);
+    expect(timeline.status).toBe(200);
+    expect(Array.isArray(await timeline.json())).toBe(true);
+    expect((await fetch(`${sim.controlUrl}/sim/nope`)).status).toBe(404);
+  });
+
+  it('stop() removes endpoints.json and closes the listeners', async () => {
+    const endpoints = path.join(home, 'sim', 'endpoints.json');
+    const other = await startSim({ home: path.join(home, 'second'), seed: false });
+    const ep = path.join(home, 'second', 'sim', 'endpoints.json');
+    await access(ep);
+    const raw = YAML.parse(await readFile(other.fleetConfigPath, 'utf8'));
+    expect(fleetConfigSchema.safeParse(raw).success).toBe(true);
+    await other.stop();
+    await expect(access(ep)).rejects.toThrow();
+    await expect(fetch(`${other.controlUrl}/sim/state`)).rejects.toThrow();
+    await access(endpoints); // the first sim is untouched
+  });
+});
