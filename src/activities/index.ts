@@ -1,0 +1,20 @@
+import type { RepaveActivities } from '../core/activity-contracts.js';
+import type { FleetConfig } from '../core/config.js';
+import { ClientRegistry } from './clients.js';
+import { configActivities } from './fleet-config.js';
+import { kubernetesActivities } from './kubernetes.js';
+import { ociActivities } from './oci.js';
+
+export interface ActivityDeps {
+  fleet: FleetConfig;
+  isWorkflowRunning: (workflowId: string) => Promise<boolean>;
+}
+
+export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
+  const clients = new ClientRegistry(fleet);
+  return {
+    ...kubernetesActivities({ clients, isWorkflowRunning }),
+    ...ociActivities({ clients }),
+    ...configActivities({ clients }),
+  } satisfies RepaveActivities;
+}

@@ -1,0 +1,145 @@
+import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
+import { OciError } from 'oci-common';
+import { models, requests } from 'oci-core';
+import type { InstanceFacts, LaunchReplacementRequest, OciActivities } from '../core/activity-contracts.js';
+import { METADATA_NODE_LABELS, METADATA_NODE_TAINTS, TAG_CLUSTER, TAG_IMAGE_CHANNEL, TAG_NODE_GROUP, TAG_REPLACES } from '../core/labels.js';
+import type { ClientRegistry } from './clients.js';
+
+const POLL_MS = 1000;
+const GONE = new Set<string>([models.Instance.LifecycleState.Terminating, models.Instance.LifecycleState.Terminated]);
+
+const statusOf = (e: unknown) => (e instanceof OciError ? e.statusCode : undefined);
+
+/** Client errors (bad request, auth, not found) do not heal by retrying; throttling and 5xx do. */
+function rethrow(e: unknown, what: string): never {
+  const code = statusOf(e);
+  if (code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429) {
+    const err = e as OciError;
+    throw ApplicationFailure.nonRetryable(`${what}: OCI answered ${code} ${err.serviceCode}: ${err.message}`, 'OciApiRefused');
+  }
+  throw e;
+}
+
+function facts(i: models.Instance): InstanceFacts {
+  return {
+    id: i.id,
+    displayName: i.displayName ?? i.id,
+    lifecycleState: i.lifecycleState,
+    compartmentId: i.compartmentId,
+    availabilityDomain: i.availabilityDomain,
+    faultDomain: i.faultDomain,
+    shape: i.shape,
+    shapeConfig: i.shapeConfig ? { ocpus: i.shapeConfig.ocpus, memoryInGBs: i.shapeConfig.memoryInGBs } : undefined,
+    imageId: i.imageId,
+    freeformTags: i.freeformTags ?? {},
+  };
+}
+
+export function ociActivities({ clients }: { clients: ClientRegistry }) {
+  const compute = (cluster: string) => clients.for(cluster).compute;
+
+  async function getInstance(cluster: string, instanceId: string): Promise<models.Instance | undefined> {
+    try {
+      return (await compute(cluster).getInstance({ instanceId })).instance;
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      rethrow(e, `get instance ${instanceId}`);
+    }
+  }
+
+  /** A replacement launched by an earlier attempt of this run (found by its tags), if any. */
+  async function findReplacement(req: LaunchReplacementRequest): Promise<models.Instance | undefined> {
+    const found = await compute(req.cluster).listInstances({ compartmentId: req.compartmentId, displayName: req.displayName });
+    return found.items.find((i) => !GONE.has(i.lifecycleState) && i.freeformTags?.[TAG_REPLACES] === req.replaces);
+  }
+
+  return {
+    async describeInstance({ cluster, instanceId }: { cluster: string; instanceId: string }) {
+      const i = await getInstance(cluster, instanceId);
+      return i ? facts(i) : undefined;
+    },
+
+    async resolveImage({ cluster, compartmentId, image }: { cluster: string; compartmentId: string; image: { channel: string } | { id: string } }) {
+      if ('id' in image) {
+        try {
+          const { image: found } = await compute(cluster).getImage({ imageId: image.id });
+          return { imageId: found.id, displayName: found.displayName ?? found.id };
+        } catch (e) {
+          if (statusOf(e) === 404) throw ApplicationFailure.nonRetryable(`image ${image.id} does not exist`, 'ImageNotFound');
+          rethrow(e, `get image ${image.id}`);
+        }
+      }
+      const images = await compute(cluster).listImages({
+        compartmentId,
+        lifecycleState: models.Image.LifecycleState.Available,
+        sortBy: requests.ListImagesRequest.SortBy.Timecreated,
+        sortOrder: requests.ListImagesRequest.SortOrder.Desc,
+      });
+      const newest = images.items
+        .filter((i) => i.freeformTags?.[TAG_IMAGE_CHANNEL] === image.channel)
+        .sort((a, b) => new Date(b.timeCreated).getTime() - new Date(a.timeCreated).getTime())[0];
+      if (!newest) throw ApplicationFailure.nonRetryable(`no available image on channel ${image.channel} in ${compartmentId}`, 'ImageNotFound');
+      return { imageId: newest.id, displayName: newest.displayName ?? newest.id };
+    },
+
+    /** Idempotent twice over: an earlier attempt's instance is found by name and tag, and the retry token dedupes in OCI. */
+    async launchReplacement(req: LaunchReplacementRequest) {
+      try {
+        const existing = await findReplacement(req);
+        if (existing) return { instanceId: existing.id, created: false };
+        const { instance } = await compute(req.cluster).launchInstance({
+          opcRetryToken: req.retryToken,
+          launchInstanceDetails: {
+            compartmentId: req.compartmentId,
+            availabilityDomain: req.availabilityDomain,
+            faultDomain: req.faultDomain,
+            displayName: req.displayName,
+            shape: req.shape,
+            shapeConfig: req.shapeConfig,
+            sourceDetails: { sourceType: 'image', imageId: req.imageId } as models.InstanceSourceViaImageDetails,
+            createVnicDetails: { subnetId: req.subnetId, hostnameLabel: req.displayName },
+            metadata: {
+              [METADATA_NODE_LABELS]: JSON.stringify(req.nodeLabels),
+              [METADATA_NODE_TAINTS]: JSON.stringify(req.nodeTaints),
+            },
+            freeformTags: { [TAG_CLUSTER]: req.cluster, [TAG_NODE_GROUP]: req.nodeGroup, [TAG_REPLACES]: req.replaces },
+          },
+        });
+        return { instanceId: instance.id, created: true };
+      } catch (e) {
+        if (statusOf(e) === 500 && /capacity/i.test((e as Error).message)) {
+          // Out of host capacity is worth retrying (capacity frees up), but say what it is.
+          throw ApplicationFailure.retryable(`launch of ${req.displayName} in ${req.availabilityDomain}: out of host capacity`, 'OutOfCapacity');
+        }
+        rethrow(e, `launch ${req.displayName}`);
+      }
+    },
+
+    async waitForInstanceRunning({ cluster, instanceId, deadline }: { cluster: string; instanceId: string; deadline: number }) {
+      for (;;) {
+        const i = await getInstance(cluster, instanceId);
+        const state = i?.lifecycleState ?? 'NOT_FOUND';
+        if (state === models.Instance.LifecycleState.Running) return { instanceId };
+        if (!i || GONE.has(state)) {
+          throw ApplicationFailure.nonRetryable(`instance ${instanceId} is ${state} instead of booting`, 'ReplacementNotReady');
+        }
+        heartbeat({ state, attempt: activityInfo().attempt });
+        if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`instance ${instanceId} still ${state} at the deadline`, 'ReplacementNotReady');
+        await sleep(POLL_MS);
+      }
+    },
+
+    async terminateInstance({ cluster, instanceId }: { cluster: string; instanceId: string }) {
+      const i = await getInstance(cluster, instanceId);
+      if (!i) return { lifecycleState: 'NOT_FOUND' };
+      if (GONE.has(i.lifecycleState)) return { lifecycleState: i.lifecycleState };
+      try {
+        await compute(cluster).terminateInstance({ instanceId, preserveBootVolume: false });
+      } catch (e) {
+        if (statusOf(e) === 404) return { lifecycleState: 'NOT_FOUND' };
+        rethrow(e, `terminate instance ${instanceId}`);
+      }
+      return { lifecycleState: models.Instance.LifecycleState.Terminating };
+    },
+  } satisfies OciActivities;
+}

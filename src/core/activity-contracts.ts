@@ -1,0 +1,102 @@
+// The activities' signatures, as pure types: workflows compile against these without pulling
+// Node-only activity code into their type check; src/activities implements them (`satisfies`).
+import type { NodeGroupConfig } from './config.js';
+
+export interface ClusterRef {
+  cluster: string;
+}
+export interface NodeRef extends ClusterRef {
+  node: string;
+}
+
+export interface NodeInspection {
+  exists: boolean;
+  nodeCluster?: string;
+  controlPlane: boolean;
+  nodeGroup?: string;
+  ready: boolean;
+  unschedulable: boolean;
+  instanceId?: string;
+  /** The workflow that has claimed the node, if any. */
+  owner?: string;
+  unmanagedPods: string[];
+  /** Ready nodes of the node's group (this one included when Ready). */
+  groupReady: number;
+}
+
+export interface DrainRequest extends NodeRef {
+  /** Epoch ms after which refused evictions are no longer retried. */
+  deadline: number;
+  evictUnmanagedPods: boolean;
+  deletePodsBlockedByPdbAfterTimeout: boolean;
+}
+
+export interface DrainResult {
+  evicted: string[];
+  deletedAfterTimeout: string[];
+  skipped: { daemonSet: number; mirror: number; finished: number };
+}
+
+/** Heartbeat details of drainNode: what a retried attempt resumes from. */
+export interface DrainCheckpoint {
+  evicted: string[];
+  remaining: number;
+  blockedByPdb: string[];
+}
+
+export interface KubernetesActivities {
+  inspectNode(a: NodeRef): Promise<NodeInspection>;
+  claimNode(a: NodeRef & { owner: string }): Promise<void>;
+  releaseNode(a: NodeRef & { owner: string }): Promise<void>;
+  waitForNodeOperational(a: NodeRef & { deadline: number }): Promise<{ node: string; daemonSetPods: number }>;
+  cordonNode(a: NodeRef): Promise<{ changed: boolean }>;
+  uncordonNode(a: NodeRef): Promise<{ changed: boolean }>;
+  drainNode(a: DrainRequest): Promise<DrainResult>;
+  deleteNode(a: NodeRef): Promise<{ deleted: boolean }>;
+}
+
+export interface InstanceFacts {
+  id: string;
+  displayName: string;
+  lifecycleState: string;
+  compartmentId: string;
+  availabilityDomain: string;
+  faultDomain?: string;
+  shape: string;
+  shapeConfig?: { ocpus?: number; memoryInGBs?: number };
+  imageId?: string;
+  freeformTags: Record<string, string>;
+}
+
+export interface LaunchReplacementRequest extends ClusterRef {
+  nodeGroup: string;
+  /** The node being replaced (tagged on the new instance). */
+  replaces: string;
+  /** Display name, also the new node's name. */
+  displayName: string;
+  /** opc-retry-token: the same for every attempt of this launch. */
+  retryToken: string;
+  compartmentId: string;
+  availabilityDomain: string;
+  faultDomain?: string;
+  subnetId: string;
+  shape: string;
+  shapeConfig?: { ocpus?: number; memoryInGBs?: number };
+  imageId: string;
+  nodeLabels: Record<string, string>;
+  nodeTaints: NodeGroupConfig['taints'];
+}
+
+export interface OciActivities {
+  describeInstance(a: ClusterRef & { instanceId: string }): Promise<InstanceFacts | undefined>;
+  resolveImage(a: ClusterRef & { compartmentId: string; image: NodeGroupConfig['image'] }): Promise<{ imageId: string; displayName: string }>;
+  launchReplacement(a: LaunchReplacementRequest): Promise<{ instanceId: string; created: boolean }>;
+  waitForInstanceRunning(a: ClusterRef & { instanceId: string; deadline: number }): Promise<{ instanceId: string }>;
+  terminateInstance(a: ClusterRef & { instanceId: string }): Promise<{ lifecycleState: string }>;
+}
+
+export interface ConfigActivities {
+  describeNodeGroup(a: ClusterRef & { nodeGroup: string }): Promise<NodeGroupConfig | undefined>;
+}
+
+export type RepaveActivities = KubernetesActivities & OciActivities & ConfigActivities;

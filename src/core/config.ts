@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const duration = (what: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what}: expected a duration such as "90s", "15m", "24h" or "7d", got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A count or a percentage of the group's size ("25%"). */
+const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'expected an integer or a percentage such as "25%"')]);
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label (a-z, 0-9, "-")');
+
+export const placementSchema = z.strictObject({
+  availabilityDomain: z.string().min(1),
+  faultDomain: z.string().regex(/^FAULT-DOMAIN-[1-3]$/, 'expected FAULT-DOMAIN-1, -2 or -3'),
+  subnetId: z.string().startsWith('ocid1.subnet.', 'expected a subnet OCID'),
+});
+
+export const nodeGroupSchema = z
+  .strictObject({
+    name: dnsLabel,
+    size: z.number().int().min(0).max(1000),
+    /** Fewest Ready nodes the group may have during any runbook; defaults to size - maxUnavailable. */
+    minReady: z.number().int().min(0).optional(),
+    shape: z.string().min(1),
+    image: z.union([z.strictObject({ channel: z.string().min(1) }), z.strictObject({ id: z.string().startsWith('ocid1.image.', 'expected an image OCID') })]),
+    placement: z.array(placementSchema).min(1),
+    labels: z.record(z.string(), z.string()).default({}),
+    taints: z.array(z.strictObject({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),
+    maxAge: duration('maxAge').default(30 * 86_400_000),
+    maxSurge: z.number().int().min(0).default(1),
+    maxUnavailable: z.number().int().min(0).default(1),
+    maxUnhealthy: countOrPercent.default('25%'),
+    /** Allow draining a node before its replacement is Ready (in-place replacement). Off by default. */
+    allowInPlace: z.boolean().default(false),
+  })
+  .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] });
+
+export const clusterSchema = z.strictObject({
+  name: dnsLabel,
+  kubeconfig: z.string().min(1),
+  /** kubeconfig context; defaults to the current context. */
+  context: z.string().optional(),
+  oci: z.strictObject({
+    configFile: z.string().min(1),
+    profile: z.string().default('DEFAULT'),
+    /** Endpoint overrides (the simulated fleet, or a private endpoint). */
+    endpoints: z.strictObject({ compute: z.url().optional(), identity: z.url().optional() }).default({}),
+  }),
+  compartmentId: z.string().startsWith('ocid1.compartment.', 'expected a compartment OCID'),
+  nodeGroups: z.array(nodeGroupSchema).default([]),
+});
+
+export const fleetConfigSchema = z
+  .strictObject({ clusters: z.array(clusterSchema).min(1) })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.clusters.forEach((cl, i) => {
+      if (seen.has(cl.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster ${cl.name}` });
+      seen.add(cl.name);
+      const groups = new Set<string>();
+      cl.nodeGroups.forEach((g, j) => {
+        if (groups.has(g.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'nodeGroups', j, 'name'], message: `duplicate node group ${g.name}` });
+        groups.add(g.name);
+      });
+    });
+  });
+
+export type FleetConfig = z.output<typeof fleetConfigSchema>;
+export type ClusterConfig = z.output<typeof clusterSchema>;
+export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
+export type Placement = z.output<typeof placementSchema>;
+
+/** Fewest Ready nodes a group may have while a runbook works on it. */
+export function minReadyOf(group: NodeGroupConfig): number {
+  return group.minReady ?? Math.max(0, group.size - group.maxUnavailable);
+}
+
+/** Render zod issues as "field.path: message" lines. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ');
+}

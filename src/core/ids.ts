@@ -1,0 +1,5 @@
+// Workflow IDs are derived from the target, so that a second run on the same target is refused by
+// Temporal itself (one runbook per target at a time).
+export const TASK_QUEUE = 'itinerant';
+
+export const repaveNodeWorkflowId = (cluster: string, node: string) => `repave-node.${cluster}.${node}`;

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { describeIssues, type NodeGroupConfig, minReadyOf } from './config.js';
+import { parseDuration } from './duration.js';
+
+const k8sName = z
+  .string({ error: 'expected a string' })
+  .min(1, 'must not be empty')
+  .max(253, 'at most 253 characters')
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Kubernetes node name (lower-case letters, digits, "-" and ".")');
+
+const durationField = (field: string, dflt: string, minMs: number, maxMs: number) =>
+  z
+    .union([z.string(), z.number()])
+    .default(dflt)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `${field}: expected a duration between ${minMs / 1000}s and ${maxMs / 3_600_000}h such as "15m", got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+export const repaveNodeInputSchema = z.strictObject({
+  /** Cluster name as declared in the fleet configuration. */
+  cluster: k8sName,
+  /** Node to replace. */
+  node: k8sName,
+  /** Why (shown in history and the UI): aged, unhealthy, image, manual... */
+  reason: z.string().max(200).default('manual'),
+  /** How long the replacement may take to become operational before it is given up (and terminated). */
+  readyTimeout: durationField('readyTimeout', '20m', 1000, 6 * 3_600_000),
+  /** How long draining may take; evictions refused by a PodDisruptionBudget are retried until then. */
+  drainTimeout: durationField('drainTimeout', '30m', 1000, 24 * 3_600_000),
+  /** Evict pods that no controller will recreate (kubectl drain --force). Off by default: they would be lost. */
+  evictUnmanagedPods: z.boolean().default(false),
+  /**
+   * After drainTimeout, delete pods whose eviction a PodDisruptionBudget still refuses.
+   * Off by default: PDBs are honoured and the run fails instead.
+   */
+  deletePodsBlockedByPdbAfterTimeout: z.boolean().default(false),
+});
+
+export type RepaveNodeInput = z.input<typeof repaveNodeInputSchema>;
+export type RepaveNodeRequest = z.output<typeof repaveNodeInputSchema>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export function parseRepaveNodeInput(input: unknown): ParseResult<RepaveNodeRequest> {
+  if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return { ok: false, message: 'input: expected a JSON object such as {"cluster": "sim-1", "node": "general-abc12"}' };
+  }
+  const r = repaveNodeInputSchema.safeParse(input);
+  return r.success ? { ok: true, value: r.data } : { ok: false, message: describeIssues(r.error) };
+}
+
+/** What the preflight activities observed about the node and its group. */
+export interface RepaveTargetFacts {
+  cluster: string;
+  node: string;
+  exists: boolean;
+  /** The node's itinerant.dev/cluster label (undefined when missing). */
+  nodeCluster?: string;
+  controlPlane: boolean;
+  nodeGroup?: string;
+  ready: boolean;
+  /** Set when the node is not backed by an OCI instance (providerID not oci://). */
+  instanceId?: string;
+  /** Pods that no controller would recreate, by namespace/name. */
+  unmanagedPods: string[];
+  /** Ready nodes of the group, this one included when Ready. */
+  groupReady: number;
+  group?: NodeGroupConfig;
+}
+
+export type RepaveDecision =
+  | { ok: true; inPlace: boolean; minReady: number }
+  | { ok: false; field: string; message: string };
+
+/** Decide whether the node may be repaved at all, before any side effect. */
+export function checkRepaveTarget(f: RepaveTargetFacts, req: Pick<RepaveNodeRequest, 'evictUnmanagedPods'>): RepaveDecision {
+  const refuse = (field: string, message: string): RepaveDecision => ({ ok: false, field, message });
+  if (!f.exists) return refuse('node', `node ${f.node} does not exist in cluster ${f.cluster}`);
+  if (f.nodeCluster !== undefined && f.nodeCluster !== f.cluster) {
+    return refuse('cluster', `node ${f.node} belongs to cluster ${f.nodeCluster}, not ${f.cluster}`);
+  }
+  if (f.controlPlane) return refuse('node', `node ${f.node} is a control-plane node; itinerant only repaves worker nodes of node groups`);
+  if (!f.nodeGroup) return refuse('node', `node ${f.node} has no itinerant.dev/node-group label: it belongs to no node group`);
+  if (!f.group) return refuse('node', `node ${f.node} is in node group ${f.nodeGroup}, which the fleet configuration of cluster ${f.cluster} does not declare`);
+  if (!f.instanceId) return refuse('node', `node ${f.node} has no OCI instance (providerID is not oci://...)`);
+  if (f.unmanagedPods.length > 0 && !req.evictUnmanagedPods) {
+    return refuse(
+      'evictUnmanagedPods',
+      `node ${f.node} runs pods no controller would recreate (${f.unmanagedPods.slice(0, 5).join(', ')}${f.unmanagedPods.length > 5 ? ', ...' : ''}); set evictUnmanagedPods: true to evict them anyway`,
+    );
+  }
+  const inPlace = f.group.allowInPlace && f.group.maxSurge === 0;
+  if (!inPlace && f.group.maxSurge < 1) {
+    return refuse('node', `node group ${f.group.name} has maxSurge 0 and does not allow in-place replacement: there is no way to repave it`);
+  }
+  const minReady = minReadyOf(f.group);
+  // n+1: the replacement is Ready before the old node is drained, so a Ready node is swapped one for one.
+  const readyWhileDraining = f.groupReady - (f.ready ? 1 : 0) + (inPlace ? 0 : 1);
+  if (readyWhileDraining < minReady) {
+    return refuse(
+      'node',
+      `node group ${f.group.name} has ${f.groupReady} Ready nodes; repaving ${f.node} would leave ${readyWhileDraining} while draining, below its minimum of ${minReady}`,
+    );
+  }
+  return { ok: true, inPlace, minReady };
+}
+
+export type RepavePhase =
+  | 'validating'
+  | 'launching-replacement'
+  | 'waiting-for-replacement'
+  | 'cordoning'
+  | 'draining'
+  | 'deleting-node'
+  | 'terminating-instance'
+  | 'compensating'
+  | 'done'
+  | 'failed'
+  | 'aborted';
+
+export interface RepaveProgress {
+  cluster: string;
+  node: string;
+  phase: RepavePhase;
+  paused: boolean;
+  abortRequested?: string;
+  nodeGroup?: string;
+  oldInstanceId?: string;
+  replacement?: { nodeName: string; instanceId?: string; ready: boolean };
+  drain?: { evicted: number; remaining: number; blockedByPdb: string[] };
+  log: { at: string; message: string }[];
+  error?: string;
+}
+
+export interface RepaveNodeResult {
+  node: string;
+  replacement: { nodeName: string; instanceId: string };
+  oldInstanceId: string;
+  evictedPods: number;
+}

@@ -1,0 +1,21 @@
+// Worker process: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), ITINERANT_CONFIG (fleet file;
+// defaults to the simulated fleet's <home>/sim/fleet.yaml).
+import { join } from 'node:path';
+import { itinerantHome } from '../lib/home.js';
+import { loadFleetConfig } from '../lib/fleet-config.js';
+import { createItinerantWorker } from './worker.js';
+
+const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+const configPath = process.env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 'fleet.yaml');
+
+try {
+  const fleet = loadFleetConfig(configPath);
+  const { worker, close } = await createItinerantWorker({ address, namespace, fleet });
+  console.log(`itinerant worker: ${address} namespace ${namespace}, fleet ${configPath} (${fleet.clusters.map((c) => c.name).join(', ')})`);
+  await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
+  await close();
+} catch (e) {
+  console.error(`itinerant worker: ${(e as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,45 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { createActivities } from '../activities/index.js';
+import type { FleetConfig } from '../core/config.js';
+import { TASK_QUEUE } from '../core/ids.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface ItinerantWorkerOptions {
+  address: string;
+  namespace: string;
+  fleet: FleetConfig;
+  taskQueue?: string;
+  /** A prebuilt bundle (tests build it once per file); otherwise the worker bundles src/workflows. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const client = new Client({ connection: await Connection.connect({ address: opts.address }), namespace: opts.namespace });
+  const isWorkflowRunning = async (workflowId: string) => {
+    try {
+      return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+    } catch {
+      return false; // not found: nobody holds it
+    }
+  };
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    identity: opts.identity,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
+  });
+  return {
+    worker,
+    async close() {
+      await connection.close();
+      await client.connection.close();
+    },
+  };
+}

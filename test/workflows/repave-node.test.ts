@@ -1,0 +1,256 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeInspection, RepaveActivities } from '../../src/core/activity-contracts.js';
+import { nodeGroupSchema } from '../../src/core/config.js';
+import type { RepaveNodeInput } from '../../src/core/repave.js';
+import { abortSignal, pauseSignal, progressQuery, repaveNode, resumeSignal } from '../../src/workflows/repave-node.js';
+import { timeSkippingEnv, workflowBundle } from '../helpers/workflow-env.js';
+
+const group = nodeGroupSchema.parse({
+  name: 'general',
+  size: 4,
+  shape: 'VM.Standard.E4.Flex',
+  image: { channel: 'prod' },
+  placement: [{ availabilityDomain: 'AD-1', faultDomain: 'FAULT-DOMAIN-1', subnetId: 'ocid1.subnet.oc1..a' }],
+});
+
+const healthy: NodeInspection = {
+  exists: true,
+  nodeCluster: 'sim-1',
+  controlPlane: false,
+  nodeGroup: 'general',
+  ready: true,
+  unschedulable: false,
+  instanceId: 'ocid1.instance.oc1..old',
+  unmanagedPods: [],
+  groupReady: 4,
+};
+
+type Overrides = Partial<{ [K in keyof RepaveActivities]: RepaveActivities[K] }>;
+
+/** Stub activities that record the order of calls. */
+function stubs(calls: string[], overrides: Overrides = {}, facts: NodeInspection = healthy): RepaveActivities {
+  const base: RepaveActivities = {
+    inspectNode: async () => facts,
+    claimNode: async () => {},
+    releaseNode: async () => {},
+    waitForNodeOperational: async ({ node }) => ({ node, daemonSetPods: 1 }),
+    cordonNode: async () => ({ changed: true }),
+    uncordonNode: async () => ({ changed: true }),
+    drainNode: async () => ({ evicted: ['shop/web-1', 'shop/api-1'], deletedAfterTimeout: [], skipped: { daemonSet: 1, mirror: 1, finished: 0 } }),
+    deleteNode: async () => ({ deleted: true }),
+    describeInstance: async ({ instanceId }) => ({
+      id: instanceId,
+      displayName: 'old',
+      lifecycleState: 'RUNNING',
+      compartmentId: 'ocid1.compartment.oc1..c',
+      availabilityDomain: 'AD-1',
+      faultDomain: 'FAULT-DOMAIN-1',
+      shape: 'VM.Standard.E4.Flex',
+      freeformTags: {},
+    }),
+    resolveImage: async () => ({ imageId: 'ocid1.image.oc1..new', displayName: 'new' }),
+    launchReplacement: async () => ({ instanceId: 'ocid1.instance.oc1..new', created: true }),
+    waitForInstanceRunning: async ({ instanceId }) => ({ instanceId }),
+    terminateInstance: async () => ({ lifecycleState: 'TERMINATING' }),
+    describeNodeGroup: async () => group,
+  };
+  const merged = { ...base, ...overrides } as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  return Object.fromEntries(
+    Object.entries(merged).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        calls.push(name);
+        return fn(...args);
+      },
+    ]),
+  ) as unknown as RepaveActivities;
+}
+
+const input: RepaveNodeInput = { cluster: 'sim-1', node: 'general-a1', reason: 'test' };
+let env: TestWorkflowEnvironment;
+let n = 0;
+
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function run<T>(activities: RepaveActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `repave-test-${++n}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  return worker.runUntil(body(taskQueue));
+}
+
+const failureOf = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure;
+};
+
+describe('repaveNode workflow', () => {
+  it('launches and waits for the replacement before it cordons and drains the old node', async () => {
+    const calls: string[] = [];
+    const result = await run(stubs(calls), (taskQueue) =>
+      env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] }),
+    );
+    expect(result.replacement.instanceId).toBe('ocid1.instance.oc1..new');
+    expect(result.evictedPods).toBe(2);
+    const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
+    expect(mutating).toEqual([
+      'claimNode',
+      'launchReplacement',
+      'waitForInstanceRunning',
+      'waitForNodeOperational',
+      'cordonNode',
+      'drainNode',
+      'deleteNode',
+      'terminateInstance',
+    ]);
+  });
+
+  it('terminates a replacement that never becomes operational and leaves the old node alone', async () => {
+    const calls: string[] = [];
+    const terminated: string[] = [];
+    const acts = stubs(calls, {
+      waitForNodeOperational: async () => {
+        throw ApplicationFailure.nonRetryable('node general-x did not become operational in time', 'ReplacementNotReady');
+      },
+      terminateInstance: async ({ instanceId }) => {
+        terminated.push(instanceId);
+        return { lifecycleState: 'TERMINATING' };
+      },
+    });
+    const cause = await failureOf(
+      run(acts, (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })),
+    );
+    expect(cause.type).toBe('RepaveFailed');
+    expect(cause.message).toMatch(/general-a1 is left serving/);
+    expect(terminated).toEqual(['ocid1.instance.oc1..new']);
+    expect(calls).not.toContain('cordonNode');
+    expect(calls).not.toContain('drainNode');
+    expect(calls).toContain('releaseNode');
+  });
+
+  it('uncordons the old node and keeps the replacement when the drain fails', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      drainNode: async () => {
+        throw ApplicationFailure.nonRetryable('drain of general-a1 timed out; evictions refused by PodDisruptionBudgets for shop/web-1', 'DrainTimeout');
+      },
+    });
+    const cause = await failureOf(run(acts, (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })));
+    expect(cause.message).toMatch(/uncordoned and serving beside its replacement/);
+    expect(cause.message).toMatch(/PodDisruptionBudgets/);
+    expect(calls.slice(calls.indexOf('drainNode'))).toEqual(['drainNode', 'uncordonNode', 'releaseNode']);
+    expect(calls).not.toContain('terminateInstance');
+  });
+
+  it('refuses bad input before calling any activity', async () => {
+    const bad: unknown[] = [
+      {},
+      { cluster: 'sim-1' },
+      { cluster: 'sim-1', node: 'Not A Node' },
+      { cluster: 'sim-1', node: 'x', drainTimeout: 'forever' },
+      { cluster: 'sim-1', node: 'x', surprise: true },
+      'general-a1',
+    ];
+    for (const args of bad) {
+      const calls: string[] = [];
+      const cause = await failureOf(
+        run(stubs(calls), (taskQueue) => env.client.workflow.execute('repaveNode', { taskQueue, workflowId: `wf-${n}`, args: [args] })),
+      );
+      expect(cause.type).toBe('InvalidInput');
+      expect(cause.message).toMatch(/invalid repaveNode input: /);
+      expect(calls).toEqual([]);
+    }
+  });
+
+  it.each([
+    [{ ...healthy, exists: false }, /does not exist/],
+    [{ ...healthy, nodeCluster: 'other' }, /belongs to cluster other/],
+    [{ ...healthy, controlPlane: true }, /control-plane/],
+    [{ ...healthy, nodeGroup: undefined }, /no itinerant.dev\/node-group/],
+    [{ ...healthy, unmanagedPods: ['default/bare'] }, /evictUnmanagedPods/],
+    [{ ...healthy, groupReady: 2 }, /below its minimum of 3/],
+  ])('refuses an unsafe target before any side effect (%#)', async (facts, message) => {
+    const calls: string[] = [];
+    const cause = await failureOf(
+      run(stubs(calls, {}, facts as NodeInspection), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })),
+    );
+    expect(cause.type).toBe('InvalidTarget');
+    expect(cause.message).toMatch(message);
+    expect(calls.every((c) => ['inspectNode', 'describeNodeGroup'].includes(c))).toBe(true);
+  });
+
+  it('refuses a node another live run is already repaving', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      claimNode: async () => {
+        throw ApplicationFailure.nonRetryable('node general-a1 is already being worked on by workflow repave-node.sim-1.general-a1', 'NodeBusy');
+      },
+    });
+    const cause = await failureOf(run(acts, (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })));
+    expect(cause.message).toMatch(/already being worked on/);
+    expect(calls).not.toContain('launchReplacement');
+  });
+
+  it('holds at the next step while paused and continues on resume', async () => {
+    const calls: string[] = [];
+    await run(stubs(calls), async (taskQueue) => {
+      const handle = await env.client.workflow.signalWithStart(repaveNode, {
+        taskQueue,
+        workflowId: `wf-${n}`,
+        args: [input],
+        signal: pauseSignal,
+        signalArgs: [],
+      });
+      for (let i = 0; i < 100 && !calls.includes('claimNode'); i++) await new Promise((r) => setTimeout(r, 50));
+      await env.sleep('1h');
+      const held = await handle.query(progressQuery);
+      expect(held.paused).toBe(true);
+      expect(held.phase).toBe('validating');
+      expect(calls).not.toContain('launchReplacement');
+      await handle.signal(resumeSignal);
+      const result = await handle.result();
+      expect(result.node).toBe('general-a1');
+      expect((await handle.query(progressQuery)).phase).toBe('done');
+    });
+  });
+
+  it('abort during the drain cancels it, uncordons the old node and reports the reason', async () => {
+    const calls: string[] = [];
+    let drainCancelled = false;
+    const acts = stubs(calls, {
+      drainNode: async () => {
+        try {
+          for (;;) {
+            heartbeat();
+            await sleep(100);
+          }
+        } catch (e) {
+          drainCancelled = true;
+          throw e;
+        }
+      },
+    });
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      for (let i = 0; i < 200 && !calls.includes('drainNode'); i++) await new Promise((r) => setTimeout(r, 50));
+      await handle.signal(abortSignal, 'wrong node');
+      const cause = await failureOf(handle.result());
+      expect(cause.type).toBe('Aborted');
+      expect(cause.message).toMatch(/aborted by operator: wrong node/);
+    });
+    expect(drainCancelled).toBe(true);
+    expect(calls.slice(calls.indexOf('drainNode') + 1)).toEqual(['uncordonNode', 'releaseNode']);
+  });
+});
