@@ -31,7 +31,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    identity: opts.identity,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
   });

@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
+import { TAG_REPLACES } from '../../src/core/labels.js';
+import { createItinerantWorker } from '../../src/workers/worker.js';
+import { progressQuery, repaveNode } from '../../src/workflows/repave-node.js';
+import { workflowBundle } from '../helpers/workflow-env.js';
+import { eventually, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const shopPods = async () => (await stack.core.listNamespacedPod({ namespace: 'shop' })).items;
+const runningReady = (p: { status?: { phase?: string; conditions?: { type: string; status: string }[] } }) =>
+  p.status?.phase === 'Running' && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+
+/** Lowest Ready-and-schedulable count the group had since `since` (ISO), from the sim's readiness timeline. */
+function minSchedulableSince(group: string, since: string, before: number): number {
+  const points = stack.sim.kube.readinessTimeline(group).filter((p) => p.at >= since);
+  return Math.min(before, ...points.map((p) => p.readySchedulable));
+}
+
+function spawnWorker(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
+    env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: stack.server.namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return child;
+}
+
+describe('repave-node end to end (dev server + worker + simulated fleet)', () => {
+  it('replaces a node: old instance gone, new Ready node serves, pods moved, capacity never dipped', async () => {
+    const [target] = (await nodesOfGroup(stack.core, 'general')).filter(isReady);
+    const node = target!.metadata!.name!;
+    const oldInstance = target!.spec!.providerID!.replace('oci://', '');
+    const podsBefore = (await shopPods()).filter((p) => p.spec?.nodeName === node).map((p) => p.metadata!.name);
+    expect(podsBefore.length).toBeGreaterThan(0);
+    const schedulableBefore = (await nodesOfGroup(stack.core, 'general')).filter((n) => isReady(n) && !n.spec?.unschedulable).length;
+    const since = new Date().toISOString();
+
+    const { worker, close } = await createItinerantWorker({
+      address: stack.server.address,
+      namespace: stack.server.namespace,
+      fleet: stack.fleet,
+      workflowBundle: await workflowBundle(),
+    });
+    const result = await worker.runUntil(
+      stack.client.workflow.execute(repaveNode, {
+        taskQueue: TASK_QUEUE,
+        workflowId: repaveNodeWorkflowId('sim-1', node),
+        args: [{ cluster: 'sim-1', node, reason: 'e2e' }],
+      }),
+    );
+    await close();
+
+    expect(result.oldInstanceId).toBe(oldInstance);
+    expect(stack.sim.oci.fleet.getInstance(oldInstance).lifecycleState).toMatch(/TERMINAT/);
+    const after = await nodesOfGroup(stack.core, 'general');
+    expect(after.map((n) => n.metadata!.name)).not.toContain(node);
+    const replacement = after.find((n) => n.metadata!.name === result.replacement.nodeName);
+    expect(replacement && isReady(replacement)).toBe(true);
+    expect(replacement!.spec!.providerID).toBe(`oci://${result.replacement.instanceId}`);
+    expect(stack.sim.oci.fleet.getInstance(result.replacement.instanceId).freeformTags?.[TAG_REPLACES]).toBe(node);
+    // Evicted pods were recreated and run elsewhere.
+    await eventually('shop pods running again', async () => {
+      const pods = await shopPods();
+      return pods.length >= 9 && pods.every((p) => runningReady(p) && p.spec?.nodeName !== node) && pods;
+    });
+    expect(result.evictedPods).toBe(podsBefore.length);
+    expect(minSchedulableSince('general', since, schedulableBefore)).toBeGreaterThanOrEqual(schedulableBefore);
+  });
+
+  it('a worker SIGKILLed in the middle of the drain is replaced and the run finishes with exactly one replacement', async () => {
+    const [target] = (await nodesOfGroup(stack.core, 'general')).filter(isReady).filter((n) => !n.metadata?.name?.match(/-[0-9a-f]{8}$/));
+    const node = target!.metadata!.name!;
+    const launchesBefore = stack.sim.oci.counters().launches;
+    // Evicted pods linger while terminating, so the drain takes long enough to be interrupted.
+    stack.sim.kube.faults.evictionDelayMs = 6000;
+    const handle = await stack.client.workflow.start(repaveNode, {
+      taskQueue: TASK_QUEUE,
+      workflowId: repaveNodeWorkflowId('sim-1', node),
+      args: [{ cluster: 'sim-1', node, reason: 'e2e-crash' }],
+    });
+    let first: ChildProcess | undefined = spawnWorker();
+    let second: ChildProcess | undefined;
+    try {
+      await eventually(
+        'drain under way',
+        async () => {
+          if (first?.exitCode !== null) throw new Error(`worker exited with ${first?.exitCode}`);
+          return (await handle.query(progressQuery)).phase === 'draining';
+        },
+        90_000,
+        200,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      first.kill('SIGKILL');
+      await new Promise((r) => first!.once('exit', r));
+      first = undefined;
+      stack.sim.kube.faults.evictionDelayMs = 500;
+      second = spawnWorker();
+      const result = await handle.result();
+      expect(result.node).toBe(node);
+      expect(stack.sim.oci.counters().launches - launchesBefore).toBe(1);
+      const replacements = stack.sim.oci.fleet.listInstances({ compartmentId: stack.sim.compartmentId }).filter((i) => i.freeformTags?.[TAG_REPLACES] === node);
+      expect(replacements).toHaveLength(1);
+      // The history shows the drain was attempted more than once: the second worker picked it up.
+      const history = await handle.fetchHistory();
+      const drainScheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'drainNode');
+      const started = history.events?.find(
+        (e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.scheduledEventId?.toString() === drainScheduled?.eventId?.toString(),
+      );
+      expect(started?.activityTaskStartedEventAttributes?.attempt).toBeGreaterThan(1);
+      expect((await nodesOfGroup(stack.core, 'general')).map((n) => n.metadata!.name)).not.toContain(node);
+    } finally {
+      first?.kill('SIGKILL');
+      second?.kill('SIGTERM');
+      if (second) await new Promise((r) => second!.once('exit', r));
+    }
+  });
+});
