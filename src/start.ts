@@ -1,0 +1,64 @@
+// `npm start`: the embedded default — a Temporal dev server (persistent, Web UI on 8233), the simulated
+// fleet and the worker, in one terminal. Ctrl-C stops all three.
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { relative } from 'node:path';
+import { loadFleetConfig } from './lib/fleet-config.js';
+import { dataDir, ensureDir, itinerantHome, logsDir } from './lib/home.js';
+import { ensureTemporalCli, startDevServer } from './lib/temporal-cli.js';
+import { startSim } from './sim/index.js';
+import { createItinerantWorker } from './workers/worker.js';
+
+const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const home = itinerantHome();
+  const cli = await ensureTemporalCli();
+  const server = await startDevServer({
+    cliPath: cli,
+    dbFile: `${ensureDir(dataDir())}/temporal.sqlite`,
+    port: env('ITINERANT_TEMPORAL_PORT', 7233),
+    uiPort: env('ITINERANT_UI_PORT', 8233),
+    logFile: `${ensureDir(logsDir())}/temporal-dev-server.log`,
+  });
+  const sim = await startSim({
+    home,
+    kubePort: env('ITINERANT_SIM_KUBE_PORT', 16443),
+    ociPort: env('ITINERANT_SIM_OCI_PORT', 16444),
+    controlPort: env('ITINERANT_SIM_CONTROL_PORT', 16445),
+  }).catch(async (e) => {
+    await server.stop();
+    throw e;
+  });
+  const fleet = loadFleetConfig(sim.fleetConfigPath);
+  const { worker, close } = await createItinerantWorker({ address: server.address, namespace: server.namespace, fleet });
+  const example = sim.seeded?.nodes.general?.[0] ?? '<node>';
+  const rel = (p: string) => relative(process.cwd(), p) || p;
+  console.log(`
+itinerant is running (state in ${rel(home)})
+  Temporal      ${server.address}, namespace ${server.namespace}   Web UI ${server.uiUrl}
+  sim fleet     cluster ${sim.clusterName}: Kubernetes ${sim.kubeUrl}, OCI ${sim.ociUrl}, control ${sim.controlUrl}
+  kubeconfig    ${rel(sim.kubeconfigPath)}       kubectl --kubeconfig ${rel(sim.kubeconfigPath)} get nodes
+  OCI config    ${rel(sim.ociConfigPath)} (profile DEFAULT)
+  fleet config  ${rel(sim.fleetConfigPath)}
+  worker        task queue itinerant
+
+Repave a node:
+  npx itinerant run repave-node --input '{"cluster":"${sim.clusterName}","node":"${example}"}' --wait
+or in the Web UI: Start Workflow, type repaveNode, task queue itinerant, input {"cluster":"${sim.clusterName}","node":"${example}"}
+
+Ctrl-C stops everything.`);
+  try {
+    await worker.run(); // the Runtime shuts the worker down on SIGINT/SIGTERM
+  } finally {
+    await close();
+    await sim.stop();
+    await server.stop();
+    console.log('itinerant stopped');
+  }
+}
+
+main().catch((e) => {
+  console.error(`npm start: ${(e as Error).message}`);
+  process.exit(1);
+});
