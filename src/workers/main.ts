@@ -1,5 +1,6 @@
 // Worker process: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), ITINERANT_CONFIG (fleet file;
 // defaults to the simulated fleet's <home>/sim/fleet.yaml).
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
 import { itinerantHome } from '../lib/home.js';
 import { loadFleetConfig } from '../lib/fleet-config.js';
@@ -8,6 +9,8 @@ import { createItinerantWorker } from './worker.js';
 const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
 const configPath = process.env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 'fleet.yaml');
+
+Runtime.install({ logger: new DefaultLogger((process.env.ITINERANT_LOG_LEVEL ?? 'INFO') as 'INFO') });
 
 try {
   const fleet = loadFleetConfig(configPath);

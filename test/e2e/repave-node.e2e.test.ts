@@ -28,7 +28,7 @@ function minSchedulableSince(group: string, since: string, before: number): numb
 
 function spawnWorker(): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: stack.server.namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath },
+    env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: stack.server.namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath, ITINERANT_LOG_LEVEL: "WARN" },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return child;
