@@ -1,0 +1,121 @@
+// itinerant CLI: start runbooks, follow and steer them. Input is checked before Temporal is contacted;
+// exit codes: 0 ok, 1 failed (or Temporal unreachable), 2 refused input, 3 target already busy.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CliError, EXIT } from './errors.js';
+import { prepareRun, readInput } from './input.js';
+import { failureChain } from './progress.js';
+import { knownSignals, RUNBOOKS, signalSpec } from './runbooks.js';
+import type { Target } from './temporal.js';
+
+/** Loaded lazily: refusing bad input must not wait for the Temporal client to load. */
+const commands = () => import('./commands.js');
+const temporal = () => import('./temporal.js');
+
+interface ConnOpts {
+  address?: string;
+  namespace?: string;
+}
+
+function connectionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
+    .addOption(new Option('--namespace <ns>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'));
+}
+
+let lastTarget: Target | undefined;
+async function target(opts: ConnOpts): Promise<Target> {
+  lastTarget = (await temporal()).resolveTarget(opts);
+  return lastTarget;
+}
+
+function program(): Command {
+  const p = new Command('itinerant')
+    .description('Start, follow and steer itinerant runbooks (Temporal workflows)')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  const command = (spec: string, description: string) => connectionOptions(p.command(spec).description(description));
+
+  command('run <runbook>', `start a runbook: ${Object.values(RUNBOOKS).map((r) => `${r.name} (${r.summary})`).join('; ')}`)
+    .option('--input <json>', 'input as JSON')
+    .option('--input-file <path>', 'input file (.json, .yaml or .yml)')
+    .option('--wait', 'follow progress until the run ends; exit 0 on success, 1 on failure')
+    .option('--workflow-id <id>', 'override the workflow ID derived from the target')
+    .action(
+      act(async (name: string, o: ConnOpts & { input?: string; inputFile?: string; wait?: boolean; workflowId?: string }) => {
+        const input = readInput(o);
+        const start = prepareRun(name, input);
+        return (await commands()).runCommand(await target(o), start, input, o);
+      }),
+    );
+
+  command('status <workflowId>', 'status, phase, progress, pending activities, result or failure')
+    .option('--json', 'machine-readable output')
+    .action(act(async (id: string, o: ConnOpts & { json?: boolean }) => (await commands()).statusCommand(await target(o), id, o)));
+
+  command('signal <workflowId> <signal>', `send a signal: ${knownSignals().join(', ')} (abort requires --reason)`)
+    .option('--reason <text>', 'why (required for abort)')
+    .action(
+      act(async (id: string, signal: string, o: ConnOpts & { reason?: string }) => {
+        const spec = signalSpec(signal);
+        if (!spec) throw new CliError(`unknown signal "${signal}"; known signals: ${knownSignals().join(', ')}`, EXIT.usage);
+        if (spec.reasonRequired && !o.reason?.trim()) throw new CliError(`${signal} requires --reason <text>`, EXIT.usage);
+        if (!spec.reasonRequired && o.reason !== undefined) throw new CliError(`${signal} takes no --reason`, EXIT.usage);
+        return (await commands()).signalCommand(await target(o), id, signal, o.reason);
+      }),
+    );
+
+  command('list', 'list runs, filtered by the Itinerant* search attributes')
+    .option('--cluster <cluster>', 'only this cluster (ItinerantCluster)')
+    .option('--runbook <runbook>', 'only this runbook (CLI name or workflow type)')
+    .option('--running', 'only running executions')
+    .option('--limit <n>', 'at most n rows', positiveInt, 50)
+    .action(
+      act(async (o: ConnOpts & { cluster?: string; runbook?: string; running?: boolean; limit: number }) => (await commands()).listCommand(await target(o), o)),
+    );
+
+  command('watch <workflowId>', 'follow a run until it ends, like run --wait').action(
+    act(async (id: string, o: ConnOpts) => (await commands()).watchCommand(await target(o), id)),
+  );
+  return p;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+let exitCode: number = EXIT.ok;
+/** Commander ignores what actions return: keep the exit code each one resolves to. */
+const act =
+  <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+  async (...args: A) => {
+    exitCode = await fn(...args);
+  };
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    return report(e);
+  }
+}
+
+async function report(e: unknown): Promise<number> {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander printed the message
+  if (e instanceof CliError) {
+    console.error(`itinerant: ${e.message}`);
+    return e.exitCode;
+  }
+  const t = await temporal();
+  if (lastTarget && t.isUnreachable(e)) {
+    console.error(`itinerant: ${t.unreachable(lastTarget.address).message}`);
+    return EXIT.failed;
+  }
+  console.error(`itinerant: ${failureChain(e).join(': ')}`);
+  if (process.env.ITINERANT_DEBUG) console.error(e);
+  return EXIT.failed;
+}
+
+process.exit(await main(process.argv));

@@ -1,0 +1,98 @@
+// The Temporal connection, and turning what describe() returns into plain values for printing.
+import { Client, Connection, isGrpcServiceError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { createConnection } from 'node:net';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { CliError, EXIT } from './errors.js';
+import { failureChain, type PendingActivityView } from './progress.js';
+
+export interface Target {
+  address: string;
+  namespace: string;
+}
+
+export function resolveTarget(opts: { address?: string; namespace?: string }, env = process.env): Target {
+  return {
+    address: opts.address || env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    namespace: opts.namespace || env.TEMPORAL_NAMESPACE || 'default',
+  };
+}
+
+export function unreachable(address: string, detail?: string): CliError {
+  return new CliError(
+    `cannot reach Temporal at ${address}${detail ? ` (${detail})` : ''}; is it running? Start it with \`npm start\`, or point --address / TEMPORAL_ADDRESS at your server`,
+    EXIT.failed,
+  );
+}
+
+/** True when the error (or a cause) says the server could not be reached at all. */
+export function isUnreachable(err: unknown): boolean {
+  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (isGrpcServiceError(e) && e.code === 14 /* UNAVAILABLE */) return true;
+    if (e instanceof Error && /Failed to connect before the deadline|ECONNREFUSED/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** A plain TCP connect first: a refused or unresolvable address fails in milliseconds, not after gRPC's retries. */
+function probe(address: string, timeoutMs = 3000): Promise<string | undefined> {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address);
+  if (!m) return Promise.resolve(undefined); // let the client judge odd addresses
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: m[1], port: Number(m[2]) });
+    const done = (problem: string | undefined) => {
+      socket.destroy();
+      resolve(problem);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000}s`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
+}
+
+export async function connect(target: Target): Promise<Client> {
+  const problem = await probe(target.address);
+  if (problem) throw unreachable(target.address, problem);
+  try {
+    const connection = await Connection.connect({ address: target.address, connectTimeout: '5s' });
+    return new Client({ connection, namespace: target.namespace });
+  } catch (e) {
+    throw unreachable(target.address, firstLine(e));
+  }
+}
+
+function firstLine(e: unknown): string {
+  const chain = failureChain(e);
+  return (chain[chain.length - 1] ?? String(e)).split('\n')[0] ?? '';
+}
+
+const ACTIVITY_STATES = ['UNSPECIFIED', 'SCHEDULED', 'STARTED', 'CANCEL_REQUESTED', 'PAUSED', 'PAUSE_REQUESTED'];
+
+/** Pending activities with their heartbeat details decoded (one heartbeat argument → that value). */
+export function pendingActivities(client: Client, desc: WorkflowExecutionDescription): PendingActivityView[] {
+  const converter = client.options.loadedDataConverter.payloadConverter;
+  return (desc.raw.pendingActivities ?? []).map((a) => {
+    const payloads = a.heartbeatDetails?.payloads ?? [];
+    const decoded = payloads.map((p) => {
+      try {
+        return converter.fromPayload(p);
+      } catch {
+        return '<undecodable>';
+      }
+    });
+    const hb = optionalTsToMs(a.lastHeartbeatTime);
+    const view: PendingActivityView = {
+      activityId: a.activityId ?? '',
+      activityType: a.activityType?.name ?? '?',
+      attempt: a.attempt ?? 1,
+      state: ACTIVITY_STATES[a.state ?? 0] ?? String(a.state),
+    };
+    if (decoded.length > 0) view.heartbeatDetails = decoded.length === 1 ? decoded[0] : decoded;
+    if (hb !== undefined) view.lastHeartbeatTime = new Date(hb);
+    if (a.lastFailure) view.lastFailure = failureChain(a.lastFailure).join(' ← ');
+    return view;
+  });
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof Error && err.name === 'WorkflowNotFoundError';
+}
