@@ -38,10 +38,21 @@ export class ClientRegistry {
     const cached = this.cache.get(cluster);
     if (cached) return cached;
     const config = this.clusterConfig(cluster);
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(config.kubeconfig);
-    if (config.context) kc.setCurrentContext(config.context);
-    const provider = new ConfigFileAuthenticationDetailsProvider(config.oci.configFile, config.oci.profile);
+    // A missing or broken credentials file does not heal by retrying: say which one, once.
+    const load = <T>(what: string, fn: () => T): T => {
+      try {
+        return fn();
+      } catch (e) {
+        throw ApplicationFailure.nonRetryable(`cluster ${cluster}: cannot load ${what}: ${(e as Error).message}`, 'ConfigError');
+      }
+    };
+    const kc = load(`kubeconfig ${config.kubeconfig}`, () => {
+      const k = new k8s.KubeConfig();
+      k.loadFromFile(config.kubeconfig);
+      if (config.context) k.setCurrentContext(config.context);
+      return k;
+    });
+    const provider = load(`OCI config ${config.oci.configFile} [${config.oci.profile}]`, () => new ConfigFileAuthenticationDetailsProvider(config.oci.configFile, config.oci.profile));
     const compute = new ComputeClient({ authenticationDetailsProvider: provider }, OCI_CLIENT_CONFIGURATION);
     const identity = new IdentityClient({ authenticationDetailsProvider: provider }, OCI_CLIENT_CONFIGURATION);
     if (config.oci.endpoints.compute) compute.endpoint = config.oci.endpoints.compute;

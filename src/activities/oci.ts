@@ -69,15 +69,21 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
           rethrow(e, `get image ${image.id}`);
         }
       }
-      const images = await compute(cluster).listImages({
-        compartmentId,
-        lifecycleState: models.Image.LifecycleState.Available,
-        sortBy: requests.ListImagesRequest.SortBy.Timecreated,
-        sortOrder: requests.ListImagesRequest.SortOrder.Desc,
-      });
-      const newest = images.items
-        .filter((i) => i.freeformTags?.[TAG_IMAGE_CHANNEL] === image.channel)
-        .sort((a, b) => new Date(b.timeCreated).getTime() - new Date(a.timeCreated).getTime())[0];
+      // Every page: the channel is a tag, not a filter of ListImages, so its images may be past the first one.
+      const onChannel: models.Image[] = [];
+      try {
+        for await (const i of compute(cluster).listImagesRecordIterator({
+          compartmentId,
+          lifecycleState: models.Image.LifecycleState.Available,
+          sortBy: requests.ListImagesRequest.SortBy.Timecreated,
+          sortOrder: requests.ListImagesRequest.SortOrder.Desc,
+        })) {
+          if (i.freeformTags?.[TAG_IMAGE_CHANNEL] === image.channel) onChannel.push(i);
+        }
+      } catch (e) {
+        rethrow(e, `list images in ${compartmentId}`);
+      }
+      const newest = onChannel.sort((a, b) => new Date(b.timeCreated).getTime() - new Date(a.timeCreated).getTime())[0];
       if (!newest) throw ApplicationFailure.nonRetryable(`no available image on channel ${image.channel} in ${compartmentId}`, 'ImageNotFound');
       return { imageId: newest.id, displayName: newest.displayName ?? newest.id };
     },
