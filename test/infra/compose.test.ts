@@ -1,0 +1,339 @@
+/**
+ * docker-compose.yml: valid against the official Compose Specification schema
+ * (from the Go module github.com/compose-spec/compose-go/v2, fetched by
+ * scripts/compose-schema.ts), and wired together correctly.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMPOSE_SCHEMA_FETCH_COMMAND, COMPOSE_SCHEMA_PATH, COMPOSE_GO_MODULE, COMPOSE_GO_VERSION } from '../../scripts/compose-schema.js';
+import { projectRoot } from '../../src/lib/home.js';
+import { SEARCH_ATTRIBUTES, ensureTemporalCli, getFreePort } from '../../src/lib/temporal-cli.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
+
+type Json = Record<string, unknown>;
+interface Service {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  ports?: (string | number | { target: number | string; published?: number | string; host_ip?: string; protocol?: string })[];
+  volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
+  networks?: string[] | Record<string, unknown>;
+  command?: string | string[];
+  entrypoint?: string | string[];
+  profiles?: string[];
+}
+interface ComposeFile {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+  networks?: Record<string, unknown>;
+}
+
+const composePath = join(projectRoot(), 'docker-compose.yml');
+const raw = parseYaml(readFileSync(composePath, 'utf8')) as unknown;
+const compose = raw as ComposeFile;
+const services = compose.services;
+
+function env(service: Service): Record<string, string> {
+  const e = service.environment;
+  if (e === undefined) return {};
+  if (Array.isArray(e)) {
+    return Object.fromEntries(
+      e.map((kv) => {
+        const i = kv.indexOf('=');
+        return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function svc(name: string): Service {
+  const s = services[name];
+  if (s === undefined) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return s;
+}
+
+function dependsOn(service: Service): string[] {
+  const d = service.depends_on;
+  if (d === undefined) return [];
+  return Array.isArray(d) ? d : Object.keys(d);
+}
+
+function splitHostPort(address: string): { host: string; port: number } {
+  const m = /^([A-Za-z0-9_.-]+):(\d+)$/.exec(address);
+  if (m === null) throw new Error(`not host:port: ${address}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+/** Host-side published ports, as "ip:port/proto". Handles short and long syntax (no ranges needed here). */
+function publishedPorts(service: Service): { key: string; target: number }[] {
+  const out: { key: string; target: number }[] = [];
+  for (const p of service.ports ?? []) {
+    if (typeof p === 'object') {
+      if (p.published !== undefined) out.push({ key: `${p.host_ip ?? '0.0.0.0'}:${p.published}/${p.protocol ?? 'tcp'}`, target: Number(p.target) });
+      continue;
+    }
+    const [spec, proto = 'tcp'] = String(p).split('/');
+    const parts = spec!.split(':');
+    if (parts.length === 1) continue; // container port only: ephemeral host port
+    const target = Number(parts.at(-1));
+    const published = parts.at(-2)!;
+    const ip = parts.length === 3 ? parts[0]! : '0.0.0.0';
+    out.push({ key: `${ip}:${published}/${proto}`, target });
+  }
+  return out;
+}
+
+/** The gRPC port the temporal server container listens on (auto-setup default 7233). */
+function temporalListenPort(): number {
+  return Number(env(svc('temporal')).FRONTEND_GRPC_PORT ?? 7233);
+}
+
+describe('docker-compose.yml against the Compose Specification schema', () => {
+  let validate: (data: unknown) => { ok: boolean; errors: string };
+
+  beforeAll(() => {
+    if (!existsSync(COMPOSE_SCHEMA_PATH)) {
+      throw new Error(
+        `The Compose Specification schema (${COMPOSE_GO_MODULE}@${COMPOSE_GO_VERSION}, schema/compose-spec.json) is not cached at ` +
+          `${COMPOSE_SCHEMA_PATH}. Fetch it with \`${COMPOSE_SCHEMA_FETCH_COMMAND}\` (needs the \`go\` command; .ci/run does this).`,
+      );
+    }
+    const schema = JSON.parse(readFileSync(COMPOSE_SCHEMA_PATH, 'utf8')) as Json;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const fn = ajv.compile(schema);
+    validate = (data) => {
+      const ok = fn(data);
+      return { ok, errors: ajv.errorsText(fn.errors, { separator: '\n' }) };
+    };
+  });
+
+  it('is valid', () => {
+    const r = validate(raw);
+    expect(r.errors).toBe('No errors');
+    expect(r.ok).toBe(true);
+  });
+
+  it('would catch mistakes (the schema is really applied)', () => {
+    const typo = structuredClone(raw) as ComposeFile & Json;
+    (typo.services['temporal'] as Json)['dependz_on'] = ['postgresql'];
+    const r1 = validate(typo);
+    expect(r1.ok).toBe(false);
+    expect(r1.errors).toMatch(/services\/temporal must NOT have (unevaluated|additional) properties/);
+
+    const badCondition = structuredClone(raw) as ComposeFile & Json;
+    (badCondition.services['temporal'] as Json)['depends_on'] = { postgresql: { condition: 'service_ready' } };
+    const r2 = validate(badCondition);
+    expect(r2.ok).toBe(false);
+    expect(r2.errors).toMatch(/services\/temporal\/depends_on/);
+  });
+});
+
+describe('docker-compose.yml wiring', () => {
+  it('has the expected services', () => {
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'temporal-search-attributes', 'itinerant-worker']) {
+      expect(services, name).toHaveProperty(name);
+    }
+  });
+
+  it('every depends_on target is a service', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const dep of dependsOn(service)) expect(Object.keys(services), `${name} depends on ${dep}`).toContain(dep);
+    }
+  });
+
+  it('temporal waits for a healthy postgresql; the worker waits for temporal and the search attributes', () => {
+    const pg = svc('postgresql');
+    expect(pg.depends_on).toBeUndefined();
+    expect((svc('postgresql') as Json)['healthcheck']).toBeDefined();
+    expect(svc('temporal').depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
+    const worker = svc('itinerant-worker');
+    expect(dependsOn(worker)).toContain('temporal');
+    expect(worker.depends_on).toMatchObject({ 'temporal-search-attributes': { condition: 'service_completed_successfully' } });
+  });
+
+  it('the worker, UI and admin tools reach temporal on the port it listens on', () => {
+    const port = temporalListenPort();
+    for (const name of ['itinerant-worker', 'temporal-ui', 'temporal-search-attributes', 'temporal-admin-tools']) {
+      const address = env(svc(name)).TEMPORAL_ADDRESS;
+      expect(address, `${name} TEMPORAL_ADDRESS`).toBeDefined();
+      const hp = splitHostPort(address!);
+      expect(hp.host, `${name} TEMPORAL_ADDRESS host`).toBe('temporal');
+      expect(hp.port, `${name} TEMPORAL_ADDRESS port`).toBe(port);
+      expect(dependsOn(svc(name)), `${name} depends_on`).toContain('temporal');
+    }
+    // Published to the host as 7233 too, so `temporal --address localhost:7233` works.
+    expect(publishedPorts(svc('temporal')).map((p) => p.target)).toContain(port);
+  });
+
+  it('temporal\'s database settings match the postgresql service', () => {
+    const t = env(svc('temporal'));
+    const pg = env(svc('postgresql'));
+    expect(['postgres12', 'postgres12_pgx']).toContain(t.DB);
+    expect(t.POSTGRES_SEEDS).toBe('postgresql');
+    expect(svc(t.POSTGRES_SEEDS!).image).toMatch(/^postgres:/);
+    expect(t.POSTGRES_USER).toBe(pg.POSTGRES_USER);
+    expect(t.POSTGRES_PWD).toBe(pg.POSTGRES_PASSWORD);
+    expect(Number(t.DB_PORT ?? 5432)).toBe(Number(pg.PGPORT ?? 5432));
+  });
+
+  it('the worker is configured the way its entrypoint expects', () => {
+    const worker = svc('itinerant-worker');
+    const e = env(worker);
+    expect(worker.build).toBeDefined();
+    expect(e.TEMPORAL_NAMESPACE).toBe('default');
+    expect(e.ITINERANT_CONFIG).toBe('/config/fleet.yaml');
+    const mounts = (worker.volumes ?? []).map((v) => {
+      if (typeof v !== 'string') return { source: v.source ?? '', target: v.target, readOnly: v.read_only === true };
+      const [source = '', target = '', mode = ''] = v.split(':');
+      return { source, target, readOnly: mode.split(',').includes('ro') };
+    });
+    const mountFor = (path: string) => mounts.find((m) => path === m.target || path.startsWith(`${m.target}/`));
+    for (const key of ['ITINERANT_CONFIG', 'KUBECONFIG', 'OCI_CONFIG_FILE']) {
+      const path = e[key];
+      expect(path, key).toBeDefined();
+      const m = mountFor(path!);
+      expect(m, `${key}=${path} is inside a mounted volume`).toBeDefined();
+      expect(m!.readOnly, `${key} mount is read-only`).toBe(true);
+    }
+    expect(mountFor(e.ITINERANT_CONFIG!)!.source).toBe('./config');
+    expect(mountFor(e.OCI_CONFIG_FILE!)!.source).toBe('~/.oci');
+  });
+
+  it('published host ports do not collide', () => {
+    const seen = new Map<string, string>();
+    for (const [name, service] of Object.entries(services)) {
+      for (const { key } of publishedPorts(service)) {
+        const port = key.split(':').at(-1)!;
+        for (const [other, owner] of seen) {
+          const otherPort = other.split(':').at(-1)!;
+          const [ip] = key.split(':');
+          const [otherIp] = other.split(':');
+          const overlap = ip === otherIp || ip === '0.0.0.0' || otherIp === '0.0.0.0';
+          expect(overlap && port === otherPort, `${name} ${key} collides with ${owner} ${other}`).toBe(false);
+        }
+        seen.set(key, name);
+      }
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('named volumes and networks used by services are declared', () => {
+    const declaredVolumes = Object.keys(compose.volumes ?? {});
+    const declaredNetworks = Object.keys(compose.networks ?? {});
+    for (const [name, service] of Object.entries(services)) {
+      for (const v of service.volumes ?? []) {
+        let source: string | undefined;
+        if (typeof v === 'string') {
+          const parts = v.split(':');
+          source = parts.length > 1 ? parts[0] : undefined;
+        } else if ((v.type ?? 'volume') === 'volume') {
+          source = v.source;
+        }
+        if (source === undefined || /^[./~]/.test(source)) continue; // anonymous or bind mount
+        expect(declaredVolumes, `${name} uses volume ${source}`).toContain(source);
+      }
+      const nets = Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? {});
+      for (const n of nets) expect(declaredNetworks, `${name} uses network ${n}`).toContain(n);
+    }
+  });
+
+  it('every image is pinned (a tag other than latest, or a digest)', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (service.image === undefined) {
+        expect(service.build, `${name} has neither image nor build`).toBeDefined();
+        continue;
+      }
+      const image = service.image;
+      if (image.includes('@sha256:')) continue;
+      const lastSegment = image.split('/').at(-1)!;
+      const tag = lastSegment.includes(':') ? lastSegment.split(':').at(-1)! : undefined;
+      expect(tag, `${name} image ${image} has a tag`).toBeDefined();
+      expect(tag, `${name} image ${image}`).not.toBe('latest');
+      expect(image, `${name} image ${image} uses no unresolved variable`).not.toMatch(/\$\{?[A-Z_]+(?!:-)/);
+    }
+  });
+
+  it('the search-attribute job registers exactly SEARCH_ATTRIBUTES', () => {
+    const script = initScript();
+    const names = [...script.matchAll(/for name in ([^;]+);/g)].flatMap((m) => m[1]!.trim().split(/\s+/));
+    expect(names.sort()).toEqual(Object.keys(SEARCH_ATTRIBUTES).sort());
+    const types = new Set(Object.values(SEARCH_ATTRIBUTES));
+    expect([...types]).toEqual(['Keyword']);
+    expect(script).toMatch(/--type Keyword/);
+  });
+
+  it('Dockerfile builds a non-root worker image running src/workers/main.ts', () => {
+    const dockerfile = readFileSync(join(projectRoot(), 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM node:20-slim\b/m);
+    expect(dockerfile).toMatch(/^USER (?!root\b)\S+/m);
+    expect(dockerfile).toMatch(/^CMD .*tsx.*src\/workers\/main\.ts/m);
+    const ignore = readFileSync(join(projectRoot(), '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['node_modules', '.git', '.itinerant']) expect(ignore).toContain(entry);
+  });
+});
+
+/** The init job's shell script, with compose's `$$` escapes resolved. */
+function initScript(): string {
+  const job = svc('temporal-search-attributes');
+  expect(job.entrypoint).toEqual(['/bin/sh', '-c']);
+  const command = Array.isArray(job.command) ? job.command : [job.command ?? ''];
+  expect(command).toHaveLength(1);
+  return command[0]!.replaceAll('$$', '$');
+}
+
+describe('the search-attribute init job against a real server', () => {
+  it('waits for the server, registers the attributes, and is idempotent', async () => {
+    const cli = await ensureTemporalCli();
+    const port = await getFreePort();
+    const address = `127.0.0.1:${port}`;
+    // A bare dev server, without our search attributes, started after the job so the job has to wait.
+    const jobEnv = {
+      ...process.env,
+      PATH: `${dirname(cli)}:${process.env.PATH ?? ''}`,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: 'default',
+    };
+    const runJob = () =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('/bin/sh', ['-c', initScript()], { env: jobEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+    const first = runJob();
+    await new Promise((r) => setTimeout(r, 500));
+    const server = spawn(cli, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'], {
+      stdio: 'ignore',
+    });
+    try {
+      const r1 = await first;
+      expect(r1.code, r1.out).toBe(0);
+      const r2 = await runJob();
+      expect(r2.code, r2.out).toBe(0);
+      expect(r2.out).toMatch(/already registered/);
+      const connection = await Connection.connect({ address });
+      try {
+        const res = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+        for (const name of Object.keys(SEARCH_ATTRIBUTES)) expect(res.customAttributes ?? {}).toHaveProperty(name);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise<void>((r) => (server.exitCode !== null || server.signalCode !== null ? r() : server.once('exit', () => r())));
+    }
+  });
+});
+
