@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createItinerantWorker } from '../../src/workers/worker.js';
+import { workflowBundle } from '../helpers/workflow-env.js';
+import { eventually, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
+
+const BIN = fileURLToPath(new URL('../../bin/itinerant.js', import.meta.url));
+let stack: Stack;
+let stopWorker: () => Promise<void>;
+
+beforeAll(async () => {
+  stack = await startStack();
+  const { worker, close } = await createItinerantWorker({
+    address: stack.server.address,
+    namespace: stack.server.namespace,
+    fleet: stack.fleet,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  stopWorker = async () => {
+    worker.shutdown();
+    await running;
+    await close();
+  };
+});
+afterAll(async () => {
+  await stopWorker?.();
+  await stack?.stop();
+});
+
+function itinerant(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { done, output: () => stdout };
+}
+
+it('itinerant run repave-node --wait repaves a node, prints progress, and refuses a second run on the same node', async () => {
+  const [target] = (await nodesOfGroup(stack.core, 'batch')).filter(isReady);
+  const node = target!.metadata!.name!;
+  const input = JSON.stringify({ cluster: 'sim-1', node, reason: 'cli e2e' });
+  const first = itinerant(['run', 'repave-node', '--input', input, '--wait']);
+  await eventually('the first run to start', async () => first.output().includes('started repaveNode'), 30_000);
+  const second = await itinerant(['run', 'repave-node', '--input', input]).done;
+  expect(second.code).toBe(3);
+  expect(second.stderr).toMatch(`node ${node} is already being repaved`);
+
+  const result = await first.done;
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/phase waiting-for-replacement/);
+  expect(result.stdout).toMatch(/replacement \S+ is Ready/);
+  expect(result.stdout).toMatch(`repave-node.sim-1.${node} completed`);
+  expect((await nodesOfGroup(stack.core, 'batch')).map((n) => n.metadata!.name)).not.toContain(node);
+
+  const status = await itinerant(['status', `repave-node.sim-1.${node}`, '--json']).done;
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout).status).toBe('COMPLETED');
+});
