@@ -64,7 +64,10 @@ class HttpError extends Error {
   }
 }
 
-export function createControlServer(deps: { oci: OciSim; kube: ControlKube; clusterName: string }): ControlServer {
+/** Extra routes (e.g. /sim/cassandra): answer `{status, body}` for a path you own, undefined otherwise. */
+export type ControlRoutes = (method: string, path: string, body: unknown) => { status: number; body: unknown } | undefined;
+
+export function createControlServer(deps: { oci: OciSim; kube: ControlKube; clusterName: string; routes?: ControlRoutes[] }): ControlServer {
   const { oci, kube } = deps;
   const faults = () => ({ oci: { ...oci.faults }, kube: { ...kube.faults } });
 
@@ -134,7 +137,12 @@ export function createControlServer(deps: { oci: OciSim; kube: ControlKube; clus
             throw new HttpError(400, 'request body is not valid JSON');
           }
         }
-        send(200, handle(req.method ?? 'GET', new URL(req.url ?? '/', 'http://control'), body));
+        const url = new URL(req.url ?? '/', 'http://control');
+        for (const route of deps.routes ?? []) {
+          const r = route(req.method ?? 'GET', url.pathname, body);
+          if (r) return send(r.status, r.body);
+        }
+        send(200, handle(req.method ?? 'GET', url, body));
       } catch (e) {
         if (e instanceof HttpError) send(e.status, { error: e.message });
         else send(500, { error: (e as Error).message });

@@ -7,11 +7,13 @@ import YAML from 'yaml';
 import { createKubeSim, type KubeFaults, type KubeSim } from './kube/index.js';
 import { createOciSim, type OciFaults, type OciSim } from './oci/index.js';
 import { createControlServer } from './control.js';
+import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
 export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
 export type { OciSim, OciFaults } from './oci/index.js';
 export type { KubeSim, KubeFaults } from './kube/index.js';
+export type { CassandraSim, CassandraFaults } from './cassandra/index.js';
 
 export interface StartSimOptions {
   /** Files go to `<home>/sim/`. */
@@ -31,6 +33,8 @@ export interface StartSimOptions {
   /** Initial faults (all also changeable at runtime through the control API). */
   ociFaults?: Partial<OciFaults>;
   kubeFaults?: Partial<KubeFaults>;
+  /** Cassandra ring faults/timings (decommissionStreamMs, stallDecommission, joinMs); also PUT /sim/cassandra/faults. */
+  cassandraFaults?: Partial<CassandraFaults>;
   /** Log OCI requests (one line each). */
   log?: (line: string) => void;
 }
@@ -51,6 +55,8 @@ export interface SimHandle {
   compartmentId: string;
   kube: KubeSim;
   oci: OciSim;
+  /** Cassandra rings in StatefulSets labelled app=cassandra (nodetool / cqlsh over pods/exec). */
+  cassandra: CassandraSim;
   /** What the seed created (undefined with seed: false). */
   seeded: SeedResult | undefined;
   stop(): Promise<void>;
@@ -76,7 +82,8 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     onNodeRegistered: (nodeName) => kube.cluster.apply(kubeProxyMirrorPod(nodeName)),
     ...(opts.log ? { log: opts.log } : {}),
   });
-  const control = createControlServer({ oci, kube, clusterName });
+  const cassandra = createCassandraSim(kube, { faults: opts.cassandraFaults ?? {} });
+  const control = createControlServer({ oci, kube, clusterName, routes: [cassandra.control] });
 
   let stopped = false;
   const endpointsPath = path.join(dir, 'endpoints.json');
@@ -84,11 +91,14 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     if (stopped) return;
     stopped = true;
     await rm(endpointsPath, { force: true });
+    cassandra.close();
     await Promise.allSettled([control.close(), oci.close(), kube.close()]);
   };
 
   try {
     const seeded = opts.seed === false ? undefined : seedFleet(oci, kube.cluster);
+    // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB), after the rest of the seed
+    if (seeded) for (const o of cassandraObjects()) kube.cluster.apply(o);
     const kubeHttpUrl = await kube.listen(opts.kubePort ?? 0, { scheme: 'http' });
     const kubeUrl = kube.urls()?.https ?? kubeHttpUrl.replace(/^http:/, 'https:');
     const ociUrl = await oci.listen(opts.ociPort ?? 0);
@@ -138,6 +148,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       compartmentId: SIM_COMPARTMENT,
       kube,
       oci,
+      cassandra,
       seeded,
       stop,
     };

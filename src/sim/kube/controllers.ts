@@ -6,6 +6,7 @@
 import { shortHash, ts, type SimContext } from './context.js';
 import { nodeReady, syncNodeTaints } from './nodes.js';
 import { refreshPdb, scaled } from './pdb.js';
+import { claimVolumes, ensureClaims } from './pvc.js';
 import { rt, type KObject } from './resources.js';
 import { isTerminating, podReady, setCondition, type KubeApi } from './rest.js';
 import { nodeMatchesPod, untoleratedTaints, type Toleration } from './selectors.js';
@@ -363,10 +364,13 @@ export class Controllers {
       }
       const createOrd = (i: number) => {
         const podName = `${name}-${i}`;
+        ensureClaims(this.api, this.store, sts, i); // claims from volumeClaimTemplates first, never deleted on scale-down
+        const claims = claimVolumes(sts, i);
+        const volumes = claims.length ? { volumes: [...((sts.spec.template?.spec?.volumes ?? []) as unknown[]), ...claims] } : {};
         this.createPod(sts, sts.spec.template, {
           name: podName,
           labels: { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': podName, 'apps.kubernetes.io/pod-index': String(i) },
-        }, { hostname: podName, ...(sts.spec.serviceName ? { subdomain: sts.spec.serviceName } : {}) });
+        }, { hostname: podName, ...(sts.spec.serviceName ? { subdomain: sts.spec.serviceName } : {}), ...volumes });
       };
       let steady = true;
       for (let i = 0; i < replicas; i++) {

@@ -8,8 +8,10 @@ import type { Duplex } from 'node:stream';
 import type { NodeRegistration, SimCluster } from './cluster-api.js';
 import { Timers, type Counters, type KubeFaults, type SimContext } from './context.js';
 import { Controllers, type Controller } from './controllers.js';
+import { ExecRegistry, type ExecHandler, type ExecMatch } from './exec.js';
 import { createHandler } from './http.js';
 import { NodeAgent, ReadinessTimeline, type ReadinessPoint } from './nodes.js';
+import { pvcProtectionController } from './pvc.js';
 import { KubeApi } from './rest.js';
 import { ObjectStore } from './store.js';
 import { selfSignedCert, type SelfSignedCert } from './tls.js';
@@ -22,6 +24,7 @@ export type { ReadinessPoint } from './nodes.js';
 export { KubeApi } from './rest.js';
 export { ObjectStore } from './store.js';
 export type { Controller, Controllers } from './controllers.js';
+export { builtinExec, ExecRegistry, type ExecContext, type ExecHandler, type ExecMatch, type ExecResult } from './exec.js';
 
 export interface KubeSimOptions {
   clusterName: string;
@@ -66,8 +69,12 @@ export interface KubeSim {
   addController(c: Controller): void;
   /** Run the controllers now instead of after controllerDelayMs. */
   reconcile(): void;
-  /** Handles HTTP upgrades (e.g. pods/exec over WebSocket) after the bearer token is checked. */
+  /** Handles HTTP upgrades after the bearer token is checked; the default serves pods/exec over WebSocket (`exec`). */
   setUpgradeHandler(h: UpgradeHandler | undefined): void;
+  /** pods/exec: handlers, sessions, and run() to execute a command without HTTP. */
+  exec: ExecRegistry;
+  /** Register a pods/exec command handler for the pods `match` accepts (most recent first). Returns an unregister function. */
+  registerExecHandler(match: ExecMatch, handler: ExecHandler): () => void;
 }
 
 export function createKubeSim(opts: KubeSimOptions): KubeSim {
@@ -83,12 +90,14 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
   const timeline = new ReadinessTimeline(ctx.store, ctx.now);
   const api = new KubeApi(ctx);
   const controllers = new Controllers(ctx, api);
+  controllers.add(pvcProtectionController);
+  const exec = new ExecRegistry(ctx.store);
   const nodes = new NodeAgent(ctx, api);
   const watches = new WatchHub(ctx);
   const handler = createHandler(ctx, api, watches, opts.token);
   let server: NetServer | undefined;
   let port = 0;
-  let upgrade: UpgradeHandler | undefined;
+  let upgrade: UpgradeHandler | undefined = (req, socket, head) => exec.handleUpgrade(req, socket, head);
   let cert: SelfSignedCert | undefined;
   const tlsCert = (): SelfSignedCert => (cert ??= selfSignedCert());
   const sockets = new Set<Socket>();
@@ -119,6 +128,8 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
     addController: (c) => controllers.add(c),
     reconcile: () => controllers.reconcile(),
     setUpgradeHandler: (h) => { upgrade = h; },
+    exec,
+    registerExecHandler: (match, handler) => exec.register(match, handler),
     readinessTimeline: (group) => timeline.list(group),
     counters: () => ({ ...ctx.counters }),
     listen(p: number, lopts?: { scheme?: 'http' | 'https' }): Promise<string> {
@@ -176,6 +187,7 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
     close(): Promise<void> {
       ctx.timers.clear();
       watches.closeAll();
+      exec.closeAll();
       const s = server;
       server = undefined;
       if (!s) return Promise.resolve();

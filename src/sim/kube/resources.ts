@@ -88,6 +88,11 @@ export const RESOURCES: ResourceType[] = [
     },
   },
   {
+    group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', namespaced: true,
+    shortNames: ['pvc'], verbs: RW, hasGeneration: false, hasStatus: true,
+    subresources: { status: { kind: 'PersistentVolumeClaim', verbs: STATUS_VERBS } },
+  },
+  {
     group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true,
     shortNames: ['deploy'], verbs: RW, categories: ['all'], hasGeneration: true, hasStatus: true,
     subresources: {

@@ -7,6 +7,7 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { groupVersion, resourceByKind, rt as resource, type KObject, type ResourceType } from './resources.js';
 import { matchesSelector, parseFieldSelector, parseLabelSelector, selectorToString } from './selectors.js';
 import { errors } from './status.js';
+import { claimInUse, defaultClaim } from './pvc.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
@@ -141,11 +142,18 @@ export class KubeApi {
     const obj = this.get(rt, ns, name);
     if (opts.preconditionUid && opts.preconditionUid !== obj.metadata.uid) throw errors.conflict(rt.plural, rt.group, name);
     if (rt.plural === 'pods') return this.terminatePod(obj, opts.gracePeriodSeconds);
+    // kubernetes.io/pvc-protection: a claim still mounted by a pod stays Terminating (see pvc.ts)
+    if (rt.plural === 'persistentvolumeclaims' && claimInUse(this.store, obj)) {
+      if (obj.metadata.deletionTimestamp) return obj;
+      obj.metadata.deletionTimestamp = ts(this.ctx.now());
+      obj.metadata.deletionGracePeriodSeconds = 0;
+      return this.store.update(rt.plural, obj);
+    }
     if (rt.plural === 'nodes') {
       for (const p of this.store.list('pods')) if (p.spec?.nodeName === name) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
     }
     if (rt.plural === 'namespaces') {
-      for (const r of ['pods', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'poddisruptionbudgets']) {
+      for (const r of ['pods', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'poddisruptionbudgets', 'persistentvolumeclaims']) {
         for (const o of this.store.list(r, name)) this.store.remove(r, name, o.metadata.name);
       }
     }
@@ -325,6 +333,9 @@ function applyDefaults(o: KObject): void {
       o.spec = { replicas: 1, podManagementPolicy: 'OrderedReady', revisionHistoryLimit: 10, serviceName: '', ...(spec ?? {}) };
       o.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
       o.status ??= { replicas: 0, availableReplicas: 0 };
+      break;
+    case 'PersistentVolumeClaim':
+      defaultClaim(o);
       break;
     case 'PodDisruptionBudget':
       o.spec ??= {};

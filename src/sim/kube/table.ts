@@ -145,6 +145,23 @@ const PRINTERS: Record<string, Printer> = {
     cells: (b, age) => [b.metadata.name, b.spec?.minAvailable === undefined ? 'N/A' : String(b.spec.minAvailable),
       b.spec?.maxUnavailable === undefined ? 'N/A' : String(b.spec.maxUnavailable), b.status?.disruptionsAllowed ?? 0, age],
   },
+  persistentvolumeclaims: {
+    columns: [NAME,
+      { name: 'Status', type: 'string', description: 'Status represents the current information/status of a persistent volume claim.' },
+      { name: 'Volume', type: 'string', description: 'VolumeName is the binding reference to the PersistentVolume backing this claim.' },
+      { name: 'Capacity', type: 'string', description: 'Capacity represents the actual resources of the underlying volume.' },
+      { name: 'Access Modes', type: 'string', description: 'AccessModes contains the actual access modes the volume backing the PVC has.' },
+      { name: 'StorageClass', type: 'string', description: 'StorageClassName is the name of the StorageClass required by the claim.' },
+      { name: 'VolumeAttributesClass', type: 'string', description: 'volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.' },
+      AGE,
+      { name: 'VolumeMode', type: 'string', priority: 1, description: 'volumeMode defines what type of volume is required by the claim.' }],
+    cells: (c, age) => {
+      const modes = ((c.status?.accessModes ?? c.spec?.accessModes ?? []) as string[])
+        .map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',');
+      return [c.metadata.name, c.metadata.deletionTimestamp ? 'Terminating' : (c.status?.phase ?? 'Pending'), c.spec?.volumeName ?? '',
+        c.status?.capacity?.storage ?? '', modes, c.spec?.storageClassName ?? '', c.spec?.volumeAttributesClassName ?? '<unset>', age, c.spec?.volumeMode ?? 'Filesystem'];
+    },
+  },
   namespaces: {
     columns: [NAME, { name: 'Status', type: 'string', description: 'The status of the namespace' }, AGE],
     cells: (n, age) => [n.metadata.name, n.metadata.deletionTimestamp ? 'Terminating' : (n.status?.phase ?? 'Active'), age],
