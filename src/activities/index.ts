@@ -1,5 +1,6 @@
 import type { RepaveActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
+import { decommissionActivities } from './cassandra.js';
 import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
 import { kubernetesActivities } from './kubernetes.js';
@@ -16,5 +17,6 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...kubernetesActivities({ clients, isWorkflowRunning }),
     ...ociActivities({ clients }),
     ...configActivities({ clients }),
+    ...decommissionActivities({ clients, isWorkflowRunning }),
   } satisfies RepaveActivities;
 }

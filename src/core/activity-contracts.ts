@@ -1,6 +1,14 @@
 // The activities' signatures, as pure types: workflows compile against these without pulling
 // Node-only activity code into their type check; src/activities implements them (`satisfies`).
 import type { NodeGroupConfig } from './config.js';
+import type {
+  DecommissionFacts,
+  FollowOutcome,
+  FollowRequest,
+  MemberMode,
+  MemberState,
+  StatefulMemberRef,
+} from './decommission.js';
 
 export interface ClusterRef {
   cluster: string;
@@ -100,3 +108,33 @@ export interface ConfigActivities {
 }
 
 export type RepaveActivities = KubernetesActivities & OciActivities & ConfigActivities;
+
+// ---- stateful member decommission (src/activities/cassandra.ts) ----
+
+export interface IssueDecommissionResult {
+  /** False when the member was not NORMAL any more: nothing was issued. */
+  issued: boolean;
+  mode: MemberMode;
+}
+
+export interface DecommissionActivities {
+  /** Read-only preflight: the StatefulSet, its pods, the ring seen from another member, replication, a live claim. */
+  inspectDecommission(a: StatefulMemberRef & { owner: string }): Promise<DecommissionFacts>;
+  /** Annotate the StatefulSet as held by this run (atomic); refuses when another live run holds it. */
+  claimStatefulSet(a: StatefulMemberRef & { owner: string }): Promise<void>;
+  releaseStatefulSet(a: StatefulMemberRef & { owner: string }): Promise<void>;
+  /** The member's own mode and streaming progress (UNREACHABLE when it cannot be asked). */
+  readMemberState(a: StatefulMemberRef): Promise<MemberState>;
+  /**
+   * Issue the service's decommission once, only if the member is NORMAL: start the command and return as soon
+   * as the member reports LEAVING (the command itself keeps running). Scheduled without retries.
+   */
+  issueDecommission(a: StatefulMemberRef & { waitForLeavingMs: number }): Promise<IssueDecommissionResult>;
+  /** Follow the member until it has left the ring, heartbeating a FollowCheckpoint; never issues anything. */
+  followDecommission(a: FollowRequest): Promise<FollowOutcome>;
+  /** Scale the StatefulSet from ordinal+1 to ordinal replicas (already done: no change). */
+  scaleDownStatefulSet(a: StatefulMemberRef & { ordinal: number }): Promise<{ replicasBefore: number; replicasAfter: number; changed: boolean }>;
+  waitForMemberPodGone(a: StatefulMemberRef & { deadline: number }): Promise<{ gone: true }>;
+  /** Delete the member's PersistentVolumeClaims; refuses while its pod exists. */
+  deleteMemberClaims(a: StatefulMemberRef & { claims: string[] }): Promise<{ deleted: string[]; absent: string[] }>;
+}

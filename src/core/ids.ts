@@ -3,3 +3,6 @@
 export const TASK_QUEUE = 'itinerant';
 
 export const repaveNodeWorkflowId = (cluster: string, node: string) => `repave-node.${cluster}.${node}`;
+
+/** One decommission per StatefulSet at a time (members leave one by one). */
+export const decommissionWorkflowId = (cluster: string, namespace: string, statefulSet: string) => `decommission.${cluster}.${namespace}.${statefulSet}`;

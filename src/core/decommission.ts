@@ -1,0 +1,362 @@
+// decommissionMember: input schema, what the preflight observes, the pure decision whether a member
+// may be decommissioned, and the shapes the workflow reports. The service itself (Cassandra, or
+// another database with its own decommission command) sits behind StatefulServiceAdapter.
+import { z } from 'zod';
+import { describeIssues } from './config.js';
+import { parseDuration } from './duration.js';
+import type { ParseResult } from './repave.js';
+
+const dnsLabel = (field: string) =>
+  z
+    .string({ error: `${field}: expected a string` })
+    .min(1, `${field}: must not be empty`)
+    .max(63, `${field}: at most 63 characters`)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${field}: expected a lower-case DNS label (a-z, 0-9, "-")`);
+
+const durationField = (field: string, dflt: string, minMs: number, maxMs: number) =>
+  z
+    .union([z.string(), z.number()])
+    .default(dflt)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < minMs || ms > maxMs) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field}: expected a duration between ${minMs / 1000}s and ${maxMs / 3_600_000}h such as "${dflt}", got ${JSON.stringify(v)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+/** StatefulSet annotation naming the workflow decommissioning one of its members (one at a time). */
+export const ANNOTATION_DECOMMISSION_OWNER = 'itinerant.dev/decommission-owner';
+
+/** Services with an adapter (see src/activities/cassandra.ts). */
+export const STATEFUL_SERVICES = ['cassandra'] as const;
+export type StatefulServiceName = (typeof STATEFUL_SERVICES)[number];
+
+export const decommissionMemberInputSchema = z
+  .strictObject({
+    /** Cluster name as declared in the fleet configuration. */
+    cluster: dnsLabel('cluster'),
+    namespace: dnsLabel('namespace'),
+    statefulSet: dnsLabel('statefulSet'),
+    /** The member's pod, e.g. cassandra-3: must be the StatefulSet's highest ordinal. */
+    member: dnsLabel('member'),
+    service: z.enum(STATEFUL_SERVICES, { error: `service: expected one of ${STATEFUL_SERVICES.join(', ')}` }).default('cassandra'),
+    /** Delete the member's PersistentVolumeClaims once it has left and its pod is gone. Off by default: the data is kept. */
+    releaseVolume: z.boolean({ error: 'releaseVolume: expected true or false' }).default(false),
+    /** How long streaming may make no progress before an operator is asked (keepWaiting or abort). */
+    stuckAfter: durationField('stuckAfter', '30m', 10_000, 24 * 3_600_000),
+    /** Overall limit for the whole runbook. */
+    timeout: durationField('timeout', '24h', 60_000, 14 * 86_400_000),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.member.startsWith(`${v.statefulSet}-`) || !/^\d+$/.test(v.member.slice(v.statefulSet.length + 1))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['member'],
+        message: `member: expected a pod of StatefulSet ${v.statefulSet} such as "${v.statefulSet}-3", got ${JSON.stringify(v.member)}`,
+      });
+    }
+  });
+
+export type DecommissionMemberInput = z.input<typeof decommissionMemberInputSchema>;
+export type DecommissionMemberRequest = z.output<typeof decommissionMemberInputSchema>;
+
+export function parseDecommissionMemberInput(input: unknown): ParseResult<DecommissionMemberRequest> {
+  if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return {
+      ok: false,
+      message: 'input: expected a JSON object such as {"cluster": "sim-1", "namespace": "data", "statefulSet": "cassandra", "member": "cassandra-3"}',
+    };
+  }
+  const r = decommissionMemberInputSchema.safeParse(input);
+  if (r.success) return { ok: true, value: r.data };
+  // Messages that already name their field are kept as they are.
+  const message = r.error.issues
+    .map((i) => {
+      const path = i.path.join('.');
+      return path && i.message.startsWith(`${path}: `) ? i.message : describeIssues(new z.ZodError([i]));
+    })
+    .join('; ');
+  return { ok: false, message };
+}
+
+export const ordinalOf = (statefulSet: string, pod: string): number | undefined => {
+  const m = new RegExp(`^${statefulSet.replace(/[.]/g, '\\.')}-(\\d+)$`).exec(pod);
+  return m ? Number(m[1]) : undefined;
+};
+
+// ---- what the service reports ----------------------------------------------------------------
+
+/** The member's own view of what it is doing (Cassandra: StorageService mode, `nodetool netstats`). */
+export type MemberMode =
+  | 'STARTING'
+  | 'NORMAL'
+  | 'JOINING'
+  | 'JOINING_FAILED'
+  | 'LEAVING'
+  | 'DECOMMISSIONED'
+  | 'DECOMMISSION_FAILED'
+  | 'MOVING'
+  | 'DRAINING'
+  | 'DRAINED'
+  /** The member could not be asked (pod gone, not running, exec failed). */
+  | 'UNREACHABLE';
+
+/** One member as another member sees the ring (Cassandra: a row of `nodetool status`). */
+export interface RingMember {
+  /** Stable identity (Cassandra host ID). */
+  id: string;
+  address: string;
+  up: boolean;
+  state: 'normal' | 'leaving' | 'joining' | 'moving';
+  /** Datacenter (or whatever the service replicates across). */
+  group: string;
+}
+
+/** Data streamed away by the leaving member. */
+export interface StreamProgress {
+  bytesSent: number;
+  bytesTotal: number;
+  filesSent: number;
+  filesTotal: number;
+}
+
+export interface MemberState {
+  mode: MemberMode;
+  stream?: StreamProgress;
+  /** Why the member could not be asked, when UNREACHABLE. */
+  error?: string;
+}
+
+/** A replication constraint: `replicas` copies of `what` must fit in `group` (or in the whole ring). */
+export interface ReplicationNeed {
+  what: string;
+  replicas: number;
+  /** Datacenter the constraint applies to; undefined for the whole ring. */
+  group?: string;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** 0 on success; undefined when the command's end was not observed. */
+  exitCode?: number;
+}
+
+/** Runs commands in a pod's container through the Kubernetes exec API. */
+export interface PodExecutor {
+  run(pod: string, command: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** Start a long-running command without waiting for it; `done` settles when it ends (or its stream drops). */
+  start(pod: string, command: string[]): Promise<{ done: Promise<ExecResult> }>;
+}
+
+/** What a stateful service must provide for decommissionMember. */
+export interface StatefulServiceAdapter {
+  readonly service: string;
+  /** Container to exec into (the pod's first container when undefined). */
+  readonly container?: string;
+  /** The ring as `observer` sees it. */
+  ring(exec: PodExecutor, observer: string): Promise<RingMember[]>;
+  /** The member's stable identity and group, as it reports them. */
+  identify(exec: PodExecutor, member: string): Promise<{ id: string; group?: string }>;
+  /** The member's mode and streaming progress. Never throws for an unreachable member: mode UNREACHABLE. */
+  state(exec: PodExecutor, member: string): Promise<MemberState>;
+  /** Every replication constraint of the service's data, asked of `observer`. */
+  replication(exec: PodExecutor, observer: string): Promise<ReplicationNeed[]>;
+  /** The command that makes the member leave (blocks until it has; the service carries on if the client goes away). */
+  decommissionCommand(member: string): string[];
+}
+
+// ---- preflight --------------------------------------------------------------------------------
+
+export interface DecommissionFacts {
+  statefulSetExists: boolean;
+  replicas: number;
+  /** volumeClaimTemplates[].metadata.name */
+  claimTemplates: string[];
+  /** Pods of the StatefulSet by name (ordinal order). */
+  pods: { name: string; ordinal: number; phase?: string; ready: boolean; ip?: string }[];
+  /** The pod the ring was seen from (never the member itself). */
+  observer?: string;
+  ring?: RingMember[];
+  /** Why no member could report the ring. */
+  ringError?: string;
+  /** The member's identity as it reports it. */
+  memberId?: string;
+  memberGroup?: string;
+  memberState?: MemberState;
+  replication?: ReplicationNeed[];
+  replicationError?: string;
+  /** The workflow holding the StatefulSet for a decommission, when another live one does. */
+  heldBy?: string;
+}
+
+export type DecommissionDecision =
+  | { ok: true; ordinal: number; memberId: string; claims: string[]; observers: string[] }
+  | { ok: false; field: string; message: string };
+
+/** Decide whether the member may be decommissioned at all, before any side effect. */
+export function checkDecommission(
+  f: DecommissionFacts,
+  req: Pick<DecommissionMemberRequest, 'cluster' | 'namespace' | 'statefulSet' | 'member' | 'service'>,
+): DecommissionDecision {
+  const refuse = (field: string, message: string): DecommissionDecision => ({ ok: false, field, message });
+  const sts = `${req.namespace}/${req.statefulSet}`;
+  if (!f.statefulSetExists) return refuse('statefulSet', `StatefulSet ${sts} does not exist in cluster ${req.cluster}`);
+  if (f.heldBy) return refuse('statefulSet', `another decommission of StatefulSet ${sts} is running (workflow ${f.heldBy}); one member at a time`);
+  const ordinal = ordinalOf(req.statefulSet, req.member);
+  if (ordinal === undefined) return refuse('member', `${req.member} is not a pod name of StatefulSet ${req.statefulSet}`);
+  const pod = f.pods.find((p) => p.name === req.member);
+  if (!pod || ordinal >= f.replicas) {
+    return refuse('member', `${req.member} is not a current member of StatefulSet ${sts} (it has ${f.replicas} replicas: ${req.statefulSet}-0..${f.replicas - 1})`);
+  }
+  if (ordinal !== f.replicas - 1) {
+    const highest = `${req.statefulSet}-${f.replicas - 1}`;
+    return refuse(
+      'member',
+      `${req.member} is not the highest ordinal of StatefulSet ${sts}: scaling the StatefulSet down removes ${highest}, never a lower ordinal, ` +
+        `so ${req.member} would be restarted empty by its controller after leaving. Decommission ${highest} instead`,
+    );
+  }
+  if (f.replicas < 2) return refuse('member', `${req.member} is the only member of StatefulSet ${sts}`);
+  if (!f.ring || !f.observer) {
+    return refuse('member', `no member other than ${req.member} could report the ${req.service} ring: ${f.ringError ?? 'no other member is running'}`);
+  }
+  if (!f.memberId || !f.memberState) return refuse('member', `${req.member} did not report its ${req.service} identity and mode`);
+  if (f.memberState.mode !== 'NORMAL') {
+    return refuse('member', `${req.member} is ${f.memberState.mode}, not NORMAL: it is not a serving member that can be decommissioned`);
+  }
+  const self = f.ring.find((m) => m.id === f.memberId);
+  if (!self) return refuse('member', `${req.member} (host ${f.memberId}) is not in the ${req.service} ring as ${f.observer} sees it`);
+  const unhealthy = f.ring.filter((m) => !m.up || m.state !== 'normal');
+  if (unhealthy.length > 0) {
+    const show = (m: RingMember) => `${m.address} (${m.id.slice(0, 8)}) ${m.up ? 'up' : 'down'}/${m.state}`;
+    return refuse('member', `the ${req.service} ring is not healthy as ${f.observer} sees it: ${unhealthy.map(show).join(', ')}; every member must be up and normal`);
+  }
+  // The ring may not know members whose pods are not ready, or count members outside the StatefulSet.
+  if (f.replication === undefined) return refuse('member', `could not read the replication settings: ${f.replicationError ?? 'unknown error'}`);
+  for (const need of [...f.replication].sort((a, b) => b.replicas - a.replicas)) {
+    const inScope = f.ring.filter((m) => need.group === undefined || m.group === need.group);
+    const left = inScope.length - (inScope.some((m) => m.id === self.id) ? 1 : 0);
+    if (left < need.replicas) {
+      return refuse(
+        'member',
+        `${need.what} keeps ${need.replicas} replicas${need.group ? ` in ${need.group}` : ''}; decommissioning ${req.member} would leave ${left} member${left === 1 ? '' : 's'}` +
+          `${need.group ? ` there` : ''}, fewer than its replication factor`,
+      );
+    }
+  }
+  const observers = f.pods.filter((p) => p.name !== req.member && p.ready).map((p) => p.name);
+  if (f.observer && !observers.includes(f.observer)) observers.unshift(f.observer);
+  return {
+    ok: true,
+    ordinal,
+    memberId: self.id,
+    claims: f.claimTemplates.map((t) => `${t}-${req.member}`),
+    observers: [f.observer, ...observers.filter((o) => o !== f.observer)],
+  };
+}
+
+// ---- following --------------------------------------------------------------------------------
+
+/** Heartbeat details of followDecommission, and what one follow hands the next. */
+export interface FollowCheckpoint {
+  mode: MemberMode;
+  /** Whether the member was ever seen LEAVING or DECOMMISSIONED during this issue. */
+  sawLeaving: boolean;
+  /** Whether the ring (seen from another member) still lists the member. */
+  inRing: boolean;
+  stream?: StreamProgress;
+  /** Epoch ms of the last change (mode, ring, bytes or files streamed). */
+  lastProgressAt: number;
+  observer?: string;
+}
+
+export type FollowOutcome =
+  /** The member reports DECOMMISSIONED and the ring no longer lists it. */
+  | { outcome: 'left'; checkpoint: FollowCheckpoint }
+  /** Still leaving: a periodic report so the workflow's progress stays current. */
+  | { outcome: 'progress'; checkpoint: FollowCheckpoint }
+  /** No change for stuckAfter. */
+  | { outcome: 'stuck'; checkpoint: FollowCheckpoint; stuckForMs: number }
+  /** Back to NORMAL without having left (restarted, or the decommission failed). */
+  | { outcome: 'reverted'; checkpoint: FollowCheckpoint }
+  /** The overall deadline passed. */
+  | { outcome: 'timeout'; checkpoint: FollowCheckpoint };
+
+export interface StatefulMemberRef {
+  cluster: string;
+  namespace: string;
+  statefulSet: string;
+  member: string;
+  service: StatefulServiceName;
+}
+
+export interface FollowRequest extends StatefulMemberRef {
+  memberId: string;
+  /** Pods to ask for the ring, in order of preference (never the member). */
+  observers: string[];
+  stuckAfterMs: number;
+  /** Report back at least this often while progress is being made. */
+  reportEveryMs: number;
+  /** Epoch ms: give up (outcome timeout) after this. */
+  deadline: number;
+  /** The previous follow's checkpoint; a retried attempt prefers its own heartbeat. */
+  from?: FollowCheckpoint;
+}
+
+export type DecommissionPhase =
+  | 'validating'
+  | 'issuing'
+  | 'leaving'
+  | 'stuck'
+  | 'scaling-down'
+  | 'waiting-for-pod'
+  | 'releasing-volume'
+  | 'done'
+  | 'refused'
+  | 'failed'
+  | 'aborted';
+
+export interface DecommissionProgress {
+  cluster: string;
+  namespace: string;
+  statefulSet: string;
+  member: string;
+  service: string;
+  phase: DecommissionPhase;
+  mode?: MemberMode;
+  memberId?: string;
+  stream?: StreamProgress & { percent?: number };
+  startedAt: string;
+  elapsedMs: number;
+  /** When `nodetool decommission` (or the service's equivalent) was issued, each time. */
+  issuedAt: string[];
+  lastProgressAt?: string;
+  stuckSince?: string;
+  abortRequested?: string;
+  claims?: string[];
+  volume?: 'kept' | 'released';
+  log: { at: string; message: string }[];
+  error?: string;
+}
+
+export interface DecommissionMemberResult {
+  member: string;
+  memberId: string;
+  /** How many times the decommission command was issued (1 unless the member fell back to NORMAL). */
+  issued: number;
+  replicasBefore: number;
+  replicasAfter: number;
+  claims: string[];
+  volume: 'kept' | 'released';
+  note: string;
+  stream?: StreamProgress;
+}
+
+export const streamPercent = (s: StreamProgress | undefined): number | undefined =>
+  s && s.bytesTotal > 0 ? Math.min(100, Math.floor((s.bytesSent * 100) / s.bytesTotal)) : undefined;

@@ -1,0 +1,441 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DecommissionActivities, IssueDecommissionResult } from '../core/activity-contracts.js';
+import {
+  checkDecommission,
+  parseDecommissionMemberInput,
+  streamPercent,
+  type DecommissionMemberInput,
+  type DecommissionMemberResult,
+  type DecommissionPhase,
+  type DecommissionProgress,
+  type FollowCheckpoint,
+  type MemberMode,
+  type MemberState,
+  type StatefulMemberRef,
+} from '../core/decommission.js';
+import { formatDuration } from '../core/duration.js';
+import { SA_CLUSTER, SA_PHASE, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
+
+export const keepWaitingSignal = defineSignal('keepWaiting');
+export const abortDecommissionSignal = defineSignal<[reason?: string]>('abort');
+export const decommissionProgressQuery = defineQuery<DecommissionProgress>('progress');
+
+/** How long the issue activity waits for the member to report LEAVING after starting the command. */
+const ISSUE_WAIT_MS = 5 * 60_000;
+/** While streaming progresses, the follow activity reports back this often (keeps the progress query current). */
+const REPORT_EVERY_MS = 60_000;
+/** How long to wait before asking the member again when it is neither serving nor leaving. */
+const RECHECK = '30s';
+/** Back-to-NORMAL events re-issued without asking; beyond this an operator decides. */
+const MAX_REISSUES = 3;
+const POD_GONE_MS = 30 * 60_000;
+
+const ISSUABLE = new Set<MemberMode>(['NORMAL', 'DECOMMISSION_FAILED']);
+const LEAVING = new Set<MemberMode>(['LEAVING', 'DECOMMISSIONED']);
+/** Past these phases the member has left the ring: finishing is the only safe direction. */
+const PAST_ABORT = new Set<DecommissionPhase>(['scaling-down', 'waiting-for-pod', 'releasing-volume', 'done']);
+
+const api = proxyActivities<DecommissionActivities>({
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '30m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** Issuing is never retried by Temporal: after a lost attempt the workflow reads the member's mode and decides. */
+const issuing = proxyActivities<DecommissionActivities>({
+  startToCloseTimeout: ISSUE_WAIT_MS + 120_000,
+  heartbeatTimeout: '30s',
+  retry: { maximumAttempts: 1 },
+});
+
+function following(timeoutMs: number) {
+  return proxyActivities<DecommissionActivities>({
+    startToCloseTimeout: timeoutMs + 600_000,
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  });
+}
+
+/**
+ * Decommission one member of a stateful service running in a StatefulSet (Cassandra: `nodetool decommission`):
+ * check the ring, issue the decommission exactly once, follow it to the end across crashes, then scale the
+ * StatefulSet down and only then, if asked, release the member's volume.
+ */
+export async function decommissionMember(input: DecommissionMemberInput): Promise<DecommissionMemberResult> {
+  const parsed = parseDecommissionMemberInput(input);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid decommissionMember input: ${parsed.message}`, 'InvalidInput');
+  const req = parsed.value;
+  const { cluster, namespace, statefulSet, member, service } = req;
+  const ref: StatefulMemberRef = { cluster, namespace, statefulSet, member, service };
+  const owner = workflowInfo().workflowId;
+  const startedAt = Date.now();
+  const deadline = startedAt + req.timeout;
+
+  const progress: DecommissionProgress = {
+    cluster,
+    namespace,
+    statefulSet,
+    member,
+    service,
+    phase: 'validating',
+    startedAt: new Date(startedAt).toISOString(),
+    elapsedMs: 0,
+    issuedAt: [],
+    log: [],
+  };
+  let abortReason: string | undefined;
+  let keepWaiting = false;
+  let cancellable: CancellationScope | undefined;
+
+  setHandler(decommissionProgressQuery, () => ({ ...progress, elapsedMs: Date.now() - startedAt }));
+  setHandler(keepWaitingSignal, () => {
+    if (progress.phase !== 'stuck') {
+      note('keepWaiting received while not stuck: nothing to do');
+      return;
+    }
+    keepWaiting = true;
+  });
+  setHandler(abortDecommissionSignal, (reason) => {
+    const why = reason?.slice(0, 200) || 'no reason given';
+    if (PAST_ABORT.has(progress.phase)) {
+      note(`abort (${why}) ignored: ${member} has left the ring; finishing the scale-down is the safe way out`);
+      return;
+    }
+    abortReason = why;
+    progress.abortRequested = why;
+    note(`abort requested: ${why}`);
+    cancellable?.cancel();
+  });
+
+  function note(message: string) {
+    progress.log.push({ at: new Date().toISOString(), message });
+    if (progress.log.length > 100) progress.log.shift();
+    log.info(message, { cluster, namespace, member });
+  }
+
+  function details() {
+    const pct = progress.stream?.percent;
+    const stream = progress.stream ? `, streamed ${progress.stream.bytesSent}/${progress.stream.bytesTotal} bytes${pct !== undefined ? ` (${pct}%)` : ''}` : '';
+    setCurrentDetails(
+      `**${progress.phase}** — decommission ${service} member ${namespace}/${member} (${cluster})` +
+        `${progress.mode ? `, mode ${progress.mode}` : ''}${stream}${progress.issuedAt.length ? `, issued ${progress.issuedAt.length}×` : ''}`,
+    );
+  }
+
+  function enter(phase: DecommissionPhase) {
+    progress.phase = phase;
+    upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+    details();
+  }
+
+  function observe(state: Pick<MemberState, 'mode' | 'stream'>) {
+    if (state.mode !== 'UNREACHABLE') progress.mode = state.mode;
+    if (state.stream) progress.stream = { ...state.stream, ...(streamPercent(state.stream) !== undefined ? { percent: streamPercent(state.stream) } : {}) };
+    details();
+  }
+
+  function observeCheckpoint(cp: FollowCheckpoint) {
+    observe(cp);
+    progress.lastProgressAt = new Date(cp.lastProgressAt).toISOString();
+  }
+
+  /** What the operator is left with, for abort and failure messages. */
+  function aftermath(): string {
+    const claims = progress.claims?.join(', ') || 'none';
+    return progress.issuedAt.length === 0
+      ? `decommission was never issued; ${member} keeps serving`
+      : `decommission was issued at ${progress.issuedAt.join(', ')} and the service carries on with it on its own (it cannot be called back); ` +
+          `the StatefulSet was not scaled down and volume ${claims} is kept: check ${member} (nodetool netstats) and finish by hand`;
+  }
+
+  function aborted(): never {
+    enter('aborted');
+    progress.error = `aborted by operator: ${abortReason}; ${aftermath()}`;
+    throw ApplicationFailure.nonRetryable(progress.error, 'Aborted');
+  }
+
+  function checkAbort() {
+    if (abortReason !== undefined) aborted();
+  }
+
+  function timedOut(): never {
+    enter('failed');
+    progress.error = `${member} did not leave within ${formatDuration(req.timeout)} (mode ${progress.mode ?? 'unknown'}); ${aftermath()}`;
+    throw ApplicationFailure.nonRetryable(progress.error, 'DecommissionTimedOut');
+  }
+
+  function refuse(message: string): never {
+    progress.phase = 'refused';
+    progress.error = message;
+    upsertSearchAttributes([{ key: SA_PHASE, value: 'refused' }]);
+    details();
+    throw ApplicationFailure.nonRetryable(`refused to decommission ${member}: ${message}`, 'InvalidTarget');
+  }
+
+  /** Run a step the abort signal may interrupt. */
+  async function interruptible<T>(fn: () => Promise<T>): Promise<T> {
+    cancellable = new CancellationScope();
+    try {
+      return await cancellable.run(fn);
+    } catch (e) {
+      if (abortReason !== undefined && isCancellation(e)) aborted();
+      throw e;
+    } finally {
+      cancellable = undefined;
+    }
+  }
+
+  /** No progress: say so and wait for an operator (keepWaiting or abort), never retry silently. */
+  async function askOperator(why: string) {
+    const previous = progress.phase;
+    enter('stuck');
+    progress.stuckSince = new Date().toISOString();
+    note(`stuck: ${why}. Waiting for an operator: signal keepWaiting to go on waiting, or abort with a reason to stop (the StatefulSet is not scaled down)`);
+    log.warn(`decommission of ${member} is stuck: ${why}`, { cluster, namespace, member });
+    keepWaiting = false;
+    const decided = await condition(() => keepWaiting || abortReason !== undefined, Math.max(deadline - Date.now(), 1));
+    checkAbort();
+    if (!decided) timedOut();
+    keepWaiting = false;
+    delete progress.stuckSince;
+    note('operator: keep waiting');
+    enter(previous === 'stuck' ? 'leaving' : previous);
+  }
+
+  upsertSearchAttributes([
+    { key: SA_CLUSTER, value: cluster },
+    { key: SA_RUNBOOK, value: 'decommissionMember' },
+    { key: SA_TARGET, value: `${namespace}/${member}` },
+  ]);
+  enter('validating');
+
+  // Preflight: everything is read, nothing is changed, until the member is known to be safe to remove.
+  const facts = await api.inspectDecommission({ ...ref, owner });
+  const decision = checkDecommission(facts, req);
+  if (!decision.ok) refuse(`${decision.field}: ${decision.message}`);
+  progress.memberId = decision.memberId;
+  progress.claims = decision.claims;
+  observe(facts.memberState ?? { mode: 'UNREACHABLE' });
+  try {
+    await api.claimStatefulSet({ ...ref, owner });
+  } catch (e) {
+    refuse(`statefulSet: ${rootMessage(e)}`);
+  }
+  const needs = [...(facts.replication ?? [])].sort((a, b) => b.replicas - a.replicas);
+  note(
+    `${member} (host ${decision.memberId}) may leave: ring of ${facts.ring?.length} members healthy as ${facts.observer} sees it` +
+      `${needs[0] ? `, highest replication ${needs[0].replicas} (${needs[0].what})` : ''}`,
+  );
+
+  const follow = following(req.timeout);
+  let checkpoint: FollowCheckpoint | undefined;
+  let reissues = 0;
+  /** Workflow time of the last change seen outside the follow activity (issuing, odd modes). */
+  let lastChangeAt = Date.now();
+
+  /** Follow the member until it has left the ring ('left') or fell back to serving ('reverted'). */
+  async function followUntilDone(): Promise<'left' | 'reverted'> {
+    enter('leaving');
+    for (;;) {
+      checkAbort();
+      const out = await interruptible(() =>
+        follow.followDecommission({
+          ...ref,
+          memberId: decision.ok ? decision.memberId : '',
+          observers: decision.ok ? decision.observers : [],
+          stuckAfterMs: req.stuckAfter,
+          reportEveryMs: REPORT_EVERY_MS,
+          deadline,
+          ...(checkpoint ? { from: checkpoint } : {}),
+        }),
+      );
+      checkpoint = out.checkpoint;
+      observeCheckpoint(out.checkpoint);
+      switch (out.outcome) {
+        case 'progress':
+          continue;
+        case 'left':
+          note(`${member} has left the ring: it reports DECOMMISSIONED and ${out.checkpoint.observer ?? 'the other members'} no longer list${out.checkpoint.observer ? 's' : ''} it`);
+          return 'left';
+        case 'reverted':
+          note(`${member} is ${out.checkpoint.mode} again without having left the ring (it restarted, or the decommission failed)`);
+          return 'reverted';
+        case 'stuck':
+          await askOperator(`no progress from ${member} for ${formatDuration(out.stuckForMs)} (mode ${out.checkpoint.mode}, stuckAfter ${formatDuration(req.stuckAfter)})`);
+          checkpoint = { ...out.checkpoint, lastProgressAt: Date.now() };
+          continue;
+        case 'timeout':
+          timedOut();
+      }
+    }
+  }
+
+  /** Issue the decommission once per time the member is found serving, and follow it until it has left. */
+  async function leave(): Promise<void> {
+    for (;;) {
+      checkAbort();
+      if (Date.now() > deadline) timedOut();
+      const state = await api.readMemberState(ref);
+      if (state.mode !== progress.mode) lastChangeAt = Date.now();
+      observe(state);
+      checkAbort();
+
+      if (ISSUABLE.has(state.mode)) {
+        if (progress.issuedAt.length > 0) {
+          if (reissues >= MAX_REISSUES) {
+            await askOperator(`${member} fell back to ${state.mode} ${reissues} times after the decommission was issued; signal keepWaiting to re-issue it once more`);
+            reissues = MAX_REISSUES - 1;
+          }
+          reissues++;
+          note(
+            `${member} is ${state.mode} although decommission was issued at ${progress.issuedAt[progress.issuedAt.length - 1]}: ` +
+              `it has not left (restarted, or the decommission failed or never reached it). Re-issuing (re-issue ${reissues})`,
+          );
+        }
+        enter('issuing');
+        let issued: IssueDecommissionResult | undefined;
+        try {
+          // Not interruptible: once the command may be in flight we want to know how it went.
+          issued = await issuing.issueDecommission({ ...ref, waitForLeavingMs: ISSUE_WAIT_MS });
+        } catch (e) {
+          const type = failureType(e);
+          if (type === 'NotIssued') {
+            note(`decommission not issued: ${rootMessage(e)}; trying again in ${RECHECK}`);
+            await sleep(RECHECK);
+            if (Date.now() - lastChangeAt >= req.stuckAfter) {
+              await askOperator(`could not issue the decommission for ${formatDuration(Date.now() - lastChangeAt)}`);
+              lastChangeAt = Date.now();
+            }
+            continue;
+          }
+          if (type === 'DecommissionFailed') {
+            progress.issuedAt.push(new Date().toISOString());
+            enter('failed');
+            progress.error = `the service did not decommission ${member}: ${rootMessage(e)}`;
+            throw ApplicationFailure.nonRetryable(progress.error, 'DecommissionFailed');
+          }
+          // Lost attempt (worker gone, timed out): the command may have been sent. Never guess: ask the member.
+          progress.issuedAt.push(new Date().toISOString());
+          note(`issuing ended without confirmation (${rootMessage(e)}); the command may have reached ${member}: reading its mode again`);
+          continue;
+        }
+        observe(issued);
+        lastChangeAt = Date.now();
+        if (issued.issued) {
+          progress.issuedAt.push(new Date().toISOString());
+          note(`issued decommission of ${member}; it reports ${issued.mode}`);
+        } else note(`did not issue: ${member} already reports ${issued.mode}`);
+        if (LEAVING.has(issued.mode)) {
+          if ((await followUntilDone()) === 'left') return;
+          lastChangeAt = Date.now();
+        } else if (!issued.issued) await sleep(RECHECK); // neither serving nor leaving: give it time
+        continue;
+      }
+
+      if (LEAVING.has(state.mode)) {
+        if (progress.issuedAt.length === 0) note(`${member} is already ${state.mode}: following it without issuing anything`);
+        const how = await followUntilDone();
+        if (how === 'left') return;
+        lastChangeAt = Date.now();
+        continue;
+      }
+
+      // STARTING, JOINING, MOVING, DRAINING, DRAINED, UNREACHABLE...: neither serving nor leaving.
+      note(`${member} is ${state.mode}${state.error ? ` (${state.error})` : ''}; asking again in ${RECHECK}`);
+      await sleep(RECHECK);
+      if (Date.now() - lastChangeAt >= req.stuckAfter) {
+        await askOperator(`${member} has been ${state.mode} for ${formatDuration(Date.now() - lastChangeAt)}`);
+        lastChangeAt = Date.now();
+      }
+    }
+  }
+
+  try {
+    await leave();
+  } catch (e) {
+    await CancellationScope.nonCancellable(() => api.releaseStatefulSet({ ...ref, owner }));
+    if (e instanceof ApplicationFailure && ['Aborted', 'DecommissionTimedOut', 'DecommissionFailed'].includes(e.type ?? '')) throw e;
+    enter('failed');
+    progress.error = `decommission of ${member} failed: ${rootMessage(e)}; ${aftermath()}`;
+    throw ApplicationFailure.nonRetryable(progress.error, 'DecommissionFailed');
+  }
+
+  // The service confirmed the member left: only now does the StatefulSet shrink, and only then the volume go.
+  let scaled: { replicasBefore: number; replicasAfter: number; changed: boolean };
+  try {
+    enter('scaling-down');
+    scaled = await api.scaleDownStatefulSet({ ...ref, ordinal: decision.ordinal });
+    note(
+      scaled.changed
+        ? `scaled StatefulSet ${namespace}/${statefulSet} from ${scaled.replicasBefore} to ${scaled.replicasAfter} replicas`
+        : `StatefulSet ${namespace}/${statefulSet} already has ${scaled.replicasAfter} replicas`,
+    );
+    enter('waiting-for-pod');
+    await proxyActivities<DecommissionActivities>({
+      startToCloseTimeout: POD_GONE_MS + 120_000,
+      heartbeatTimeout: '30s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
+    }).waitForMemberPodGone({ ...ref, deadline: Date.now() + POD_GONE_MS });
+    note(`pod ${member} is gone`);
+    if (req.releaseVolume && decision.claims.length > 0) {
+      enter('releasing-volume');
+      const r = await api.deleteMemberClaims({ ...ref, claims: decision.claims });
+      progress.volume = 'released';
+      note(`released volume: deleted ${r.deleted.join(', ') || 'nothing'}${r.absent.length ? `; already gone: ${r.absent.join(', ')}` : ''}`);
+    } else {
+      progress.volume = 'kept';
+      note(`kept volume ${decision.claims.join(', ') || '(none)'} (releaseVolume is false)`);
+    }
+  } catch (e) {
+    enter('failed');
+    progress.error = `${member} has left the ring, but finishing failed: ${rootMessage(e)}`;
+    await CancellationScope.nonCancellable(() => api.releaseStatefulSet({ ...ref, owner }));
+    throw ApplicationFailure.nonRetryable(progress.error, 'DecommissionFailed');
+  }
+  await api.releaseStatefulSet({ ...ref, owner });
+  enter('done');
+  const claims = decision.claims.join(', ');
+  const volumeNote =
+    progress.volume === 'released'
+      ? `volume ${claims} released`
+      : `volume ${claims} kept: delete it once the data is no longer needed; a later scale-up would give it to a new ${member}, ` +
+        `and a decommissioned node's data will not rejoin the ring, so clear it first`;
+  note(`${member} decommissioned; ${volumeNote}`);
+  return {
+    member,
+    memberId: decision.memberId,
+    issued: progress.issuedAt.length,
+    replicasBefore: scaled.replicasBefore,
+    replicasAfter: scaled.replicasAfter,
+    claims: decision.claims,
+    volume: progress.volume ?? 'kept',
+    note: volumeNote,
+    ...(checkpoint?.stream ? { stream: checkpoint.stream } : {}),
+  };
+}
+
+function failureType(e: unknown): string | undefined {
+  const cause = e instanceof ActivityFailure ? e.cause : e;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+function rootMessage(e: unknown): string {
+  let cur = e as { message?: string; cause?: unknown } | undefined;
+  while (cur?.cause) cur = cur.cause as typeof cur;
+  return cur?.message ?? String(e);
+}

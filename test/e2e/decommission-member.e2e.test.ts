@@ -1,0 +1,206 @@
+// decommissionMember end to end: a real Temporal dev server, the worker (in process, or as child
+// processes that get SIGKILLed), and the simulated fleet's Cassandra ring driven over pods/exec.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
+import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
+import { createItinerantWorker } from '../../src/workers/worker.js';
+import { decommissionMember, decommissionProgressQuery } from '../../src/workflows/decommission-member.js';
+import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { workflowBundle } from '../helpers/workflow-env.js';
+
+const NS = 'data';
+const STS = 'cassandra';
+const MEMBER = 'cassandra-3';
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+  await healthyRingOf(4);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const sts = () => stack.sim.kube.store.get('statefulsets', NS, STS)!;
+const claim = () => stack.sim.kube.store.get('persistentvolumeclaims', NS, `data-${MEMBER}`);
+const pod = () => stack.sim.kube.store.get('pods', NS, MEMBER);
+const counters = () => {
+  const c = stack.sim.cassandra.counters();
+  return { issued: c.decommissionIssued[`${NS}/${MEMBER}`] ?? 0, started: c.decommissionStarted[`${NS}/${MEMBER}`] ?? 0 };
+};
+/** The member cassandra-3's pod runs now (not an earlier, replaced one). */
+const current = () => stack.sim.cassandra.ring(NS, STS)?.members.find((m) => m.pod === MEMBER && !m.replaced);
+
+async function healthyRingOf(n: number) {
+  if ((sts().spec.replicas ?? 0) < n) stack.sim.kube.store.update('statefulsets', { ...sts(), spec: { ...sts().spec, replicas: n } });
+  await eventually(
+    `a healthy ring of ${n}`,
+    async () => {
+      const r = stack.sim.cassandra.ring(NS, STS);
+      const live = r?.members.filter((m) => m.inRing) ?? [];
+      return live.length === n && live.every((m) => m.state === 'Up' && m.mode === 'NORMAL');
+    },
+    60_000,
+  );
+}
+
+/** Record, every 50ms, when the claim started going away and whether the member had left the ring by then. */
+function watchVolume() {
+  let releasedAt: number | undefined;
+  let memberLeftBeforeRelease: boolean | undefined;
+  const memberId = current()?.hostId;
+  const timer = setInterval(() => {
+    if (releasedAt !== undefined) return;
+    const c = claim();
+    if (!c || c.metadata.deletionTimestamp) {
+      releasedAt = Date.now();
+      const m = stack.sim.cassandra.ring(NS, STS)?.members.find((x) => x.hostId === memberId);
+      memberLeftBeforeRelease = m?.mode === 'DECOMMISSIONED' && !m.inRing && !pod();
+    }
+  }, 50);
+  return {
+    stop: () => clearInterval(timer),
+    result: () => ({ releasedAt, memberLeftBeforeRelease }),
+  };
+}
+
+function spawnWorker(address: string, namespace: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
+    env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath, ITINERANT_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+async function stopWorker(child: ChildProcess | undefined, signal: NodeJS.Signals) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
+}
+
+const input = { cluster: 'sim-1', namespace: NS, statefulSet: STS, member: MEMBER, releaseVolume: true };
+
+describe('decommission-member end to end (dev server + worker + simulated Cassandra ring)', () => {
+  it('decommissions the highest member: issued once, left the ring, StatefulSet scaled down, volume released after', async () => {
+    stack.sim.cassandra.faults.decommissionStreamMs = 4000;
+    const before = counters();
+    const volume = watchVolume();
+    const { worker, close } = await createItinerantWorker({
+      address: stack.server.address,
+      namespace: stack.server.namespace,
+      fleet: stack.fleet,
+      workflowBundle: await workflowBundle(),
+    });
+    try {
+      const result = await worker.runUntil(
+        stack.client.workflow.execute(decommissionMember, { taskQueue: TASK_QUEUE, workflowId: decommissionWorkflowId('sim-1', NS, STS), args: [input] }),
+      );
+      expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasBefore: 4, replicasAfter: 3, claims: [`data-${MEMBER}`], volume: 'released' });
+      expect(result.stream?.bytesTotal).toBeGreaterThan(0);
+    } finally {
+      await close();
+      volume.stop();
+    }
+    expect(counters().issued - before.issued).toBe(1);
+    expect(sts().spec.replicas).toBe(3);
+    expect(pod()).toBeUndefined();
+    expect(volume.result().memberLeftBeforeRelease).toBe(true);
+    expect(stack.sim.cassandra.ring(NS, STS)!.members.filter((m) => m.inRing)).toHaveLength(3);
+  }, 180_000);
+
+  it('a worker SIGKILLed while streaming is replaced: decommission issued exactly once, volume released only after the member left', async () => {
+    await healthyRingOf(4);
+    stack.sim.cassandra.faults.decommissionStreamMs = 25_000;
+    const before = counters();
+    const volume = watchVolume();
+    const handle = await stack.client.workflow.start(decommissionMember, {
+      taskQueue: TASK_QUEUE,
+      workflowId: decommissionWorkflowId('sim-1', NS, STS),
+      args: [input],
+    });
+    let first: ChildProcess | undefined = spawnWorker(stack.server.address, stack.server.namespace);
+    let second: ChildProcess | undefined;
+    try {
+      await eventually(
+        'streaming under way',
+        async () => {
+          if (first?.exitCode !== null) throw new Error(`worker exited with ${first?.exitCode}`);
+          const p = await handle.query(decommissionProgressQuery);
+          return p.phase === 'leaving' && current()?.mode === 'LEAVING' && (current()?.stream?.sentBytes ?? 0) > 0;
+        },
+        90_000,
+        200,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      await stopWorker(first, 'SIGKILL');
+      first = undefined;
+      expect(current()?.mode).toBe('LEAVING');
+      second = spawnWorker(stack.server.address, stack.server.namespace);
+      const result = await handle.result();
+      expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
+      const after = counters();
+      expect(after.issued - before.issued).toBe(1);
+      expect(after.started - before.started).toBe(1);
+      expect(volume.result().memberLeftBeforeRelease).toBe(true);
+      // The history shows the follow was picked up again by the second worker, and a single issue.
+      const history = await handle.fetchHistory();
+      const scheduled = (name: string) => history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name) ?? [];
+      expect(scheduled('issueDecommission')).toHaveLength(1);
+      const followIds = new Set(scheduled('followDecommission').map((e) => e.eventId?.toString()));
+      const attempts = history.events
+        ?.filter((e) => e.activityTaskStartedEventAttributes && followIds.has(e.activityTaskStartedEventAttributes.scheduledEventId?.toString()))
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+      expect(Math.max(...(attempts ?? [1]))).toBeGreaterThan(1);
+    } finally {
+      volume.stop();
+      await stopWorker(first, 'SIGKILL');
+      await stopWorker(second, 'SIGTERM');
+    }
+  }, 240_000);
+
+  it('the Temporal dev server restarted mid-stream (persistent sqlite, same port): the run finishes, issued exactly once', async () => {
+    await healthyRingOf(4);
+    stack.sim.cassandra.faults.decommissionStreamMs = 20_000;
+    const dbFile = join(stack.home, 'temporal-restart.db');
+    let server: DevServer = await startDevServer({ dbFile, port: 0, ui: false, logFile: join(stack.home, 'dev-server-restart.log') });
+    const before = counters();
+    const volume = watchVolume();
+    let connection = await Connection.connect({ address: server.address });
+    let client = new Client({ connection, namespace: server.namespace });
+    const workflowId = decommissionWorkflowId('sim-1', NS, STS);
+    await client.workflow.start(decommissionMember, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+    let worker: ChildProcess | undefined = spawnWorker(server.address, server.namespace);
+    try {
+      await eventually(
+        'streaming under way',
+        async () => {
+          if (worker?.exitCode !== null) throw new Error(`worker exited with ${worker?.exitCode}`);
+          const p = await client.workflow.getHandle(workflowId).query(decommissionProgressQuery);
+          return p.phase === 'leaving' && current()?.mode === 'LEAVING';
+        },
+        90_000,
+        200,
+      );
+      await connection.close();
+      await server.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+      server = await startDevServer({ dbFile, port: server.port, ui: false, logFile: join(stack.home, 'dev-server-restart.log') });
+      connection = await Connection.connect({ address: server.address });
+      client = new Client({ connection, namespace: server.namespace });
+      const result = await client.workflow.getHandle<typeof decommissionMember>(workflowId).result();
+      expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
+      expect(counters().issued - before.issued).toBe(1);
+      expect(volume.result().memberLeftBeforeRelease).toBe(true);
+    } finally {
+      volume.stop();
+      await stopWorker(worker, 'SIGKILL');
+      worker = undefined;
+      await connection.close().catch(() => undefined);
+      await server.stop();
+    }
+  }, 300_000);
+});

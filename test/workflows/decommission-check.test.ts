@@ -1,0 +1,73 @@
+// The pure preflight decision and input parsing of decommissionMember (no Temporal needed).
+import { describe, expect, it } from 'vitest';
+import { checkDecommission, parseDecommissionMemberInput, type DecommissionFacts, type RingMember } from '../../src/core/decommission.js';
+
+const member = (i: number, group: string, over: Partial<RingMember> = {}): RingMember => ({
+  id: `00000000-0000-4000-8000-00000000000${i}`,
+  address: `10.0.0.${i}`,
+  up: true,
+  state: 'normal',
+  group,
+  ...over,
+});
+
+const facts = (ring: RingMember[], replication: DecommissionFacts['replication'], replicas = 4): DecommissionFacts => ({
+  statefulSetExists: true,
+  replicas,
+  claimTemplates: ['data', 'commitlog'],
+  pods: Array.from({ length: replicas }, (_, i) => ({ name: `cassandra-${i}`, ordinal: i, ready: true })),
+  observer: 'cassandra-0',
+  ring,
+  memberId: `00000000-0000-4000-8000-00000000000${replicas - 1}`,
+  memberState: { mode: 'NORMAL' },
+  replication,
+});
+
+const req = { cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3', service: 'cassandra' as const };
+
+describe('checkDecommission', () => {
+  it('counts members per datacenter for NetworkTopologyStrategy, and the whole ring for SimpleStrategy', () => {
+    const ring = [member(0, 'dc1'), member(1, 'dc1'), member(2, 'dc2'), member(3, 'dc2')];
+    // dc2 keeps 2 replicas; removing a dc2 member leaves 1 there
+    expect(checkDecommission(facts(ring, [{ what: 'keyspace shop', replicas: 2, group: 'dc2' }]), req)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/keeps 2 replicas in dc2; decommissioning cassandra-3 would leave 1 member there/),
+    });
+    // dc1 RF 2 does not mind a dc2 member leaving
+    expect(checkDecommission(facts(ring, [{ what: 'keyspace shop', replicas: 2, group: 'dc1' }]), req).ok).toBe(true);
+    // SimpleStrategy RF 3 over the whole ring: 3 left is enough, RF 4 is not
+    expect(checkDecommission(facts(ring, [{ what: 'keyspace ks', replicas: 3 }]), req).ok).toBe(true);
+    expect(checkDecommission(facts(ring, [{ what: 'keyspace ks', replicas: 4 }]), req).ok).toBe(false);
+  });
+
+  it('names every claim of the member and puts the observer first', () => {
+    const ring = [0, 1, 2, 3].map((i) => member(i, 'dc1'));
+    const d = checkDecommission({ ...facts(ring, []), observer: 'cassandra-1' }, req);
+    expect(d).toMatchObject({ ok: true, ordinal: 3, claims: ['data-cassandra-3', 'commitlog-cassandra-3'] });
+    if (d.ok) expect(d.observers).toEqual(['cassandra-1', 'cassandra-0', 'cassandra-2']);
+  });
+
+  it('refuses the only member', () => {
+    const d = checkDecommission({ ...facts([member(0, 'dc1')], [], 1), memberId: member(0, 'dc1').id }, { ...req, member: 'cassandra-0' });
+    expect(d).toMatchObject({ ok: false, message: expect.stringMatching(/only member/) });
+  });
+});
+
+describe('parseDecommissionMemberInput', () => {
+  it('fills in defaults', () => {
+    expect(parseDecommissionMemberInput({ cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3' })).toEqual({
+      ok: true,
+      value: { cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3', service: 'cassandra', releaseVolume: false, stuckAfter: 1_800_000, timeout: 86_400_000 },
+    });
+  });
+
+  it('names the field of each problem', () => {
+    const r = parseDecommissionMemberInput({ cluster: 'Sim 1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3', stuckAfter: '1s', extra: true });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.message).toMatch(/cluster: expected a lower-case DNS label/);
+      expect(r.message).toMatch(/stuckAfter: expected a duration between 10s and 24h/);
+      expect(r.message).toMatch(/extra/);
+    }
+  });
+});

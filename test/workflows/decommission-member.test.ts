@@ -1,0 +1,403 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DecommissionActivities } from '../../src/core/activity-contracts.js';
+import type { DecommissionFacts, DecommissionMemberInput, FollowCheckpoint, FollowOutcome, MemberState } from '../../src/core/decommission.js';
+import {
+  abortDecommissionSignal,
+  decommissionMember,
+  decommissionProgressQuery,
+  keepWaitingSignal,
+} from '../../src/workflows/decommission-member.js';
+import { timeSkippingEnv, workflowBundle } from '../helpers/workflow-env.js';
+
+const ring = (n: number, opts: { down?: number; leaving?: number } = {}) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `00000000-0000-4000-8000-00000000000${i}`,
+    address: `10.244.${i}.10`,
+    up: opts.down !== i,
+    state: opts.leaving === i ? ('leaving' as const) : ('normal' as const),
+    group: 'datacenter1',
+  }));
+
+const healthy: DecommissionFacts = {
+  statefulSetExists: true,
+  replicas: 4,
+  claimTemplates: ['data'],
+  pods: [0, 1, 2, 3].map((i) => ({ name: `cassandra-${i}`, ordinal: i, phase: 'Running', ready: true, ip: `10.244.${i}.10` })),
+  observer: 'cassandra-0',
+  ring: ring(4),
+  memberId: '00000000-0000-4000-8000-000000000003',
+  memberGroup: 'datacenter1',
+  memberState: { mode: 'NORMAL' },
+  replication: [
+    { what: 'keyspace shop', replicas: 3, group: 'datacenter1' },
+    { what: 'keyspace system_auth', replicas: 1 },
+  ],
+};
+
+const cp = (over: Partial<FollowCheckpoint> = {}): FollowCheckpoint => ({
+  mode: 'DECOMMISSIONED',
+  sawLeaving: true,
+  inRing: false,
+  lastProgressAt: Date.now(),
+  stream: { bytesSent: 100, bytesTotal: 100, filesSent: 2, filesTotal: 2 },
+  observer: 'cassandra-0',
+  ...over,
+});
+
+type Overrides = Partial<DecommissionActivities>;
+const MUTATING = ['claimStatefulSet', 'issueDecommission', 'scaleDownStatefulSet', 'deleteMemberClaims'];
+const READ_ONLY = ['inspectDecommission', 'readMemberState'];
+
+/** Stubs that record calls in order. readMemberState answers from `modes` in turn (the last one repeats). */
+function stubs(calls: string[], over: Overrides = {}, facts: DecommissionFacts = healthy, modes: MemberState[] = [{ mode: 'NORMAL' }]): DecommissionActivities {
+  let m = 0;
+  const base: DecommissionActivities = {
+    inspectDecommission: async () => facts,
+    claimStatefulSet: async () => {},
+    releaseStatefulSet: async () => {},
+    readMemberState: async () => modes[Math.min(m++, modes.length - 1)]!,
+    issueDecommission: async () => ({ issued: true, mode: 'LEAVING' }),
+    followDecommission: async () => ({ outcome: 'left', checkpoint: cp() }),
+    scaleDownStatefulSet: async ({ ordinal }) => ({ replicasBefore: ordinal + 1, replicasAfter: ordinal, changed: true }),
+    waitForMemberPodGone: async () => ({ gone: true }),
+    deleteMemberClaims: async ({ claims }) => ({ deleted: claims, absent: [] }),
+  };
+  const merged = { ...base, ...over } as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  return Object.fromEntries(
+    Object.entries(merged).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        calls.push(name);
+        return fn(...args);
+      },
+    ]),
+  ) as unknown as DecommissionActivities;
+}
+
+const input: DecommissionMemberInput = { cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3' };
+let env: TestWorkflowEnvironment;
+let n = 0;
+
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function run<T>(activities: DecommissionActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `decommission-test-${++n}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  return worker.runUntil(body(taskQueue));
+}
+
+const execute = (acts: DecommissionActivities, args: unknown = input) =>
+  run(acts, (taskQueue) => env.client.workflow.execute('decommissionMember', { taskQueue, workflowId: `wf-${n}`, args: [args] }));
+
+const failureOf = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure;
+};
+
+const until = async (what: string, fn: () => boolean | Promise<boolean>) => {
+  for (let i = 0; i < 400; i++) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('decommissionMember workflow', () => {
+  it('issues once, follows, scales down, waits for the pod, keeps the volume by default', async () => {
+    const calls: string[] = [];
+    const result = await execute(stubs(calls));
+    expect(calls).toEqual([
+      'inspectDecommission',
+      'claimStatefulSet',
+      'readMemberState',
+      'issueDecommission',
+      'followDecommission',
+      'scaleDownStatefulSet',
+      'waitForMemberPodGone',
+      'releaseStatefulSet',
+    ]);
+    expect(result).toMatchObject({ member: 'cassandra-3', issued: 1, replicasBefore: 4, replicasAfter: 3, claims: ['data-cassandra-3'], volume: 'kept' });
+    expect(result.note).toMatch(/volume data-cassandra-3 kept/);
+  });
+
+  it('releases the volume only when asked, and only after the member left and its pod is gone', async () => {
+    const calls: string[] = [];
+    const result = await execute(stubs(calls, {}, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]), { ...input, releaseVolume: true });
+    expect(result.volume).toBe('released');
+    expect(calls.slice(calls.indexOf('followDecommission'))).toEqual([
+      'followDecommission',
+      'scaleDownStatefulSet',
+      'waitForMemberPodGone',
+      'deleteMemberClaims',
+      'releaseStatefulSet',
+    ]);
+  });
+
+  it('refuses bad input before calling any activity, naming the field', async () => {
+    const bad: [unknown, RegExp][] = [
+      [{}, /cluster/],
+      [{ ...input, member: 'cassandra' }, /member: expected a pod of StatefulSet cassandra/],
+      [{ ...input, member: 'other-3' }, /member: expected a pod of StatefulSet cassandra/],
+      [{ ...input, stuckAfter: 'soon' }, /stuckAfter: expected a duration/],
+      [{ ...input, timeout: '1s' }, /timeout: expected a duration/],
+      [{ ...input, service: 'mysql' }, /service: expected one of cassandra/],
+      [{ ...input, releaseVolume: 'yes' }, /releaseVolume: expected true or false/],
+      [{ ...input, surprise: 1 }, /surprise/],
+      ['cassandra-3', /expected a JSON object/],
+    ];
+    for (const [args, message] of bad) {
+      const calls: string[] = [];
+      const cause = await failureOf(execute(stubs(calls), args));
+      expect(cause.type).toBe('InvalidInput');
+      expect(cause.message).toMatch(/invalid decommissionMember input: /);
+      expect(cause.message).toMatch(message);
+      expect(calls).toEqual([]);
+    }
+  });
+
+  it.each<[string, DecommissionFacts, RegExp]>([
+    ['missing StatefulSet', { ...healthy, statefulSetExists: false }, /StatefulSet data\/cassandra does not exist/],
+    ['another run holds it', { ...healthy, heldBy: 'decommission.sim-1.data.cassandra' }, /another decommission of StatefulSet data\/cassandra is running/],
+    ['not the highest ordinal', { ...healthy, replicas: 5, pods: [...healthy.pods, { name: 'cassandra-4', ordinal: 4, ready: true }] }, /not the highest ordinal.*removes cassandra-4, never a lower ordinal/],
+    ['member not in the StatefulSet', { ...healthy, replicas: 3, pods: healthy.pods.slice(0, 3) }, /not a current member/],
+    ['a member down', { ...healthy, ring: ring(4, { down: 1 }) }, /ring is not healthy.*10\.244\.1\.10.*down\/normal/],
+    ['a member leaving', { ...healthy, ring: ring(4, { leaving: 2 }) }, /ring is not healthy.*up\/leaving/],
+    ['no other member answers', { ...healthy, ring: undefined, observer: undefined, ringError: 'cassandra-0: exec failed' }, /no member other than cassandra-3 could report/],
+    ['member not NORMAL', { ...healthy, memberState: { mode: 'JOINING' } }, /cassandra-3 is JOINING, not NORMAL/],
+    ['member not in the ring', { ...healthy, memberId: '99999999-0000-4000-8000-000000000000' }, /not in the cassandra ring/],
+    ['too few members left', { ...healthy, replication: [{ what: 'keyspace shop', replicas: 4, group: 'datacenter1' }] }, /keyspace shop keeps 4 replicas in datacenter1; decommissioning cassandra-3 would leave 3 members/],
+    ['replication unreadable', { ...healthy, replication: undefined, replicationError: 'cqlsh failed' }, /could not read the replication settings: cqlsh failed/],
+  ])('refuses an unsafe decommission before any side effect: %s', async (_, facts, message) => {
+    const calls: string[] = [];
+    const cause = await failureOf(execute(stubs(calls, {}, facts)));
+    expect(cause.type).toBe('InvalidTarget');
+    expect(cause.message).toMatch(message);
+    expect(calls).toEqual(['inspectDecommission']);
+  });
+
+  it('refuses when another run claims the StatefulSet first', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      claimStatefulSet: async () => {
+        throw ApplicationFailure.nonRetryable('another decommission of StatefulSet data/cassandra is running (workflow x)', 'StatefulSetBusy');
+      },
+    });
+    const cause = await failureOf(execute(acts));
+    expect(cause.type).toBe('InvalidTarget');
+    expect(cause.message).toMatch(/another decommission/);
+    expect(calls.filter((c) => MUTATING.includes(c) && c !== 'claimStatefulSet')).toEqual([]);
+  });
+
+  it('member found LEAVING: follows it without issuing', async () => {
+    const calls: string[] = [];
+    const result = await execute(stubs(calls, {}, healthy, [{ mode: 'LEAVING', stream: { bytesSent: 1, bytesTotal: 10, filesSent: 0, filesTotal: 1 } }]));
+    expect(calls).not.toContain('issueDecommission');
+    expect(calls).toContain('followDecommission');
+    expect(result.issued).toBe(0);
+  });
+
+  it('member found DECOMMISSIONED: confirms it left and goes straight to the scale-down', async () => {
+    const calls: string[] = [];
+    await execute(stubs(calls, {}, healthy, [{ mode: 'DECOMMISSIONED' }]));
+    expect(calls.filter((c) => !READ_ONLY.includes(c))).toEqual(['claimStatefulSet', 'followDecommission', 'scaleDownStatefulSet', 'waitForMemberPodGone', 'releaseStatefulSet']);
+  });
+
+  it('member back to NORMAL after the decommission was issued: says so and re-issues once', async () => {
+    const calls: string[] = [];
+    let follows = 0;
+    const acts = stubs(
+      calls,
+      {
+        followDecommission: async () => (++follows === 1 ? { outcome: 'reverted', checkpoint: cp({ mode: 'NORMAL', inRing: true }) } : { outcome: 'left', checkpoint: cp() }),
+      },
+      healthy,
+      [{ mode: 'NORMAL' }, { mode: 'NORMAL' }],
+    );
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      const result = await handle.result();
+      expect(result.issued).toBe(2);
+      const progress = await handle.query(decommissionProgressQuery);
+      expect(progress.issuedAt).toHaveLength(2);
+      expect(progress.log.map((l) => l.message).join('\n')).toMatch(/cassandra-3 is NORMAL again without having left the ring/);
+      expect(progress.log.map((l) => l.message).join('\n')).toMatch(/is NORMAL although decommission was issued at .*Re-issuing \(re-issue 1\)/);
+    });
+    expect(calls.filter((c) => c === 'issueDecommission')).toHaveLength(2);
+  });
+
+  it('an issue attempt lost with the worker: reads the mode and follows instead of issuing again', async () => {
+    const calls: string[] = [];
+    const acts = stubs(
+      calls,
+      {
+        issueDecommission: async () => {
+          throw ApplicationFailure.retryable('worker went away', 'Error');
+        },
+      },
+      healthy,
+      [{ mode: 'NORMAL' }, { mode: 'LEAVING' }],
+    );
+    const result = await execute(acts);
+    expect(calls.filter((c) => c === 'issueDecommission')).toHaveLength(1);
+    expect(result.issued).toBe(1);
+  });
+
+  it('a decommission that could not be started is retried, then put to an operator after stuckAfter', async () => {
+    const calls: string[] = [];
+    let attempts = 0;
+    const acts = stubs(calls, {
+      issueDecommission: async () => {
+        if (++attempts <= 3) throw ApplicationFailure.nonRetryable('could not start nodetool decommission in cassandra-3: pod not running', 'NotIssued');
+        return { issued: true, mode: 'LEAVING' };
+      },
+    });
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, stuckAfter: '1m' }] });
+      await until('first attempt', () => attempts >= 1);
+      // The workflow waits 30s between attempts: move the test server's clock on.
+      for (let i = 0; i < 6 && (await handle.query(decommissionProgressQuery)).phase !== 'stuck'; i++) await env.sleep('30s');
+      await until('stuck', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck');
+      const p = await handle.query(decommissionProgressQuery);
+      expect(p.issuedAt).toEqual([]);
+      expect(p.log.map((l) => l.message).join('\n')).toMatch(/stuck: could not issue the decommission for/);
+      await handle.signal(keepWaitingSignal);
+      const result = await handle.result();
+      expect(result.issued).toBe(1);
+    });
+    expect(attempts).toBe(4);
+  });
+
+  it('a service that refuses the decommission fails the run without touching the StatefulSet', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      issueDecommission: async () => {
+        throw ApplicationFailure.nonRetryable('nodetool decommission in cassandra-3 ended (exit 2): Not enough live nodes to maintain replication factor', 'DecommissionFailed');
+      },
+    });
+    const cause = await failureOf(execute(acts));
+    expect(cause.type).toBe('DecommissionFailed');
+    expect(cause.message).toMatch(/Not enough live nodes/);
+    expect(calls).not.toContain('scaleDownStatefulSet');
+    expect(calls).toContain('releaseStatefulSet');
+  });
+
+  it('stuck: reports it and waits for an operator; keepWaiting continues', async () => {
+    const calls: string[] = [];
+    let follows = 0;
+    const acts = stubs(calls, {
+      followDecommission: async (): Promise<FollowOutcome> =>
+        ++follows === 1
+          ? { outcome: 'stuck', checkpoint: cp({ mode: 'LEAVING', inRing: true, stream: { bytesSent: 5, bytesTotal: 10, filesSent: 1, filesTotal: 2 } }), stuckForMs: 1_800_000 }
+          : { outcome: 'left', checkpoint: cp() },
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      await until('stuck', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck');
+      await env.sleep('3h');
+      const held = await handle.query(decommissionProgressQuery);
+      expect(held.phase).toBe('stuck');
+      expect(held.stream).toMatchObject({ bytesSent: 5, bytesTotal: 10, percent: 50 });
+      expect(held.log.map((l) => l.message).join('\n')).toMatch(/stuck: no progress from cassandra-3 for 30m.*signal keepWaiting/);
+      const described = await handle.describe();
+      expect(described.searchAttributes['ItinerantPhase']).toEqual(['stuck']);
+      expect(follows).toBe(1);
+      expect(calls).not.toContain('scaleDownStatefulSet');
+      await handle.signal(keepWaitingSignal);
+      const result = await handle.result();
+      expect(result.member).toBe('cassandra-3');
+    });
+    expect(follows).toBe(2);
+  });
+
+  it('stuck: abort stops without scaling down and says the decommission was issued', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      followDecommission: async () => ({ outcome: 'stuck', checkpoint: cp({ mode: 'LEAVING', inRing: true }), stuckForMs: 1_800_000 }),
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      await until('stuck', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck');
+      await handle.signal(abortDecommissionSignal, 'streaming to a dead disk');
+      const cause = await failureOf(handle.result());
+      expect(cause.type).toBe('Aborted');
+      expect(cause.message).toMatch(/aborted by operator: streaming to a dead disk; decommission was issued at .* volume data-cassandra-3 is kept/);
+      expect((await handle.query(decommissionProgressQuery)).phase).toBe('aborted');
+    });
+    expect(calls).not.toContain('scaleDownStatefulSet');
+    expect(calls).not.toContain('deleteMemberClaims');
+    expect(calls).toContain('releaseStatefulSet');
+  });
+
+  it('abort while following cancels the follow and never scales down', async () => {
+    const calls: string[] = [];
+    let cancelled = false;
+    const acts = stubs(calls, {
+      followDecommission: async () => {
+        try {
+          for (;;) {
+            heartbeat();
+            await sleep(100);
+          }
+        } catch (e) {
+          cancelled = true;
+          throw e;
+        }
+      },
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      await until('following', () => calls.includes('followDecommission'));
+      await handle.signal(abortDecommissionSignal, 'wrong member');
+      const cause = await failureOf(handle.result());
+      expect(cause.type).toBe('Aborted');
+    });
+    expect(cancelled).toBe(true);
+    expect(calls).not.toContain('scaleDownStatefulSet');
+  });
+
+  it('progress reports mode and bytes streamed while following', async () => {
+    const calls: string[] = [];
+    let follows = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const acts = stubs(calls, {
+      followDecommission: async (): Promise<FollowOutcome> => {
+        if (++follows === 1) return { outcome: 'progress', checkpoint: cp({ mode: 'LEAVING', inRing: true, stream: { bytesSent: 300, bytesTotal: 1000, filesSent: 1, filesTotal: 4 } }) };
+        await gate;
+        return { outcome: 'left', checkpoint: cp() };
+      },
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      await until('second follow', () => follows === 2);
+      const p = await handle.query(decommissionProgressQuery);
+      expect(p).toMatchObject({ phase: 'leaving', mode: 'LEAVING', stream: { bytesSent: 300, bytesTotal: 1000, filesSent: 1, filesTotal: 4, percent: 30 } });
+      expect(p.issuedAt).toHaveLength(1);
+      expect(p.elapsedMs).toBeGreaterThanOrEqual(0);
+      release();
+      await handle.result();
+      expect((await handle.query(decommissionProgressQuery)).phase).toBe('done');
+    });
+  });
+
+  it('does not scale down when the follow times out', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, { followDecommission: async () => ({ outcome: 'timeout', checkpoint: cp({ mode: 'LEAVING', inRing: true }) }) }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    const cause = await failureOf(execute(acts));
+    expect(cause.type).toBe('DecommissionTimedOut');
+    expect(calls).not.toContain('scaleDownStatefulSet');
+  });
+});
