@@ -1,6 +1,7 @@
 // Runbooks the CLI can start: a CLI name mapped to a workflow type, the workflow's own input parser
 // (so bad input is refused before anything is sent), the workflow ID derived from the target, and its signals.
-import { repaveNodeWorkflowId } from '../core/ids.js';
+import { parseDecommissionMemberInput } from '../core/decommission.js';
+import { decommissionWorkflowId, repaveNodeWorkflowId } from '../core/ids.js';
 import { parseRepaveNodeInput, type ParseResult } from '../core/repave.js';
 
 export interface Runbook<I> {
@@ -66,6 +67,21 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     signals: operatorSignals,
     progressQuery: 'progress',
     busy: (node) => `node ${node} is already being repaved`,
+  }),
+  'decommission-member': defineRunbook({
+    name: 'decommission-member',
+    workflowType: 'decommissionMember',
+    summary: 'remove the highest-ordinal member of a stateful service (nodetool decommission), then scale its StatefulSet down',
+    parse: parseDecommissionMemberInput,
+    workflowId: (i) => decommissionWorkflowId(i.cluster, i.namespace, i.statefulSet),
+    cluster: (i) => i.cluster,
+    target: (i) => `${i.namespace}/${i.member}`,
+    signals: {
+      keepWaiting: { description: 'a stuck decommission: keep waiting for progress' },
+      abort: { reasonRequired: true, description: 'stop following; never scales down' },
+    },
+    progressQuery: 'progress',
+    busy: (member) => `a decommission of this StatefulSet is already running (asked for ${member})`,
   }),
 };
 
