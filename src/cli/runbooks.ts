@@ -2,7 +2,8 @@
 // (so bad input is refused before anything is sent), the workflow ID derived from the target, and its signals.
 import { parseDecommissionMemberInput } from '../core/decommission.js';
 import { decommissionWorkflowId, repaveNodeWorkflowId } from '../core/ids.js';
-import { parseRepaveNodeInput, type ParseResult } from '../core/repave.js';
+import type { ParseResult } from '../core/input.js';
+import { parseRepaveNodeInput } from '../core/repave.js';
 
 export interface Runbook<I> {
   /** CLI name: `itinerant run <name>`. */

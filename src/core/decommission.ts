@@ -3,8 +3,7 @@
 // another database with its own decommission command) sits behind StatefulServiceAdapter.
 import { z } from 'zod';
 import { describeIssues } from './config.js';
-import { parseDuration } from './duration.js';
-import type { ParseResult } from './repave.js';
+import { boundedDuration, type ParseResult } from './input.js';
 
 const dnsLabel = (field: string) =>
   z
@@ -12,22 +11,6 @@ const dnsLabel = (field: string) =>
     .min(1, `${field}: must not be empty`)
     .max(63, `${field}: at most 63 characters`)
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${field}: expected a lower-case DNS label (a-z, 0-9, "-")`);
-
-const durationField = (field: string, dflt: string, minMs: number, maxMs: number) =>
-  z
-    .union([z.string(), z.number()])
-    .default(dflt)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined || ms < minMs || ms > maxMs) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${field}: expected a duration between ${minMs / 1000}s and ${maxMs / 3_600_000}h such as "${dflt}", got ${JSON.stringify(v)}`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 /** StatefulSet annotation naming the workflow decommissioning one of its members (one at a time). */
 export const ANNOTATION_DECOMMISSION_OWNER = 'itinerant.dev/decommission-owner';
@@ -48,9 +31,9 @@ export const decommissionMemberInputSchema = z
     /** Delete the member's PersistentVolumeClaims once it has left and its pod is gone. Off by default: the data is kept. */
     releaseVolume: z.boolean({ error: 'releaseVolume: expected true or false' }).default(false),
     /** How long streaming may make no progress before an operator is asked (keepWaiting or abort). */
-    stuckAfter: durationField('stuckAfter', '30m', 10_000, 24 * 3_600_000),
+    stuckAfter: boundedDuration('stuckAfter', '30m', 10_000, 24 * 3_600_000),
     /** Overall limit for the whole runbook. */
-    timeout: durationField('timeout', '24h', 60_000, 14 * 86_400_000),
+    timeout: boundedDuration('timeout', '24h', 60_000, 14 * 86_400_000),
   })
   .superRefine((v, ctx) => {
     if (!v.member.startsWith(`${v.statefulSet}-`) || !/^\d+$/.test(v.member.slice(v.statefulSet.length + 1))) {

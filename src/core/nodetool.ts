@@ -4,6 +4,8 @@
 // strict about what they rely on: a line that looks like a member row but does not parse is an error,
 // never silently dropped (a member missing from the ring view would look like "already left").
 
+import type { MemberMode } from './decommission.js';
+
 export class NodetoolParseError extends Error {
   constructor(what: string, detail: string) {
     super(`cannot parse ${what}: ${detail}`);
@@ -146,17 +148,7 @@ export function parseSize(s: string): number | undefined {
 // ---- nodetool netstats -----------------------------------------------------------------------
 
 /** StorageService.Mode, as `nodetool netstats` prints it on its first line. */
-export type OperationMode =
-  | 'STARTING'
-  | 'NORMAL'
-  | 'JOINING'
-  | 'JOINING_FAILED'
-  | 'LEAVING'
-  | 'DECOMMISSIONED'
-  | 'DECOMMISSION_FAILED'
-  | 'MOVING'
-  | 'DRAINING'
-  | 'DRAINED';
+export type OperationMode = Exclude<MemberMode, 'UNREACHABLE'>;
 
 const MODES = new Set<string>(['STARTING', 'NORMAL', 'JOINING', 'JOINING_FAILED', 'LEAVING', 'DECOMMISSIONED', 'DECOMMISSION_FAILED', 'MOVING', 'DRAINING', 'DRAINED']);
 

@@ -1,25 +1,12 @@
 import { z } from 'zod';
 import { describeIssues, type NodeGroupConfig, minReadyOf } from './config.js';
-import { parseDuration } from './duration.js';
+import { boundedDuration, type ParseResult } from './input.js';
 
 const k8sName = z
   .string({ error: 'expected a string' })
   .min(1, 'must not be empty')
   .max(253, 'at most 253 characters')
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Kubernetes node name (lower-case letters, digits, "-" and ".")');
-
-const durationField = (field: string, dflt: string, minMs: number, maxMs: number) =>
-  z
-    .union([z.string(), z.number()])
-    .default(dflt)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined || ms < minMs || ms > maxMs) {
-        ctx.addIssue({ code: 'custom', message: `${field}: expected a duration between ${minMs / 1000}s and ${maxMs / 3_600_000}h such as "15m", got ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 export const repaveNodeInputSchema = z.strictObject({
   /** Cluster name as declared in the fleet configuration. */
@@ -29,9 +16,9 @@ export const repaveNodeInputSchema = z.strictObject({
   /** Why (shown in history and the UI): aged, unhealthy, image, manual... */
   reason: z.string().max(200).default('manual'),
   /** How long the replacement may take to become operational before it is given up (and terminated). */
-  readyTimeout: durationField('readyTimeout', '20m', 1000, 6 * 3_600_000),
+  readyTimeout: boundedDuration('readyTimeout', '20m', 1000, 6 * 3_600_000),
   /** How long draining may take; evictions refused by a PodDisruptionBudget are retried until then. */
-  drainTimeout: durationField('drainTimeout', '30m', 1000, 24 * 3_600_000),
+  drainTimeout: boundedDuration('drainTimeout', '30m', 1000, 24 * 3_600_000),
   /** Evict pods that no controller will recreate (kubectl drain --force). Off by default: they would be lost. */
   evictUnmanagedPods: z.boolean().default(false),
   /**
@@ -43,8 +30,6 @@ export const repaveNodeInputSchema = z.strictObject({
 
 export type RepaveNodeInput = z.input<typeof repaveNodeInputSchema>;
 export type RepaveNodeRequest = z.output<typeof repaveNodeInputSchema>;
-
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export function parseRepaveNodeInput(input: unknown): ParseResult<RepaveNodeRequest> {
   if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
