@@ -98,7 +98,12 @@ describe('input and runbooks', () => {
     expect(start).toMatchObject({ workflowId: 'repave-node.sim-1.general-abc12', cluster: 'sim-1', target: 'general-abc12' });
     expect(start.runbook.workflowType).toBe('repaveNode');
     expect(findRunbook('toString')).toBeUndefined();
-    expect(knownSignals()).toEqual(['pause', 'resume', 'abort']);
+    expect(knownSignals()).toEqual(['pause', 'resume', 'abort', 'keepWaiting']);
+    const decommission = prepareRun(
+      'decommission-member',
+      readInput({ input: '{"cluster":"sim-1","namespace":"data","statefulSet":"cassandra","member":"cassandra-3"}' }),
+    );
+    expect(decommission).toMatchObject({ workflowId: 'decommission.sim-1.data.cassandra', cluster: 'sim-1', target: 'data/cassandra-3' });
   });
 
   it('refuses --input together with --input-file', () => {
