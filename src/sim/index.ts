@@ -15,9 +15,21 @@ export type { OciSim, OciFaults } from './oci/index.js';
 export type { KubeSim, KubeFaults } from './kube/index.js';
 export type { CassandraSim, CassandraFaults } from './cassandra/index.js';
 
+/** `sim`: the in-memory Kubernetes API; `control-plane`: a real kube-apiserver + controllers + KWOK beside the simulated OCI (src/sim/real-cluster.ts). */
+export type Testbed = 'sim' | 'control-plane';
+
+/** The test bed named by `ITINERANT_TESTBED` (default `sim`). */
+export function testbedFromEnv(env: NodeJS.ProcessEnv = process.env): Testbed {
+  const v = (env.ITINERANT_TESTBED ?? '').trim() || 'sim';
+  if (v !== 'sim' && v !== 'control-plane') throw new Error(`ITINERANT_TESTBED must be sim or control-plane, not ${JSON.stringify(v)}`);
+  return v;
+}
+
 export interface StartSimOptions {
   /** Files go to `<home>/sim/`. */
   home: string;
+  /** Which Kubernetes side (default `sim`); the OCI side is always the sim. */
+  backend?: Testbed;
   /** 0 (default) = a random free port. */
   kubePort?: number;
   ociPort?: number;
@@ -59,12 +71,20 @@ export interface SimHandle {
   cassandra: CassandraSim;
   /** What the seed created (undefined with seed: false). */
   seeded: SeedResult | undefined;
+  /** Which Kubernetes side this is (undefined = sim). */
+  backend?: Testbed;
+  /** control-plane backend: a system:masters kubeconfig (kubeconfigPath is the worker's least-privilege identity). */
+  adminKubeconfigPath?: string;
+  /** control-plane backend: the running control plane and the SimCluster over it. */
+  controlPlane?: import('../lib/control-plane.js').ControlPlane;
+  realCluster?: import('./real-cluster.js').RealCluster;
   stop(): Promise<void>;
 }
 
 export const DEFAULT_KUBE_FAULTS: KubeFaults = { errorRate: 0, errorStatus: 500, evictionDelayMs: 0, blockEvictions: false, podStartDelayMs: 500 };
 
 export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
+  if (opts.backend === 'control-plane') return (await import('./real-cluster.js')).startSimOnControlPlane(opts, DEFAULT_KUBE_FAULTS);
   const dir = path.resolve(opts.home, 'sim');
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import type { FleetConfig } from '../../src/core/config.js';
 import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
-import { startSim, type SimHandle } from '../../src/sim/index.js';
+import { startSim, testbedFromEnv, type SimHandle, type Testbed } from '../../src/sim/index.js';
 
 export interface Stack {
+  /** `sim` (in-memory Kubernetes API) or `control-plane` (real kube-apiserver + controllers + KWOK); OCI is the sim in both. */
+  backend: Testbed;
   home: string;
   server: DevServer;
   sim: SimHandle;
@@ -18,19 +20,33 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** A real Temporal dev server (in memory, free port) and a seeded simulated fleet. */
-export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?: number } = {}): Promise<Stack> {
+/**
+ * A real Temporal dev server (in memory, free port) and a seeded fleet. The Kubernetes side is chosen by
+ * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds".
+ */
+export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed } = {}): Promise<Stack> {
+  const backend = opts.backend ?? testbedFromEnv();
   const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
   const [server, sim] = await Promise.all([
     startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log') }),
-    startSim({ home, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500 }),
+    startSim({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500 }),
   ]);
   const fleet = loadFleetConfig(sim.fleetConfigPath);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sim.kubeconfigPath);
+  if (backend === 'sim') {
+    // Let the seed settle as the control-plane backend does (StatefulSets start their pods one by one), so that
+    // pods do not still land on nodes while a test counts them.
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    await eventually('seeded Deployments and StatefulSets ready', async () => {
+      const [deps, sts] = await Promise.all([apps.listDeploymentForAllNamespaces(), apps.listStatefulSetForAllNamespaces()]);
+      return [...deps.items, ...sts.items].every((w) => (w.status?.readyReplicas ?? 0) === (w.spec?.replicas ?? 1));
+    }, 60_000);
+  }
   return {
+    backend,
     home,
     server,
     sim,

@@ -106,15 +106,41 @@ function fieldValue(o: KObject, path: string): string {
   return String(cur);
 }
 
-/** Field selectors: `a.b=c`, `a.b==c`, `a.b!=c`, comma-separated; any dotted path into the object. */
-export function parseFieldSelector(sel: string | null | undefined): ObjMatcher {
+/**
+ * The field labels a real API server accepts per resource (plural); every resource also takes
+ * metadata.name and metadata.namespace. Anything else is a 400 "field label not supported" there.
+ */
+const FIELD_LABELS: Record<string, string[]> = {
+  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
+  nodes: ['spec.unschedulable'],
+  events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  secrets: ['type'],
+  namespaces: ['status.phase'],
+  replicasets: ['status.replicas'],
+  persistentvolumeclaims: [],
+};
+
+const BOOL_FIELDS = new Set(['spec.unschedulable', 'spec.hostNetwork']);
+
+/**
+ * Field selectors: `a.b=c`, `a.b==c`, `a.b!=c`, comma-separated. With `resource` (a plural), only the field
+ * labels the real API server supports for it are accepted (others: 400, as kube-apiserver answers);
+ * without it, any dotted path into the object.
+ */
+export function parseFieldSelector(sel: string | null | undefined, resource?: string): ObjMatcher {
   if (!sel || !sel.trim()) return () => true;
   const reqs = sel.split(',').map((t) => t.trim()).filter(Boolean).map((term) => {
     const m = /^([^!=]+?)\s*(!=|==|=)\s*(.*)$/.exec(term);
     if (!m) throw errors.badRequest(`invalid field selector: ${term}`);
-    return { path: m[1]!, neq: m[2] === '!=', value: m[3]! };
+    const path = m[1]!;
+    if (resource !== undefined && path !== 'metadata.name' && path !== 'metadata.namespace' && !(FIELD_LABELS[resource] ?? []).includes(path)) {
+      throw errors.badRequest(`field label not supported: ${path}`);
+    }
+    return { path, neq: m[2] === '!=', value: m[3]! };
   });
-  return (o) => reqs.every((r) => (fieldValue(o, r.path) === r.value) !== r.neq);
+  // The real API computes field values from typed objects: an unset boolean is "false".
+  const value = (o: KObject, path: string) => fieldValue(o, path) || (resource !== undefined && BOOL_FIELDS.has(path) ? 'false' : '');
+  return (o) => reqs.every((r) => (value(o, r.path) === r.value) !== r.neq);
 }
 
 export interface Taint { key: string; value?: string; effect: string }

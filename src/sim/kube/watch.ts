@@ -27,7 +27,7 @@ export class WatchHub {
 
   serve(_req: IncomingMessage, res: ServerResponse, rt: ResourceType, opts: WatchOptions): void {
     const lm = parseLabelSelector(opts.labelSelector);
-    const fm = parseFieldSelector(opts.fieldSelector);
+    const fm = parseFieldSelector(opts.fieldSelector, rt.plural);
     const matches = (o: KObject | undefined): boolean =>
       !!o &&
       (opts.ns === undefined || o.metadata.namespace === opts.ns) &&

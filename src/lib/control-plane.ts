@@ -1,0 +1,470 @@
+/**
+ * A real Kubernetes control plane on 127.0.0.1 for the `control-plane` test bed: etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler and KWOK (which plays the kubelets), built from the Go
+ * module proxy by scripts/control-plane/build.ts (see src/lib/control-plane/build.ts).
+ *
+ * Secure by default: TLS everywhere (etcd too), a client certificate per component identity, RBAC
+ * (`--authorization-mode=Node,RBAC`), anonymous requests refused, service-account tokens signed with a
+ * generated key. The worker's identity is the ServiceAccount `itinerant/itinerant-worker` bound by the
+ * shipped `deploy/rbac/worker.yaml`, with a token from the TokenRequest API.
+ *
+ * A component that fails to start is reported with the tail of its log (ControlPlaneStartError), never
+ * a hang: every wait has a deadline and watches the processes.
+ *
+ * NOTE: node-only module (child processes, files); workflow code must not import it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions, type ControlPlaneBinary, type PinnedVersions } from './control-plane/build.js';
+import { KWOK_CONFIG, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './control-plane/kwok-config.js';
+import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './control-plane/pki.js';
+import { getFreePort } from './temporal-cli.js';
+import { projectRoot } from './home.js';
+
+export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './control-plane/build.js';
+export { KUBELET_REASON_ANNOTATION, KUBELET_STATE_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, KWOK_POD_DELETE_DELAY_ANNOTATION } from './control-plane/kwok-config.js';
+
+export const WORKER_NAMESPACE = 'itinerant';
+export const WORKER_SERVICE_ACCOUNT = 'itinerant-worker';
+export const WORKER_RBAC_MANIFEST = (): string => join(projectRoot(), 'deploy', 'rbac', 'worker.yaml');
+
+export class ControlPlaneStartError extends Error {
+  constructor(
+    message: string,
+    readonly component: string,
+    readonly logTail: string,
+  ) {
+    super(`${message}\n--- last lines of ${component}'s log ---\n${logTail}`);
+    this.name = 'ControlPlaneStartError';
+  }
+}
+
+export interface ControlPlaneOptions {
+  /** Working directory: pki/, etcd data, logs/, kubeconfigs. */
+  dir: string;
+  /** Cluster name used in kubeconfigs (default `sim-1`). */
+  clusterName?: string;
+  /** How long each start phase may take (default 120 s). */
+  startTimeoutMs?: number;
+  /** Extra flags per component (tests use this to make one fail). */
+  extraArgs?: Partial<Record<ControlPlaneBinary, string[]>>;
+  /** Build the binaries when missing (default false: throw ControlPlaneUnavailable naming the build command). */
+  build?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ControlPlane {
+  /** https://127.0.0.1:<port> */
+  url: string;
+  clusterName: string;
+  versions: PinnedVersions;
+  pki: Pki;
+  /** system:masters client certificate: what a person's kubectl uses, and the fleet dynamics (kubelet registration). */
+  adminKubeconfigPath: string;
+  /** ServiceAccount itinerant/itinerant-worker (token), bound by deploy/rbac/worker.yaml only. */
+  workerKubeconfigPath: string;
+  logsDir: string;
+  /** Milliseconds from spawning etcd to a ready control plane. */
+  startMs: number;
+  /** Admin JSON request (for setup and the fleet dynamics). Resolves {status, body}. */
+  request(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: any }>;
+  /** The admin's TLS material (PEM), for streaming requests such as watches. */
+  adminTls: { ca: string; cert: string; key: string };
+  stop(): Promise<void>;
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  exited?: { code: number | null; signal: NodeJS.Signals | null };
+}
+
+function tail(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A JSON request over mutual TLS. */
+function tlsRequest(
+  url: string,
+  tls: { ca: string; cert?: string; key?: string; token?: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  timeoutMs = 15_000,
+): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(path, url);
+    const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method,
+        ca: tls.ca,
+        ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+        headers: {
+          accept: 'application/json',
+          ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
+          ...(tls.token ? { authorization: `Bearer ${tls.token}` } : {}),
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            /* plain text (healthz) */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+const live = new Set<Proc>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test runner that dies must not leave an API server behind.
+  process.once('exit', () => {
+    for (const p of live) if (!p.exited) p.child.kill('SIGKILL');
+  });
+}
+
+/**
+ * Start etcd, kube-apiserver, apply RBAC, then kube-controller-manager, kube-scheduler and kwok, and
+ * wait until the API serves, the controllers run (the `default` ServiceAccount exists) and the worker
+ * identity has a token.
+ */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = opts.log ?? (() => {});
+  const clusterName = opts.clusterName ?? 'sim-1';
+  const timeout = opts.startTimeoutMs ?? 120_000;
+  const started = Date.now();
+  const bins = opts.build ? (await ensureControlPlaneBinaries({ log })).binaries : findControlPlaneBinaries();
+  if (!bins) {
+    throw new ControlPlaneUnavailable(
+      `the control-plane binaries (kubernetes ${pinnedVersions().kubernetes}) are not built yet: run \`npm run control-plane:build\` ` +
+        '(Go and the Go module proxy needed; a cold build takes about 5-6 minutes on 2 cores)',
+    );
+  }
+  const dir = opts.dir;
+  const logsDir = join(dir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const pki = makePki(join(dir, 'pki'));
+  const ca = readFileSync(pki.ca.cert, 'utf8');
+  const certOf = (c: CertFiles) => ({ cert: readFileSync(c.cert, 'utf8'), key: readFileSync(c.key, 'utf8') });
+  const admin = certOf(pki.clients.admin!);
+  const [etcdPort, etcdPeerPort, apiPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
+  const url = `https://127.0.0.1:${apiPort}`;
+  const procs: Proc[] = [];
+  installExitHook();
+
+  const writeKubeconfig = (name: string, client: CertFiles | { token: string }, user = name): string => {
+    const p = join(dir, `${name}.kubeconfig`);
+    writeFileSync(p, kubeconfigYaml({ server: url, caFile: pki.ca.cert, user, cluster: clusterName, client }), { mode: 0o600 });
+    return p;
+  };
+
+  const spawnComponent = (name: ControlPlaneBinary, args: string[]): Proc => {
+    const logFile = join(logsDir, `${name}.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(bins[name], [...args, ...(opts.extraArgs?.[name] ?? [])], { cwd: dir, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const p: Proc = { name, child, logFile };
+    child.once('exit', (code, signal) => {
+      p.exited = { code, signal };
+      live.delete(p);
+    });
+    child.once('error', (e) => {
+      p.exited = { code: -1, signal: null };
+      writeFileSync(logFile, `spawn failed: ${e.message}\n`, { flag: 'a' });
+    });
+    procs.push(p);
+    live.add(p);
+    log(`started ${name} (pid ${child.pid}), log ${logFile}`);
+    return p;
+  };
+
+  const stop = async (): Promise<void> => {
+    for (const p of [...procs].reverse()) if (!p.exited) p.child.kill('SIGTERM');
+    const until = Date.now() + 3_000;
+    while (procs.some((p) => !p.exited) && Date.now() < until) await sleep(100);
+    for (const p of procs) if (!p.exited) p.child.kill('SIGKILL');
+    while (procs.some((p) => !p.exited)) await sleep(50);
+  };
+
+  /** Poll `check` until it returns true; fail with the log tail of a component that exited, or of `blame` at the deadline. */
+  const waitFor = async (what: string, blame: Proc, check: () => Promise<boolean>): Promise<void> => {
+    const until = Date.now() + timeout;
+    let lastError = '';
+    for (;;) {
+      const dead = procs.find((p) => p.exited);
+      if (dead) {
+        await sleep(200); // let its last words reach the log
+        throw new ControlPlaneStartError(
+          `control plane: ${dead.name} exited (code ${dead.exited!.code}, signal ${dead.exited!.signal}) while waiting for ${what}`,
+          dead.name,
+          tail(dead.logFile),
+        );
+      }
+      try {
+        if (await check()) return;
+      } catch (e) {
+        lastError = (e as Error).message;
+      }
+      if (Date.now() > until) {
+        throw new ControlPlaneStartError(
+          `control plane: timed out after ${timeout} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
+          blame.name,
+          tail(blame.logFile),
+        );
+      }
+      await sleep(250);
+    }
+  };
+
+  const adminRequest = (method: string, path: string, body?: unknown, contentType?: string) =>
+    tlsRequest(url, { ca, ...admin }, method, path, body, contentType);
+
+  try {
+    // ---- etcd (TLS for clients, client certificates required) ----
+    const etcd = spawnComponent('etcd', [
+      '--name=itinerant',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=https://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=https://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-cluster=itinerant=http://127.0.0.1:${etcdPeerPort}`,
+      `--cert-file=${pki.clients.etcd!.cert}`,
+      `--key-file=${pki.clients.etcd!.key}`,
+      `--trusted-ca-file=${pki.ca.cert}`,
+      '--client-cert-auth=true',
+      // a throwaway test bed: no fsync (much faster on a shared disk), small backend
+      '--unsafe-no-fsync=true',
+      '--quota-backend-bytes=1073741824',
+      '--log-level=warn',
+    ]);
+
+    // ---- kube-apiserver ----
+    const apiserver = spawnComponent('kube-apiserver', [
+      `--etcd-servers=https://127.0.0.1:${etcdPort}`,
+      `--etcd-cafile=${pki.ca.cert}`,
+      `--etcd-certfile=${pki.clients['apiserver-etcd-client']!.cert}`,
+      `--etcd-keyfile=${pki.clients['apiserver-etcd-client']!.key}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.apiserver.cert}`,
+      `--tls-private-key-file=${pki.apiserver.key}`,
+      `--client-ca-file=${pki.ca.cert}`,
+      '--anonymous-auth=false',
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NodeRestriction',
+      `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+      `--service-account-key-file=${pki.saPub}`,
+      `--service-account-signing-key-file=${pki.saKey}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--endpoint-reconciler-type=none',
+      '--allow-privileged=true',
+      '--profiling=false',
+      '--v=1',
+    ]);
+    void etcd;
+    await waitFor('kube-apiserver /readyz', apiserver, async () => (await adminRequest('GET', '/readyz')).status === 200);
+
+    // ---- RBAC: the shipped worker role, and kwok's own role ----
+    await applyManifest(adminRequest, readFileSync(WORKER_RBAC_MANIFEST(), 'utf8'));
+    await applyManifest(adminRequest, KWOK_RBAC);
+
+    // ---- controllers, scheduler, kwok ----
+    const kcmKubeconfig = writeKubeconfig('kube-controller-manager', pki.clients['kube-controller-manager']!, 'system:kube-controller-manager');
+    const schedKubeconfig = writeKubeconfig('kube-scheduler', pki.clients['kube-scheduler']!, 'system:kube-scheduler');
+    const kwokKubeconfig = writeKubeconfig('kwok', pki.clients.kwok!, 'itinerant:kwok');
+    const adminKubeconfigPath = writeKubeconfig('admin', pki.clients.admin!, 'itinerant-admin');
+    const kcm = spawnComponent('kube-controller-manager', [
+      `--kubeconfig=${kcmKubeconfig}`,
+      `--authentication-kubeconfig=${kcmKubeconfig}`,
+      `--authorization-kubeconfig=${kcmKubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await getFreePort()}`,
+      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=true',
+      `--service-account-private-key-file=${pki.saKey}`,
+      `--root-ca-file=${pki.ca.cert}`,
+      `--cluster-signing-cert-file=${pki.ca.cert}`,
+      `--cluster-signing-key-file=${pki.ca.key}`,
+      `--cluster-name=${clusterName}`,
+      '--controllers=*,-node-ipam-controller,-service-lb-controller,-cloud-node-lifecycle-controller,-node-route-controller,-persistentvolume-attach-detach-controller,-horizontal-pod-autoscaler-controller',
+      // let PodDisruptionBudget status and the controllers react quickly, as in the sim
+      '--concurrent-deployment-syncs=5',
+      '--profiling=false',
+      '--v=1',
+    ]);
+    const scheduler = spawnComponent('kube-scheduler', [
+      `--kubeconfig=${schedKubeconfig}`,
+      `--authentication-kubeconfig=${schedKubeconfig}`,
+      `--authorization-kubeconfig=${schedKubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await getFreePort()}`,
+      '--leader-elect=false',
+      '--profiling=false',
+      '--v=1',
+    ]);
+    const kwokConfig = join(dir, 'kwok.yaml');
+    writeFileSync(kwokConfig, KWOK_CONFIG);
+    spawnComponent('kwok', [
+      `--kubeconfig=${kwokKubeconfig}`,
+      `--config=${kwokConfig}`,
+      '--manage-all-nodes=false',
+      `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=${KWOK_NODE_ANNOTATION_VALUE}`,
+      '--node-lease-duration-seconds=40',
+      '--cidr=10.0.0.0/16',
+      '--node-ip=127.0.0.1',
+    ]);
+
+    // The controllers run when the serviceaccount controller has made `default` in `default`.
+    await waitFor('kube-controller-manager (ServiceAccount default/default)', kcm, async () => (await adminRequest('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200);
+    void scheduler;
+
+    // ---- the worker identity: a token for the ServiceAccount bound by deploy/rbac/worker.yaml ----
+    let token = '';
+    await waitFor('a token for itinerant/itinerant-worker', apiserver, async () => {
+      const r = await adminRequest('POST', `/api/v1/namespaces/${WORKER_NAMESPACE}/serviceaccounts/${WORKER_SERVICE_ACCOUNT}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 86_400 },
+      });
+      token = r.body?.status?.token ?? '';
+      return r.status === 201 && token !== '';
+    });
+    const workerKubeconfigPath = writeKubeconfig('worker', { token }, `system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`);
+    const startMs = Date.now() - started;
+    log(`control plane ready at ${url} in ${startMs} ms`);
+    return {
+      url,
+      clusterName,
+      versions: pinnedVersions(),
+      pki,
+      adminKubeconfigPath,
+      workerKubeconfigPath,
+      logsDir,
+      startMs,
+      request: adminRequest,
+      adminTls: { ca, ...admin },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** KWOK plays every kubelet: node and pod status, pod deletion, node leases. Its own identity, not system:masters. */
+const KWOK_RBAC = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: itinerant:kwok
+rules:
+- apiGroups: [""]
+  resources: ["nodes", "pods"]
+  verbs: ["get", "list", "watch", "patch", "update", "delete"]
+- apiGroups: [""]
+  resources: ["nodes/status", "pods/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch", "update"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch", "update"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: itinerant:kwok
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: itinerant:kwok
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: itinerant:kwok
+`;
+
+/** Kind → collection path (the few kinds the test bed creates). */
+export function collectionPath(obj: { apiVersion?: string; kind?: string; metadata?: { namespace?: string } }): string {
+  const kinds: Record<string, [string, boolean]> = {
+    Namespace: ['namespaces', false],
+    ServiceAccount: ['serviceaccounts', true],
+    Node: ['nodes', false],
+    Pod: ['pods', true],
+    Secret: ['secrets', true],
+    ConfigMap: ['configmaps', true],
+    PersistentVolumeClaim: ['persistentvolumeclaims', true],
+    Service: ['services', true],
+    Deployment: ['deployments', true],
+    DaemonSet: ['daemonsets', true],
+    StatefulSet: ['statefulsets', true],
+    ReplicaSet: ['replicasets', true],
+    PodDisruptionBudget: ['poddisruptionbudgets', true],
+    ClusterRole: ['clusterroles', false],
+    ClusterRoleBinding: ['clusterrolebindings', false],
+    Role: ['roles', true],
+    RoleBinding: ['rolebindings', true],
+    PriorityClass: ['priorityclasses', false],
+  };
+  const k = kinds[obj.kind ?? ''];
+  if (!k) throw new Error(`control plane: no REST path known for kind ${obj.kind}`);
+  const apiVersion = obj.apiVersion ?? 'v1';
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return k[1] ? `${base}/namespaces/${obj.metadata?.namespace ?? 'default'}/${k[0]}` : `${base}/${k[0]}`;
+}
+
+type AdminRequest = ControlPlane['request'];
+
+/** Create every document of a YAML manifest (existing objects are left as they are). */
+export async function applyManifest(req: AdminRequest, yaml: string): Promise<void> {
+  for (const doc of YAML.parseAllDocuments(yaml)) {
+    const obj = doc.toJSON() as Record<string, any> | null;
+    if (!obj) continue;
+    await createObject(req, obj);
+  }
+}
+
+export async function createObject(req: AdminRequest, obj: Record<string, any>): Promise<void> {
+  const r = await req('POST', collectionPath(obj), obj);
+  if (r.status === 201 || r.status === 200 || r.status === 409) return;
+  throw new Error(`create ${obj.kind} ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}: ${r.status} ${r.body?.message ?? JSON.stringify(r.body)}`);
+}
+

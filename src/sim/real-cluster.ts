@@ -1,0 +1,492 @@
+// SimCluster over a real Kubernetes API server (the `control-plane` test bed): the simulated OCI
+// fleet's dynamics register a Node when an instance boots and remove it when it is terminated, but
+// everything else — scheduling, ReplicaSets, DaemonSets, StatefulSets, PodDisruptionBudget status,
+// evictions, watches, RBAC — is the real kube-apiserver, kube-controller-manager and kube-scheduler.
+// KWOK plays the kubelets: a node carries KWOK's annotation while its (simulated) kubelet runs, and
+// KWOK then keeps it Ready, renews its lease and runs the pods bound to it.
+//
+// SimCluster is synchronous (the sim's fleet calls it from timers); here each call is queued and
+// sent in order, and hasNode() answers from a local view kept current by a watch on Nodes.
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import path from 'node:path';
+import YAML from 'yaml';
+import { createControlServer, type ControlKube } from './control.js';
+import { createOciSim } from './oci/index.js';
+import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
+import type { CassandraSim, KubeSim, SimHandle, StartSimOptions } from './index.js';
+import type { NodeRegistration, SimCluster } from './kube/cluster-api.js';
+import type { ReadinessPoint } from './kube/nodes.js';
+import type { KubeFaults } from './kube/context.js';
+import {
+  createObject,
+  KWOK_NODE_ANNOTATION,
+  KWOK_NODE_ANNOTATION_VALUE,
+  KWOK_POD_DELETE_DELAY_ANNOTATION,
+  KUBELET_REASON_ANNOTATION,
+  KUBELET_STATE_ANNOTATION,
+  startControlPlane,
+  type ControlPlane,
+} from '../lib/control-plane.js';
+
+const NODE_GROUP_LABEL = 'itinerant.dev/node-group';
+const MERGE = 'application/merge-patch+json';
+
+type Req = ControlPlane['request'];
+interface KNode {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+const nodeReady = (n: KNode) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+export interface RealClusterOptions {
+  clusterName: string;
+  controlPlane: Pick<ControlPlane, 'request' | 'url' | 'adminTls'>;
+  log?: (line: string) => void;
+}
+
+export class RealCluster implements SimCluster {
+  readonly name: string;
+  /** Requests that failed (also logged): a test can assert there are none. */
+  readonly errors: string[] = [];
+  private readonly req: Req;
+  private readonly log: (line: string) => void;
+  private queue: Promise<void> = Promise.resolve();
+  private seq = 0;
+  /** Nodes as the watch last saw them (plus names registered but not yet echoed). */
+  private readonly nodes = new Map<string, KNode | undefined>();
+  private readonly points: ReadinessPoint[] = [];
+  private readonly last = new Map<string, { ready: number; readySchedulable: number }>();
+  private watchAbort: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: RealClusterOptions) {
+    this.name = opts.clusterName;
+    this.req = opts.controlPlane.request;
+    this.log = opts.log ?? (() => {});
+  }
+
+  // ---- SimCluster ----
+
+  registerNode(reg: NodeRegistration): void {
+    const name = reg.name.toLowerCase();
+    const seq = this.seq++;
+    this.nodes.set(name, this.nodes.get(name));
+    // What a kubelet registers: labels, taints (plus not-ready until it reports Ready), capacity, addresses, nodeInfo.
+    const taints = [...(reg.taints ?? [])];
+    if (!reg.ready) taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' });
+    const now = new Date().toISOString();
+    const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name,
+        labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name, ...reg.labels },
+        // KWOK plays this node's kubelet (it only takes on nodes created with its annotation); our kubelet state drives its stages.
+        annotations: { [KWOK_NODE_ANNOTATION]: KWOK_NODE_ANNOTATION_VALUE, [KUBELET_STATE_ANNOTATION]: reg.ready ? 'ready' : 'starting' },
+      },
+      spec: { providerID: reg.providerID, ...(taints.length ? { taints } : {}) },
+      status: {
+        capacity: { cpu: '4', 'ephemeral-storage': '100Gi', memory: '16Gi', pods: '110' },
+        allocatable: { cpu: '3800m', 'ephemeral-storage': '95Gi', memory: '15Gi', pods: '110' },
+        conditions: [
+          cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+          cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+          cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+          reg.ready
+            ? cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
+            : cond('Ready', 'False', 'KubeletNotReady', 'container runtime network not ready: NetworkReady=false'),
+        ],
+        addresses: [
+          { type: 'InternalIP', address: `10.0.${Math.floor(seq / 250)}.${(seq % 250) + 2}` },
+          { type: 'Hostname', address: name },
+        ],
+        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        nodeInfo: {
+          machineID: seq.toString(16).padStart(32, '0'),
+          systemUUID: `00000000-0000-0000-0000-${seq.toString(16).padStart(12, '0')}`,
+          bootID: `b0000000-0000-0000-0000-${seq.toString(16).padStart(12, '0')}`,
+          kernelVersion: '5.15.0-300.163.18.el8uek.x86_64',
+          osImage: 'Oracle Linux Server 8.10',
+          containerRuntimeVersion: 'containerd://1.7.24',
+          kubeletVersion: 'v1.36.3',
+          kubeProxyVersion: '',
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+        },
+      },
+    };
+    this.enqueue(`register node ${name}`, async () => {
+      const r = await this.req('POST', '/api/v1/nodes', node);
+      if (r.status === 409) {
+        // re-registration of an existing node (same as the sim: labels merged, readiness reported)
+        await this.must(`relabel node ${name}`, this.req('PATCH', `/api/v1/nodes/${name}`, { metadata: { labels: reg.labels } }, MERGE));
+        await this.kubelet(name, reg.ready);
+        return;
+      }
+      if (r.status !== 201) throw new Error(`${r.status} ${r.body?.message ?? ''}`);
+    });
+  }
+
+  setNodeReady(name: string, ready: boolean, reason?: string): void {
+    if (!this.nodes.has(name)) throw new Error(`node ${name} not found`);
+    this.enqueue(`node ${name} ${ready ? 'Ready' : 'NotReady'}`, () => this.kubelet(name, ready, reason));
+  }
+
+  removeNode(name: string): void {
+    if (!this.nodes.has(name)) return;
+    this.nodes.delete(name);
+    // The kubelet is gone and the cloud removes the Node; the pod GC controller deletes its pods.
+    this.enqueue(`remove node ${name}`, async () => {
+      const r = await this.req('DELETE', `/api/v1/nodes/${name}`);
+      if (r.status !== 200 && r.status !== 404) throw new Error(`${r.status} ${r.body?.message ?? ''}`);
+    });
+  }
+
+  hasNode(name: string): boolean {
+    return this.nodes.has(name);
+  }
+
+  apply(obj: Record<string, unknown>): void {
+    const o = obj as { kind?: string; metadata?: { namespace?: string; name?: string } };
+    this.enqueue(`create ${o.kind} ${o.metadata?.namespace ? o.metadata.namespace + '/' : ''}${o.metadata?.name}`, () => createObject(this.req, obj));
+  }
+
+  // ---- the rest of the test bed ----
+
+  /** Resolves when every queued request has been sent (and answered). */
+  flush(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Every change of the Ready / Ready+schedulable node count per node group, as seen by a watch on Nodes. */
+  readinessTimeline(group?: string): ReadinessPoint[] {
+    return this.points.filter((p) => group === undefined || p.group === group).map((p) => ({ ...p }));
+  }
+
+  /**
+   * The real equivalent of the sim's `evictionDelayMs`: KWOK deletes a terminating pod after the delay in
+   * its annotation (see src/lib/control-plane/kwok-config.ts). Set on every pod outside kube-system now.
+   */
+  setPodDeleteDelay(ms: number): void {
+    this.enqueue(`pod delete delay ${ms} ms`, async () => {
+      const r = await this.req('GET', '/api/v1/pods');
+      const pods = (r.body?.items ?? []) as { metadata: { name: string; namespace: string } }[];
+      await Promise.all(
+        pods
+          .filter((p) => p.metadata.namespace !== 'kube-system')
+          .map((p) =>
+            this.req('PATCH', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { metadata: { annotations: { [KWOK_POD_DELETE_DELAY_ANNOTATION]: `${ms}ms` } } }, MERGE),
+          ),
+      );
+    });
+  }
+
+  /** Start the Nodes watch (call once, before seeding). Resolves after the initial list. */
+  async start(): Promise<void> {
+    const list = await this.req('GET', '/api/v1/nodes');
+    for (const n of (list.body?.items ?? []) as KNode[]) this.nodes.set(n.metadata.name, n);
+    this.watchNodes(list.body?.metadata?.resourceVersion ?? '0');
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watchAbort?.();
+  }
+
+  // ---- internals ----
+
+  /** The (simulated) kubelet is up (KWOK reports the node Ready) or stopped (KWOK reports it NotReady). */
+  private async kubelet(name: string, ready: boolean, reason?: string): Promise<void> {
+    const annotations = { [KUBELET_STATE_ANNOTATION]: ready ? 'ready' : 'stopped', [KUBELET_REASON_ANNOTATION]: ready ? null : (reason ?? 'KubeletNotReady') };
+    await this.must(`kubelet ${ready ? 'up' : 'stopped'} on ${name}`, this.req('PATCH', `/api/v1/nodes/${name}`, { metadata: { annotations } }, MERGE), [404]);
+  }
+
+  private async must(what: string, p: Promise<{ status: number; body: any }>, ok: number[] = []): Promise<void> {
+    const r = await p;
+    if (r.status >= 300 && !ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${r.body?.message ?? ''}`);
+  }
+
+  private enqueue(what: string, fn: () => Promise<void>): void {
+    this.queue = this.queue.then(fn).catch((e: unknown) => {
+      const line = `real cluster: ${what} failed: ${(e as Error).message}`;
+      this.errors.push(line);
+      this.log(line);
+    });
+  }
+
+  private recompute(group: string): void {
+    let ready = 0;
+    let readySchedulable = 0;
+    for (const n of this.nodes.values()) {
+      if (!n || n.metadata.labels?.[NODE_GROUP_LABEL] !== group || !nodeReady(n)) continue;
+      ready++;
+      if (!n.spec?.unschedulable) readySchedulable++;
+    }
+    const prev = this.last.get(group);
+    if (prev && prev.ready === ready && prev.readySchedulable === readySchedulable) return;
+    this.last.set(group, { ready, readySchedulable });
+    this.points.push({ at: new Date().toISOString(), group, ready, readySchedulable });
+  }
+
+  private onNodeEvent(type: string, n: KNode): void {
+    const name = n.metadata.name;
+    const old = this.nodes.get(name);
+    if (type === 'DELETED') this.nodes.delete(name);
+    else this.nodes.set(name, n);
+    const groups = new Set<string>();
+    for (const o of [n, old]) {
+      const g = o?.metadata.labels?.[NODE_GROUP_LABEL];
+      if (g !== undefined) groups.add(g);
+    }
+    for (const g of groups) this.recompute(g);
+  }
+
+  private watchNodes(resourceVersion: string): void {
+    if (this.closed) return;
+    const { url, adminTls } = this.opts.controlPlane;
+    const u = new URL(`/api/v1/nodes?watch=1&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`, url);
+    let rv = resourceVersion;
+    let buf = '';
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', ...adminTls }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        setTimeout(() => void this.relist(), 500);
+        return;
+      }
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (!line.trim()) continue;
+          const ev = JSON.parse(line) as { type: string; object: KNode & { code?: number } };
+          if (ev.type === 'ERROR') {
+            // 410 Gone: relist
+            req.destroy();
+            void this.relist();
+            return;
+          }
+          if (ev.object.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
+          if (ev.type !== 'BOOKMARK') this.onNodeEvent(ev.type, ev.object);
+        }
+      });
+      res.on('end', () => this.watchNodes(rv));
+    });
+    req.on('error', () => {
+      if (!this.closed) setTimeout(() => this.watchNodes(rv), 500);
+    });
+    req.end();
+    this.watchAbort = () => req.destroy();
+  }
+
+  private async relist(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const list = await this.req('GET', '/api/v1/nodes');
+      const seen = new Set<string>();
+      for (const n of (list.body?.items ?? []) as KNode[]) {
+        seen.add(n.metadata.name);
+        this.onNodeEvent('MODIFIED', n);
+      }
+      for (const [name, n] of [...this.nodes]) if (n && !seen.has(name)) this.onNodeEvent('DELETED', n);
+      this.watchNodes(list.body?.metadata?.resourceVersion ?? '0');
+    } catch {
+      setTimeout(() => void this.relist(), 1000);
+    }
+  }
+}
+
+/**
+ * The `kube` side of a SimHandle on the control-plane backend: the parts a test uses that have a real
+ * equivalent (readinessTimeline, faults.evictionDelayMs, cluster). Everything else of the in-memory
+ * sim (its store, REST layer, exec registry, other faults) does not exist on a real API server and
+ * throws, naming the member, so a test that needs it fails loudly instead of passing vacuously.
+ */
+const SIM_ONLY_MEMBERS = new Set(['handler', 'listen', 'close', 'counters', 'urls', 'kubeconfig', 'tls', 'api', 'store', 'addController', 'reconcile', 'setUpgradeHandler', 'exec', 'registerExecHandler']);
+
+export function realKubeFacade(cluster: RealCluster, defaults: KubeFaults): unknown {
+  let evictionDelayMs = defaults.evictionDelayMs;
+  const unsupported = (what: string) => new Error(`${what} is a sim-only fault: it has no equivalent on the control-plane test bed`);
+  const faults: KubeFaults = {
+    get errorRate() {
+      return 0;
+    },
+    set errorRate(v: number) {
+      if (v !== 0) throw unsupported('kube.faults.errorRate');
+    },
+    get errorStatus() {
+      return defaults.errorStatus;
+    },
+    set errorStatus(_v: number) {},
+    get evictionDelayMs() {
+      return evictionDelayMs;
+    },
+    set evictionDelayMs(v: number) {
+      evictionDelayMs = v;
+      cluster.setPodDeleteDelay(v);
+    },
+    get blockEvictions() {
+      return false;
+    },
+    set blockEvictions(v: boolean) {
+      if (v) throw unsupported('kube.faults.blockEvictions (use a PodDisruptionBudget that allows no disruption)');
+    },
+    get podStartDelayMs() {
+      return 0;
+    },
+    set podStartDelayMs(_v: number) {},
+  };
+  const facade: Record<string, unknown> = {
+    cluster,
+    faults,
+    readinessTimeline: (group?: string) => cluster.readinessTimeline(group),
+  };
+  return new Proxy(facade, {
+    get(target, prop) {
+      if (typeof prop === 'string' && !(prop in target) && SIM_ONLY_MEMBERS.has(prop)) {
+        throw new Error(`sim.kube.${prop} belongs to the in-memory Kubernetes sim: it does not exist on the control-plane test bed`);
+      }
+      return target[prop as string];
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// startSim({ backend: 'control-plane' })
+// ---------------------------------------------------------------------------------------------
+
+/** Wait until the seeded workloads run as the real controllers see them: nodes Ready, DaemonSet and Deployments ready, PDB status current. */
+async function waitSettled(cp: ControlPlane, expectNodes: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let missing: string[] = [];
+  for (;;) {
+    missing = [];
+    const nodes = ((await cp.request('GET', '/api/v1/nodes')).body?.items ?? []) as KNode[];
+    const ready = nodes.filter(nodeReady).length;
+    if (ready < expectNodes) missing.push(`${ready}/${expectNodes} nodes Ready`);
+    for (const ds of ((await cp.request('GET', '/apis/apps/v1/daemonsets')).body?.items ?? []) as any[]) {
+      const st = ds.status ?? {};
+      if (!(st.desiredNumberScheduled >= expectNodes && st.numberReady === st.desiredNumberScheduled))
+        missing.push(`DaemonSet ${ds.metadata.name} ${st.numberReady ?? 0}/${st.desiredNumberScheduled ?? 0}`);
+    }
+    for (const d of ((await cp.request('GET', '/apis/apps/v1/deployments')).body?.items ?? []) as any[]) {
+      if ((d.status?.readyReplicas ?? 0) !== d.spec?.replicas || d.status?.updatedReplicas !== d.spec?.replicas)
+        missing.push(`Deployment ${d.metadata.namespace}/${d.metadata.name} ${d.status?.readyReplicas ?? 0}/${d.spec?.replicas}`);
+    }
+    for (const p of ((await cp.request('GET', '/apis/policy/v1/poddisruptionbudgets')).body?.items ?? []) as any[]) {
+      if (p.status?.observedGeneration !== p.metadata.generation || (p.status?.currentHealthy ?? 0) < (p.status?.expectedPods ?? 1) || !p.status?.expectedPods)
+        missing.push(`PodDisruptionBudget ${p.metadata.namespace}/${p.metadata.name} not current`);
+    }
+    if (missing.length === 0) return;
+    if (Date.now() > until) throw new Error(`control-plane test bed: the seeded fleet did not settle in ${timeoutMs} ms: ${missing.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function startSimOnControlPlane(opts: StartSimOptions, defaults: KubeFaults): Promise<SimHandle> {
+  const dir = path.resolve(opts.home, 'sim');
+  await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
+  const clusterName = SIM_CLUSTER;
+  const cp = await startControlPlane({ dir: path.join(dir, 'control-plane'), clusterName, ...(opts.log ? { log: opts.log } : {}) });
+  const cluster = new RealCluster({ clusterName, controlPlane: cp, ...(opts.log ? { log: opts.log } : {}) });
+  const kube = realKubeFacade(cluster, { ...defaults, ...opts.kubeFaults }) as KubeSim;
+  const oci = createOciSim({
+    cluster,
+    region: SIM_REGION,
+    compartmentId: SIM_COMPARTMENT,
+    faults: { ...(opts.bootDelayMs !== undefined ? { bootDelayMs: opts.bootDelayMs } : {}), ...opts.ociFaults },
+    ...(opts.nodeReadyDelayMs !== undefined ? { nodeReadyDelayMs: opts.nodeReadyDelayMs } : {}),
+    ...(opts.terminateDelayMs !== undefined ? { terminateDelayMs: opts.terminateDelayMs } : {}),
+    onNodeRegistered: (nodeName) => cluster.apply(kubeProxyMirrorPod(nodeName)),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const control = createControlServer({ oci, kube: kube as unknown as ControlKube, clusterName });
+  const cassandra = new Proxy({} as CassandraSim, {
+    get(_t, prop) {
+      if (prop === 'then' || typeof prop === 'symbol') return undefined;
+      throw new Error(`sim.cassandra.${String(prop)}: the Cassandra model is not on the control-plane test bed yet (it needs pods/exec through KWOK)`);
+    },
+  });
+  const endpointsPath = path.join(dir, 'endpoints.json');
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await rm(endpointsPath, { force: true });
+    cluster.close();
+    await Promise.allSettled([control.close(), oci.close()]);
+    await cp.stop();
+  };
+  try {
+    await cluster.start();
+    const seeded = opts.seed === false ? undefined : seedFleet(oci, cluster);
+    await cluster.flush();
+    if (cluster.errors.length) throw new Error(`control-plane test bed: seeding failed: ${cluster.errors.join('; ')}`);
+    if (seeded) await waitSettled(cp, Object.values(seeded.nodes).flat().length + 1, 180_000);
+    const ociUrl = await oci.listen(opts.ociPort ?? 0);
+    const controlUrl = await control.listen(opts.controlPort ?? 0);
+    // fleet.yaml's kubeconfig is the worker's: ServiceAccount itinerant/itinerant-worker, deploy/rbac/worker.yaml only.
+    const kubeconfigPath = path.join(dir, 'kubeconfig');
+    await writeFile(kubeconfigPath, await readFile(cp.workerKubeconfigPath), { mode: 0o600 });
+    await chmod(kubeconfigPath, 0o600);
+    const adminKubeconfigPath = path.join(dir, 'admin.kubeconfig');
+    await writeFile(adminKubeconfigPath, await readFile(cp.adminKubeconfigPath), { mode: 0o600 });
+    const { configPath: ociConfigPath } = await oci.writeConfig(path.join(dir, 'oci'));
+    const fleetConfigPath = path.join(dir, 'fleet.yaml');
+    const fleet = {
+      clusters: [
+        {
+          name: clusterName,
+          kubeconfig: path.relative(dir, kubeconfigPath),
+          context: clusterName,
+          oci: { configFile: path.relative(dir, ociConfigPath), profile: 'DEFAULT', endpoints: { compute: ociUrl, identity: ociUrl } },
+          compartmentId: SIM_COMPARTMENT,
+          nodeGroups: seeded?.nodeGroups ?? [],
+        },
+      ],
+    };
+    await writeFile(
+      fleetConfigPath,
+      `# Written by the itinerant test bed (src/sim, control-plane backend: kubernetes ${cp.versions.kubernetes}) at ${new Date().toISOString()}.\n` +
+        YAML.stringify(fleet),
+    );
+    await writeFile(
+      endpointsPath,
+      JSON.stringify(
+        { backend: 'control-plane', kubeUrl: cp.url, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath },
+        null,
+        2,
+      ) + '\n',
+    );
+    return {
+      backend: 'control-plane',
+      kubeUrl: cp.url,
+      kubeHttpUrl: cp.url,
+      ociUrl,
+      controlUrl,
+      kubeconfigPath,
+      adminKubeconfigPath,
+      ociConfigPath,
+      fleetConfigPath,
+      endpointsPath,
+      clusterName,
+      compartmentId: SIM_COMPARTMENT,
+      kube,
+      oci,
+      cassandra,
+      seeded,
+      controlPlane: cp,
+      realCluster: cluster,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

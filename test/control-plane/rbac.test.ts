@@ -1,0 +1,141 @@
+// The worker's identity on a real API server: the ServiceAccount itinerant/itinerant-worker bound by the
+// shipped deploy/rbac/worker.yaml can do exactly what the activities do, and nothing else.
+// Runs with ITINERANT_TESTBED=control-plane (npm run test:control-plane); needs the built control plane.
+import * as k8s from '@kubernetes/client-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, type ControlPlane } from '../../src/lib/control-plane.js';
+import { testbedFromEnv } from '../../src/sim/index.js';
+
+const enabled = testbedFromEnv() === 'control-plane';
+
+describe.skipIf(!enabled)('worker RBAC on a real API server (deploy/rbac/worker.yaml)', () => {
+  let cp: ControlPlane;
+  let dir: string;
+  let worker: k8s.KubeConfig;
+  let admin: k8s.KubeConfig;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'itinerant-rbac-'));
+    cp = await startControlPlane({ dir: join(dir, 'cp') });
+    worker = new k8s.KubeConfig();
+    worker.loadFromFile(cp.workerKubeconfigPath);
+    admin = new k8s.KubeConfig();
+    admin.loadFromFile(cp.adminKubeconfigPath);
+    const core = admin.makeApiClient(k8s.CoreV1Api);
+    await core.createNode({ body: { metadata: { name: 'rbac-node-1' } } });
+    await core.createNamespacedSecret({ namespace: 'kube-system', body: { metadata: { name: 'top-secret' }, stringData: { k: 'v' } } });
+    await core.createNamespacedSecret({ namespace: 'itinerant', body: { metadata: { name: 'own-secret' }, stringData: { k: 'v' } } });
+  });
+  afterAll(async () => {
+    await cp?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function can(verb: string, resource: string, opts: { group?: string; subresource?: string; namespace?: string } = {}): Promise<boolean> {
+    const authz = worker.makeApiClient(k8s.AuthorizationV1Api);
+    const r = await authz.createSelfSubjectAccessReview({
+      body: {
+        spec: {
+          resourceAttributes: {
+            verb,
+            resource,
+            group: opts.group ?? '',
+            ...(opts.subresource ? { subresource: opts.subresource } : {}),
+            ...(opts.namespace ? { namespace: opts.namespace } : {}),
+          },
+        },
+      },
+    });
+    return r.status?.allowed === true;
+  }
+
+  const status = (e: unknown) => (e instanceof k8s.ApiException ? e.code : undefined);
+
+  it('authenticates as the ServiceAccount itinerant/itinerant-worker with a bound token', async () => {
+    const authn = worker.makeApiClient(k8s.AuthenticationV1Api);
+    const review = await authn.createSelfSubjectReview({ body: {} });
+    expect(review.status?.userInfo?.username).toBe('system:serviceaccount:itinerant:itinerant-worker');
+    expect(review.status?.userInfo?.groups).not.toContain('system:masters');
+  });
+
+  it('may do what the activities do', async () => {
+    const allowed: [string, string, { group?: string; subresource?: string; namespace?: string }?][] = [
+      ['get', 'nodes'],
+      ['list', 'nodes'],
+      ['patch', 'nodes'],
+      ['delete', 'nodes'],
+      ['list', 'pods'], // all namespaces, fieldSelector spec.nodeName
+      ['get', 'pods', { namespace: 'data' }],
+      ['delete', 'pods', { namespace: 'shop' }],
+      ['create', 'pods', { subresource: 'eviction', namespace: 'shop' }],
+      ['create', 'pods', { subresource: 'exec', namespace: 'data' }],
+      ['delete', 'persistentvolumeclaims', { namespace: 'data' }],
+      ['list', 'daemonsets', { group: 'apps' }],
+      ['get', 'statefulsets', { group: 'apps', namespace: 'data' }],
+      ['patch', 'statefulsets', { group: 'apps', namespace: 'data' }],
+    ];
+    const denied = [];
+    for (const [verb, resource, opts] of allowed) if (!(await can(verb, resource, opts))) denied.push(`${verb} ${resource}${opts?.subresource ? '/' + opts.subresource : ''}`);
+    expect(denied).toEqual([]);
+    // and for real: list, read and cordon a node
+    const core = worker.makeApiClient(k8s.CoreV1Api);
+    expect((await core.listNode()).items.map((n) => n.metadata?.name)).toContain('rbac-node-1');
+    await core.patchNode({ name: 'rbac-node-1', body: { spec: { unschedulable: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    expect((await core.readNode({ name: 'rbac-node-1' })).spec?.unschedulable).toBe(true);
+    await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=rbac-node-1' });
+  });
+
+  it('may not read Secrets (in its own namespace or any other), delete Namespaces, or do anything else', async () => {
+    const core = worker.makeApiClient(k8s.CoreV1Api);
+    expect(await core.readNamespacedSecret({ name: 'top-secret', namespace: 'kube-system' }).then(() => 200, status)).toBe(403);
+    expect(await core.listSecretForAllNamespaces().then(() => 200, status)).toBe(403);
+    expect(await core.readNamespacedSecret({ name: 'own-secret', namespace: 'itinerant' }).then(() => 200, status)).toBe(403);
+    expect(await core.deleteNamespace({ name: 'kube-system' }).then(() => 200, status)).toBe(403);
+    expect(await core.createNode({ body: { metadata: { name: 'rogue' } } }).then(() => 200, status)).toBe(403);
+    const notAllowed: [string, string, { group?: string; subresource?: string; namespace?: string }?][] = [
+      ['get', 'secrets', { namespace: 'kube-system' }],
+      ['list', 'secrets'],
+      ['delete', 'namespaces'],
+      ['create', 'nodes'],
+      ['update', 'nodes'],
+      ['patch', 'nodes', { subresource: 'status' }],
+      ['create', 'pods', { namespace: 'shop' }],
+      ['update', 'pods', { namespace: 'shop' }],
+      ['watch', 'pods'],
+      ['create', 'pods', { subresource: 'attach', namespace: 'data' }],
+      ['get', 'configmaps', { namespace: 'kube-system' }],
+      ['get', 'persistentvolumeclaims', { namespace: 'data' }],
+      ['delete', 'persistentvolumes'],
+      ['delete', 'daemonsets', { group: 'apps', namespace: 'kube-system' }],
+      ['patch', 'deployments', { group: 'apps', namespace: 'shop' }],
+      ['delete', 'statefulsets', { group: 'apps', namespace: 'data' }],
+      ['update', 'statefulsets', { group: 'apps', subresource: 'scale', namespace: 'data' }],
+      ['delete', 'poddisruptionbudgets', { group: 'policy', namespace: 'shop' }],
+      ['create', 'clusterrolebindings', { group: 'rbac.authorization.k8s.io' }],
+      ['escalate', 'clusterroles', { group: 'rbac.authorization.k8s.io' }],
+      ['impersonate', 'users'],
+      ['create', 'serviceaccounts', { subresource: 'token', namespace: 'itinerant' }],
+      ['*', '*'],
+    ];
+    const granted = [];
+    for (const [verb, resource, opts] of notAllowed) if (await can(verb, resource, opts)) granted.push(`${verb} ${resource}${opts?.subresource ? '/' + opts.subresource : ''}`);
+    expect(granted).toEqual([]);
+  });
+
+  it('refuses anonymous requests and unknown certificates (TLS, no anonymous auth)', async () => {
+    const res = await fetch(`${cp.url}/api/v1/nodes`).catch((e: Error) => e);
+    // Node's fetch does not trust the test bed's CA: the connection itself is refused, which is the point of TLS.
+    expect(res).toBeInstanceOf(Error);
+    const anon = new k8s.KubeConfig();
+    anon.loadFromOptions({
+      clusters: [{ name: 'c', server: cp.url, caData: Buffer.from(cp.adminTls.ca).toString('base64') }],
+      users: [{ name: 'anon' }],
+      contexts: [{ name: 'c', cluster: 'c', user: 'anon' }],
+      currentContext: 'c',
+    });
+    expect(await anon.makeApiClient(k8s.CoreV1Api).listNode().then(() => 200, status)).toBe(401);
+  });
+});
