@@ -3,6 +3,7 @@ import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './cassandra.js';
 import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
+import { fleetActivities } from './fleet.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
 
@@ -18,5 +19,6 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...ociActivities({ clients }),
     ...configActivities({ clients }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
+    ...fleetActivities({ clients, isWorkflowRunning }),
   } satisfies RepaveActivities;
 }

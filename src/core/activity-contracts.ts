@@ -9,6 +9,7 @@ import type {
   MemberState,
   StatefulMemberRef,
 } from './decommission.js';
+import type { LaneOptions, LaneState, NodeGroupObservation } from './repaver.js';
 
 export interface ClusterRef {
   cluster: string;
@@ -108,6 +109,28 @@ export interface ConfigActivities {
 }
 
 export type RepaveActivities = KubernetesActivities & OciActivities & ConfigActivities;
+
+// ---- repaver lanes and node group management (src/activities/fleet.ts) ----
+
+export interface NodeGroupRef extends ClusterRef {
+  nodeGroup: string;
+}
+
+export interface FleetActivities {
+  /** Every node of the group (itinerant.dev/node-group label, this cluster) with age, health and live claim. */
+  listNodeGroupNodes(a: NodeGroupRef): Promise<NodeGroupObservation>;
+  /** Signal-with-start the group's repaver lane (the Schedule's sweep, or an unhealthy report). */
+  signalRepaverLane(
+    a: NodeGroupRef & { signal: 'drainNow' | 'pause' | 'resume' | 'reportUnhealthy'; report?: { node: string; reason: string }; lane?: LaneOptions },
+  ): Promise<{ workflowId: string }>;
+  /** Hold the lane (signal-with-start): it starts no repave until released or `until` (epoch ms) passes. */
+  holdRepaverLane(a: NodeGroupRef & { holder: string; reason: string; until: number }): Promise<{ workflowId: string }>;
+  releaseRepaverLane(a: NodeGroupRef & { holder: string }): Promise<{ released: boolean }>;
+  /** Wait (heartbeating) until the lane acknowledges the hold and has no repave in flight. */
+  waitForRepaverLaneIdle(a: NodeGroupRef & { holder: string; deadline: number }): Promise<Pick<LaneState, 'phase' | 'inFlight'>>;
+  /** The cluster's compartment (from the fleet configuration), where its node groups' instances live. */
+  describeClusterCompartment(a: ClusterRef): Promise<{ compartmentId: string }>;
+}
 
 // ---- stateful member decommission (src/activities/cassandra.ts) ----
 

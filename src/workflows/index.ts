@@ -1,3 +1,6 @@
 // Every workflow type the worker registers.
 export { repaveNode } from './repave-node.js';
+export { repaverLane } from './repaver-lane.js';
+export { sweepNodeGroup } from './sweep-node-group.js';
+export { nodeGroupManager } from './node-group-manager.js';
 export { decommissionMember } from './decommission-member.js';

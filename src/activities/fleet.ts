@@ -1,0 +1,117 @@
+import { activityInfo, ApplicationFailure, Context, heartbeat, sleep } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FleetActivities, NodeGroupRef } from '../core/activity-contracts.js';
+import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE } from '../core/labels.js';
+import { repaverLaneWorkflowId } from '../core/ids.js';
+import { LANE_QUERY_STATE, LANE_SIGNAL_HOLD, LANE_SIGNAL_RELEASE, type LaneState, type NodeGroupObservation, type ObservedNode } from '../core/repaver.js';
+import { signalRepaverLane } from '../lib/schedules.js';
+import type { ClientRegistry } from './clients.js';
+
+export interface FleetDeps {
+  clients: ClientRegistry;
+  isWorkflowRunning: (workflowId: string) => Promise<boolean>;
+}
+
+/** Activities of the repaver lanes: the sweep (read-only) and the lane's signal-with-start. */
+export function fleetActivities({ clients, isWorkflowRunning }: FleetDeps) {
+  return {
+    async listNodeGroupNodes({ cluster, nodeGroup }: NodeGroupRef): Promise<NodeGroupObservation> {
+      clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
+      const list = await clients.for(cluster).core.listNode({ labelSelector: `${LABEL_NODE_GROUP}=${nodeGroup}` });
+      const liveness = new Map<string, Promise<boolean>>();
+      const live = (owner: string) => {
+        let p = liveness.get(owner);
+        if (!p) liveness.set(owner, (p = isWorkflowRunning(owner)));
+        return p;
+      };
+      const nodes: ObservedNode[] = [];
+      for (const n of list.items) {
+        const labels = n.metadata?.labels ?? {};
+        const cl = labels[LABEL_CLUSTER];
+        if (cl !== undefined && cl !== cluster) continue;
+        if (LABEL_CONTROL_PLANE in labels) continue;
+        const conditions = (n.status?.conditions ?? []).map((c) => ({
+          type: c.type,
+          status: c.status,
+          ...(c.lastTransitionTime ? { since: new Date(c.lastTransitionTime).toISOString() } : {}),
+          ...(c.reason ? { reason: c.reason } : {}),
+        }));
+        const owner = n.metadata?.annotations?.[ANNOTATION_OWNER];
+        const providerID = n.spec?.providerID ?? '';
+        nodes.push({
+          name: n.metadata?.name ?? '',
+          createdAt: new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
+          ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+          conditions,
+          unschedulable: n.spec?.unschedulable ?? false,
+          ...(labels[LABEL_FAULT_DOMAIN] ? { faultDomain: labels[LABEL_FAULT_DOMAIN] } : {}),
+          ...(labels[LABEL_ZONE] ? { zone: labels[LABEL_ZONE] } : {}),
+          ...(owner && (await live(owner)) ? { owner } : {}),
+          ...(providerID.startsWith('oci://') ? { instanceId: providerID.slice('oci://'.length) } : {}),
+        });
+      }
+      nodes.sort((a, b) => (a.name < b.name ? -1 : 1));
+      return { cluster, nodeGroup, observedAt: new Date().toISOString(), nodes };
+    },
+
+    async signalRepaverLane(a: Parameters<FleetActivities['signalRepaverLane']>[0]) {
+      const client = Context.current().client;
+      return signalRepaverLane(client, {
+        cluster: a.cluster,
+        group: a.nodeGroup,
+        taskQueue: activityInfo().taskQueue,
+        signal: a.signal,
+        ...(a.report ? { report: a.report } : {}),
+        ...(a.lane ? { lane: a.lane } : {}),
+      });
+    },
+
+    async holdRepaverLane({ cluster, nodeGroup, holder, reason, until }: NodeGroupRef & { holder: string; reason: string; until: number }) {
+      const workflowId = repaverLaneWorkflowId(cluster, nodeGroup);
+      await Context.current().client.workflow.signalWithStart('repaverLane', {
+        workflowId,
+        taskQueue: activityInfo().taskQueue,
+        args: [{ cluster, group: nodeGroup }],
+        signal: LANE_SIGNAL_HOLD,
+        signalArgs: [{ holder, reason, until }],
+      });
+      return { workflowId };
+    },
+
+    async releaseRepaverLane({ cluster, nodeGroup, holder }: NodeGroupRef & { holder: string }) {
+      try {
+        await Context.current().client.workflow.getHandle(repaverLaneWorkflowId(cluster, nodeGroup)).signal(LANE_SIGNAL_RELEASE, { holder });
+        return { released: true };
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return { released: false }; // no lane running: nothing to release
+        throw e;
+      }
+    },
+
+    async waitForRepaverLaneIdle({ cluster, nodeGroup, holder, deadline }: NodeGroupRef & { holder: string; deadline: number }) {
+      const handle = Context.current().client.workflow.getHandle(repaverLaneWorkflowId(cluster, nodeGroup));
+      for (;;) {
+        let state: LaneState | undefined;
+        try {
+          state = await handle.query<LaneState>(LANE_QUERY_STATE);
+        } catch (e) {
+          if (!(e instanceof WorkflowNotFoundError)) throw e;
+        }
+        if (!state) return { phase: 'idle' as const, inFlight: [] }; // no lane: nothing repaves the group
+        if (state.holds.some((h) => h.holder === holder) && state.inFlight.length === 0) return { phase: state.phase, inFlight: state.inFlight };
+        heartbeat({ phase: state.phase, inFlight: state.inFlight.map((f) => f.node) });
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.nonRetryable(
+            `repaver lane of ${cluster}/${nodeGroup} still has repaves in flight (${state.inFlight.map((f) => f.node).join(', ')})`,
+            'LaneBusy',
+          );
+        }
+        await sleep(1000);
+      }
+    },
+
+    async describeClusterCompartment({ cluster }: { cluster: string }) {
+      return { compartmentId: clients.clusterConfig(cluster).compartmentId };
+    },
+  } satisfies FleetActivities;
+}

@@ -1,0 +1,461 @@
+import {
+  allHandlersFinished,
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ConfigActivities, FleetActivities } from '../core/activity-contracts.js';
+import type { NodeGroupConfig } from '../core/config.js';
+import { formatDuration } from '../core/duration.js';
+import { repaveNodeWorkflowId } from '../core/ids.js';
+import type { RepaveNodeInput, RepaveNodeResult } from '../core/repave.js';
+import {
+  addReport,
+  applyPacePatch,
+  backoffAfter,
+  closedBreaker,
+  defaultPace,
+  describePace,
+  evaluateBreaker,
+  HISTORY_CARRIED,
+  LANE_QUERY_STATE,
+  LANE_SIGNAL_DRAIN_NOW,
+  LANE_SIGNAL_HOLD,
+  LANE_SIGNAL_PAUSE,
+  LANE_SIGNAL_RELEASE,
+  LANE_SIGNAL_REPORT_UNHEALTHY,
+  LANE_SIGNAL_RESET_BREAKER,
+  LANE_SIGNAL_RESUME,
+  LANE_UPDATE_SET_PACE,
+  parseRepaverLaneInput,
+  planRepaves,
+  pushHistory,
+  resetBreaker,
+  sweepIntervalOf,
+  type HistoryEntry,
+  type InFlightRepave,
+  type LaneCarry,
+  type LaneHold,
+  type LanePhase,
+  type LaneState,
+  type Pace,
+  type PacePatch,
+  type RepavePlan,
+  type RepaverLaneInput,
+} from '../core/repaver.js';
+import { SA_CLUSTER, SA_NODE_GROUP, SA_PHASE, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
+
+export const lanePauseSignal = defineSignal<[reason?: string]>(LANE_SIGNAL_PAUSE);
+export const laneResumeSignal = defineSignal(LANE_SIGNAL_RESUME);
+/** Sweep now (the Schedule sends this every sweepInterval). */
+export const drainNowSignal = defineSignal(LANE_SIGNAL_DRAIN_NOW);
+export const reportUnhealthySignal = defineSignal<[report: { node: string; reason?: string }]>(LANE_SIGNAL_REPORT_UNHEALTHY);
+export const resetCircuitBreakerSignal = defineSignal<[note?: string]>(LANE_SIGNAL_RESET_BREAKER);
+export const setPaceUpdate = defineUpdate<Pace, [PacePatch]>(LANE_UPDATE_SET_PACE);
+export const laneStateQuery = defineQuery<LaneState>(LANE_QUERY_STATE);
+export const holdSignal = defineSignal<[hold: { holder: string; reason?: string; until: number }]>(LANE_SIGNAL_HOLD);
+export const releaseSignal = defineSignal<[release: { holder: string }]>(LANE_SIGNAL_RELEASE);
+
+const api = proxyActivities<FleetActivities & ConfigActivities>({
+  startToCloseTimeout: '1m',
+  // A sweep retries API trouble for a while; a sweep that still fails is recorded and the next one tries again.
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** History events beyond which the lane continues as new even when Temporal does not suggest it yet. */
+const HISTORY_EVENTS_LIMIT = 20_000;
+
+/**
+ * The repaver lane of one node group: sweeps the group, repaves aged and unhealthy nodes (child repaveNode
+ * runs) within the group's budget at an operator-set pace, stops when too much of the group is unhealthy,
+ * and continues as new before its history grows large. One per group: ID repaver.<cluster>.<group>.
+ */
+export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
+  const parsed = parseRepaverLaneInput(input);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid repaverLane input: ${parsed.message}`, 'InvalidInput');
+  const req = parsed.value;
+  const { cluster } = req;
+  const groupName = req.group;
+  const carry: LaneCarry | undefined = req.carry;
+
+  let pace: Pace = carry?.pace ?? { ...defaultPace(), ...stripUndefined(req.pace ?? {}) };
+  let paused = carry?.paused ?? false;
+  let reports = carry?.reports ?? [];
+  let breaker = carry?.breaker ?? closedBreaker();
+  let history: HistoryEntry[] = carry?.history ?? [];
+  let holds: LaneHold[] = carry?.holds ?? [];
+  const failures: LaneCarry['failures'] = { ...(carry?.failures ?? {}) };
+  const totals = { ...(carry?.totals ?? { started: 0, replaced: 0, failed: 0 }) };
+  const runs = (carry?.runs ?? 0) + 1;
+
+  const inFlight = new Map<string, InFlightRepave>();
+  let group: NodeGroupConfig | undefined;
+  let plan: RepavePlan | undefined;
+  let wake = false;
+  let sweeps = 0;
+  let lastActivityAt = carry?.lastActivityAt ?? Number.NEGATIVE_INFINITY; // last repave start or finish (pace)
+  let lastUnhealthy = 0;
+  let continuing = false;
+  let phase: LanePhase | undefined;
+  let lastSweep: LaneState['lastSweep'];
+  let nextSweepAt: number | undefined;
+  let nextStartAt: number | undefined;
+
+  const nowIso = () => new Date().toISOString();
+  const record = (e: Omit<HistoryEntry, 'at'>) => {
+    history = pushHistory(history, { at: nowIso(), ...e });
+  };
+
+  setHandler(laneStateQuery, (): LaneState => ({
+    cluster,
+    group: groupName,
+    phase: phase ?? 'starting',
+    paused,
+    pace,
+    breaker,
+    queue: (plan?.queue ?? []).map((c) => ({ node: c.node, kind: c.kind, reasons: c.reasons, ...(c.faultDomain ? { faultDomain: c.faultDomain } : {}) })),
+    inFlight: [...inFlight.values()],
+    skipped: plan?.skipped ?? [],
+    reports,
+    holds: activeHolds(),
+    history,
+    ...(lastSweep ? { lastSweep } : {}),
+    ...(nextSweepAt !== undefined ? { nextSweepAt: new Date(nextSweepAt).toISOString() } : {}),
+    ...(nextStartAt !== undefined ? { nextStartAt: new Date(nextStartAt).toISOString() } : {}),
+    sweeps,
+    runs,
+    totals,
+  }));
+  setHandler(lanePauseSignal, (reason) => {
+    if (paused) return;
+    paused = true;
+    record({ node: '-', outcome: 'paused', reason: reason?.slice(0, 200) || 'paused by operator' });
+    log.info('repaver lane paused', { cluster, group: groupName });
+    wake = true;
+  });
+  setHandler(laneResumeSignal, () => {
+    if (!paused) return;
+    paused = false;
+    record({ node: '-', outcome: 'resumed', reason: 'resumed by operator' });
+    log.info('repaver lane resumed', { cluster, group: groupName });
+    wake = true;
+  });
+  setHandler(holdSignal, (h) => {
+    if (typeof h?.holder !== 'string' || !h.holder || typeof h.until !== 'number') return;
+    const hold: LaneHold = { holder: h.holder, reason: (h.reason ?? 'held').slice(0, 200), until: new Date(h.until).toISOString() };
+    const known = holds.some((x) => x.holder === h.holder);
+    holds = [...holds.filter((x) => x.holder !== h.holder), hold];
+    if (!known) record({ node: '-', outcome: 'held', reason: `held by ${h.holder}: ${hold.reason} (until ${hold.until})` });
+    wake = true;
+  });
+  setHandler(releaseSignal, (r) => {
+    if (!holds.some((x) => x.holder === r?.holder)) return;
+    holds = holds.filter((x) => x.holder !== r.holder);
+    record({ node: '-', outcome: 'released', reason: `released by ${r.holder}` });
+    wake = true;
+  });
+  setHandler(drainNowSignal, () => {
+    wake = true;
+  });
+  setHandler(reportUnhealthySignal, (report) => {
+    const node = typeof report?.node === 'string' ? report.node.trim() : '';
+    if (!node || node.length > 253) {
+      log.warn('ignored an unhealthy report without a valid node name', { cluster, group: groupName });
+      return;
+    }
+    const r = addReport(reports, { node, reason: typeof report.reason === 'string' ? report.reason : 'reported unhealthy' }, nowIso());
+    if (!r.added) return; // duplicate: the first report stands
+    reports = r.reports;
+    log.info('node reported unhealthy', { cluster, group: groupName, node, reason: report.reason });
+    wake = true;
+  });
+  setHandler(resetCircuitBreakerSignal, (note) => {
+    const was = breaker;
+    breaker = resetBreaker(lastUnhealthy);
+    record({
+      node: '-',
+      outcome: 'circuit-closed',
+      reason: `reset by operator${note ? `: ${note.slice(0, 150)}` : ''}${was.open ? '' : ' (was closed)'}; tolerating up to ${lastUnhealthy} unhealthy node(s)`,
+    });
+    log.warn('circuit breaker reset by operator', { cluster, group: groupName, acknowledgedUnhealthy: lastUnhealthy });
+    wake = true;
+  });
+  setHandler(
+    setPaceUpdate,
+    (patch) => {
+      const r = applyPacePatch(pace, patch, group!);
+      if (!r.ok) throw ApplicationFailure.nonRetryable(r.message, 'InvalidPace'); // validated already
+      pace = r.value;
+      record({ node: '-', outcome: 'pace', reason: `pace set to ${describePace(pace)}` });
+      log.info('pace changed', { cluster, group: groupName, pace });
+      wake = true;
+      return pace;
+    },
+    {
+      validator: (patch) => {
+        if (!group) throw new Error(`setPace: the lane has not read node group ${groupName}'s configuration yet; try again in a moment`);
+        const r = applyPacePatch(pace, patch, group);
+        if (!r.ok) throw new Error(r.message);
+      },
+    },
+  );
+
+  upsertSearchAttributes([
+    { key: SA_CLUSTER, value: cluster },
+    { key: SA_NODE_GROUP, value: groupName },
+    { key: SA_RUNBOOK, value: 'repaverLane' },
+    { key: SA_TARGET, value: groupName },
+  ]);
+  enter('starting');
+
+  function enter(p: LanePhase) {
+    if (p !== phase) {
+      phase = p;
+      upsertSearchAttributes([{ key: SA_PHASE, value: p }]);
+    }
+    setCurrentDetails(
+      `**${p}** — repaver lane ${cluster}/${groupName}: ${inFlight.size} in flight, ${plan?.queue.length ?? 0} queued; pace ${describePace(pace)}` +
+        (breaker.open ? `\n\ncircuit open: ${breaker.reason}` : ''),
+    );
+  }
+
+  function activeHolds(): LaneHold[] {
+    const now = Date.now();
+    return holds.filter((h) => Date.parse(h.until) > now);
+  }
+
+  function currentPhase(): LanePhase {
+    if (continuing && inFlight.size === 0) return 'continuing';
+    if (breaker.open) return 'circuit-open';
+    if (paused) return 'paused';
+    if (activeHolds().length > 0) return 'held';
+    if (inFlight.size > 0) return 'repaving';
+    if (plan && plan.queue.length > 0 && plan.start.length === 0) return 'blocked';
+    return 'idle';
+  }
+
+  async function sweep(): Promise<'ok' | 'failed' | 'unknown-group'> {
+    enter('sweeping');
+    sweeps++;
+    wake = false; // anything that happens from here on asks for another sweep
+    try {
+      const g = await api.describeNodeGroup({ cluster, nodeGroup: groupName });
+      if (!g) {
+        lastSweep = { at: nowIso(), nodes: 0, aged: 0, unhealthy: 0, budget: { cap: 0, inFlight: inFlight.size, unavailableElsewhere: 0, slots: 0 }, error: `node group ${groupName} is not in the fleet configuration of cluster ${cluster}` };
+        return 'unknown-group';
+      }
+      group = g;
+      const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: groupName });
+      const now = Date.now();
+      const notBefore = Object.fromEntries(Object.entries(failures).map(([n, f]) => [n, f.notBefore]));
+      plan = planRepaves({ group, nodes: obs.nodes, reports, inFlight: [...inFlight.values()], pace, now, notBefore });
+      // Forget what no longer exists.
+      const present = new Set(obs.nodes.map((n) => n.name));
+      if (plan.staleReports.length) reports = reports.filter((r) => present.has(r.node) || inFlight.has(r.node));
+      for (const n of Object.keys(failures)) if (!present.has(n)) delete failures[n];
+      lastUnhealthy = plan.unhealthy.length;
+      const decision = evaluateBreaker(breaker, plan.unhealthy, group, nowIso());
+      breaker = decision.state;
+      if (decision.event === 'tripped') {
+        record({ node: '-', outcome: 'circuit-open', reason: breaker.reason ?? '' });
+        log.error('circuit breaker open: repaving stopped', { cluster, group: groupName, reason: breaker.reason });
+      } else if (decision.event === 'recovered') {
+        record({ node: '-', outcome: 'circuit-closed', reason: `group recovered: ${plan.unhealthy.length} unhealthy node(s)` });
+        log.info('circuit breaker closed: the group recovered', { cluster, group: groupName });
+      }
+      lastSweep = { at: nowIso(), nodes: obs.nodes.length, aged: plan.aged.length, unhealthy: plan.unhealthy.length, budget: plan.budget };
+      return 'ok';
+    } catch (e) {
+      const message = rootMessage(e);
+      lastSweep = { at: nowIso(), nodes: 0, aged: 0, unhealthy: 0, budget: { cap: 0, inFlight: inFlight.size, unavailableElsewhere: 0, slots: 0 }, error: message };
+      log.warn('sweep failed; the next sweep tries again', { cluster, group: groupName, error: message });
+      if (e instanceof ActivityFailure && e.cause instanceof ApplicationFailure && e.cause.type === 'UnknownCluster') return 'unknown-group';
+      return 'failed';
+    }
+  }
+
+  /** Start what the plan allows now, honouring pause, breaker, pace and continue-as-new. */
+  async function startRepaves() {
+    nextStartAt = undefined;
+    holds = activeHolds();
+    if (!plan || !group || paused || breaker.open || continuing || holds.length > 0) return;
+    for (const c of plan.start) {
+      const now = Date.now();
+      if (pace.pauseBetweenNodes > 0 && Number.isFinite(lastActivityAt)) {
+        const at = lastActivityAt + pace.pauseBetweenNodes;
+        if (at > now) {
+          nextStartAt = at;
+          return;
+        }
+      }
+      await startOne(c.node, c.reasons.join('; '), c.faultDomain);
+      // With a pause, one node at a time: the next one is planned on a fresh sweep.
+      if (pace.pauseBetweenNodes > 0) return;
+    }
+  }
+
+  async function startOne(node: string, why: string, faultDomain: string | undefined) {
+    const workflowId = repaveNodeWorkflowId(cluster, node);
+    const reason = why.slice(0, 200);
+    const childInput: RepaveNodeInput = {
+      cluster,
+      node,
+      reason,
+      ...(req.readyTimeout !== undefined ? { readyTimeout: req.readyTimeout } : {}),
+      ...(req.drainTimeout !== undefined ? { drainTimeout: req.drainTimeout } : {}),
+    };
+    try {
+      const child = await startChild<(i: RepaveNodeInput) => Promise<RepaveNodeResult>>('repaveNode', {
+        workflowId,
+        args: [childInput],
+        // A repave in progress finishes on its own terms (it compensates itself) even if the lane ends:
+        // cancelling it half-way would be worse than letting it complete. A restarted lane sees the node
+        // still claimed by the running repave and counts it against the budget.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      const entry: InFlightRepave = { node, workflowId, startedAt: nowIso(), reason, ...(faultDomain ? { faultDomain } : {}) };
+      inFlight.set(node, entry);
+      totals.started++;
+      lastActivityAt = Date.now();
+      log.info('repave started', { cluster, group: groupName, node, reason });
+      child.result().then(
+        (r) => finished(node, { outcome: 'replaced', reason, replacement: r.replacement.nodeName }),
+        (e: unknown) => finished(node, failureOf(e, reason)),
+      );
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        record({ node, outcome: 'skipped', reason, detail: `${workflowId} is already running` });
+        return;
+      }
+      throw e;
+    }
+  }
+
+  function finished(node: string, e: Omit<HistoryEntry, 'at' | 'node'>) {
+    inFlight.delete(node);
+    lastActivityAt = Date.now();
+    record({ node, ...e });
+    if (e.outcome === 'replaced') {
+      totals.replaced++;
+      delete failures[node];
+      reports = reports.filter((r) => r.node !== node);
+      log.info('repave finished', { cluster, group: groupName, node, replacement: e.replacement });
+    } else {
+      totals.failed++;
+      const count = (failures[node]?.count ?? 0) + 1;
+      failures[node] = { count, notBefore: Date.now() + backoffAfter(count, req.failureBackoff) };
+      log.warn('repave did not complete', { cluster, group: groupName, node, outcome: e.outcome, detail: e.detail, retryIn: formatDuration(backoffAfter(count, req.failureBackoff)) });
+    }
+    wake = true;
+  }
+
+  /**
+   * Wait until `at` or until something wakes the lane. The timer is never cancelled: a wake leaves it
+   * running, and a later wait reuses it when it is due no later than needed (fewer timer events, and no
+   * timer cancelled while it fires, which the time-skipping test server cannot handle: sdk-java#3088).
+   */
+  let timer: { at: number; done: boolean } | undefined;
+  async function sleepUntil(at: number) {
+    if (!timer || timer.done || timer.at > at) {
+      const t = { at, done: false };
+      void sleep(Math.max(1, at - Date.now())).then(() => {
+        t.done = true;
+      });
+      timer = t;
+    }
+    const t = timer;
+    await condition(() => wake || t.done);
+  }
+
+  const interval = () => req.sweepInterval ?? (group ? sweepIntervalOf(group) : 60_000);
+
+  for (;;) {
+    const swept = await sweep();
+    if (swept === 'unknown-group' && inFlight.size === 0) {
+      // Refused at the start; a group removed from the configuration later ends its lane quietly.
+      if (sweeps === 1 && !carry) throw ApplicationFailure.nonRetryable(`invalid repaverLane input: ${lastSweep?.error}`, 'UnknownNodeGroup');
+      enter('idle');
+      log.warn('node group is no longer configured: the lane ends', { cluster, group: groupName });
+      return stateNow();
+    }
+    if (swept === 'ok') await startRepaves();
+    if (!continuing && (sweeps >= req.sweepsPerRun || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_LIMIT)) {
+      continuing = true;
+      log.info('continue-as-new due: waiting for repaves in flight', { cluster, group: groupName, sweeps, inFlight: inFlight.size });
+    }
+    enter(currentPhase());
+    if (continuing && inFlight.size === 0) break;
+    nextSweepAt = Date.now() + interval();
+    let wakeAt = nextStartAt !== undefined ? Math.min(nextStartAt, nextSweepAt) : nextSweepAt;
+    for (const h of holds) wakeAt = Math.min(wakeAt, Date.parse(h.until));
+    await sleepUntil(wakeAt);
+  }
+
+  await condition(allHandlersFinished);
+  const next: LaneCarry = {
+    pace,
+    paused,
+    reports,
+    breaker,
+    history: history.slice(-HISTORY_CARRIED),
+    failures,
+    runs,
+    totals,
+    ...(Number.isFinite(lastActivityAt) ? { lastActivityAt } : {}),
+    holds: activeHolds(),
+  };
+  const { carry: _old, ...rest } = input;
+  return continueAsNew<typeof repaverLane>({ ...rest, carry: next });
+
+  function stateNow(): LaneState {
+    return {
+      cluster,
+      group: groupName,
+      phase: phase ?? 'idle',
+      paused,
+      pace,
+      breaker,
+      queue: [],
+      inFlight: [],
+      skipped: [],
+      reports,
+      holds,
+      history,
+      sweeps,
+      runs,
+      totals,
+    };
+  }
+}
+
+function failureOf(e: unknown, reason: string): Omit<HistoryEntry, 'at' | 'node'> {
+  const cause = e instanceof ChildWorkflowFailure ? e.cause : e;
+  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+  return { outcome: type === 'InvalidTarget' ? 'refused' : 'failed', reason, detail: rootMessage(cause).slice(0, 500) };
+}
+
+function rootMessage(e: unknown): string {
+  let cur = e as { message?: string; cause?: unknown } | undefined;
+  while (cur?.cause) cur = cur.cause as typeof cur;
+  return cur?.message ?? String(e);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
+import { nodesToRemove, placementsForNewNodes } from '../../src/core/node-groups.js';
+import {
+  addReport,
+  applyPacePatch,
+  assessHealth,
+  closedBreaker,
+  defaultPace,
+  evaluateBreaker,
+  planRepaves,
+  resetBreaker,
+  unhealthyThreshold,
+  type InFlightRepave,
+  type ObservedNode,
+  type PlanInput,
+} from '../../src/core/repaver.js';
+
+const H = 3_600_000;
+const D = 24 * H;
+const NOW = Date.parse('2025-03-01T12:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const group = (over: Record<string, unknown> = {}): NodeGroupConfig =>
+  nodeGroupSchema.parse({
+    name: 'general',
+    size: 6,
+    shape: 'VM.Standard.E4.Flex',
+    image: { channel: 'prod' },
+    placement: [1, 2, 3].map((i) => ({ availabilityDomain: `AD-${i}`, faultDomain: `FAULT-DOMAIN-${i}`, subnetId: `ocid1.subnet.oc1..s${i}` })),
+    maxAge: '30d',
+    maxSurge: 2,
+    maxUnavailable: 2,
+    maxUnhealthy: '50%',
+    ...over,
+  });
+
+function node(name: string, ageDays: number, fd: number, over: Partial<ObservedNode> = {}): ObservedNode {
+  const createdAt = NOW - ageDays * D;
+  return {
+    name,
+    createdAt: iso(createdAt),
+    ready: true,
+    conditions: [{ type: 'Ready', status: 'True', since: iso(createdAt) }],
+    unschedulable: false,
+    faultDomain: `FAULT-DOMAIN-${fd}`,
+    ...over,
+  };
+}
+
+const notReady = (n: ObservedNode, forMs: number): ObservedNode => ({
+  ...n,
+  ready: false,
+  conditions: [{ type: 'Ready', status: 'False', since: iso(NOW - forMs), reason: 'KubeletStopped' }],
+});
+
+const plan = (over: Partial<PlanInput> & { nodes: ObservedNode[] }) =>
+  planRepaves({ group: group(), reports: [], inFlight: [], pace: { ...defaultPace(), concurrency: 2 }, now: NOW, ...over });
+
+describe('health', () => {
+  it('NotReady or a problem condition counts only after the threshold; a report counts at once', () => {
+    const n = node('a', 40, 1);
+    expect(assessHealth(notReady(n, 4 * 60_000), undefined, NOW, 5 * 60_000).unhealthy).toBe(false);
+    expect(assessHealth(notReady(n, 6 * 60_000), undefined, NOW, 5 * 60_000)).toMatchObject({ unhealthy: true, severity: 3 });
+    const disk = { ...n, conditions: [...n.conditions, { type: 'DiskPressure', status: 'True', since: iso(NOW - 10 * 60_000) }] };
+    expect(assessHealth(disk, undefined, NOW, 5 * 60_000)).toMatchObject({ unhealthy: true, severity: 1 });
+    expect(assessHealth(disk, undefined, NOW, 15 * 60_000).unhealthy).toBe(false);
+    const reported = assessHealth(n, { node: 'a', reason: 'NPD: kernel deadlock', at: iso(NOW) }, NOW, 5 * 60_000);
+    expect(reported).toMatchObject({ unhealthy: true, severity: 2 });
+    expect(reported.reasons.join()).toMatch(/kernel deadlock/);
+  });
+
+  it('a booting node (never Ready yet) is neither unhealthy nor unavailable within the grace', () => {
+    const booting = notReady(node('new', 0, 1), 60_000);
+    const h = assessHealth({ ...booting, createdAt: iso(NOW - 60_000) }, undefined, NOW, 5 * 60_000);
+    expect(h).toMatchObject({ unhealthy: false, unavailable: false });
+  });
+});
+
+describe('planRepaves: selection and order', () => {
+  it('selects aged and unhealthy nodes; unhealthiest first, then oldest', () => {
+    const p = plan({
+      nodes: [
+        node('young', 5, 1),
+        node('old-40', 40, 1),
+        node('old-35', 35, 2),
+        notReady(node('sick', 3, 3), 20 * 60_000),
+        { ...node('pressured', 10, 2), conditions: [{ type: 'Ready', status: 'True' }, { type: 'MemoryPressure', status: 'True', since: iso(NOW - H) }] },
+        node('reported', 2, 3),
+      ],
+      reports: [{ node: 'reported', reason: 'npd', at: iso(NOW - 60_000) }, { node: 'gone', reason: 'x', at: iso(NOW) }],
+    });
+    expect(p.unhealthy.sort()).toEqual(['pressured', 'reported', 'sick']);
+    expect(p.aged.sort()).toEqual(['old-35', 'old-40']);
+    // Unhealthy tier: NotReady (FD3), then MemoryPressure (FD2) before the report (FD3) — spread beats severity within the tier.
+    expect(p.queue.map((c) => c.node)).toEqual(['sick', 'pressured', 'reported', 'old-40', 'old-35']);
+    expect(p.queue.find((c) => c.node === 'old-40')?.kind).toBe('aged');
+    expect(p.staleReports).toEqual(['gone']);
+  });
+
+  it('keeps the spread over fault domains: never two from one FD while another FD has candidates', () => {
+    const p = plan({
+      nodes: [node('fd1-a', 50, 1), node('fd1-b', 49, 1), node('fd1-c', 48, 1), node('fd2-a', 40, 2), node('fd3-a', 31, 3)],
+    });
+    expect(p.queue.map((c) => c.node)).toEqual(['fd1-a', 'fd2-a', 'fd3-a', 'fd1-b', 'fd1-c']);
+  });
+
+  it('prefers fault domains without a repave in flight', () => {
+    const inFlight: InFlightRepave[] = [{ node: 'fd1-x', workflowId: 'w', startedAt: iso(NOW), reason: 'aged', faultDomain: 'FAULT-DOMAIN-1' }];
+    const p = plan({ nodes: [node('fd1-x', 60, 1), node('fd1-a', 50, 1), node('fd2-a', 40, 2)], inFlight });
+    expect(p.queue.map((c) => c.node)).toEqual(['fd2-a', 'fd1-a']);
+    expect(p.start.map((c) => c.node)).toEqual(['fd2-a']);
+  });
+
+  it('uses the pace maxAge over the group maxAge', () => {
+    const p = plan({ nodes: [node('a', 3, 1), node('b', 1, 2)], pace: { concurrency: 1, pauseBetweenNodes: 0, maxAge: 2 * D } });
+    expect(p.aged).toEqual(['a']);
+  });
+
+  it('skips nodes held by another live workflow and nodes backing off after a failure', () => {
+    const p = plan({
+      nodes: [node('held', 50, 1, { owner: 'repave-node.sim-1.held' }), node('failed', 45, 2), node('ok', 40, 3)],
+      notBefore: { failed: NOW + 60_000 },
+    });
+    expect(p.queue.map((c) => c.node)).toEqual(['ok']);
+    expect(p.skipped.map((s) => s.node).sort()).toEqual(['failed', 'held']);
+    expect(p.budget.inFlight).toBe(1); // the held node counts against the budget
+  });
+});
+
+describe('planRepaves: budget', () => {
+  const aged = [node('a', 50, 1), node('b', 49, 2), node('c', 48, 3), node('d', 47, 1)];
+
+  it('starts at most min(concurrency, maxUnavailable, maxSurge) minus what is in flight', () => {
+    expect(plan({ nodes: aged, pace: { concurrency: 1, pauseBetweenNodes: 0 } }).start).toHaveLength(1);
+    expect(plan({ nodes: aged, pace: { concurrency: 2, pauseBetweenNodes: 0 } }).start).toHaveLength(2);
+    expect(plan({ nodes: aged, group: group({ maxSurge: 1 }) }).start).toHaveLength(1);
+    const inFlight: InFlightRepave[] = [{ node: 'a', workflowId: 'w', startedAt: iso(NOW), reason: 'aged' }];
+    const p = plan({ nodes: aged, inFlight });
+    expect(p.start.map((c) => c.node)).toEqual(['b']);
+    expect(p.budget).toMatchObject({ cap: 2, inFlight: 1, slots: 1 });
+    const full = plan({ nodes: aged, inFlight: [...inFlight, { node: 'b', workflowId: 'w2', startedAt: iso(NOW), reason: 'aged' }] });
+    expect(full.start).toEqual([]);
+    expect(full.budget.blockedBy).toMatch(/2 repave\(s\) in flight/);
+  });
+
+  it('counts nodes already out of service against maxUnavailable for healthy repaves, not for repaving them', () => {
+    // c is NotReady for an hour: unavailable. maxUnavailable 2 leaves room for one healthy repave beside it.
+    const nodes = [node('a', 50, 1), node('b', 49, 2), notReady(node('c', 10, 3), H), node('d', 47, 1, { unschedulable: true })];
+    const p = plan({ nodes });
+    // c (unhealthy) costs nothing more; d is cordoned (unavailable) and aged: costs nothing more; a would be a 3rd disruption.
+    expect(p.start.map((c) => c.node)).toEqual(['c', 'd']);
+    const one = plan({ nodes: [node('a', 50, 1), notReady(node('c', 10, 3), H), node('x', 1, 2, { unschedulable: true })] });
+    expect(one.start.map((c) => c.node)).toEqual(['c']); // a would make 3 disrupted (c, x, a) > 2
+  });
+
+  it('refuses to plan anything for groups that cannot be repaved', () => {
+    expect(plan({ nodes: aged, group: group({ maxUnavailable: 0 }) }).budget.blockedBy).toMatch(/maxUnavailable is 0/);
+    expect(plan({ nodes: aged, group: group({ maxSurge: 0 }) }).budget.blockedBy).toMatch(/maxSurge is 0/);
+    const inPlace = plan({ nodes: aged, group: group({ maxSurge: 0, allowInPlace: true }) });
+    expect(inPlace.start).toHaveLength(2);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('threshold from a count or a percentage of the size (rounded down, at least 1 above 0%)', () => {
+    expect(unhealthyThreshold({ size: 10, maxUnhealthy: 3 })).toBe(3);
+    expect(unhealthyThreshold({ size: 10, maxUnhealthy: '25%' })).toBe(2);
+    expect(unhealthyThreshold({ size: 4, maxUnhealthy: '25%' })).toBe(1);
+    expect(unhealthyThreshold({ size: 3, maxUnhealthy: '25%' })).toBe(1);
+    expect(unhealthyThreshold({ size: 8, maxUnhealthy: '0%' })).toBe(0);
+    expect(unhealthyThreshold({ size: 8, maxUnhealthy: '100%' })).toBe(8);
+  });
+
+  it('trips when more than maxUnhealthy are unhealthy (count), with a reason, and recovers by itself', () => {
+    const g = group({ size: 6, maxUnhealthy: 2 });
+    expect(evaluateBreaker(closedBreaker(), ['a', 'b'], g, iso(NOW)).state.open).toBe(false);
+    const tripped = evaluateBreaker(closedBreaker(), ['a', 'b', 'c'], g, iso(NOW));
+    expect(tripped.event).toBe('tripped');
+    expect(tripped.state).toMatchObject({ open: true, since: iso(NOW) });
+    expect(tripped.state.reason).toMatch(/3 of 6 nodes of group general are unhealthy \(a, b, c\); maxUnhealthy is 2/);
+    expect(evaluateBreaker(tripped.state, ['a', 'b', 'c', 'd'], g, iso(NOW + 1)).state).toMatchObject({ open: true, since: iso(NOW) });
+    const recovered = evaluateBreaker(tripped.state, ['a'], g, iso(NOW + 2));
+    expect(recovered).toEqual({ state: { open: false }, event: 'recovered' });
+  });
+
+  it('trips on a percentage', () => {
+    const g = group({ size: 8, maxUnhealthy: '25%' }); // 2 nodes
+    expect(evaluateBreaker(closedBreaker(), ['a', 'b'], g, iso(NOW)).state.open).toBe(false);
+    expect(evaluateBreaker(closedBreaker(), ['a', 'b', 'c'], g, iso(NOW)).state.open).toBe(true);
+  });
+
+  it('an operator reset accepts the current count and re-trips only if it grows', () => {
+    const g = group({ size: 6, maxUnhealthy: 1 });
+    const reset = resetBreaker(3);
+    expect(evaluateBreaker(reset, ['a', 'b', 'c'], g, iso(NOW)).state.open).toBe(false);
+    expect(evaluateBreaker(reset, ['a', 'b', 'c', 'd'], g, iso(NOW)).event).toBe('tripped');
+    // back under the threshold: the acknowledgement is forgotten
+    expect(evaluateBreaker(reset, ['a'], g, iso(NOW)).state).toEqual({ open: false });
+  });
+});
+
+describe('pace and reports', () => {
+  const g = group({ maxUnavailable: 2 });
+  it('accepts sensible changes', () => {
+    expect(applyPacePatch(defaultPace(), { concurrency: 2, pauseBetweenNodes: '10m', maxAge: '7d' }, g)).toEqual({
+      ok: true,
+      value: { concurrency: 2, pauseBetweenNodes: 600_000, maxAge: 7 * D },
+    });
+  });
+  it.each([
+    [{ concurrency: 3 }, /concurrency: expected an integer from 1 to 2 \(node group general's maxUnavailable\), got 3/],
+    [{ concurrency: 0 }, /concurrency: expected an integer from 1 to 2/],
+    [{ concurrency: 1.5 }, /concurrency/],
+    [{ pauseBetweenNodes: '25h' }, /pauseBetweenNodes: expected a duration from 0s to 24h/],
+    [{ pauseBetweenNodes: 'soon' }, /pauseBetweenNodes/],
+    [{ maxAge: '30m' }, /maxAge: expected a duration from 1h/],
+    [{ speed: 'fast' }, /unknown field\(s\) speed/],
+    [{}, /nothing to change/],
+    ['fast', /expected an object/],
+  ])('refuses %j', (patch, message) => {
+    const r = applyPacePatch(defaultPace(), patch, g);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toMatch(message);
+  });
+
+  it('ignores duplicate reports', () => {
+    const a = addReport([], { node: 'n1', reason: 'first' }, iso(NOW));
+    const b = addReport(a.reports, { node: 'n1', reason: 'second' }, iso(NOW + 1));
+    expect(b.added).toBe(false);
+    expect(b.reports).toEqual([{ node: 'n1', reason: 'first', at: iso(NOW) }]);
+  });
+});
+
+describe('node group manager planning', () => {
+  it('places new nodes where the group has the fewest', () => {
+    const g = group();
+    const zone = (i: number) => `AD-${i}`;
+    const nodes = [
+      { zone: zone(1), faultDomain: 'FAULT-DOMAIN-1' },
+      { zone: zone(1), faultDomain: 'FAULT-DOMAIN-1' },
+      { zone: zone(2), faultDomain: 'FAULT-DOMAIN-2' },
+    ];
+    expect(placementsForNewNodes(g, nodes, 3).map((p) => p.faultDomain)).toEqual(['FAULT-DOMAIN-3', 'FAULT-DOMAIN-2', 'FAULT-DOMAIN-3']);
+  });
+
+  it('removes chosen nodes first, then the youngest from the fullest fault domain', () => {
+    const nodes = [node('a', 10, 1, { zone: 'AD-1' }), node('b', 2, 1, { zone: 'AD-1' }), node('c', 1, 2, { zone: 'AD-2' }), node('d', 5, 3, { zone: 'AD-3' })];
+    const r = nodesToRemove(nodes, 2);
+    expect(r.ok && r.value.map((n) => n.name)).toEqual(['b', 'c']);
+    const chosen = nodesToRemove(nodes, 2, ['d']);
+    expect(chosen.ok && chosen.value.map((n) => n.name)).toEqual(['d', 'b']);
+    expect(nodesToRemove(nodes, 2, ['zz']).ok).toBe(false);
+  });
+});

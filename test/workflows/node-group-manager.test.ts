@@ -1,0 +1,144 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetActivities, RepaveActivities } from '../../src/core/activity-contracts.js';
+import { nodeGroupSchema } from '../../src/core/config.js';
+import type { ObservedNode } from '../../src/core/repaver.js';
+import { nodeGroupManager } from '../../src/workflows/node-group-manager.js';
+import { timeSkippingEnv, workflowBundle } from '../helpers/workflow-env.js';
+
+const group = nodeGroupSchema.parse({
+  name: 'general',
+  size: 4,
+  shape: 'VM.Standard.E4.Flex',
+  image: { channel: 'prod' },
+  placement: [1, 2, 3].map((i) => ({ availabilityDomain: `SIM:AD-${i}`, faultDomain: `FAULT-DOMAIN-${i}`, subnetId: `ocid1.subnet.oc1..s${i}` })),
+  maxUnavailable: 2,
+});
+
+let env: TestWorkflowEnvironment;
+let n = 0;
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  env = await timeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** A group in memory; calls are recorded in order, with the lane's hold around them. */
+function fakeFleet(initial: number) {
+  const calls: string[] = [];
+  const nodes = new Map<string, ObservedNode>();
+  let draining = 0;
+  let maxDraining = 0;
+  for (let i = 0; i < initial; i++) {
+    nodes.set(`general-${i}`, {
+      name: `general-${i}`,
+      createdAt: new Date(Date.UTC(2025, 0, 1 + i)).toISOString(),
+      ready: true,
+      conditions: [],
+      unschedulable: false,
+      faultDomain: `FAULT-DOMAIN-${(i % 3) + 1}`,
+      zone: `AD-${(i % 3) + 1}`,
+      instanceId: `ocid1.instance.oc1..${i}`,
+    });
+  }
+  const launched = new Map<string, { name: string; fd?: string; ad: string }>();
+  const acts: Partial<RepaveActivities & FleetActivities> = {
+    describeNodeGroup: async () => group,
+    listNodeGroupNodes: async ({ cluster, nodeGroup }) => ({ cluster, nodeGroup, observedAt: new Date().toISOString(), nodes: [...nodes.values()] }),
+    holdRepaverLane: async () => ({ workflowId: 'repaver.sim-1.general' }),
+    waitForRepaverLaneIdle: async () => ({ phase: 'held', inFlight: [] }),
+    releaseRepaverLane: async () => ({ released: true }),
+    describeInstance: async ({ instanceId }) => ({ id: instanceId, displayName: 'x', lifecycleState: 'RUNNING', compartmentId: 'ocid1.compartment.oc1..c', availabilityDomain: 'SIM:AD-1', shape: group.shape, freeformTags: {} }),
+    describeClusterCompartment: async () => ({ compartmentId: 'ocid1.compartment.oc1..c' }),
+    resolveImage: async () => ({ imageId: 'ocid1.image.oc1..new', displayName: 'new' }),
+    launchReplacement: async (r) => {
+      launched.set(r.displayName, { name: r.displayName, ad: r.availabilityDomain, ...(r.faultDomain ? { fd: r.faultDomain } : {}) });
+      return { instanceId: `ocid1.instance.oc1..${r.displayName}`, created: true };
+    },
+    waitForInstanceRunning: async ({ instanceId }) => ({ instanceId }),
+    waitForNodeOperational: async ({ node }) => {
+      const l = launched.get(node)!;
+      nodes.set(node, { name: node, createdAt: new Date().toISOString(), ready: true, conditions: [], unschedulable: false, zone: l.ad.split(':')[1]!, ...(l.fd ? { faultDomain: l.fd } : {}) });
+      return { node, daemonSetPods: 1 };
+    },
+    claimNode: async () => {},
+    releaseNode: async () => {},
+    cordonNode: async () => ({ changed: true }),
+    uncordonNode: async () => ({ changed: true }),
+    drainNode: async ({ node }) => {
+      draining++;
+      maxDraining = Math.max(maxDraining, draining);
+      await new Promise((r) => setTimeout(r, 50));
+      draining--;
+      if (node === 'general-blocked') throw ApplicationFailure.nonRetryable('drain timed out', 'DrainTimeout');
+      return { evicted: [], deletedAfterTimeout: [], skipped: { daemonSet: 1, mirror: 1, finished: 0 } };
+    },
+    deleteNode: async ({ node }) => ({ deleted: nodes.delete(node) }),
+    terminateInstance: async () => ({ lifecycleState: 'TERMINATING' }),
+  };
+  const recorded = Object.fromEntries(
+    Object.entries(acts).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        calls.push(name);
+        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  );
+  return { calls, nodes, launched, activities: recorded, maxDraining: () => maxDraining };
+}
+
+async function run(fleet: ReturnType<typeof fakeFleet>, input: Parameters<typeof nodeGroupManager>[0]) {
+  const taskQueue = `ngm-${++n}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fleet.activities });
+  return worker.runUntil(env.client.workflow.execute(nodeGroupManager, { taskQueue, workflowId: `node-group-manager.sim-1.general-${n}`, args: [input] }));
+}
+
+describe('nodeGroupManager', () => {
+  it('create brings the group to its size, spreading new nodes over the placements, with the lane held', async () => {
+    const fleet = fakeFleet(1);
+    const r = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'create' });
+    expect(r).toMatchObject({ from: 1, to: 4, removed: [] });
+    expect(r.launched).toHaveLength(3);
+    expect(fleet.nodes.size).toBe(4);
+    expect([...fleet.launched.values()].map((l) => l.fd).sort()).toEqual(['FAULT-DOMAIN-1', 'FAULT-DOMAIN-2', 'FAULT-DOMAIN-3']);
+    expect(fleet.calls[0]).toBe('describeNodeGroup');
+    expect(fleet.calls.indexOf('holdRepaverLane')).toBeLessThan(fleet.calls.indexOf('launchReplacement'));
+    expect(fleet.calls.at(-1)).toBe('releaseRepaverLane');
+  });
+
+  it('scale down drains and removes the youngest nodes, at most maxUnavailable at a time', async () => {
+    const fleet = fakeFleet(6);
+    const r = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'scale', size: 2 });
+    expect(r.removed.sort()).toEqual(['general-2', 'general-3', 'general-4', 'general-5']);
+    expect([...fleet.nodes.keys()].sort()).toEqual(['general-0', 'general-1']);
+    expect(fleet.maxDraining()).toBeLessThanOrEqual(2);
+    expect(fleet.calls.filter((c) => c === 'terminateInstance')).toHaveLength(4);
+  });
+
+  it('refuses chosen nodes outside the group before any side effect, and always releases the lane', async () => {
+    const fleet = fakeFleet(3);
+    const err = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'scale', size: 2, nodes: ['other-9'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/nodes: other-9 not in the group/);
+    expect(fleet.calls).not.toContain('holdRepaverLane');
+
+    const bad = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'scale' } as never).catch((e: unknown) => e);
+    expect(((bad as WorkflowFailedError).cause as Error).message).toMatch(/invalid nodeGroupManager input: size: scale needs a target size/);
+  });
+
+  it('delete drains every node; a drain that fails leaves that node serving and fails the run, lane released', async () => {
+    const fleet = fakeFleet(2);
+    fleet.nodes.set('general-blocked', { ...fleet.nodes.get('general-0')!, name: 'general-blocked' });
+    const err = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'delete' }).catch((e: unknown) => e);
+    expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/delete of node group general incomplete: general-blocked: drain timed out/);
+    expect([...fleet.nodes.keys()]).toEqual(['general-blocked']);
+    expect(fleet.calls).toContain('uncordonNode');
+    expect(fleet.calls.at(-1)).toBe('releaseRepaverLane');
+  });
+});

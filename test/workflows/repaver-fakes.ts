@@ -1,0 +1,108 @@
+// Test doubles for the repaver lane tests: a node group in memory and the activities over it.
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import type { ConfigActivities, FleetActivities } from '../../src/core/activity-contracts.js';
+import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
+import type { ObservedNode } from '../../src/core/repaver.js';
+import type { FakeRepaveActivities } from './repaver-stub-workflows.js';
+
+const M = 60_000;
+
+export interface FakeNode {
+  name: string;
+  createdAt: number;
+  ready: boolean;
+  readySince: number;
+  fd: string;
+  owner?: string;
+}
+
+/** A node group in memory whose clock is Temporal's (time-skipped) clock. */
+export class FakeGroup {
+  readonly nodes = new Map<string, FakeNode>();
+  inFlight = 0;
+  maxInFlight = 0;
+  readonly repaves: { node: string; at: number; ageMs: number }[] = [];
+  readonly failing = new Set<string>();
+  durationMs = 30 * M;
+  private seq = 0;
+
+  constructor(public group: NodeGroupConfig) {}
+
+  add(name: string, createdAt: number, fd: string) {
+    this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd });
+  }
+
+  setReady(name: string, ready: boolean, at: number) {
+    const node = this.nodes.get(name)!;
+    node.ready = ready;
+    node.readySince = at;
+  }
+
+  activities(): FleetActivities & ConfigActivities & FakeRepaveActivities {
+    const now = () => activityInfo().currentAttemptScheduledTimestampMs;
+    const unused = async (): Promise<never> => {
+      throw ApplicationFailure.nonRetryable('not used in this test');
+    };
+    return {
+      describeNodeGroup: async () => this.group,
+      describeClusterCompartment: unused,
+      signalRepaverLane: unused,
+      holdRepaverLane: unused,
+      releaseRepaverLane: unused,
+      waitForRepaverLaneIdle: unused,
+      listNodeGroupNodes: async ({ cluster, nodeGroup }) => ({
+        cluster,
+        nodeGroup,
+        observedAt: new Date(now()).toISOString(),
+        nodes: [...this.nodes.values()].map(
+          (x): ObservedNode => ({
+            name: x.name,
+            createdAt: new Date(x.createdAt).toISOString(),
+            ready: x.ready,
+            conditions: [{ type: 'Ready', status: x.ready ? 'True' : 'False', since: new Date(x.readySince).toISOString() }],
+            unschedulable: false,
+            faultDomain: x.fd,
+            ...(x.owner ? { owner: x.owner } : {}),
+          }),
+        ),
+      }),
+      fakeRepaveBegin: async ({ node, workflowId }) => {
+        const x = this.nodes.get(node);
+        if (!x) throw ApplicationFailure.nonRetryable(`node ${node} does not exist`);
+        if (x.owner) throw ApplicationFailure.nonRetryable(`node ${node} already claimed by ${x.owner}`);
+        x.owner = workflowId;
+        this.inFlight++;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        this.repaves.push({ node, at: now(), ageMs: now() - x.createdAt });
+        return { durationMs: this.durationMs, ...(this.failing.has(node) ? { fail: `replacement for ${node} never became Ready` } : {}) };
+      },
+      fakeRepaveFinish: async ({ node, failed }) => {
+        this.inFlight--;
+        const x = this.nodes.get(node)!;
+        delete x.owner;
+        if (failed) return { replacement: '' };
+        this.nodes.delete(node);
+        const replacement = `${this.group.name}-r${++this.seq}`;
+        this.add(replacement, now(), x.fd);
+        return { replacement };
+      },
+    };
+  }
+}
+
+export const makeGroup = (over: Record<string, unknown>) =>
+  nodeGroupSchema.parse({
+    name: 'general',
+    size: 4,
+    shape: 'VM.Standard.E4.Flex',
+    image: { channel: 'prod' },
+    placement: [1, 2, 3].map((i) => ({ availabilityDomain: `AD-${i}`, faultDomain: `FAULT-DOMAIN-${i}`, subnetId: `ocid1.subnet.oc1..s${i}` })),
+    maxAge: '30d',
+    maxSurge: 1,
+    maxUnavailable: 1,
+    maxUnhealthy: 1,
+    sweepInterval: '10m',
+    unhealthyAfter: '5m',
+    ...over,
+  });
+

@@ -1,0 +1,203 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repaverLaneWorkflowId } from '../../src/core/ids.js';
+import type { LaneState, RepaverLaneInput } from '../../src/core/repaver.js';
+import { SA_PHASE } from '../../src/core/search-attributes.js';
+import {
+  drainNowSignal,
+  lanePauseSignal,
+  laneStateQuery,
+  reportUnhealthySignal,
+  resetCircuitBreakerSignal,
+  setPaceUpdate,
+} from '../../src/workflows/repaver-lane.js';
+import { timeSkippingEnv } from '../helpers/workflow-env.js';
+import { FakeGroup, makeGroup } from './repaver-fakes.js';
+
+const H = 3_600_000;
+const M = 60_000;
+const D = 24 * H;
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let n = 0;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  [env, bundle] = await Promise.all([
+    timeSkippingEnv(),
+    bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./repaver-stub-workflows.ts', import.meta.url)),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never,
+    }),
+  ]);
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function withLane<T>(fake: FakeGroup, input: Partial<RepaverLaneInput>, body: (h: Awaited<ReturnType<typeof start>>) => Promise<T>): Promise<T> {
+  const taskQueue = `repaver-lane-${++n}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fake.activities() });
+  async function start() {
+    return env.client.workflow.start('repaverLane', {
+      taskQueue,
+      workflowId: `${repaverLaneWorkflowId('sim-1', fake.group.name)}-${n}`,
+      args: [{ cluster: 'sim-1', group: fake.group.name, ...input } satisfies RepaverLaneInput],
+    });
+  }
+  return worker.runUntil(async () => {
+    const handle = await start();
+    try {
+      return await body(handle);
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+  });
+}
+
+const state = (h: { query: (q: typeof laneStateQuery) => Promise<LaneState> }) => h.query(laneStateQuery);
+
+describe('repaverLane (time-skipping, stub repaveNode)', () => {
+  it('over two simulated weeks repaves every node once per maxAge and never exceeds the budget; continues as new on the way', async () => {
+    const group = makeGroup({ size: 6, maxAge: '24h', maxSurge: 2, maxUnavailable: 2, maxUnhealthy: '50%', sweepInterval: '1h' });
+    const fake = new FakeGroup(group);
+    const t0 = await env.currentTimeMs();
+    // Pairs of the same age in different fault domains: the lane repaves two at once.
+    for (let i = 0; i < 6; i++) fake.add(`general-${i}`, t0 - Math.floor(i / 2) * 8 * H, `FAULT-DOMAIN-${(i % 3) + 1}`);
+    await withLane(fake, { pace: { concurrency: 2 }, sweepsPerRun: 40 }, async (h) => {
+      await env.sleep(14 * D);
+      const s = await state(h);
+      const end = await env.currentTimeMs();
+      expect(fake.maxInFlight).toBeLessThanOrEqual(2);
+      expect(fake.maxInFlight).toBe(2); // the budget is used, not just respected
+      // Every repave started when the node had just passed maxAge (within a sweep interval and a repave of slack).
+      for (const r of fake.repaves) {
+        expect(r.ageMs).toBeGreaterThanOrEqual(24 * H);
+        expect(r.ageMs).toBeLessThan(26 * H);
+      }
+      // Each of the 6 lineages is repaved about once a day: 14 days → 13 or 14 times each.
+      expect(fake.repaves.length).toBeGreaterThanOrEqual(6 * 13);
+      expect(fake.repaves.length).toBeLessThanOrEqual(6 * 14);
+      for (const x of fake.nodes.values()) expect(end - x.createdAt).toBeLessThan(26 * H);
+      expect(fake.nodes.size).toBe(6);
+      // Continue-as-new happened and the totals survived it.
+      expect(s.runs).toBeGreaterThan(2);
+      expect(s.totals.started).toBe(fake.repaves.length);
+      expect(s.totals.replaced).toBeGreaterThanOrEqual(fake.repaves.length - 2);
+      expect(s.history.length).toBeGreaterThan(0);
+      expect(s.history.length).toBeLessThanOrEqual(100);
+    });
+  });
+
+  it('the circuit breaker trips when too much is unhealthy, recovers by itself, and an operator can reset it', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 4, maxUnhealthy: 1 }));
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 4; i++) fake.add(`general-${i}`, t0 - i * D, `FAULT-DOMAIN-${(i % 3) + 1}`);
+    await withLane(fake, {}, async (h) => {
+      await env.sleep(30 * M);
+      expect(fake.repaves).toEqual([]);
+
+      // Two of four NotReady: more than maxUnhealthy 1.
+      let t = await env.currentTimeMs();
+      fake.setReady('general-0', false, t);
+      fake.setReady('general-1', false, t);
+      await env.sleep(20 * M);
+      let s = await state(h);
+      expect(s.breaker.open).toBe(true);
+      expect(s.breaker.reason).toMatch(/2 of 4 nodes of group general are unhealthy \(general-0, general-1\); maxUnhealthy is 1/);
+      expect(s.phase).toBe('circuit-open');
+      expect((await h.describe()).typedSearchAttributes.get(SA_PHASE)).toBe('circuit-open');
+      expect(fake.repaves).toEqual([]);
+
+      // One comes back by itself: the breaker closes and the other is repaved.
+      t = await env.currentTimeMs();
+      fake.setReady('general-1', true, t);
+      await h.signal(drainNowSignal);
+      await env.sleep(50 * M);
+      s = await state(h);
+      expect(s.breaker.open).toBe(false);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-0']);
+      expect(s.history.map((e) => e.outcome)).toEqual(expect.arrayContaining(['circuit-open', 'circuit-closed', 'replaced']));
+
+      // Trip again, then an operator accepts the situation: repaving resumes (unhealthiest first, one at a time).
+      t = await env.currentTimeMs();
+      fake.setReady('general-2', false, t);
+      fake.setReady('general-3', false, t);
+      await env.sleep(20 * M);
+      expect((await state(h)).breaker.open).toBe(true);
+      await h.signal(resetCircuitBreakerSignal, 'known AD outage, replace them');
+      await env.sleep(2 * H);
+      s = await state(h);
+      expect(s.breaker).toMatchObject({ open: false });
+      expect(fake.repaves.map((r) => r.node).sort()).toEqual(['general-0', 'general-2', 'general-3']);
+      expect(fake.maxInFlight).toBe(1);
+    });
+  });
+
+  it('setPace applies a new pace live: maxAge override, concurrency, pause between nodes honoured', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 4, maxUnavailable: 2, maxSurge: 2, maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 4; i++) fake.add(`general-${i}`, t0 - (3 * D + i * H), `FAULT-DOMAIN-${(i % 3) + 1}`);
+    await withLane(fake, {}, async (h) => {
+      await env.sleep(M);
+      expect((await state(h)).pace).toEqual({ concurrency: 1, pauseBetweenNodes: 0 });
+      expect(fake.repaves).toEqual([]); // nothing aged at 30d
+
+      const pace = await h.executeUpdate(setPaceUpdate, { args: [{ concurrency: 2, pauseBetweenNodes: '3h', maxAge: '2d' }] });
+      expect(pace).toEqual({ concurrency: 2, pauseBetweenNodes: 3 * H, maxAge: 2 * D });
+      await env.sleep(20 * H);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-3', 'general-2', 'general-1', 'general-0']);
+      const starts = fake.repaves.map((r) => r.at);
+      for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(3 * H);
+      expect(fake.maxInFlight).toBe(1); // the pause spaces them out more than the repaves last
+    });
+  });
+
+  it('continue-as-new carries pace, pause, reports (deduplicated) and the breaker', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 4, maxUnhealthy: 0 }));
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 4; i++) fake.add(`general-${i}`, t0 - i * D, `FAULT-DOMAIN-${(i % 3) + 1}`);
+    await withLane(fake, { sweepsPerRun: 2 }, async (h) => {
+      await env.sleep(M);
+      await h.executeUpdate(setPaceUpdate, { args: [{ pauseBetweenNodes: '5m', maxAge: '10d' }] });
+      await h.signal(lanePauseSignal, 'change freeze');
+      await h.signal(reportUnhealthySignal, { node: 'general-2', reason: 'kernel deadlock (NPD)' });
+      await h.signal(reportUnhealthySignal, { node: 'general-2', reason: 'kernel deadlock again' });
+      const firstRun = (await h.describe()).runId;
+      await env.sleep(2 * H);
+      const s = await state(h);
+      expect((await h.describe()).runId).not.toBe(firstRun);
+      expect(s.runs).toBeGreaterThanOrEqual(3);
+      expect(s.pace).toEqual({ concurrency: 1, pauseBetweenNodes: 5 * M, maxAge: 10 * D });
+      expect(s.paused).toBe(true);
+      expect(s.reports).toEqual([expect.objectContaining({ node: 'general-2', reason: 'kernel deadlock (NPD)' })]);
+      expect(s.breaker.open).toBe(true); // 1 unhealthy > maxUnhealthy 0
+      expect(s.breaker.reason).toMatch(/general-2/);
+      expect(s.history.map((e) => e.outcome)).toEqual(expect.arrayContaining(['pace', 'paused', 'circuit-open']));
+      expect(fake.repaves).toEqual([]);
+    });
+  });
+
+  it('a failed repave is recorded and retried after a backoff', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 3, maxAge: '2d', maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    fake.add('general-0', t0 - 3 * D, 'FAULT-DOMAIN-1');
+    fake.add('general-1', t0 - 1 * D, 'FAULT-DOMAIN-2');
+    fake.add('general-2', t0 - 1 * D, 'FAULT-DOMAIN-3');
+    fake.failing.add('general-0');
+    await withLane(fake, { failureBackoff: '1h' }, async (h) => {
+      await env.sleep(50 * M);
+      let s = await state(h);
+      expect(s.history.find((e) => e.node === 'general-0')).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/never became Ready/) });
+      expect(s.skipped).toEqual([expect.objectContaining({ node: 'general-0', why: expect.stringMatching(/last repave failed/) })]);
+      fake.failing.clear();
+      await env.sleep(2 * H);
+      s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-0', 'general-0']);
+      expect(s.history.filter((e) => e.node === 'general-0').map((e) => e.outcome)).toEqual(['failed', 'replaced']);
+    });
+  });
+});
