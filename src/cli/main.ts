@@ -10,6 +10,8 @@ import type { Target } from './temporal.js';
 /** Loaded lazily: refusing bad input must not wait for the Temporal client to load. */
 const commands = () => import('./commands.js');
 const temporal = () => import('./temporal.js');
+const lanes = () => import('./lanes.js');
+const LANE_ACTIONS = ['pause', 'resume', 'drain-now', 'reset-breaker'] as const;
 
 interface ConnOpts {
   address?: string;
@@ -76,6 +78,45 @@ function program(): Command {
   command('watch <workflowId>', 'follow a run until it ends, like run --wait').action(
     act(async (id: string, o: ConnOpts) => (await commands()).watchCommand(await target(o), id)),
   );
+  const schedules = p.command('schedules').description('Temporal Schedules that drive continuous repaving');
+  connectionOptions(schedules.command('apply').description('create or update one sweep Schedule per node group of the fleet file (idempotent)'))
+    .option('--config <path>', 'fleet configuration (default: $ITINERANT_CONFIG or the simulated fleet\'s fleet.yaml)')
+    .action(
+      act(async (o: ConnOpts & { config?: string }) =>
+        (await lanes()).schedulesApplyCommand(await target(o), { config: o.config ?? (await lanes()).defaultFleetConfig() }),
+      ),
+    );
+
+  const lane = p.command('lane').description("look at or steer a node group's repaver lane");
+  connectionOptions(lane.command('state <cluster> <group>').description('queue, in-flight repaves, breaker, pace, recent history'))
+    .option('--json', 'machine-readable output')
+    .action(act(async (cluster: string, group: string, o: ConnOpts & { json?: boolean }) => (await lanes()).laneStateCommand(await target(o), cluster, group, o)));
+  for (const action of LANE_ACTIONS) {
+    connectionOptions(lane.command(`${action} <cluster> <group>`).description(`send ${action} to the lane (starting it if needed)`)).action(
+      act(async (cluster: string, group: string, o: ConnOpts) => (await lanes()).laneSignalCommand(await target(o), cluster, group, action)),
+    );
+  }
+  connectionOptions(lane.command('set-pace <cluster> <group>').description('change the pace live (validated by the lane)'))
+    .option('--concurrency <n>', 'repaves at once (1..maxUnavailable)', positiveInt)
+    .option('--pause-between <duration>', 'pause between nodes, e.g. 10m')
+    .option('--max-age <duration>', 'replace nodes older than this, e.g. 7d')
+    .action(
+      act(async (cluster: string, group: string, o: ConnOpts & { concurrency?: number; pauseBetween?: string; maxAge?: string }) =>
+        (await lanes()).setPaceCommand(await target(o), cluster, group, {
+          ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+          ...(o.pauseBetween !== undefined ? { pauseBetweenNodes: o.pauseBetween } : {}),
+          ...(o.maxAge !== undefined ? { maxAge: o.maxAge } : {}),
+        }),
+      ),
+    );
+
+  command('report-unhealthy <cluster> <group> <node>', "report a node as unhealthy to its group's repaver lane (duplicates are harmless)")
+    .requiredOption('--reason <text>', 'what is wrong')
+    .action(
+      act(async (cluster: string, group: string, node: string, o: ConnOpts & { reason: string }) =>
+        (await lanes()).reportUnhealthyCommand(await target(o), { cluster, group, node, reason: o.reason }),
+      ),
+    );
   return p;
 }
 

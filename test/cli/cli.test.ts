@@ -79,6 +79,21 @@ describe('itinerant CLI refusals (no server needed)', () => {
     expect(abort.stderr).toMatch(/abort requires --reason/);
   });
 
+  it('refuses lane and schedule commands with missing or malformed arguments before connecting', () => {
+    const pace = cli('lane', 'set-pace', 'sim-1', 'general');
+    expect(pace.code).toBe(2);
+    expect(pace.stderr).toMatch(/set-pace needs at least one of --concurrency/);
+    const badConcurrency = cli('lane', 'set-pace', 'sim-1', 'general', '--concurrency', 'lots');
+    expect(badConcurrency.code).toBe(2);
+    expect(badConcurrency.stderr).toMatch(/expected a positive integer/);
+    const noReason = cli('report-unhealthy', 'sim-1', 'general', 'n1');
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/--reason/);
+    const badConfig = cli('schedules', 'apply', '--config', '/nonexistent/fleet.yaml');
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toMatch(/cannot read fleet configuration \/nonexistent\/fleet.yaml/);
+  });
+
   it('refuses unknown commands and options with exit code 2', () => {
     expect(cli('frobnicate').code).toBe(2);
     expect(cli('list', '--limit', 'many').code).toBe(2);

@@ -1,0 +1,105 @@
+// Continuous repaving from the CLI: apply the Schedules of a fleet file, and look at or steer a node
+// group's repaver lane (the same signals and update the Web UI offers).
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { join } from 'node:path';
+import { repaverLaneWorkflowId } from '../core/ids.js';
+import {
+  LANE_QUERY_STATE,
+  LANE_SIGNAL_DRAIN_NOW,
+  LANE_SIGNAL_PAUSE,
+  LANE_SIGNAL_RESET_BREAKER,
+  LANE_SIGNAL_RESUME,
+  LANE_UPDATE_SET_PACE,
+  type LaneState,
+  type Pace,
+  type PacePatch,
+} from '../core/repaver.js';
+import { formatDuration } from '../core/duration.js';
+import { loadFleetConfig } from '../lib/fleet-config.js';
+import { itinerantHome } from '../lib/home.js';
+import { applySchedules, reportUnhealthyNode, signalRepaverLane } from '../lib/schedules.js';
+import { CliError, EXIT } from './errors.js';
+import { failureChain, formatTable } from './progress.js';
+import { connect, isNotFound, type Target } from './temporal.js';
+
+export const defaultFleetConfig = (env = process.env) => env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 'fleet.yaml');
+
+export const LANE_ACTIONS = {
+  pause: LANE_SIGNAL_PAUSE,
+  resume: LANE_SIGNAL_RESUME,
+  'drain-now': LANE_SIGNAL_DRAIN_NOW,
+  'reset-breaker': LANE_SIGNAL_RESET_BREAKER,
+} as const;
+export type LaneAction = keyof typeof LANE_ACTIONS;
+
+function loadConfig(path: string) {
+  try {
+    return loadFleetConfig(path);
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.usage);
+  }
+}
+
+export async function schedulesApplyCommand(target: Target, opts: { config: string }): Promise<number> {
+  const fleet = loadConfig(opts.config);
+  const client = await connect(target);
+  const applied = await applySchedules(client, fleet);
+  console.log(formatTable(['schedule', 'cluster', 'group', 'every', 'action'], applied.map((a) => [a.scheduleId, a.cluster, a.group, a.interval, a.action])));
+  return EXIT.ok;
+}
+
+export async function laneStateCommand(target: Target, cluster: string, group: string, opts: { json?: boolean }): Promise<number> {
+  const client = await connect(target);
+  const id = repaverLaneWorkflowId(cluster, group);
+  try {
+    const state = await client.workflow.getHandle(id).query<LaneState>(LANE_QUERY_STATE);
+    console.log(opts.json ? JSON.stringify(state, null, 2) : describeLane(state));
+    return EXIT.ok;
+  } catch (e) {
+    if (isNotFound(e)) throw new CliError(`no repaver lane ${id}: apply the schedules (itinerant schedules apply) or signal it`, EXIT.failed);
+    throw e;
+  }
+}
+
+export function describeLane(s: LaneState): string {
+  const pace = (p: Pace) =>
+    `concurrency ${p.concurrency}, pause between nodes ${formatDuration(p.pauseBetweenNodes)}${p.maxAge !== undefined ? `, max age ${formatDuration(p.maxAge)}` : ''}`;
+  const lines = [
+    `lane ${s.cluster}/${s.group}: ${s.phase}${s.paused ? ' (paused)' : ''}`,
+    `  pace      ${pace(s.pace)}`,
+    `  breaker   ${s.breaker.open ? `OPEN: ${s.breaker.reason ?? ''}` : 'closed'}`,
+    `  in flight ${s.inFlight.map((f) => f.node).join(', ') || '-'}`,
+    `  queue     ${s.queue.map((q) => `${q.node} (${q.kind})`).join(', ') || '-'}`,
+  ];
+  if (s.lastSweep) lines.push(`  sweep     ${s.lastSweep.at}: ${s.lastSweep.nodes} nodes, ${s.lastSweep.aged} aged, ${s.lastSweep.unhealthy} unhealthy`);
+  for (const h of s.history.slice(-10)) lines.push(`  ${JSON.stringify(h)}`);
+  return lines.join('\n');
+}
+
+export async function laneSignalCommand(target: Target, cluster: string, group: string, action: LaneAction): Promise<number> {
+  const client = await connect(target);
+  const { workflowId } = await signalRepaverLane(client, { cluster, group, signal: LANE_ACTIONS[action] as never });
+  console.log(`sent ${LANE_ACTIONS[action]} to ${workflowId}`);
+  return EXIT.ok;
+}
+
+export async function setPaceCommand(target: Target, cluster: string, group: string, patch: PacePatch): Promise<number> {
+  if (Object.keys(patch).length === 0) throw new CliError('set-pace needs at least one of --concurrency, --pause-between, --max-age', EXIT.usage);
+  const client = await connect(target);
+  try {
+    const pace = await client.workflow.getHandle(repaverLaneWorkflowId(cluster, group)).executeUpdate<Pace, [PacePatch]>(LANE_UPDATE_SET_PACE, { args: [patch] });
+    console.log(`pace of ${cluster}/${group}: ${JSON.stringify(pace)}`);
+    return EXIT.ok;
+  } catch (e) {
+    // The lane's validator refused it: the input was wrong, not the lane.
+    if (e instanceof WorkflowUpdateFailedError) throw new CliError(failureChain(e).join(': '), EXIT.usage);
+    throw e;
+  }
+}
+
+export async function reportUnhealthyCommand(target: Target, a: { cluster: string; group: string; node: string; reason: string }): Promise<number> {
+  const client = await connect(target);
+  const { workflowId } = await reportUnhealthyNode(client, a);
+  console.log(`reported ${a.node} unhealthy to ${workflowId}`);
+  return EXIT.ok;
+}
