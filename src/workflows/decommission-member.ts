@@ -14,6 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { heartbeating } from './activity-options.js';
 import type { DecommissionActivities, IssueDecommissionResult } from '../core/activity-contracts.js';
 import {
   checkDecommission,
@@ -386,11 +387,7 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
         : `StatefulSet ${namespace}/${statefulSet} already has ${scaled.replicasAfter} replicas`,
     );
     enter('waiting-for-pod');
-    await proxyActivities<DecommissionActivities>({
-      startToCloseTimeout: POD_GONE_MS + 120_000,
-      heartbeatTimeout: '30s',
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
-    }).waitForMemberPodGone({ ...ref, deadline: Date.now() + POD_GONE_MS });
+    await proxyActivities<DecommissionActivities>(heartbeating(POD_GONE_MS, '30s')).waitForMemberPodGone({ ...ref, deadline: Date.now() + POD_GONE_MS });
     note(`pod ${member} is gone`);
     if (req.releaseVolume && decision.claims.length > 0) {
       enter('releasing-volume');

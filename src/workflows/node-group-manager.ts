@@ -10,6 +10,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { API_CALL, heartbeating } from './activity-options.js';
 import type { FleetActivities, RepaveActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig, Placement } from '../core/config.js';
 import {
@@ -29,19 +30,8 @@ export const managerProgressQuery = defineQuery<NodeGroupManagerProgress>('progr
 
 type Acts = RepaveActivities & FleetActivities;
 
-const api = proxyActivities<Acts>({
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '30m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
-
-function longActivities(timeoutMs: number) {
-  return proxyActivities<Acts>({
-    startToCloseTimeout: timeoutMs + 120_000,
-    heartbeatTimeout: '10s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
-  });
-}
+const api = proxyActivities<Acts>(API_CALL);
+const longActivities = (timeoutMs: number) => proxyActivities<Acts>(heartbeating(timeoutMs));
 
 /** New nodes launched at once (creation disrupts nothing; this only spreads the load on the API). */
 const LAUNCH_BATCH = 10;

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RepaveActivities } from '../core/activity-contracts.js';
+import { API_CALL, heartbeating } from './activity-options.js';
 import { nodeLabelsFor, placementFor } from '../core/placement.js';
 import {
   checkRepaveTarget,
@@ -30,23 +31,8 @@ export const resumeSignal = defineSignal('resume');
 export const abortSignal = defineSignal<[reason?: string]>('abort');
 export const progressQuery = defineQuery<RepaveProgress>('progress');
 
-const HEARTBEAT = '10s';
-
-const api = proxyActivities<RepaveActivities>({
-  startToCloseTimeout: '1m',
-  // API calls are retried with backoff for as long as half an hour: OCI and Kubernetes throttle and blip.
-  scheduleToCloseTimeout: '30m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
-
-/** Long waits heartbeat; their own deadline (from the input) ends them, Temporal's timeouts only catch dead workers. */
-function longActivities(timeoutMs: number) {
-  return proxyActivities<RepaveActivities>({
-    startToCloseTimeout: timeoutMs + 120_000,
-    heartbeatTimeout: HEARTBEAT,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
-  });
-}
+const api = proxyActivities<RepaveActivities>(API_CALL);
+const longActivities = (timeoutMs: number) => proxyActivities<RepaveActivities>(heartbeating(timeoutMs));
 
 /**
  * Repave one node, n+1: launch a replacement from the group's current image, wait until it is operational,
