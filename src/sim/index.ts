@@ -3,11 +3,11 @@
 import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import YAML from 'yaml';
 import { createKubeSim, type KubeFaults, type KubeSim } from './kube/index.js';
 import { createOciSim, type OciFaults, type OciSim } from './oci/index.js';
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
+import { writeFleetFile } from './fleet-file.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
 export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
@@ -133,23 +133,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
 
     const { configPath: ociConfigPath } = await oci.writeConfig(path.join(dir, 'oci'));
 
-    const fleetConfigPath = path.join(dir, 'fleet.yaml');
-    const fleet = {
-      clusters: [
-        {
-          name: clusterName,
-          kubeconfig: path.relative(dir, kubeconfigPath),
-          context: clusterName,
-          oci: { configFile: path.relative(dir, ociConfigPath), profile: 'DEFAULT', endpoints: { compute: ociUrl, identity: ociUrl } },
-          compartmentId: SIM_COMPARTMENT,
-          nodeGroups: seeded?.nodeGroups ?? [],
-        },
-      ],
-    };
-    await writeFile(
-      fleetConfigPath,
-      `# Written by the itinerant simulated fleet (src/sim) at ${new Date().toISOString()}; regenerated at each start.\n` + YAML.stringify(fleet),
-    );
+    const fleetConfigPath = await writeFleetFile(dir, { clusterName, kubeconfigPath, ociConfigPath, ociUrl, nodeGroups: seeded?.nodeGroups, header: 'Written by the itinerant simulated fleet (src/sim)' });
     await writeFile(
       endpointsPath,
       JSON.stringify({ kubeUrl, kubeHttpUrl, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, ociConfigPath, fleetConfigPath }, null, 2) + '\n',

@@ -10,9 +10,10 @@
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import path from 'node:path';
-import YAML from 'yaml';
 import { createControlServer, type ControlKube } from './control.js';
 import { createOciSim } from './oci/index.js';
+import { kubeletCapacity, kubeletConditions } from './kubelet-status.js';
+import { writeFleetFile } from './fleet-file.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
 import type { CassandraSim, KubeSim, SimHandle, StartSimOptions } from './index.js';
 import type { NodeRegistration, SimCluster } from './kube/cluster-api.js';
@@ -78,7 +79,6 @@ export class RealCluster implements SimCluster {
     const taints = [...(reg.taints ?? [])];
     if (!reg.ready) taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' });
     const now = new Date().toISOString();
-    const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
     const node = {
       apiVersion: 'v1',
       kind: 'Node',
@@ -90,16 +90,8 @@ export class RealCluster implements SimCluster {
       },
       spec: { providerID: reg.providerID, ...(taints.length ? { taints } : {}) },
       status: {
-        capacity: { cpu: '4', 'ephemeral-storage': '100Gi', memory: '16Gi', pods: '110' },
-        allocatable: { cpu: '3800m', 'ephemeral-storage': '95Gi', memory: '15Gi', pods: '110' },
-        conditions: [
-          cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-          cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-          cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-          reg.ready
-            ? cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
-            : cond('Ready', 'False', 'KubeletNotReady', 'container runtime network not ready: NetworkReady=false'),
-        ],
+        ...kubeletCapacity(),
+        conditions: kubeletConditions(reg.ready, now),
         addresses: [
           { type: 'InternalIP', address: `10.0.${Math.floor(seq / 250)}.${(seq % 250) + 2}` },
           { type: 'Hostname', address: name },
@@ -438,24 +430,7 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     const adminKubeconfigPath = path.join(dir, 'admin.kubeconfig');
     await writeFile(adminKubeconfigPath, await readFile(cp.adminKubeconfigPath), { mode: 0o600 });
     const { configPath: ociConfigPath } = await oci.writeConfig(path.join(dir, 'oci'));
-    const fleetConfigPath = path.join(dir, 'fleet.yaml');
-    const fleet = {
-      clusters: [
-        {
-          name: clusterName,
-          kubeconfig: path.relative(dir, kubeconfigPath),
-          context: clusterName,
-          oci: { configFile: path.relative(dir, ociConfigPath), profile: 'DEFAULT', endpoints: { compute: ociUrl, identity: ociUrl } },
-          compartmentId: SIM_COMPARTMENT,
-          nodeGroups: seeded?.nodeGroups ?? [],
-        },
-      ],
-    };
-    await writeFile(
-      fleetConfigPath,
-      `# Written by the itinerant test bed (src/sim, control-plane backend: kubernetes ${cp.versions.kubernetes}) at ${new Date().toISOString()}.\n` +
-        YAML.stringify(fleet),
-    );
+    const fleetConfigPath = await writeFleetFile(dir, { clusterName, kubeconfigPath, ociConfigPath, ociUrl, nodeGroups: seeded?.nodeGroups, header: `Written by the itinerant test bed (src/sim, control-plane backend: kubernetes ${cp.versions.kubernetes})` });
     await writeFile(
       endpointsPath,
       JSON.stringify(

@@ -7,6 +7,7 @@ import { rt, type KObject } from './resources.js';
 import { setCondition, type KubeApi } from './rest.js';
 import type { Taint } from './selectors.js';
 import type { ObjectStore } from './store.js';
+import { kubeletCapacity, kubeletConditions } from '../kubelet-status.js';
 
 export const NODE_GROUP_LABEL = 'itinerant.dev/node-group';
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -51,7 +52,6 @@ export class NodeAgent {
     const seq = this.nodeSeq++;
     const ip = `10.0.${Math.floor(seq / 250)}.${(seq % 250) + 2}`;
     const hb = ts(now);
-    const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: hb, lastTransitionTime: hb, reason, message });
     const node: KObject = {
       apiVersion: 'v1',
       kind: 'Node',
@@ -75,16 +75,8 @@ export class NodeAgent {
         ...(reg.taints?.length ? { taints: structuredClone(reg.taints) } : {}),
       },
       status: {
-        capacity: { cpu: '4', 'ephemeral-storage': '100Gi', memory: '16Gi', pods: '110' },
-        allocatable: { cpu: '3800m', 'ephemeral-storage': '95Gi', memory: '15Gi', pods: '110' },
-        conditions: [
-          cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-          cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-          cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-          reg.ready
-            ? cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
-            : cond('Ready', 'False', 'KubeletNotReady', 'container runtime network not ready: NetworkReady=false'),
-        ],
+        ...kubeletCapacity(),
+        conditions: kubeletConditions(reg.ready, hb),
         addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }],
         daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
         nodeInfo: {
