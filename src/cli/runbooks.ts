@@ -1,7 +1,8 @@
 // Runbooks the CLI can start: a CLI name mapped to a workflow type, the workflow's own input parser
 // (so bad input is refused before anything is sent), the workflow ID derived from the target, and its signals.
 import { parseDecommissionMemberInput } from '../core/decommission.js';
-import { decommissionWorkflowId, repaveNodeWorkflowId } from '../core/ids.js';
+import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowId } from '../core/ids.js';
+import { parseNodeGroupManagerInput } from '../core/node-groups.js';
 import type { ParseResult } from '../core/input.js';
 import { parseRepaveNodeInput } from '../core/repave.js';
 
@@ -68,6 +69,18 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     signals: operatorSignals,
     progressQuery: 'progress',
     busy: (node) => `node ${node} is already being repaved`,
+  }),
+  'node-group': defineRunbook({
+    name: 'node-group',
+    workflowType: 'nodeGroupManager',
+    summary: 'create, scale or delete a node group (holds its repaver lane meanwhile)',
+    parse: parseNodeGroupManagerInput,
+    workflowId: (i) => nodeGroupManagerWorkflowId(i.cluster, i.group),
+    cluster: (i) => i.cluster,
+    target: (i) => i.group,
+    signals: {},
+    progressQuery: 'progress',
+    busy: (group) => `node group ${group} is already being changed`,
   }),
   'decommission-member': defineRunbook({
     name: 'decommission-member',

@@ -1,24 +1,11 @@
 // Pure planning for the node group manager: where new nodes go, which nodes a scale-down removes.
 import { z } from 'zod';
 import { describeIssues, type NodeGroupConfig, type Placement } from './config.js';
-import { parseDuration } from './duration.js';
+import { boundedDuration } from './input.js';
 import type { Checked, ObservedNode } from './repaver.js';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label');
 const nodeName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Kubernetes node name');
-const duration = (field: string, dflt: string, maxMs: number) =>
-  z
-    .union([z.string(), z.number()])
-    .default(dflt)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined || ms < 1000 || ms > maxMs) {
-        ctx.addIssue({ code: 'custom', message: `${field}: expected a duration such as "15m", at most ${maxMs / 3_600_000}h, got ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
 export const nodeGroupManagerInputSchema = z
   .strictObject({
     cluster: name,
@@ -28,8 +15,8 @@ export const nodeGroupManagerInputSchema = z
     size: z.number().int().min(0).max(1000).optional(),
     /** Scale-down: remove these nodes first (otherwise the youngest go, keeping the fault-domain spread). */
     nodes: z.array(nodeName).max(1000).optional(),
-    readyTimeout: duration('readyTimeout', '20m', 6 * 3_600_000),
-    drainTimeout: duration('drainTimeout', '30m', 24 * 3_600_000),
+    readyTimeout: boundedDuration('readyTimeout', '20m', 1000, 6 * 3_600_000),
+    drainTimeout: boundedDuration('drainTimeout', '30m', 1000, 24 * 3_600_000),
     evictUnmanagedPods: z.boolean().default(false),
     deletePodsBlockedByPdbAfterTimeout: z.boolean().default(false),
   })

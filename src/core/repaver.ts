@@ -2,6 +2,7 @@
 // they are repaved, how many may start now, and when the circuit breaker stops everything.
 // No clocks and no I/O: `now` and the observed nodes come in, a plan comes out (the lane workflow and
 // tests call the same functions).
+import type { ParseResult } from './input.js';
 import { z } from 'zod';
 import { describeIssues, type NodeGroupConfig } from './config.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -103,7 +104,8 @@ export interface PacePatch {
 
 export const defaultPace = (): Pace => ({ concurrency: 1, pauseBetweenNodes: 0 });
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+/** The result of validating an operator's request (same shape as an input parse). */
+export type Checked<T> = ParseResult<T>;
 
 /** Validate a setPace request against the group's budget; the message says what is acceptable. */
 export function applyPacePatch(current: Pace, patch: unknown, group: Pick<NodeGroupConfig, 'name' | 'maxUnavailable'>): Checked<Pace> {
