@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { CircuitBreaker, ConfigFileAuthenticationDetailsProvider, MaxAttemptsTerminationStrategy } from 'oci-common';
+import { CircuitBreaker, ConfigFileAuthenticationDetailsProvider, MaxAttemptsTerminationStrategy, type ClientConfiguration, type DelayStrategy } from 'oci-common';
 import { ComputeClient } from 'oci-core';
 import { IdentityClient } from 'oci-identity';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -8,7 +8,38 @@ import type { ClusterConfig, FleetConfig } from '../core/config.js';
 // Temporal's retry policy is the one durable backoff; the SDK only smooths over a blip, and its
 // process-wide circuit breaker would turn one cluster's API trouble into failures for all of them.
 CircuitBreaker.EnableGlobalCircuitBreaker = false;
-const OCI_CLIENT_CONFIGURATION = { retryConfiguration: { terminationStrategy: new MaxAttemptsTerminationStrategy(3) } };
+
+/** SDK attempts per OCI request (the first and two retries). */
+export const OCI_MAX_ATTEMPTS = 3;
+/**
+ * How long one attempt may wait for OCI's answer (headers and body). The SDK sets no timeout and Node's
+ * fetch waits minutes, so without it one request that is never answered (a dropped connection, a
+ * stalled load balancer) holds the activity past its 1-minute startToClose instead of failing. With it,
+ * a whole SDK call is bounded: 3 attempts x 10 s + at most 5 s of delays, well inside that minute.
+ */
+export const OCI_REQUEST_TIMEOUT_MS = 10_000;
+
+/** 1-2 s, then 2-3 s: a short, explicit cap, not whatever default the operation's spec picks. */
+const SHORT_BACKOFF: DelayStrategy = { delay: ({ attemptCount }) => Math.min(2 ** attemptCount, 2) + Math.random() };
+
+export interface OciClientOptions {
+  /** Per-attempt timeout of OCI requests; default {@link OCI_REQUEST_TIMEOUT_MS}. */
+  requestTimeoutMs?: number;
+}
+
+export function ociClientConfiguration({ requestTimeoutMs = OCI_REQUEST_TIMEOUT_MS }: OciClientOptions = {}): ClientConfiguration {
+  return {
+    retryConfiguration: { terminationStrategy: new MaxAttemptsTerminationStrategy(OCI_MAX_ATTEMPTS), delayStrategy: SHORT_BACKOFF },
+    // The SDK hands httpOptions to every fetch (per attempt, retries included) as its RequestInit: a getter
+    // gives each attempt a fresh deadline. An attempt that times out is retried by the SDK like a refused
+    // connection; after the last one the call fails and Temporal's retry policy takes over.
+    httpOptions: {
+      get signal() {
+        return AbortSignal.timeout(requestTimeoutMs);
+      },
+    },
+  };
+}
 
 export interface ClusterClients {
   config: ClusterConfig;
@@ -21,7 +52,13 @@ export interface ClusterClients {
 /** Lazily built clients per cluster of the fleet configuration. */
 export class ClientRegistry {
   private readonly cache = new Map<string, ClusterClients>();
-  constructor(private readonly fleet: FleetConfig) {}
+  private readonly ociConfiguration: ClientConfiguration;
+  constructor(
+    private readonly fleet: FleetConfig,
+    oci: OciClientOptions = {},
+  ) {
+    this.ociConfiguration = ociClientConfiguration(oci);
+  }
 
   clusterConfig(cluster: string): ClusterConfig {
     const c = this.fleet.clusters.find((x) => x.name === cluster);
@@ -53,8 +90,8 @@ export class ClientRegistry {
       return k;
     });
     const provider = load(`OCI config ${config.oci.configFile} [${config.oci.profile}]`, () => new ConfigFileAuthenticationDetailsProvider(config.oci.configFile, config.oci.profile));
-    const compute = new ComputeClient({ authenticationDetailsProvider: provider }, OCI_CLIENT_CONFIGURATION);
-    const identity = new IdentityClient({ authenticationDetailsProvider: provider }, OCI_CLIENT_CONFIGURATION);
+    const compute = new ComputeClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+    const identity = new IdentityClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     if (config.oci.endpoints.compute) compute.endpoint = config.oci.endpoints.compute;
     if (config.oci.endpoints.identity) identity.endpoint = config.oci.endpoints.identity;
     const clients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), compute, identity };

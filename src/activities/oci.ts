@@ -10,8 +10,18 @@ const GONE = new Set<string>([models.Instance.LifecycleState.Terminating, models
 
 const statusOf = (e: unknown) => (e instanceof OciError ? e.statusCode : undefined);
 
-/** Client errors (bad request, auth, not found) do not heal by retrying; throttling and 5xx do. */
+/**
+ * When no HTTP answer came at all (timeout, refused or reset connection) the SDK throws a plain object,
+ * not an Error: `{ code, message, requestEndpoint, troubleshootingPage }`.
+ */
+const isNoAnswer = (e: unknown): e is { message?: unknown; requestEndpoint?: unknown } =>
+  typeof e === 'object' && e !== null && !(e instanceof Error) && 'requestEndpoint' in e;
+
+/** Client errors (bad request, auth, not found) do not heal by retrying; throttling, 5xx and no answer do. */
 function rethrow(e: unknown, what: string): never {
+  if (isNoAnswer(e)) {
+    throw ApplicationFailure.retryable(`${what}: no answer from OCI (${String(e.requestEndpoint)}): ${String(e.message)}`, 'OciNoAnswer');
+  }
   const code = statusOf(e);
   if (code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429) {
     const err = e as OciError;
