@@ -1,5 +1,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { expect } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { ensureTestServer } from '../../src/lib/temporal-cli.js';
@@ -21,4 +24,35 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
   return bundle;
+}
+
+/** Wrap each stub activity so that every call appends its name to `calls`, in order. */
+export function recording<A extends object>(calls: string[], stubs: A): A {
+  return Object.fromEntries(
+    Object.entries(stubs as Record<string, (...a: unknown[]) => Promise<unknown>>).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        calls.push(name);
+        return fn(...args);
+      },
+    ]),
+  ) as A;
+}
+
+let taskQueues = 0;
+/** Run `body` with a worker on a fresh task queue of `env`, serving `activities`. */
+export async function withWorker<T>(env: TestWorkflowEnvironment, activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `workflow-test-${++taskQueues}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  return worker.runUntil(body(taskQueue));
+}
+
+/** The workflow's failure (the cause inside WorkflowFailedError), asserting that it did fail. */
+export async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure;
 }

@@ -1,7 +1,5 @@
-import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecommissionActivities } from '../../src/core/activity-contracts.js';
 import type { DecommissionFacts, DecommissionMemberInput, FollowCheckpoint, FollowOutcome, MemberState } from '../../src/core/decommission.js';
@@ -11,7 +9,7 @@ import {
   decommissionProgressQuery,
   keepWaitingSignal,
 } from '../../src/workflows/decommission-member.js';
-import { timeSkippingEnv, workflowBundle } from '../helpers/workflow-env.js';
+import { failureOf, recording, timeSkippingEnv, withWorker } from '../helpers/workflow-env.js';
 
 const ring = (n: number, opts: { down?: number; leaving?: number } = {}) =>
   Array.from({ length: n }, (_, i) => ({
@@ -66,16 +64,7 @@ function stubs(calls: string[], over: Overrides = {}, facts: DecommissionFacts =
     waitForMemberPodGone: async () => ({ gone: true }),
     deleteMemberClaims: async ({ claims }) => ({ deleted: claims, absent: [] }),
   };
-  const merged = { ...base, ...over } as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  return Object.fromEntries(
-    Object.entries(merged).map(([name, fn]) => [
-      name,
-      async (...args: unknown[]) => {
-        calls.push(name);
-        return fn(...args);
-      },
-    ]),
-  ) as unknown as DecommissionActivities;
+  return recording(calls, { ...base, ...over });
 }
 
 const input: DecommissionMemberInput = { cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3' };
@@ -89,23 +78,14 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function run<T>(activities: DecommissionActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `decommission-test-${++n}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
-  return worker.runUntil(body(taskQueue));
+function run<T>(activities: DecommissionActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  n++;
+  return withWorker(env, activities, body);
 }
 
 const execute = (acts: DecommissionActivities, args: unknown = input) =>
   run(acts, (taskQueue) => env.client.workflow.execute('decommissionMember', { taskQueue, workflowId: `wf-${n}`, args: [args] }));
 
-const failureOf = async (p: Promise<unknown>) => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  return (err as WorkflowFailedError).cause as ApplicationFailure;
-};
 
 const until = async (what: string, fn: () => boolean | Promise<boolean>) => {
   for (let i = 0; i < 400; i++) {

@@ -1,13 +1,11 @@
-import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeInspection, RepaveActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema } from '../../src/core/config.js';
 import type { RepaveNodeInput } from '../../src/core/repave.js';
 import { abortSignal, pauseSignal, progressQuery, repaveNode, resumeSignal } from '../../src/workflows/repave-node.js';
-import { timeSkippingEnv, workflowBundle } from '../helpers/workflow-env.js';
+import { failureOf, recording, timeSkippingEnv, withWorker } from '../helpers/workflow-env.js';
 
 const group = nodeGroupSchema.parse({
   name: 'general',
@@ -58,16 +56,7 @@ function stubs(calls: string[], overrides: Overrides = {}, facts: NodeInspection
     terminateInstance: async () => ({ lifecycleState: 'TERMINATING' }),
     describeNodeGroup: async () => group,
   };
-  const merged = { ...base, ...overrides } as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  return Object.fromEntries(
-    Object.entries(merged).map(([name, fn]) => [
-      name,
-      async (...args: unknown[]) => {
-        calls.push(name);
-        return fn(...args);
-      },
-    ]),
-  ) as unknown as RepaveActivities;
+  return recording(calls, { ...base, ...overrides });
 }
 
 const input: RepaveNodeInput = { cluster: 'sim-1', node: 'general-a1', reason: 'test' };
@@ -81,20 +70,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function run<T>(activities: RepaveActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `repave-test-${++n}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
-  return worker.runUntil(body(taskQueue));
+function run<T>(activities: RepaveActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  n++;
+  return withWorker(env, activities, body);
 }
 
-const failureOf = async (p: Promise<unknown>) => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  return (err as WorkflowFailedError).cause as ApplicationFailure;
-};
 
 describe('repaveNode workflow', () => {
   it('launches and waits for the replacement before it cordons and drains the old node', async () => {
