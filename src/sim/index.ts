@@ -45,7 +45,7 @@ export interface StartSimOptions {
   /** Initial faults (all also changeable at runtime through the control API). */
   ociFaults?: Partial<OciFaults>;
   kubeFaults?: Partial<KubeFaults>;
-  /** Cassandra ring faults/timings (decommissionStreamMs, stallDecommission, joinMs); also PUT /sim/cassandra/faults. */
+  /** Cassandra ring faults and timings (see CassandraFaults); also PUT /sim/cassandra/faults. */
   cassandraFaults?: Partial<CassandraFaults>;
   /** Log OCI requests (one line each). */
   log?: (line: string) => void;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
-import { decommissionMember, decommissionProgressQuery } from '../../src/workflows/decommission-member.js';
+import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 import { workflowBundle } from '../helpers/workflow-env.js';
 
@@ -30,7 +30,11 @@ const claim = () => stack.sim.kube.store.get('persistentvolumeclaims', NS, `data
 const pod = () => stack.sim.kube.store.get('pods', NS, MEMBER);
 const counters = () => {
   const c = stack.sim.cassandra.counters();
-  return { issued: c.decommissionIssued[`${NS}/${MEMBER}`] ?? 0, started: c.decommissionStarted[`${NS}/${MEMBER}`] ?? 0 };
+  return {
+    issued: c.decommissionIssued[`${NS}/${MEMBER}`] ?? 0,
+    started: c.decommissionStarted[`${NS}/${MEMBER}`] ?? 0,
+    failed: c.decommissionFailed[`${NS}/${MEMBER}`] ?? 0,
+  };
 };
 /** The member cassandra-3's pod runs now (not an earlier, replaced one). */
 const current = () => stack.sim.cassandra.ring(NS, STS)?.members.find((m) => m.pod === MEMBER && !m.replaced);
@@ -161,6 +165,99 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       await stopWorker(second, 'SIGTERM');
     }
   }, 240_000);
+
+  it('streaming fails part-way (Cassandra 4.1: stays LEAVING): stuck, the operator restarts the pod and signals keepWaiting; NORMAL again → re-issued exactly once, reported, then it leaves', async () => {
+    await healthyRingOf(4);
+    stack.sim.cassandra.faults.decommissionStreamMs = 3000;
+    stack.sim.cassandra.faults.failNextDecommission = 1; // armed for one attempt
+    stack.sim.cassandra.faults.decommissionFailAt = 0.5;
+    const before = counters();
+    const memberId = current()!.hostId;
+    const volume = watchVolume();
+    const { worker, close } = await createItinerantWorker({
+      address: stack.server.address,
+      namespace: stack.server.namespace,
+      fleet: stack.fleet,
+      workflowBundle: await workflowBundle(),
+    });
+    try {
+      await worker.runUntil(async () => {
+        const handle = await stack.client.workflow.start(decommissionMember, {
+          taskQueue: TASK_QUEUE,
+          workflowId: decommissionWorkflowId('sim-1', NS, STS),
+          args: [{ ...input, stuckAfter: '10s' }],
+        });
+        // The stream fails half-way: nodetool exits non-zero, the member stays LEAVING with no stream (4.1 has no
+        // DECOMMISSION_FAILED). The workflow never re-issues while LEAVING: it reports no progress and waits for an operator.
+        const stuck = await eventually(
+          'the workflow stuck on the failed stream',
+          async () => {
+            const p = await handle.query(decommissionProgressQuery);
+            return p.phase === 'stuck' ? p : undefined;
+          },
+          60_000,
+          200,
+        );
+        expect(stuck.mode).toBe('LEAVING');
+        expect(stuck.issuedAt).toHaveLength(1);
+        expect(stuck.log.map((l) => l.message)).toContainEqual(expect.stringMatching(new RegExp(`^stuck: no progress from ${MEMBER} for .* \\(mode LEAVING, stuckAfter 10s\\)`)));
+        expect(stack.sim.cassandra.faults.failNextDecommission).toBe(0);
+        expect(current()).toMatchObject({ hostId: memberId, mode: 'LEAVING', inRing: true, decommission: { failed: 1, error: 'Error while decommissioning node: Stream failed' } });
+        expect(current()?.stream).toBeUndefined();
+        expect(counters().issued - before.issued).toBe(1);
+
+        // The operator restarts the member: it comes back NORMAL, still in the ring (it never left), then says go on.
+        await stack.core.deleteNamespacedPod({ name: MEMBER, namespace: NS });
+        await eventually('the member back NORMAL and Up after its restart', async () => {
+          const m = current();
+          return m?.hostId === memberId && m.mode === 'NORMAL' && m.state === 'Up' && m.inRing;
+        }, 60_000, 200);
+        expect(counters().issued - before.issued).toBe(1); // nothing issued while it was stuck or restarting
+        await handle.signal(keepWaitingSignal);
+
+        const result = await handle.result();
+        expect(result).toMatchObject({ member: MEMBER, memberId, issued: 2, replicasBefore: 4, replicasAfter: 3, volume: 'released' });
+        const after = counters();
+        expect(after.issued - before.issued).toBe(2);
+        expect(after.started - before.started).toBe(2);
+        expect(after.failed - before.failed).toBe(1);
+
+        // The explicit report: back to NORMAL without having left, and the one re-issue.
+        const progress = await handle.query(decommissionProgressQuery);
+        const log = progress.log.map((l) => l.message);
+        expect(progress.phase).toBe('done');
+        expect(progress.issuedAt).toHaveLength(2);
+        const at = (re: RegExp) => log.findIndex((m) => re.test(m));
+        const reported = at(new RegExp(`^${MEMBER} is NORMAL again without having left the ring`));
+        const reissued = at(new RegExp(`^${MEMBER} is NORMAL although decommission was issued at .*: it has not left .*Re-issuing \\(re-issue 1\\)$`));
+        expect(at(/^operator: keep waiting$/)).toBeGreaterThan(at(/^stuck: /));
+        expect(reported).toBeGreaterThan(at(/^operator: keep waiting$/));
+        expect(reissued).toBeGreaterThan(reported);
+        expect(log.filter((m) => /Re-issuing/.test(m))).toHaveLength(1);
+        expect(log.filter((m) => /^issued decommission of /.test(m))).toHaveLength(2);
+        expect(at(new RegExp(`^${MEMBER} has left the ring`))).toBeGreaterThan(reissued);
+
+        // History: two issue activities, the operator's signal between them.
+        const history = await handle.fetchHistory();
+        const events = history.events ?? [];
+        const issues = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'issueDecommission').map((e) => Number(e.eventId));
+        const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'keepWaiting').map((e) => Number(e.eventId));
+        expect(issues).toHaveLength(2);
+        expect(signals).toHaveLength(1);
+        expect(signals[0]).toBeGreaterThan(issues[0]!);
+        expect(signals[0]).toBeLessThan(issues[1]!);
+      });
+    } finally {
+      await close();
+      volume.stop();
+    }
+    expect(sts().spec.replicas).toBe(3);
+    expect(pod()).toBeUndefined();
+    expect(volume.result().memberLeftBeforeRelease).toBe(true);
+    const ring = stack.sim.cassandra.ring(NS, STS)!;
+    expect(ring.members.filter((m) => m.inRing)).toHaveLength(3);
+    expect(ring.members.find((m) => m.hostId === memberId)).toMatchObject({ mode: 'DECOMMISSIONED', inRing: false });
+  }, 180_000);
 
   it('the Temporal dev server restarted mid-stream (persistent sqlite, same port): the run finishes, issued exactly once', async () => {
     await healthyRingOf(4);

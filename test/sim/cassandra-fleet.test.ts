@@ -47,7 +47,9 @@ describe('startSim: the seeded Cassandra ring', () => {
     const bad = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ stallDecommission: 'yes' }) });
     expect(bad.status).toBe(400);
     const put = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ stallDecommission: true, decommissionStreamMs: 300 }) });
-    expect(await put.json()).toEqual({ decommissionStreamMs: 300, stallDecommission: true, joinMs: 3000 });
+    expect(await put.json()).toEqual({ decommissionStreamMs: 300, stallDecommission: true, joinMs: 3000, failNextDecommission: 0, decommissionFailAt: 0.5 });
+    const badFail = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ failNextDecommission: -1 }) });
+    expect(badFail.status).toBe(400);
     const run = sim.cassandra.exec('data', 'cassandra-3', ['nodetool', 'decommission']);
     await until('LEAVING', () => sim.cassandra.member('data', 'cassandra-3')?.mode === 'LEAVING');
     await new Promise((r) => setTimeout(r, 300));

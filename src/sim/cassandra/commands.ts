@@ -43,11 +43,35 @@ export async function nodetool(model: RingModel, ring: Ring | undefined, member:
       if (unknown.length) return badUse(`Found unexpected parameters: [${unknown.join(', ')}]`);
       const out = model.decommission(ring, member, rest.includes('-f') || rest.includes('--force'));
       if (!out.ok) return badUse(out.kind === 'unsupported' ? `Unsupported operation: ${out.message}` : out.message);
-      await out.done; // blocks like the JMX call does; the decommission itself does not depend on this exec
-      return ok('');
+      const end = await out.done; // blocks like the JMX call does; the decommission itself does not depend on this exec
+      return end.ok ? ok('') : failedDecommission(end.message);
     }
   }
   return badUse(`Found unexpected parameters: [${args.join(', ')}]`);
+}
+
+/**
+ * A decommission whose streaming failed, as 4.1's nodetool reports it: StorageService.decommission throws
+ * RuntimeException("Error while decommissioning node: " + cause), and NodeTool.err prints the root cause
+ * and its stack trace on stderr, exit 2 (not badUse: that is IllegalArgument/IllegalState, exit 1).
+ */
+function failedDecommission(cause: string): ExecResult {
+  const message = `Error while decommissioning node: ${cause}`;
+  return {
+    stdout: '',
+    stderr: [
+      `error: ${message}`,
+      '-- StackTrace --',
+      `java.lang.RuntimeException: ${message}`,
+      '\tat org.apache.cassandra.service.StorageService.decommission(StorageService.java:5061)',
+      '\tat java.base/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method)',
+      '\tat java.base/jdk.internal.reflect.NativeMethodAccessorImpl.invoke(NativeMethodAccessorImpl.java:62)',
+      '\tat java.base/java.lang.reflect.Method.invoke(Method.java:566)',
+      '\tat java.management/com.sun.jmx.mbeanserver.JmxMBeanServer.invoke(JmxMBeanServer.java:809)',
+      '',
+    ].join('\n'),
+    exitCode: 2,
+  };
 }
 
 function usage(): string {

@@ -38,7 +38,8 @@ export interface MemberView {
   inRing: boolean;
   loadBytes: number;
   tokens: string[];
-  decommission: { issued: number; started: number; refused: number; startedAt?: string; finishedAt?: string };
+  /** failed: decommissions whose stream failed part-way (the member stayed LEAVING); error: the last failure. */
+  decommission: { issued: number; started: number; refused: number; failed: number; startedAt?: string; finishedAt?: string; failedAt?: string; error?: string };
   /** The running decommission stream (progress 0..1, bytes and files per receiving peer). */
   stream?: StreamView;
   lastStream?: StreamView;
@@ -54,6 +55,8 @@ export interface StreamView {
   sentFiles: number;
   startedAt: string;
   finishedAt?: string;
+  /** Why the stream failed (faults.failNextDecommission). */
+  error?: string;
   peers: { hostId: string; address: string; bytes: number; sentBytes: number; files: number; sentFiles: number }[];
 }
 
@@ -73,6 +76,8 @@ export interface CassandraCounters {
   decommissionStarted: Record<string, number>;
   /** Invocations refused (already leaving, decommissioned, not enough replicas...). */
   decommissionRefused: Record<string, number>;
+  /** Started decommissions whose streaming failed part-way (faults.failNextDecommission). */
+  decommissionFailed: Record<string, number>;
   /** nodetool / cqlsh commands run in Cassandra pods. */
   commands: number;
 }
@@ -99,6 +104,8 @@ export const cassandraFaultsPatchSchema = z
     decommissionStreamMs: z.number().int().min(0).max(86_400_000),
     stallDecommission: z.boolean(),
     joinMs: z.number().int().min(0).max(3_600_000),
+    failNextDecommission: z.number().int().min(0).max(1000),
+    decommissionFailAt: z.number().min(0).max(0.99),
   })
   .partial();
 
@@ -114,6 +121,7 @@ function streamView(s: Stream): StreamView {
     sentFiles: sum((p) => p.sentFiles),
     startedAt: s.startedAt,
     ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    ...(s.error ? { error: s.error } : {}),
     peers: s.peers.map((p) => ({ ...p })),
   };
 }
@@ -176,13 +184,14 @@ export function createCassandraSim(kube: KubeSim, opts: { faults?: Partial<Cassa
   });
 
   const counters = (): CassandraCounters => {
-    const c: CassandraCounters = { decommissionIssued: {}, decommissionStarted: {}, decommissionRefused: {}, commands };
+    const c: CassandraCounters = { decommissionIssued: {}, decommissionStarted: {}, decommissionRefused: {}, decommissionFailed: {}, commands };
     for (const r of model.rings.values()) {
       for (const m of r.members) {
         const k = `${m.namespace}/${m.pod}`;
         c.decommissionIssued[k] = (c.decommissionIssued[k] ?? 0) + m.decommission.issued;
         c.decommissionStarted[k] = (c.decommissionStarted[k] ?? 0) + m.decommission.started;
         c.decommissionRefused[k] = (c.decommissionRefused[k] ?? 0) + m.decommission.refused;
+        c.decommissionFailed[k] = (c.decommissionFailed[k] ?? 0) + m.decommission.failed;
       }
     }
     return c;

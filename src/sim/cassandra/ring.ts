@@ -4,11 +4,24 @@
 // (JOINING → NORMAL after faults.joinMs), and leave by decommission: LEAVING, streaming their data
 // to the other members over faults.decommissionStreamMs (stallable), then DECOMMISSIONED, out of the
 // ring. The decommission runs in the background, whatever happens to the exec that asked for it.
+//
+// A decommission can be made to fail part-way (faults.failNextDecommission), as Cassandra 4.1 does when
+// a stream session fails (StorageService.decommission, 4.1): unbootstrap's stream future fails, the
+// ExecutionException becomes `RuntimeException("Error while decommissioning node: " + cause)`, which
+// the blocking JMX call — and so `nodetool decommission` — reports (NodeTool.err: `error: ...` and a
+// stack trace on stderr, exit 2). isDecommissioning is reset in the `finally`, but nothing resets the
+// operation mode: the node stays LEAVING (gossip still says LEAVING, `nodetool status` shows UL,
+// netstats "Mode: LEAVING" with no stream). 4.1 has no DECOMMISSION_FAILED mode: that came with
+// CASSANDRA-18555 in 5.0. From there either `nodetool decommission` is run again, which 4.1 accepts
+// while LEAVING and resumes (CASSANDRA-12008: the RF checks are skipped), or the node is restarted: it
+// boots with bootstrap state COMPLETED and its tokens, and joins as NORMAL again — still a member,
+// it never left. The sim models both.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { KObject } from '../kube/resources.js';
 import type { ObjectStore } from '../kube/store.js';
 
+/** StorageService.Mode as 4.1 reports it (no DECOMMISSION_FAILED: that is 5.0). */
 export type Mode = 'NORMAL' | 'JOINING' | 'LEAVING' | 'DECOMMISSIONED';
 
 export interface CassandraFaults {
@@ -18,9 +31,25 @@ export interface CassandraFaults {
   stallDecommission: boolean;
   /** JOINING → NORMAL after this long (ms). */
   joinMs: number;
+  /**
+   * The next this-many decommissions to start (on any member) fail part-way: their stream fails once
+   * decommissionFailAt of it is sent; the blocking `nodetool decommission` exits 2 with
+   * `error: Error while decommissioning node: Stream failed`, and the member stays LEAVING without a
+   * stream until it is decommissioned again (resumes) or its pod restarts (back to NORMAL). Counts down
+   * as decommissions start.
+   */
+  failNextDecommission: number;
+  /** Fraction (0..0.99) of the stream sent when a decommission armed by failNextDecommission fails. */
+  decommissionFailAt: number;
 }
 
-export const DEFAULT_CASSANDRA_FAULTS: CassandraFaults = { decommissionStreamMs: 30_000, stallDecommission: false, joinMs: 3_000 };
+export const DEFAULT_CASSANDRA_FAULTS: CassandraFaults = {
+  decommissionStreamMs: 30_000,
+  stallDecommission: false,
+  joinMs: 3_000,
+  failNextDecommission: 0,
+  decommissionFailAt: 0.5,
+};
 
 /** StatefulSet label selecting the rings. */
 export const RING_LABEL = { key: 'app', value: 'cassandra' } as const;
@@ -64,6 +93,10 @@ export interface Stream {
   progress: number;
   startedAt: string;
   finishedAt?: string;
+  /** Set when the stream failed (the decommission failed with it). */
+  error?: string;
+  /** Fails once progress reaches this (armed by faults.failNextDecommission when it started). */
+  failAt?: number;
 }
 
 export interface Member {
@@ -74,6 +107,8 @@ export interface Member {
   pod: string;
   /** Last known pod IP. */
   address: string;
+  /** uid of the pod last seen running this member: a new uid is a restart. */
+  podUid: string | undefined;
   datacenter: string;
   rack: string;
   tokens: bigint[];
@@ -89,7 +124,7 @@ export interface Member {
   lastStream: Stream | undefined;
   startedAt: number;
   generation: number;
-  decommission: { issued: number; started: number; refused: number; startedAt?: string; finishedAt?: string };
+  decommission: { issued: number; started: number; refused: number; failed: number; startedAt?: string; finishedAt?: string; failedAt?: string; error?: string };
 }
 
 export interface Ring {
@@ -107,7 +142,9 @@ export interface Ring {
   seen: Set<number>;
 }
 
-export type DecommissionOutcome = { ok: true; done: Promise<void> } | { ok: false; kind: 'unsupported' | 'illegal-state'; message: string };
+/** How a started decommission ended: left the ring, or failed (the member stays LEAVING). */
+export type DecommissionEnd = { ok: true } | { ok: false; message: string };
+export type DecommissionOutcome = { ok: true; done: Promise<DecommissionEnd> } | { ok: false; kind: 'unsupported' | 'illegal-state'; message: string };
 
 const randomToken = (): bigint => randomBytes(8).readBigInt64BE();
 const ring64 = 1n << 64n;
@@ -170,6 +207,8 @@ export class RingModel {
   readonly rings = new Map<string, Ring>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** The blocked `decommission` call of each running stream, by plan id. */
+  private readonly finishers = new Map<string, (end: DecommissionEnd) => void>();
   private closed = false;
 
   constructor(
@@ -233,10 +272,15 @@ export class RingModel {
       m = undefined;
     }
     if (m) {
-      if (m.address !== pod.status.podIP) {
+      if (m.address !== pod.status.podIP || m.podUid !== pod.metadata.uid) {
         m.address = pod.status.podIP;
+        m.podUid = pod.metadata.uid;
         m.startedAt = Date.now();
         m.generation = Math.floor(Date.now() / 1000);
+        // Restarted after a failed decommission (LEAVING, no decommission running): the node boots with
+        // bootstrap state COMPLETED and its tokens, and joins as NORMAL again. It never left the ring.
+        // (A restart while still streaming keeps streaming here: the sim does not model that abort.)
+        if (m.mode === 'LEAVING' && !m.decommissioning) m.mode = 'NORMAL';
       }
       return;
     }
@@ -252,6 +296,7 @@ export class RingModel {
       ordinal,
       pod: pod.metadata.name,
       address: pod.status.podIP,
+      podUid: pod.metadata.uid,
       datacenter: ring.datacenter,
       rack: 'rack1',
       tokens: Array.from({ length: NUM_TOKENS }, randomToken),
@@ -264,7 +309,7 @@ export class RingModel {
       lastStream: undefined,
       startedAt: now,
       generation: Math.floor(now / 1000),
-      decommission: { issued: 0, started: 0, refused: 0 },
+      decommission: { issued: 0, started: 0, refused: 0, failed: 0 },
     };
     ring.seen.add(ordinal);
     ring.members.push(member);
@@ -366,6 +411,8 @@ export class RingModel {
         }
       }
     }
+    // Run again while LEAVING (after a failed stream): 4.1 resumes, skipping the ranges already transferred.
+    const resumed = m.mode === 'LEAVING' && m.lastStream?.error !== undefined ? m.lastStream : undefined;
     m.decommission.started++;
     m.decommission.startedAt = new Date().toISOString();
     m.decommissioning = true;
@@ -374,20 +421,25 @@ export class RingModel {
     const totalFiles = Math.max(receivers.length, Math.round(m.loadBytes / FILE_BYTES));
     const weights = receivers.map(() => 0.8 + Math.random() * 0.4);
     const wsum = weights.reduce((a, b) => a + b, 0);
-    const peers: StreamPeer[] = receivers.map((r, i) => ({
-      hostId: r.hostId,
-      address: r.address,
-      bytes: Math.round((m.loadBytes * weights[i]!) / wsum),
-      files: Math.max(1, Math.round((totalFiles * weights[i]!) / wsum)),
-      sentBytes: 0,
-      sentFiles: 0,
-    }));
-    m.stream = { planId: randomUUID(), operation: 'Unbootstrap', peers, progress: 0, startedAt: new Date().toISOString() };
-    const done = new Promise<void>((resolve) => {
-      const list = this.waiters.get(m.hostId) ?? [];
-      list.push(resolve);
-      this.waiters.set(m.hostId, list);
-    });
+    const peers: StreamPeer[] = resumed
+      ? resumed.peers
+          .filter((p) => receivers.some((r) => r.hostId === p.hostId))
+          .map((p) => ({ ...p, bytes: p.bytes - p.sentBytes, files: Math.max(1, p.files - p.sentFiles), sentBytes: 0, sentFiles: 0 }))
+      : receivers.map((r, i) => ({
+          hostId: r.hostId,
+          address: r.address,
+          bytes: Math.round((m.loadBytes * weights[i]!) / wsum),
+          files: Math.max(1, Math.round((totalFiles * weights[i]!) / wsum)),
+          sentBytes: 0,
+          sentFiles: 0,
+        }));
+    const planId = randomUUID();
+    m.stream = { planId, operation: 'Unbootstrap', peers, progress: 0, startedAt: new Date().toISOString() };
+    if (this.faults.failNextDecommission > 0) {
+      this.faults.failNextDecommission--;
+      m.stream.failAt = Math.min(0.99, Math.max(0, this.faults.decommissionFailAt));
+    }
+    const done = new Promise<DecommissionEnd>((resolve) => this.finishers.set(planId, resolve));
     this.stream(ring, m);
     return { ok: true, done };
   }
@@ -411,7 +463,7 @@ export class RingModel {
       const dt = now - last;
       last = now;
       if (!this.faults.stallDecommission) {
-        s.progress = Math.min(1, s.progress + dt / Math.max(1, this.faults.decommissionStreamMs));
+        s.progress = Math.min(s.failAt ?? 1, s.progress + dt / Math.max(1, this.faults.decommissionStreamMs));
         for (const p of s.peers) {
           const sent = Math.floor(p.bytes * s.progress);
           const receiver = ring.members.find((x) => x.hostId === p.hostId);
@@ -420,6 +472,20 @@ export class RingModel {
           p.sentFiles = Math.min(p.files, Math.floor(p.files * s.progress));
         }
       }
+      if (s.failAt !== undefined && s.progress >= s.failAt) {
+        // StreamResultFuture fails ("Stream failed"); decommission() rethrows it and resets
+        // isDecommissioning, but the node stays LEAVING (4.1).
+        s.finishedAt = new Date().toISOString();
+        s.error = 'Stream failed';
+        m.lastStream = s;
+        m.stream = undefined;
+        m.decommissioning = false;
+        m.decommission.failed++;
+        m.decommission.failedAt = s.finishedAt;
+        m.decommission.error = `Error while decommissioning node: ${s.error}`;
+        this.finish(s.planId, { ok: false, message: s.error });
+        return;
+      }
       if (s.progress >= 1) {
         s.finishedAt = new Date().toISOString();
         m.lastStream = s;
@@ -427,6 +493,7 @@ export class RingModel {
         m.mode = 'DECOMMISSIONED';
         m.decommissioning = false;
         m.decommission.finishedAt = s.finishedAt;
+        this.finish(s.planId, { ok: true });
         const list = this.waiters.get(m.hostId) ?? [];
         this.waiters.delete(m.hostId);
         for (const w of list) w();
@@ -435,6 +502,12 @@ export class RingModel {
       this.after(Math.min(250, Math.max(10, this.faults.decommissionStreamMs / 50)), tick);
     };
     this.after(Math.min(250, Math.max(10, this.faults.decommissionStreamMs / 50)), tick);
+  }
+
+  private finish(planId: string, end: DecommissionEnd): void {
+    const f = this.finishers.get(planId);
+    this.finishers.delete(planId);
+    f?.(end);
   }
 
   private after(ms: number, fn: () => void): void {
