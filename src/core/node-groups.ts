@@ -59,7 +59,10 @@ export function placementsForNewNodes(group: Pick<NodeGroupConfig, 'name' | 'pla
  */
 export function nodesToRemove(nodes: ObservedNode[], target: number, chosen: string[] = []): Checked<ObservedNode[]> {
   const excess = nodes.length - target;
-  if (excess <= 0) return { ok: true, value: [] };
+  if (excess <= 0) {
+    if (chosen.length > 0) return { ok: false, message: `nodes: only a scale-down removes nodes; the group has ${nodes.length} and the target is ${target}` };
+    return { ok: true, value: [] };
+  }
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const unknown = chosen.filter((c) => !byName.has(c));
   if (unknown.length) return { ok: false, message: `nodes: ${unknown.join(', ')} not in the group (members: ${[...byName.keys()].join(', ') || 'none'})` };

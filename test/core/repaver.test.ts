@@ -251,5 +251,9 @@ describe('node group manager planning', () => {
     const chosen = nodesToRemove(nodes, 2, ['d']);
     expect(chosen.ok && chosen.value.map((n) => n.name)).toEqual(['d', 'b']);
     expect(nodesToRemove(nodes, 2, ['zz']).ok).toBe(false);
+    const notShrinking = nodesToRemove(nodes, 4, ['d']);
+    expect(notShrinking.ok).toBe(false);
+    expect(!notShrinking.ok && notShrinking.message).toMatch(/^nodes: only a scale-down removes nodes/);
+    expect(nodesToRemove(nodes, 5)).toEqual({ ok: true, value: [] });
   });
 });
