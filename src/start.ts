@@ -46,6 +46,10 @@ itinerant is running (state in ${rel(home)})
 Repave a node:
   npx itinerant run repave-node --input '{"cluster":"${sim.clusterName}","node":"${example}"}' --wait
 or in the Web UI: Start Workflow, type repaveNode, task queue itinerant, input {"cluster":"${sim.clusterName}","node":"${example}"}
+Decommission the last Cassandra member (namespace data):
+  npx itinerant run decommission-member --input '{"cluster":"${sim.clusterName}","namespace":"data","statefulSet":"cassandra","member":"cassandra-3"}' --wait
+Repave continuously (one Schedule and lane per node group):
+  npx itinerant schedules apply && npx itinerant lane state ${sim.clusterName} general
 
 Ctrl-C stops everything.`);
   try {
