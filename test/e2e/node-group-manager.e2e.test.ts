@@ -16,7 +16,7 @@ import { createItinerantWorker } from '../../src/workers/worker.js';
 import { managerProgressQuery, nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { failureOf, workflowBundle } from '../helpers/workflow-env.js';
-import { eventually, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
 
 const CLUSTER = 'sim-1';
 
@@ -28,7 +28,7 @@ let running: Promise<void> | undefined;
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   stack = await startStack({ bootDelayMs: 800, nodeReadyDelayMs: 400 });
-  await removeCassandraRing();
+  await removeCassandraRing(stack);
   fleet = loadFleetConfig(writeFleetWithExtraGroup());
   worker = await createItinerantWorker({ address: stack.server.address, namespace: stack.server.namespace, fleet, workflowBundle: await workflowBundle() });
   running = worker.worker.run();
@@ -57,30 +57,6 @@ function writeFleetWithExtraGroup(): string {
   const path = join(dirname(stack.sim.fleetConfigPath), 'fleet-node-group-manager.yaml');
   writeFileSync(path, YAML.stringify(doc));
   return path;
-}
-
-/**
- * This test is about stateless capacity. The seeded Cassandra ring keeps its data on node-local volumes and
- * its PDB (maxUnavailable 1) would serialize every drain touching its pods behind the ring's recovery (members
- * leave through the decommission runbook, not a plain drain), so it is taken out of the fleet first.
- */
-async function removeCassandraRing() {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(stack.sim.kubeconfigPath);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const policy = kc.makeApiClient(k8s.PolicyV1Api);
-  const namespace = 'data';
-  const gone = (e: unknown) => (e instanceof k8s.ApiException && e.code === 404 ? undefined : Promise.reject(e));
-  for (const s of (await apps.listNamespacedStatefulSet({ namespace }).catch(() => ({ items: [] }))).items) {
-    await apps.deleteNamespacedStatefulSet({ namespace, name: s.metadata!.name! }).catch(gone);
-  }
-  for (const p of (await policy.listNamespacedPodDisruptionBudget({ namespace }).catch(() => ({ items: [] }))).items) {
-    await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: p.metadata!.name! }).catch(gone);
-  }
-  for (const p of (await stack.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] }))).items) {
-    await stack.core.deleteNamespacedPod({ namespace, name: p.metadata!.name!, gracePeriodSeconds: 0 }).catch(gone);
-  }
-  await eventually('Cassandra pods gone', async () => (await stack.core.listNamespacedPod({ namespace })).items.length === 0, 30_000);
 }
 
 const groupConfig = (name: string): NodeGroupConfig => fleet.clusters[0]!.nodeGroups.find((g) => g.name === name)!;

@@ -9,7 +9,7 @@ import { applySchedules } from '../../src/lib/schedules.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { workflowBundle } from '../helpers/workflow-env.js';
-import { eventually, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 let worker: Awaited<ReturnType<typeof createItinerantWorker>> | undefined;
@@ -18,7 +18,7 @@ let running: Promise<void> | undefined;
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   stack = await startStack({ bootDelayMs: 800, nodeReadyDelayMs: 400 });
-  await removeCassandraRing();
+  await removeCassandraRing(stack);
   worker = await createItinerantWorker({ address: stack.server.address, namespace: stack.server.namespace, fleet: stack.fleet, workflowBundle: await workflowBundle() });
   running = worker.worker.run();
 });
@@ -28,29 +28,6 @@ afterAll(async () => {
   await worker?.close();
   await stack?.stop();
 });
-
-/**
- * This test is about stateless repaving. The seeded Cassandra ring keeps its data on node-local volumes:
- * draining one of its members would rightly be refused by its PodDisruptionBudget until drainTimeout (the
- * stateful decommission runbook handles those), so it is taken out of the fleet first.
- */
-async function removeCassandraRing() {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(stack.sim.kubeconfigPath);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const policy = kc.makeApiClient(k8s.PolicyV1Api);
-  const namespace = 'data';
-  const gone = (e: unknown) => (e instanceof k8s.ApiException && e.code === 404 ? undefined : Promise.reject(e));
-  for (const s of (await apps.listNamespacedStatefulSet({ namespace }).catch(() => ({ items: [] }))).items) {
-    await apps.deleteNamespacedStatefulSet({ namespace, name: s.metadata!.name! }).catch(gone);
-  }
-  for (const p of (await policy.listNamespacedPodDisruptionBudget({ namespace }).catch(() => ({ items: [] }))).items) {
-    await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: p.metadata!.name! }).catch(gone);
-  }
-  for (const p of (await stack.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] }))).items) {
-    await stack.core.deleteNamespacedPod({ namespace, name: p.metadata!.name!, gracePeriodSeconds: 0 }).catch(gone);
-  }
-}
 
 const GROUPS = ['general', 'batch'] as const;
 const SIZE = 4;

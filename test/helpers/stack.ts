@@ -76,3 +76,27 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Take the seeded Cassandra ring (namespace data) out of the fleet. Tests about stateless capacity use it:
+ * the ring keeps its data on node-local volumes and its PDB (maxUnavailable 1) would rightly hold every drain
+ * touching its pods; members leave through the decommission runbook, not a plain drain.
+ */
+export async function removeCassandraRing(stack: Stack): Promise<void> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(stack.sim.kubeconfigPath);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const policy = kc.makeApiClient(k8s.PolicyV1Api);
+  const namespace = 'data';
+  const gone = (e: unknown) => (e instanceof k8s.ApiException && e.code === 404 ? undefined : Promise.reject(e));
+  for (const s of (await apps.listNamespacedStatefulSet({ namespace }).catch(() => ({ items: [] }))).items) {
+    await apps.deleteNamespacedStatefulSet({ namespace, name: s.metadata!.name! }).catch(gone);
+  }
+  for (const p of (await policy.listNamespacedPodDisruptionBudget({ namespace }).catch(() => ({ items: [] }))).items) {
+    await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: p.metadata!.name! }).catch(gone);
+  }
+  for (const p of (await stack.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] }))).items) {
+    await stack.core.deleteNamespacedPod({ namespace, name: p.metadata!.name!, gracePeriodSeconds: 0 }).catch(gone);
+  }
+  await eventually('Cassandra pods gone', async () => (await stack.core.listNamespacedPod({ namespace })).items.length === 0, 30_000);
+}
