@@ -162,6 +162,7 @@ export const cassandraAdapter: StatefulServiceAdapter = {
     return {
       mode: n.mode,
       ...(s.files > 0 || s.bytes > 0 ? { stream: { bytesSent: s.bytesDone, bytesTotal: s.bytes, filesSent: s.filesDone, filesTotal: s.files } } : {}),
+      ...(n.notSending ? { notStreaming: true } : {}),
     };
   },
 
@@ -191,6 +192,8 @@ export interface DecommissionDeps {
 }
 
 const LEFT_MODES = new Set<MemberMode>(['LEAVING', 'DECOMMISSIONED']);
+/** Polls in a row that must find the member LEAVING and streaming nothing before it counts as a failed stream. */
+const MIN_IDLE_POLLS = 3;
 /** Modes from which a decommission may be (re-)issued. */
 export const ISSUABLE_MODES = new Set<MemberMode>(['NORMAL', 'DECOMMISSION_FAILED']);
 
@@ -445,11 +448,26 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
           cp.lastProgressAt = now();
           changedSinceReport = true;
         }
+        // LEAVING yet streaming nothing: normal for a moment (before streams start, after they end); for long, a failed stream.
+        if (s.mode === 'LEAVING' && s.notStreaming === true && !s.stream) {
+          cp.idleSince ??= now();
+          cp.idlePolls = (cp.idlePolls ?? 0) + 1;
+        } else {
+          delete cp.idleSince;
+          delete cp.idlePolls;
+        }
         heartbeat({ ...cp });
         if (cp.mode === 'DECOMMISSIONED' && 'ring' in seen && !cp.inRing) return { outcome: 'left', checkpoint: cp };
         if (ISSUABLE_MODES.has(cp.mode)) return { outcome: 'reverted', checkpoint: cp };
         if (now() > req.deadline) return { outcome: 'timeout', checkpoint: cp };
+        const idle = cp.idleSince !== undefined && (cp.idlePolls ?? 0) >= MIN_IDLE_POLLS;
+        const idleFor = cp.idleSince === undefined ? 0 : now() - cp.idleSince;
         const still = now() - cp.lastProgressAt;
+        // Whichever limit comes first, a member that streams nothing is reported as such.
+        if (idle && (idleFor >= req.notStreamingAfterMs || still >= req.stuckAfterMs)) {
+          log.warn('member is LEAVING but streams nothing', { member: req.member, idleForMs: idleFor });
+          return { outcome: 'streamFailed', checkpoint: cp, idleForMs: idleFor };
+        }
         if (still >= req.stuckAfterMs) return { outcome: 'stuck', checkpoint: cp, stuckForMs: still };
         if (changedSinceReport && now() - reportedAt >= req.reportEveryMs) {
           reportedAt = now();

@@ -32,6 +32,12 @@ export const decommissionMemberInputSchema = z
     releaseVolume: z.boolean({ error: 'releaseVolume: expected true or false' }).default(false),
     /** How long streaming may make no progress before an operator is asked (keepWaiting or abort). */
     stuckAfter: boundedDuration('stuckAfter', '30m', 10_000, 24 * 3_600_000),
+    /**
+     * How long the member may be LEAVING while saying it streams nothing (Cassandra: netstats "Not sending any
+     * streams.") before the decommission is reported as failed and an operator is asked; never more than stuckAfter.
+     * Leaves room for the quiet spells of a healthy decommission (Cassandra sleeps RING_DELAY before and after streaming).
+     */
+    notStreamingAfter: boundedDuration('notStreamingAfter', '5m', 5_000, 24 * 3_600_000),
     /** Overall limit for the whole runbook. */
     timeout: boundedDuration('timeout', '24h', 60_000, 14 * 86_400_000),
   })
@@ -111,6 +117,8 @@ export interface StreamProgress {
 export interface MemberState {
   mode: MemberMode;
   stream?: StreamProgress;
+  /** The member says it streams nothing at all (Cassandra: netstats prints "Not sending any streams."). */
+  notStreaming?: boolean;
   /** Why the member could not be asked, when UNREACHABLE. */
   error?: string;
 }
@@ -256,6 +264,10 @@ export interface FollowCheckpoint {
   stream?: StreamProgress;
   /** Epoch ms of the last change (mode, ring, bytes or files streamed). */
   lastProgressAt: number;
+  /** Epoch ms since when the member has been LEAVING and streaming nothing, on every poll since. */
+  idleSince?: number;
+  /** Consecutive polls that found the member LEAVING and streaming nothing. */
+  idlePolls?: number;
   observer?: string;
 }
 
@@ -266,6 +278,8 @@ export type FollowOutcome =
   | { outcome: 'progress'; checkpoint: FollowCheckpoint }
   /** No change for stuckAfter. */
   | { outcome: 'stuck'; checkpoint: FollowCheckpoint; stuckForMs: number }
+  /** LEAVING but streaming nothing for notStreamingAfter: the decommission failed (Cassandra 4.1 stays LEAVING). */
+  | { outcome: 'streamFailed'; checkpoint: FollowCheckpoint; idleForMs: number }
   /** Back to NORMAL without having left (restarted, or the decommission failed). */
   | { outcome: 'reverted'; checkpoint: FollowCheckpoint }
   /** The overall deadline passed. */
@@ -284,6 +298,8 @@ export interface FollowRequest extends StatefulMemberRef {
   /** Pods to ask for the ring, in order of preference (never the member). */
   observers: string[];
   stuckAfterMs: number;
+  /** LEAVING and streaming nothing for this long (and at least a few polls): outcome streamFailed. */
+  notStreamingAfterMs: number;
   /** Report back at least this often while progress is being made. */
   reportEveryMs: number;
   /** Epoch ms: give up (outcome timeout) after this. */

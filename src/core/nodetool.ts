@@ -178,6 +178,8 @@ export interface Netstats {
   /** Sum over every session of every plan. */
   sending: TransferTotals;
   receiving: TransferTotals;
+  /** netstats printed "Not sending any streams.": the member has no stream session at all. */
+  notSending: boolean;
 }
 
 // 4.1 prints percentages after the counts ("Already sent 2 files (50.00%), 367001 bytes total (43.00%)"); 3.x/4.0 do not.
@@ -201,6 +203,7 @@ export function parseNetstats(text: string): Netstats {
   let plan: StreamPlan | undefined;
   let session: StreamSession | undefined;
   let inStreams = false;
+  let notSending = false;
   for (const raw of lines) {
     const line = raw.trimEnd();
     const trimmed = line.trim();
@@ -214,7 +217,10 @@ export function parseNetstats(text: string): Netstats {
       continue;
     }
     if (!inStreams) continue;
-    if (trimmed === 'Not sending any streams.') continue;
+    if (trimmed === 'Not sending any streams.') {
+      notSending = true;
+      continue;
+    }
     if (/^Read Repair Statistics:/.test(trimmed) || /^Pool Name\s/.test(trimmed)) {
       inStreams = false;
       continue;
@@ -267,7 +273,7 @@ export function parseNetstats(text: string): Netstats {
       acc.bytesDone += t.bytesDone;
     }
   }
-  return { mode, streams, sending, receiving };
+  return { mode, streams, sending, receiving, notSending };
 }
 
 // ---- nodetool info ---------------------------------------------------------------------------

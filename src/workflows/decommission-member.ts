@@ -202,11 +202,11 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
   }
 
   /** No progress: say so and wait for an operator (keepWaiting or abort), never retry silently. */
-  async function askOperator(why: string) {
+  async function askOperator(why: string, advice = 'signal keepWaiting to go on waiting, or abort with a reason to stop') {
     const previous = progress.phase;
     enter('stuck');
     progress.stuckSince = new Date().toISOString();
-    note(`stuck: ${why}. Waiting for an operator: signal keepWaiting to go on waiting, or abort with a reason to stop (the StatefulSet is not scaled down)`);
+    note(`stuck: ${why}. Waiting for an operator: ${advice} (the StatefulSet is not scaled down)`);
     log.warn(`decommission of ${member} is stuck: ${why}`, { cluster, namespace, member });
     keepWaiting = false;
     const decided = await condition(() => keepWaiting || abortReason !== undefined, Math.max(deadline - Date.now(), 1));
@@ -260,6 +260,7 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
           memberId: decision.ok ? decision.memberId : '',
           observers: decision.ok ? decision.observers : [],
           stuckAfterMs: req.stuckAfter,
+          notStreamingAfterMs: req.notStreamingAfter,
           reportEveryMs: REPORT_EVERY_MS,
           deadline,
           ...(checkpoint ? { from: checkpoint } : {}),
@@ -280,6 +281,19 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
           await askOperator(`no progress from ${member} for ${formatDuration(out.stuckForMs)} (mode ${out.checkpoint.mode}, stuckAfter ${formatDuration(req.stuckAfter)})`);
           checkpoint = { ...out.checkpoint, lastProgressAt: Date.now() };
           continue;
+        case 'streamFailed': {
+          // Cassandra 4.1 has no DECOMMISSION_FAILED: after a failed stream the member stays LEAVING, streaming nothing.
+          // Issuing again is refused while it is LEAVING, and never done here: only a restart brings it back to NORMAL.
+          await askOperator(
+            `Cassandra reports ${member} LEAVING but no longer streaming (netstats: "Not sending any streams.") for ${formatDuration(out.idleForMs)}: ` +
+              `the decommission most likely failed and ${member} will not leave on its own`,
+            `restart ${member} to bring it back to NORMAL (it is still in the ring), then signal keepWaiting and the decommission is issued again; ` +
+              `or abort with a reason to stop`,
+          );
+          const { idleSince: _since, idlePolls: _polls, ...rest } = out.checkpoint;
+          checkpoint = { ...rest, lastProgressAt: Date.now() };
+          continue;
+        }
         case 'timeout':
           timedOut();
       }

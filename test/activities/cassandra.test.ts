@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionActivities } from '../../src/activities/cassandra.js';
 import { ClientRegistry } from '../../src/activities/clients.js';
-import { checkDecommission, type FollowCheckpoint, type FollowOutcome, type StatefulMemberRef } from '../../src/core/decommission.js';
+import { checkDecommission, type FollowCheckpoint, type FollowOutcome, type MemberState, type StatefulMemberRef, type StatefulServiceAdapter } from '../../src/core/decommission.js';
 import { expectNonRetryable, failActivity, runActivity, startFixture, waitFor, type Fixture } from './helpers.js';
 
 let f: Fixture;
@@ -79,7 +79,7 @@ describe('decommission activities against the simulated Cassandra ring', () => {
 
   it('follows the stream to the end, heartbeating progress, and confirms the member left the ring', async () => {
     const { result, heartbeats } = await runActivity(acts.followDecommission, [
-      { ...ref, memberId, observers, stuckAfterMs: 60_000, reportEveryMs: 600_000, deadline: Date.now() + 120_000 },
+      { ...ref, memberId, observers, stuckAfterMs: 60_000, notStreamingAfterMs: 60_000, reportEveryMs: 600_000, deadline: Date.now() + 120_000 },
     ]);
     expect(result.outcome).toBe('left');
     expect(result.checkpoint).toMatchObject({ mode: 'DECOMMISSIONED', sawLeaving: true, inRing: false, observer: 'cassandra-0' });
@@ -91,7 +91,7 @@ describe('decommission activities against the simulated Cassandra ring', () => {
     expect(issued()).toBe(1);
     expect((await runActivity(acts.readMemberState, [ref])).result.mode).toBe('DECOMMISSIONED');
     // a retried follow resumes from its heartbeat and returns at once
-    const again = await runActivity(acts.followDecommission, [{ ...ref, memberId, observers, stuckAfterMs: 60_000, reportEveryMs: 600_000, deadline: Date.now() + 60_000 }], {
+    const again = await runActivity(acts.followDecommission, [{ ...ref, memberId, observers, stuckAfterMs: 60_000, notStreamingAfterMs: 60_000, reportEveryMs: 600_000, deadline: Date.now() + 60_000 }], {
       heartbeatDetails: result.checkpoint,
     });
     expect(again.result.outcome).toBe('left');
@@ -139,7 +139,7 @@ describe('decommission activities against the simulated Cassandra ring', () => {
     expect((await runActivity(acts.issueDecommission, [{ ...ref, waitForLeavingMs: 20_000 }])).result.issued).toBe(true);
     const t0 = Date.now();
     const { result } = await runActivity(acts.followDecommission, [
-      { ...ref, memberId: decision.memberId, observers: decision.observers, stuckAfterMs: 1500, reportEveryMs: 600_000, deadline: Date.now() + 60_000 },
+      { ...ref, memberId: decision.memberId, observers: decision.observers, stuckAfterMs: 1500, notStreamingAfterMs: 60_000, reportEveryMs: 600_000, deadline: Date.now() + 60_000 },
     ]);
     expect(result.outcome).toBe('stuck');
     expect((result as Extract<FollowOutcome, { outcome: 'stuck' }>).stuckForMs).toBeGreaterThanOrEqual(1500);
@@ -147,5 +147,39 @@ describe('decommission activities against the simulated Cassandra ring', () => {
     expect(result.checkpoint.mode).toBe('LEAVING');
     expect(result.checkpoint.inRing).toBe(true);
     f.sim.cassandra.faults.stallDecommission = false;
+  });
+
+  it('tells a failed stream (LEAVING, "Not sending any streams.") from a slow start, and reports it without waiting for stuckAfter', async () => {
+    // A member that streams for a moment, then sits LEAVING with nothing to send, as Cassandra 4.1 does after "Stream failed".
+    const states: MemberState[] = [
+      { mode: 'LEAVING', notStreaming: true }, // streams not started yet
+      { mode: 'LEAVING', stream: { bytesSent: 10, bytesTotal: 100, filesSent: 0, filesTotal: 2 } },
+      { mode: 'LEAVING', stream: { bytesSent: 50, bytesTotal: 100, filesSent: 1, filesTotal: 2 } },
+    ];
+    let polls = 0;
+    const fake: StatefulServiceAdapter = {
+      service: 'fake',
+      ring: async () => [{ id: 'm-3', address: '10.0.0.3', up: true, state: 'leaving', group: 'dc1' }],
+      identify: async () => ({ id: 'm-3' }),
+      state: async () => states[polls++] ?? { mode: 'LEAVING', notStreaming: true },
+      replication: async () => [],
+      decommissionCommand: () => ['true'],
+    };
+    const fakeActs = decommissionActivities({ clients: new ClientRegistry(f.fleet), isWorkflowRunning: async () => false, pollMs: 50, adapters: { fake } });
+    const req = { ...ref, service: 'fake' as never, memberId: 'm-3', observers: ['cassandra-0'], stuckAfterMs: 3_600_000, notStreamingAfterMs: 300, reportEveryMs: 600_000, deadline: Date.now() + 60_000 };
+    const t0 = Date.now();
+    const { result } = await runActivity(fakeActs.followDecommission, [req]);
+    expect(result.outcome).toBe('streamFailed');
+    expect((result as Extract<FollowOutcome, { outcome: 'streamFailed' }>).idleForMs).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(polls).toBeGreaterThanOrEqual(3 + 3); // the idle poll before streaming did not count: three idle polls after it
+    expect(result.checkpoint).toMatchObject({ mode: 'LEAVING', inRing: true, stream: { bytesSent: 50 }, idlePolls: expect.any(Number) });
+
+    // One idle poll is not enough, however long notStreamingAfter has passed: a stream still under way is no failure.
+    polls = 0;
+    states.splice(0, states.length, { mode: 'LEAVING', notStreaming: true }, ...Array.from({ length: 100 }, (_, i) => ({ mode: 'LEAVING' as const, stream: { bytesSent: i, bytesTotal: 100, filesSent: 0, filesTotal: 1 } })));
+    const streaming = await runActivity(fakeActs.followDecommission, [{ ...req, notStreamingAfterMs: 1, reportEveryMs: 1_000 }]);
+    expect(streaming.result.outcome).toBe('progress');
+    expect(streaming.result.checkpoint.idleSince).toBeUndefined();
   });
 });

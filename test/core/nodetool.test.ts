@@ -198,6 +198,13 @@ describe('nodetool netstats', () => {
     expect(n.mode).toBe('NORMAL');
     expect(n.streams).toEqual([]);
     expect(n.sending).toEqual({ files: 0, bytes: 0, filesDone: 0, bytesDone: 0 });
+    expect(n.notSending).toBe(true);
+  });
+
+  it('tells a member LEAVING with nothing to send (4.1 after a failed stream) from one that streams', () => {
+    const failed = parseNetstats(NETSTATS_NORMAL.replace(/^Mode: NORMAL/, 'Mode: LEAVING'));
+    expect(failed).toMatchObject({ mode: 'LEAVING', streams: [], notSending: true });
+    expect(parseNetstats(NETSTATS_LEAVING).notSending).toBe(false);
   });
 
   it('sums what a leaving member sends to every peer', () => {

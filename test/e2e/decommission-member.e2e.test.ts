@@ -185,10 +185,10 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
         const handle = await stack.client.workflow.start(decommissionMember, {
           taskQueue: TASK_QUEUE,
           workflowId: decommissionWorkflowId('sim-1', NS, STS),
-          args: [{ ...input, stuckAfter: '10s' }],
+          args: [{ ...input, notStreamingAfter: '5s' }], // stuckAfter stays 30m: the failed stream is told apart, not waited out
         });
         // The stream fails half-way: nodetool exits non-zero, the member stays LEAVING with no stream (4.1 has no
-        // DECOMMISSION_FAILED). The workflow never re-issues while LEAVING: it reports no progress and waits for an operator.
+        // DECOMMISSION_FAILED). The workflow never re-issues while LEAVING: it says the decommission failed and waits for an operator.
         const stuck = await eventually(
           'the workflow stuck on the failed stream',
           async () => {
@@ -200,7 +200,16 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
         );
         expect(stuck.mode).toBe('LEAVING');
         expect(stuck.issuedAt).toHaveLength(1);
-        expect(stuck.log.map((l) => l.message)).toContainEqual(expect.stringMatching(new RegExp(`^stuck: no progress from ${MEMBER} for .* \\(mode LEAVING, stuckAfter 10s\\)`)));
+        expect(Date.parse(stuck.stuckSince!) - Date.parse(stuck.issuedAt[0]!)).toBeLessThan(60_000); // not stuckAfter (30m)
+        expect(stuck.log.map((l) => l.message)).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              `^stuck: Cassandra reports ${MEMBER} LEAVING but no longer streaming \\(netstats: "Not sending any streams\\."\\) for \\S+: ` +
+                `the decommission most likely failed and ${MEMBER} will not leave on its own\\. Waiting for an operator: restart ${MEMBER} to bring it back to NORMAL .*signal keepWaiting.*or abort`,
+            ),
+          ),
+        );
+        expect(stuck.log.map((l) => l.message)).not.toContainEqual(expect.stringMatching(/no progress from/));
         expect(stack.sim.cassandra.faults.failNextDecommission).toBe(0);
         expect(current()).toMatchObject({ hostId: memberId, mode: 'LEAVING', inRing: true, decommission: { failed: 1, error: 'Error while decommissioning node: Stream failed' } });
         expect(current()?.stream).toBeUndefined();

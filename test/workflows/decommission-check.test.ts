@@ -57,7 +57,7 @@ describe('parseDecommissionMemberInput', () => {
   it('fills in defaults', () => {
     expect(parseDecommissionMemberInput({ cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3' })).toEqual({
       ok: true,
-      value: { cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3', service: 'cassandra', releaseVolume: false, stuckAfter: 1_800_000, timeout: 86_400_000 },
+      value: { cluster: 'sim-1', namespace: 'data', statefulSet: 'cassandra', member: 'cassandra-3', service: 'cassandra', releaseVolume: false, stuckAfter: 1_800_000, notStreamingAfter: 300_000, timeout: 86_400_000 },
     });
   });
 

@@ -133,6 +133,7 @@ describe('decommissionMember workflow', () => {
       [{ ...input, member: 'other-3' }, /member: expected a pod of StatefulSet cassandra/],
       [{ ...input, stuckAfter: 'soon' }, /stuckAfter: expected a duration/],
       [{ ...input, timeout: '1s' }, /timeout: expected a duration/],
+      [{ ...input, notStreamingAfter: '1s' }, /notStreamingAfter: expected a duration/],
       [{ ...input, service: 'mysql' }, /service: expected one of cassandra/],
       [{ ...input, releaseVolume: 'yes' }, /releaseVolume: expected true or false/],
       [{ ...input, surprise: 1 }, /surprise/],
@@ -318,6 +319,75 @@ describe('decommissionMember workflow', () => {
     });
     expect(calls).not.toContain('scaleDownStatefulSet');
     expect(calls).not.toContain('deleteMemberClaims');
+    expect(calls).toContain('releaseStatefulSet');
+  });
+
+  it('stream failed (LEAVING, streaming nothing): reported as stuck with the reason and what to do; never re-issued while LEAVING', async () => {
+    const calls: string[] = [];
+    const requests: Parameters<DecommissionActivities['followDecommission']>[0][] = [];
+    const acts = stubs(calls, {
+      followDecommission: async (req): Promise<FollowOutcome> => {
+        requests.push(req);
+        switch (requests.length) {
+          case 1:
+            return {
+              outcome: 'streamFailed',
+              checkpoint: cp({ mode: 'LEAVING', inRing: true, stream: { bytesSent: 5, bytesTotal: 10, filesSent: 1, filesTotal: 2 }, idleSince: Date.now() - 300_000, idlePolls: 150 }),
+              idleForMs: 300_000,
+            };
+          case 2: // the operator restarted the member: NORMAL again, still in the ring
+            return { outcome: 'reverted', checkpoint: cp({ mode: 'NORMAL', inRing: true }) };
+          default:
+            return { outcome: 'left', checkpoint: cp() };
+        }
+      },
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'NORMAL' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, notStreamingAfter: '5m' }] });
+      await until('stuck', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck');
+      await env.sleep('3h');
+      const held = await handle.query(decommissionProgressQuery);
+      expect(held).toMatchObject({ phase: 'stuck', mode: 'LEAVING', stream: { bytesSent: 5, bytesTotal: 10, percent: 50 } });
+      expect(held.issuedAt).toHaveLength(1);
+      const said = held.log.map((l) => l.message).join('\n');
+      expect(said).toMatch(
+        /stuck: Cassandra reports cassandra-3 LEAVING but no longer streaming \(netstats: "Not sending any streams\."\) for 5m: the decommission most likely failed and cassandra-3 will not leave on its own\. Waiting for an operator: restart cassandra-3 to bring it back to NORMAL .*then signal keepWaiting.*or abort with a reason/,
+      );
+      expect(said).not.toMatch(/no progress from/);
+      expect((await handle.describe()).searchAttributes['ItinerantPhase']).toEqual(['stuck']);
+      expect(requests).toHaveLength(1);
+      expect(requests[0]).toMatchObject({ notStreamingAfterMs: 300_000, stuckAfterMs: 1_800_000 });
+      expect(calls.filter((c) => c === 'issueDecommission')).toHaveLength(1);
+      await handle.signal(keepWaitingSignal);
+      const result = await handle.result();
+      expect(result.issued).toBe(2);
+      const log = (await handle.query(decommissionProgressQuery)).log.map((l) => l.message);
+      const at = (re: RegExp) => log.findIndex((m) => re.test(m));
+      expect(at(/^operator: keep waiting$/)).toBeGreaterThan(at(/^stuck: Cassandra reports/));
+      expect(at(/Re-issuing \(re-issue 1\)$/)).toBeGreaterThan(at(/is NORMAL again without having left the ring/));
+    });
+    // The follow after keepWaiting starts its idle clock afresh.
+    expect(requests[1]!.from).toMatchObject({ mode: 'LEAVING' });
+    expect(requests[1]!.from?.idleSince).toBeUndefined();
+    expect(requests[1]!.from?.idlePolls).toBeUndefined();
+    expect(calls.filter((c) => c === 'issueDecommission')).toHaveLength(2);
+  });
+
+  it('stream failed: abort stops without scaling down', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      followDecommission: async () => ({ outcome: 'streamFailed', checkpoint: cp({ mode: 'LEAVING', inRing: true }), idleForMs: 300_000 }),
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      await until('stuck', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck');
+      await handle.signal(abortDecommissionSignal, 'will finish by hand');
+      const cause = await failureOf(handle.result());
+      expect(cause.type).toBe('Aborted');
+      expect(cause.message).toMatch(/aborted by operator: will finish by hand; decommission was issued at /);
+    });
+    expect(calls.filter((c) => c === 'issueDecommission')).toHaveLength(1);
+    expect(calls).not.toContain('scaleDownStatefulSet');
     expect(calls).toContain('releaseStatefulSet');
   });
 
