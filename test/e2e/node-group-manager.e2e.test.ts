@@ -11,7 +11,8 @@ import { LABEL_CLUSTER, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE, TAG_CL
 import { zoneOf, type NodeGroupManagerInput, type NodeGroupManagerProgress } from '../../src/core/node-groups.js';
 import { LANE_SIGNAL_DRAIN_NOW, LANE_SIGNAL_PAUSE, type LaneState } from '../../src/core/repaver.js';
 import { loadFleetConfig } from '../../src/lib/fleet-config.js';
-import { signalRepaverLane } from '../../src/lib/schedules.js';
+import { reportUnhealthyNode, signalRepaverLane } from '../../src/lib/schedules.js';
+import { testbedFromEnv } from '../../src/sim/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { managerProgressQuery, nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
@@ -133,7 +134,7 @@ async function expectTerminated(instanceIds: string[]) {
   await eventually(`${instanceIds.join(', ')} TERMINATED`, async () => instanceIds.every((id) => stack.sim.oci.fleet.getInstance(id).lifecycleState === 'TERMINATED'), 15_000);
 }
 
-describe('nodeGroupManager end to end (dev server + worker + simulated fleet)', () => {
+describe(`nodeGroupManager end to end (dev server + worker + ${testbedFromEnv()} test bed)`, () => {
   it('refuses bad input before any side effect: no lane held, no instance launched, no node touched', async () => {
     const launches = stack.sim.oci.counters().launches;
     const generalBefore = (await nodesOfGroup(stack.core, 'general')).map(name).sort();
@@ -229,8 +230,14 @@ describe('nodeGroupManager end to end (dev server + worker + simulated fleet)', 
     await stopLane('general');
 
     // ---- down
-    const youngestFirst = [...five].sort((a, b) => Date.parse(String(b.metadata!.creationTimestamp)) - Date.parse(String(a.metadata!.creationTimestamp)));
-    const expected = youngestFirst.slice(0, 2);
+    // Youngest first, ties by name: the real API server stamps creationTimestamp to the second, so the seeded
+    // nodes may tie there (the sim spreads their ages over days).
+    const youngestFirst = [...five].sort((a, b) => Date.parse(String(b.metadata!.creationTimestamp)) - Date.parse(String(a.metadata!.creationTimestamp)) || (name(a) < name(b) ? -1 : 1));
+    // The added node first (the youngest, in a fault domain with two); then the younger of the fault domain
+    // that still has two.
+    const first = youngestFirst[0]!;
+    const inPlace = (place: string) => five.filter((n) => n !== first && nodePlace(n) === place).length;
+    const expected = [first, youngestFirst.slice(1).find((n) => inPlace(nodePlace(n)) === 2)!];
     const onRemoved = (await shopPods()).filter((p) => expected.some((n) => name(n) === p.spec?.nodeName)).map((p) => p.metadata!.name!);
     // The sim's scheduler spreads the seeded shop pods, so the older of the two hosts one: the drain has work.
     if (stack.backend === 'sim') expect(onRemoved.length).toBeGreaterThan(0);
@@ -242,7 +249,7 @@ describe('nodeGroupManager end to end (dev server + worker + simulated fleet)', 
     // The youngest first; both came from the fault domains that had two nodes, so one node per fault domain is left.
     expect(down.removed).toEqual(expected.map(name));
     const three = await nodesOfGroup(stack.core, 'general');
-    expect(three.map(name).sort()).toEqual(youngestFirst.slice(2).map(name).sort());
+    expect(three.map(name).sort()).toEqual(five.filter((n) => !expected.includes(n)).map(name).sort());
     expect(new Set(three.map((n) => n.metadata!.labels![LABEL_FAULT_DOMAIN])).size).toBe(3);
     expect(three.every((n) => isReady(n) && !n.spec?.unschedulable)).toBe(true);
     await expectTerminated(expected.map(instanceOf));
@@ -267,8 +274,14 @@ describe('nodeGroupManager end to end (dev server + worker + simulated fleet)', 
     const since = new Date().toISOString();
     const before = (await nodesOfGroup(stack.core, 'general')).map(name);
     expect(before).toHaveLength(3);
-    // A lane that wants to repave every node (maxAge 1h): it starts on the oldest right away.
-    await signalRepaverLane(stack.client, { cluster: CLUSTER, group: 'general', signal: LANE_SIGNAL_DRAIN_NOW, lane: { pace: { maxAge: '1h' } } });
+    // Sim: a lane that wants to repave every node (maxAge 1h, the least the pace allows; the sim back-dates
+    // its seeded nodes by days): it starts on the oldest right away. Control plane: the API server sets a
+    // Node's creationTimestamp itself, so no node is an hour old; the lane gets its work from an unhealthy
+    // report instead (one node: maxUnhealthy 25% of 4 is 1, more would open the breaker).
+    const byReport = stack.backend !== 'sim';
+    const report = (node: string) => reportUnhealthyNode(stack.client, { cluster: CLUSTER, group: 'general', node, reason: 'e2e: lane work without aged nodes' });
+    if (byReport) await report([...before].sort()[0]!);
+    else await signalRepaverLane(stack.client, { cluster: CLUSTER, group: 'general', signal: LANE_SIGNAL_DRAIN_NOW, lane: { pace: { maxAge: '1h' } } });
     const repaving = await eventually('the lane repaving a node', async () => (await laneState('general')).inFlight[0]?.node, 30_000, 100);
 
     // The busiest other node goes; evicted pods linger 1.5 s so that its drain is long enough to watch the lane.
@@ -285,13 +298,21 @@ describe('nodeGroupManager end to end (dev server + worker + simulated fleet)', 
 
     // Watch the lane while the manager runs. Once its repave has finished under the hold, the lane must be
     // held, idle, with aged nodes queued that it does not start; it is then paused so that it stays quiet
-    // after the release too (the rest of the file counts nodes).
+    // after the release too (the rest of the file counts nodes). Control plane: nothing is aged, so the
+    // third node (neither the repaved one nor the victim) is reported once the lane is held and idle, and
+    // must queue without starting.
+    const spare = before.find((n) => n !== repaving && n !== victim)!;
+    let spareReported = !byReport;
     const seen: { phase: string; inFlight: number; queued: number; holders: string[]; started: number }[] = [];
     let paused = false;
     const watch = async () => {
       for (;;) {
         const desc = await handle.describe();
         const s = await laneState('general');
+        if (!spareReported && s.phase === 'held' && s.inFlight.length === 0) {
+          await report(spare);
+          spareReported = true;
+        }
         seen.push({ phase: s.phase, inFlight: s.inFlight.length, queued: s.queue.length, holders: s.holds.map((h) => h.holder), started: s.totals.started });
         if (!paused && s.phase === 'held' && s.inFlight.length === 0 && s.queue.length > 0) {
           await laneHandle('general').signal(LANE_SIGNAL_PAUSE, 'e2e: keep the lane quiet after the manager');
