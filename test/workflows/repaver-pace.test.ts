@@ -45,7 +45,10 @@ describe('repaverLane setPace (dev server)', () => {
         args: [{ cluster: 'sim-1', group: 'general' } satisfies RepaverLaneInput],
       });
       try {
-        for (let i = 0; i < 100 && (await h.query(laneStateQuery)).sweeps === 0; i++) await new Promise((r) => setTimeout(r, 100));
+        // The validator needs the group's configuration, which the lane reads in its first sweep: wait for it
+        // (generously: on a loaded 2-core machine the first workflow task can take a while).
+        for (let i = 0; i < 600 && (await h.query(laneStateQuery)).lastSweep === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+        expect((await h.query(laneStateQuery)).lastSweep?.nodes).toBe(4);
         const refused = async (patch: unknown) => {
           const err = await h.executeUpdate(setPaceUpdate, { args: [patch as never] }).then(
             () => undefined,
