@@ -193,7 +193,8 @@ describe('repaveNode workflow', () => {
         signal: pauseSignal,
         signalArgs: [],
       });
-      for (let i = 0; i < 100 && !calls.includes('claimNode'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 1200 && !calls.includes('claimNode'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toContain('claimNode');
       await env.sleep('1h');
       const held = await handle.query(progressQuery);
       expect(held.paused).toBe(true);
@@ -224,7 +225,8 @@ describe('repaveNode workflow', () => {
     });
     await run(acts, async (taskQueue) => {
       const handle = await env.client.workflow.start(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] });
-      for (let i = 0; i < 200 && !calls.includes('drainNode'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 1200 && !calls.includes('drainNode'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toContain('drainNode');
       await handle.signal(abortSignal, 'wrong node');
       const cause = await failureOf(handle.result());
       expect(cause.type).toBe('Aborted');
