@@ -1,5 +1,6 @@
 // Shared set-up for the activity tests: a simulated fleet per test file, the real activities built
 // from the fleet.yaml it writes, and a MockActivityEnvironment per activity call.
+import type { LaunchReplacementRequest } from '../../src/core/activity-contracts.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -183,4 +184,31 @@ export function waitForReadyPods(sim: SimHandle, ns: string, app: string, n: num
     const ready = pods.filter((p) => isPodReady(p) && (node === undefined || p.spec?.nodeName === node));
     return pods.length === n && ready.length === n && ready;
   });
+}
+
+/** A launchReplacement request for a node of group general, at the group's placement number `placement`. */
+export function launchRequestFor(
+  fx: Fixture,
+  displayName: string,
+  retryToken: string,
+  { placement = 0, replaces = fx.sim.seeded!.nodes.general![0]! }: { placement?: number; replaces?: string } = {},
+): LaunchReplacementRequest {
+  const group = fx.fleet.clusters[0]!.nodeGroups.find((g) => g.name === 'general')!;
+  const p = group.placement[placement]!;
+  return {
+    cluster: fx.cluster,
+    nodeGroup: 'general',
+    replaces,
+    displayName,
+    retryToken,
+    compartmentId: fx.sim.compartmentId,
+    availabilityDomain: p.availabilityDomain,
+    faultDomain: p.faultDomain,
+    subnetId: p.subnetId,
+    shape: group.shape,
+    shapeConfig: { ocpus: 2, memoryInGBs: 32 },
+    imageId: fx.sim.seeded!.images.prodNew,
+    nodeLabels: group.labels,
+    nodeTaints: group.taints,
+  };
 }

@@ -9,10 +9,9 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClientRegistry, OCI_MAX_ATTEMPTS, OCI_REQUEST_TIMEOUT_MS } from '../../src/activities/clients.js';
 import { ociActivities } from '../../src/activities/oci.js';
-import type { LaunchReplacementRequest } from '../../src/core/activity-contracts.js';
 import type { FleetConfig } from '../../src/core/config.js';
 import { API_CALL } from '../../src/workflows/activity-options.js';
-import { runActivity, startFixture, type Fixture } from './helpers.js';
+import { launchRequestFor, runActivity, startFixture, type Fixture } from './helpers.js';
 
 /** Generous: a settled call takes at most a few seconds here; a hung one would take minutes. */
 const SETTLE_BOUND_MS = 15_000;
@@ -85,26 +84,7 @@ function activitiesBehindProxy(requestTimeoutMs: number) {
   return ociActivities({ clients: new ClientRegistry(fleet, { requestTimeoutMs }) });
 }
 
-function launchRequest(displayName: string, retryToken: string): LaunchReplacementRequest {
-  const group = fx.fleet.clusters[0]!.nodeGroups.find((g) => g.name === 'general')!;
-  const p = group.placement[0]!;
-  return {
-    cluster: fx.cluster,
-    nodeGroup: 'general',
-    replaces: fx.sim.seeded!.nodes.general![0]!,
-    displayName,
-    retryToken,
-    compartmentId: fx.sim.compartmentId,
-    availabilityDomain: p.availabilityDomain,
-    faultDomain: p.faultDomain,
-    subnetId: p.subnetId,
-    shape: group.shape,
-    shapeConfig: { ocpus: 2, memoryInGBs: 32 },
-    imageId: fx.sim.seeded!.images.prodNew,
-    nodeLabels: group.labels,
-    nodeTaints: group.taints,
-  };
-}
+const launchRequest = (displayName: string, retryToken: string) => launchRequestFor(fx, displayName, retryToken);
 
 /** Runs the call; returns how it settled and how long it took. Never waits past twice the bound. */
 async function settle<R>(call: () => Promise<R>): Promise<{ ms: number; ok: boolean; result?: R; error?: unknown }> {

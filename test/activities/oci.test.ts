@@ -6,11 +6,10 @@ import YAML from 'yaml';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
-import type { LaunchReplacementRequest } from '../../src/core/activity-contracts.js';
 import { TAG_CLUSTER, TAG_IMAGE_CHANNEL, TAG_NODE_GROUP, TAG_REPLACES } from '../../src/core/labels.js';
 import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { generateOciCredentials, writeOciConfig, type OciCredentials } from '../../src/sim/oci/index.js';
-import { expectNonRetryable, failActivity, runActivity, startFixture, waitFor, type Fixture } from './helpers.js';
+import { expectNonRetryable, failActivity, launchRequestFor, runActivity, startFixture, waitFor, type Fixture } from './helpers.js';
 
 let fx: Fixture;
 
@@ -29,26 +28,8 @@ const DAY = 86_400_000;
 const instancesNamed = (name: string) => fx.sim.oci.fleet.summary().filter((i) => i.displayName === name);
 const instanceOf = (name: string) => fx.sim.oci.fleet.summary().find((i) => i.displayName === name)!;
 
-function launchRequest(displayName: string, retryToken: string, replaces = fx.sim.seeded!.nodes.general![0]!): LaunchReplacementRequest {
-  const group = fx.fleet.clusters[0]!.nodeGroups.find((g) => g.name === 'general')!;
-  const p = group.placement[1]!;
-  return {
-    cluster: fx.cluster,
-    nodeGroup: 'general',
-    replaces,
-    displayName,
-    retryToken,
-    compartmentId: fx.sim.compartmentId,
-    availabilityDomain: p.availabilityDomain,
-    faultDomain: p.faultDomain,
-    subnetId: p.subnetId,
-    shape: group.shape,
-    shapeConfig: { ocpus: 2, memoryInGBs: 32 },
-    imageId: fx.sim.seeded!.images.prodNew,
-    nodeLabels: group.labels,
-    nodeTaints: group.taints,
-  };
-}
+const launchRequest = (displayName: string, retryToken: string, replaces?: string) =>
+  launchRequestFor(fx, displayName, retryToken, { placement: 1, ...(replaces ? { replaces } : {}) });
 
 /** Activities built from a copy of fleet.yaml whose OCI config uses other credentials. */
 async function activitiesWithCredentials(dirName: string, creds: OciCredentials) {
