@@ -25,23 +25,11 @@ import {
 } from '../core/decommission.js';
 import { parseKeyspaceReplication, parseNetstats, parseNodetoolInfo, parseNodetoolStatus } from '../core/nodetool.js';
 import type { ClientRegistry } from './clients.js';
+import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, rethrow } from './kube-api.js';
 
-const JSON_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
-const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const EXEC_TIMEOUT_MS = 20_000;
 
-const statusOf = (e: unknown): number | undefined => (e instanceof k8s.ApiException ? e.code : undefined);
-const isNotFound = (e: unknown) => statusOf(e) === 404;
-const isPodReady = (pod: k8s.V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-function rethrow(e: unknown, what: string): never {
-  const code = statusOf(e);
-  if (code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429) {
-    throw ApplicationFailure.nonRetryable(`${what}: Kubernetes API answered ${code}`, 'KubernetesApiRefused');
-  }
-  throw e;
-}
 
 // ---- exec into pods --------------------------------------------------------------------------
 
@@ -324,17 +312,11 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
       if (holder && (await isWorkflowRunning(holder))) {
         throw ApplicationFailure.nonRetryable(`another decommission of StatefulSet ${namespace}/${statefulSet} is running (workflow ${holder})`, 'StatefulSetBusy');
       }
-      const key = ANNOTATION_DECOMMISSION_OWNER.replace('~', '~0').replace('/', '~1');
-      const ops = [
-        { op: 'test', path: '/metadata/resourceVersion', value: sts.metadata?.resourceVersion },
-        sts.metadata?.annotations
-          ? { op: 'add', path: `/metadata/annotations/${key}`, value: owner }
-          : { op: 'add', path: '/metadata/annotations', value: { [ANNOTATION_DECOMMISSION_OWNER]: owner } },
-      ];
+      const ops = claimPatch(sts.metadata, ANNOTATION_DECOMMISSION_OWNER, owner);
       try {
         await apps(cluster).patchNamespacedStatefulSet({ name: statefulSet, namespace, body: ops }, JSON_PATCH);
       } catch (e) {
-        if (statusOf(e) === 422 || statusOf(e) === 409) throw new Error(`StatefulSet ${namespace}/${statefulSet} changed while claiming it; retrying`);
+        if (isConflict(e)) throw new Error(`StatefulSet ${namespace}/${statefulSet} changed while claiming it; retrying`);
         rethrow(e, `claim StatefulSet ${namespace}/${statefulSet}`);
       }
     },
@@ -503,7 +485,7 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
           JSON_PATCH,
         );
       } catch (e) {
-        if (statusOf(e) === 422 || statusOf(e) === 409) throw new Error(`StatefulSet ${namespace}/${statefulSet} changed while scaling it down; retrying`);
+        if (isConflict(e)) throw new Error(`StatefulSet ${namespace}/${statefulSet} changed while scaling it down; retrying`);
         rethrow(e, `scale StatefulSet ${namespace}/${statefulSet}`);
       }
       return { replicasBefore: ordinal + 1, replicasAfter: ordinal, changed: true };

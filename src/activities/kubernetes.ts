@@ -3,9 +3,8 @@ import { activityInfo, ApplicationFailure, heartbeat, log, sleep } from '@tempor
 import type { DrainCheckpoint, DrainRequest, DrainResult, KubernetesActivities, NodeInspection, NodeRef } from '../core/activity-contracts.js';
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_NODE_GROUP } from '../core/labels.js';
 import type { ClientRegistry } from './clients.js';
+import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, rethrow, statusOf } from './kube-api.js';
 
-const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-const JSON_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
 const POLL_MS = 1000;
 const MAX_BACKOFF_MS = 8000;
 
@@ -15,8 +14,6 @@ export interface KubernetesDeps {
   isWorkflowRunning: (workflowId: string) => Promise<boolean>;
 }
 
-const statusOf = (e: unknown): number | undefined => (e instanceof k8s.ApiException ? e.code : undefined);
-const isNotFound = (e: unknown) => statusOf(e) === 404;
 
 export const isNodeReady = (node: k8s.V1Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const isMirrorPod = (pod: k8s.V1Pod) => pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined;
@@ -24,31 +21,6 @@ const controllerOf = (pod: k8s.V1Pod) => pod.metadata?.ownerReferences?.find((o)
 const isDaemonSetPod = (pod: k8s.V1Pod) => controllerOf(pod)?.kind === 'DaemonSet';
 const isFinished = (pod: k8s.V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 const podKey = (pod: k8s.V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
-const isPodReady = (pod: k8s.V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** 4xx other than 404/409/429 will not get better by retrying: make them non-retryable with the API's message. */
-function rethrow(e: unknown, what: string): never {
-  const code = statusOf(e);
-  if (code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429) {
-    throw ApplicationFailure.nonRetryable(`${what}: Kubernetes API answered ${code}: ${messageOf(e)}`, 'KubernetesApiRefused');
-  }
-  throw e;
-}
-
-function messageOf(e: unknown): string {
-  if (e instanceof k8s.ApiException) {
-    const body = e.body as unknown;
-    if (typeof body === 'string') {
-      try {
-        return (JSON.parse(body) as { message?: string }).message ?? body;
-      } catch {
-        return body;
-      }
-    }
-    return (body as { message?: string } | undefined)?.message ?? e.message;
-  }
-  return (e as Error).message;
-}
 
 async function podsOnNode(core: k8s.CoreV1Api, node: string): Promise<k8s.V1Pod[]> {
   return (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items;
@@ -147,22 +119,12 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       if (holder && (await isWorkflowRunning(holder))) {
         throw ApplicationFailure.nonRetryable(`node ${node} is already being worked on by workflow ${holder}`, 'NodeBusy');
       }
-      // The test op makes the claim atomic: if someone else claimed in between, the API refuses it.
-      const path = `/metadata/annotations`;
-      const ops = n.metadata?.annotations
-        ? [
-            { op: 'test', path: '/metadata/resourceVersion', value: n.metadata.resourceVersion },
-            { op: 'add', path: `${path}/${ANNOTATION_OWNER.replace('/', '~1')}`, value: owner },
-          ]
-        : [
-            { op: 'test', path: '/metadata/resourceVersion', value: n.metadata?.resourceVersion },
-            { op: 'add', path, value: { [ANNOTATION_OWNER]: owner } },
-          ];
+      const ops = claimPatch(n.metadata, ANNOTATION_OWNER, owner);
       try {
         await core(cluster).patchNode({ name: node, body: ops }, JSON_PATCH);
       } catch (e) {
         // 422/409: the node changed under us; a retry reads it again.
-        if (statusOf(e) === 422 || statusOf(e) === 409) throw new Error(`node ${node} changed while claiming it; retrying`);
+        if (isConflict(e)) throw new Error(`node ${node} changed while claiming it; retrying`);
         rethrow(e, `claim node ${node}`);
       }
     },
