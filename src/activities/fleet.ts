@@ -12,12 +12,26 @@ export interface FleetDeps {
   isWorkflowRunning: (workflowId: string) => Promise<boolean>;
 }
 
+/**
+ * When each instance of the cluster's compartment was launched. A node's age is its machine's: the
+ * Node object can be younger (a kubelet that re-registered after its Node was deleted), and an aged
+ * machine must not pass for new because of that.
+ */
+async function instanceLaunchTimes(clients: ClientRegistry, cluster: string, compartmentId: string): Promise<Map<string, string>> {
+  const times = new Map<string, string>();
+  for await (const i of clients.for(cluster).compute.listInstancesRecordIterator({ compartmentId })) {
+    if (i.timeCreated) times.set(i.id, new Date(i.timeCreated).toISOString());
+  }
+  return times;
+}
+
 /** Activities of the repaver lanes: the sweep (read-only) and the lane's signal-with-start. */
 export function fleetActivities({ clients, isWorkflowRunning }: FleetDeps) {
   return {
     async listNodeGroupNodes({ cluster, nodeGroup }: NodeGroupRef): Promise<NodeGroupObservation> {
-      clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
+      const { compartmentId } = clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
       const list = await clients.for(cluster).core.listNode({ labelSelector: `${LABEL_NODE_GROUP}=${nodeGroup}` });
+      const launched = await instanceLaunchTimes(clients, cluster, compartmentId);
       const liveness = new Map<string, Promise<boolean>>();
       const live = (owner: string) => {
         let p = liveness.get(owner);
@@ -38,16 +52,17 @@ export function fleetActivities({ clients, isWorkflowRunning }: FleetDeps) {
         }));
         const owner = n.metadata?.annotations?.[ANNOTATION_OWNER];
         const providerID = n.spec?.providerID ?? '';
+        const instanceId = providerID.startsWith('oci://') ? providerID.slice('oci://'.length) : undefined;
         nodes.push({
           name: n.metadata?.name ?? '',
-          createdAt: new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
+          createdAt: (instanceId ? launched.get(instanceId) : undefined) ?? new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
           ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
           conditions,
           unschedulable: n.spec?.unschedulable ?? false,
           ...(labels[LABEL_FAULT_DOMAIN] ? { faultDomain: labels[LABEL_FAULT_DOMAIN] } : {}),
           ...(labels[LABEL_ZONE] ? { zone: labels[LABEL_ZONE] } : {}),
           ...(owner && (await live(owner)) ? { owner } : {}),
-          ...(providerID.startsWith('oci://') ? { instanceId: providerID.slice('oci://'.length) } : {}),
+          ...(instanceId ? { instanceId } : {}),
         });
       }
       nodes.sort((a, b) => (a.name < b.name ? -1 : 1));

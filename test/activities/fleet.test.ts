@@ -1,0 +1,51 @@
+// The repaver's sweep activity (listNodeGroupNodes) with the real clients against the simulated fleet.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runActivity, startFixture, type Fixture } from './helpers.js';
+
+let fx: Fixture;
+
+beforeAll(async () => {
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  fx = await startFixture();
+});
+
+afterAll(async () => {
+  await fx?.stop();
+  vi.restoreAllMocks();
+});
+
+describe('listNodeGroupNodes', () => {
+  it("ages a node by its instance's launch time, not by its Node object (a kubelet that re-registered is no younger)", async () => {
+    const name = `${fx.cluster}-general-1`;
+    const instance = fx.sim.oci.fleet.summary().find((i) => i.displayName === name)!;
+    const launched = new Date(instance.timeCreated).toISOString();
+
+    // The kubelet re-registers: its Node object is deleted and created anew, with a fresh creationTimestamp.
+    const node = fx.sim.kube.store.remove('nodes', undefined, name)!;
+    const reregistered = new Date().toISOString();
+    fx.sim.kube.store.create('nodes', {
+      ...node,
+      metadata: { ...node.metadata, creationTimestamp: reregistered, uid: `${node.metadata.uid}-again`, resourceVersion: undefined },
+    });
+    expect(Date.now() - Date.parse(launched)).toBeGreaterThan(30 * 86_400_000);
+
+    const { result } = await runActivity(fx.acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup: 'general' }]);
+    const seen = result.nodes.find((n) => n.name === name)!;
+    expect(seen).toMatchObject({ instanceId: instance.id, createdAt: launched });
+    // Every node of the group is an instance of the tenancy, each aged by its own launch time.
+    for (const n of result.nodes) {
+      const i = fx.sim.oci.fleet.summary().find((s) => s.id === n.instanceId)!;
+      expect(n.createdAt).toBe(new Date(i.timeCreated).toISOString());
+    }
+  });
+
+  it('falls back to the Node object for a node with no OCI instance behind it', async () => {
+    const name = `${fx.cluster}-general-2`;
+    const node = fx.sim.kube.store.get('nodes', undefined, name)!;
+    fx.sim.kube.store.update('nodes', { ...node, spec: { ...node.spec, providerID: 'kind://docker/kind/worker' } });
+    const { result } = await runActivity(fx.acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup: 'general' }]);
+    const seen = result.nodes.find((n) => n.name === name)!;
+    expect(seen.instanceId).toBeUndefined();
+    expect(seen.createdAt).toBe(new Date(node.metadata.creationTimestamp).toISOString());
+  });
+});
