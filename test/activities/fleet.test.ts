@@ -23,10 +23,7 @@ describe('listNodeGroupNodes', () => {
     // The kubelet re-registers: its Node object is deleted and created anew, with a fresh creationTimestamp.
     const node = fx.sim.kube.store.remove('nodes', undefined, name)!;
     const reregistered = new Date().toISOString();
-    fx.sim.kube.store.create('nodes', {
-      ...node,
-      metadata: { ...node.metadata, creationTimestamp: reregistered, uid: `${node.metadata.uid}-again`, resourceVersion: undefined },
-    });
+    fx.sim.kube.store.create('nodes', { ...node, metadata: { ...node.metadata, creationTimestamp: reregistered, uid: `${node.metadata.uid}-again` } });
     expect(Date.now() - Date.parse(launched)).toBeGreaterThan(30 * 86_400_000);
 
     const { result } = await runActivity(fx.acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup: 'general' }]);
