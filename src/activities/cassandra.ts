@@ -72,9 +72,15 @@ export function kubeExecutor(kc: k8s.KubeConfig, core: k8s.CoreV1Api, namespace:
     const err = collector();
     let status: k8s.V1Status | undefined;
     const container = await containerOf(pod);
-    const ws = await exec.exec(namespace, pod, container, command, out.stream, err.stream, null, false, (s) => {
-      status = s;
-    });
+    const ws = await exec
+      .exec(namespace, pod, container, command, out.stream, err.stream, null, false, (s) => {
+        status = s;
+      })
+      .catch((e: unknown) => {
+        // the WebSocket library rejects with an ErrorEvent, not an Error: keep its message (e.g. "Unexpected server response: 403")
+        const message = e instanceof Error ? e.message : ((e as { message?: string })?.message ?? String(e));
+        throw new Error(`exec ${command.join(' ')} in pod ${namespace}/${pod}: ${message}`);
+      });
     const done = new Promise<ExecResult>((resolve, reject) => {
       ws.on('close', () => resolve({ stdout: out.text(), stderr: err.text(), exitCode: exitCodeOf(status) }));
       ws.on('error', (e: Error) => reject(e));

@@ -19,7 +19,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions, type ControlPlaneBinary, type PinnedVersions } from './control-plane/build.js';
-import { KWOK_CONFIG, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './control-plane/kwok-config.js';
+import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './control-plane/kwok-config.js';
 import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './control-plane/pki.js';
 import { getFreePort } from './temporal-cli.js';
 import { projectRoot } from './home.js';
@@ -53,6 +53,11 @@ export interface ControlPlaneOptions {
   extraArgs?: Partial<Record<ControlPlaneBinary, string[]>>;
   /** Build the binaries when missing (default false: throw ControlPlaneUnavailable naming the build command). */
   build?: boolean;
+  /**
+   * Directories put first on KWOK's PATH. KWOK answers pods/exec by running the command on this host
+   * (as configured by `Exec` objects, kwok.x-k8s.io/v1alpha1), so these hold what a pod's commands are here.
+   */
+  execPath?: string[];
   log?: (line: string) => void;
 }
 
@@ -67,6 +72,11 @@ export interface ControlPlane {
   /** ServiceAccount itinerant/itinerant-worker (token), bound by deploy/rbac/worker.yaml only. */
   workerKubeconfigPath: string;
   logsDir: string;
+  /**
+   * Where the kubelets answer (KWOK's server, TLS, on 127.0.0.1): a Node must report this port in
+   * status.daemonEndpoints and 127.0.0.1 as its InternalIP for pods/exec to reach its kubelet.
+   */
+  kubeletPort: number;
   /** Milliseconds from spawning etcd to a ready control plane. */
   startMs: number;
   /** Admin JSON request (for setup and the fleet dynamics). Resolves {status, body}. */
@@ -178,7 +188,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const ca = readFileSync(pki.ca.cert, 'utf8');
   const certOf = (c: CertFiles) => ({ cert: readFileSync(c.cert, 'utf8'), key: readFileSync(c.key, 'utf8') });
   const admin = certOf(pki.clients.admin!);
-  const [etcdPort, etcdPeerPort, apiPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
+  const [etcdPort, etcdPeerPort, apiPort, kubeletPort] = [await getFreePort(), await getFreePort(), await getFreePort(), await getFreePort()];
   const url = `https://127.0.0.1:${apiPort}`;
   const procs: Proc[] = [];
   installExitHook();
@@ -189,10 +199,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     return p;
   };
 
-  const spawnComponent = (name: ControlPlaneBinary, args: string[]): Proc => {
+  const spawnComponent = (name: ControlPlaneBinary, args: string[], env?: NodeJS.ProcessEnv): Proc => {
     const logFile = join(logsDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(bins[name], [...args, ...(opts.extraArgs?.[name] ?? [])], { cwd: dir, stdio: ['ignore', fd, fd] });
+    const child = spawn(bins[name], [...args, ...(opts.extraArgs?.[name] ?? [])], { cwd: dir, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
     closeSync(fd);
     const p: Proc = { name, child, logFile };
     child.once('exit', (code, signal) => {
@@ -286,6 +296,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--anonymous-auth=false',
       '--authorization-mode=Node,RBAC',
       '--enable-admission-plugins=NodeRestriction',
+      // pods/exec reaches the kubelets (KWOK) over TLS: their certificate checked, ours presented
+      '--kubelet-preferred-address-types=InternalIP',
+      `--kubelet-certificate-authority=${pki.ca.cert}`,
+      `--kubelet-client-certificate=${pki.clients['apiserver-kubelet-client']!.cert}`,
+      `--kubelet-client-key=${pki.clients['apiserver-kubelet-client']!.key}`,
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
@@ -301,6 +316,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     // ---- RBAC: the shipped worker role, and kwok's own role ----
     await applyManifest(adminRequest, readFileSync(WORKER_RBAC_MANIFEST(), 'utf8'));
     await applyManifest(adminRequest, KWOK_RBAC);
+    // KWOK's Exec resource: which local command answers pods/exec for a pod (created per pod by the test bed)
+    await applyManifest(adminRequest, KWOK_EXEC_CRD);
+    await waitFor('the Exec CustomResourceDefinition established', apiserver, async () => {
+      const r = await adminRequest('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/execs.kwok.x-k8s.io');
+      return (r.body?.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True');
+    });
 
     // ---- controllers, scheduler, kwok ----
     const kcmKubeconfig = writeKubeconfig('kube-controller-manager', pki.clients['kube-controller-manager']!, 'system:kube-controller-manager');
@@ -339,15 +360,21 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ]);
     const kwokConfig = join(dir, 'kwok.yaml');
     writeFileSync(kwokConfig, KWOK_CONFIG);
+    const kwokEnv = { ...process.env, PATH: [...(opts.execPath ?? []), process.env.PATH ?? ''].join(':') };
     spawnComponent('kwok', [
       `--kubeconfig=${kwokKubeconfig}`,
       `--config=${kwokConfig}`,
+      // the kubelet API (pods/exec) for every node it plays, TLS with a certificate of our CA
+      `--server-address=127.0.0.1:${kubeletPort}`,
+      `--tls-cert-file=${pki.kubelet.cert}`,
+      `--tls-private-key-file=${pki.kubelet.key}`,
+      '--enable-crds=Exec',
       '--manage-all-nodes=false',
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=${KWOK_NODE_ANNOTATION_VALUE}`,
       '--node-lease-duration-seconds=40',
       '--cidr=10.0.0.0/16',
       '--node-ip=127.0.0.1',
-    ]);
+    ], kwokEnv);
 
     // The controllers run when the serviceaccount controller has made `default` in `default`.
     await waitFor('kube-controller-manager (ServiceAccount default/default)', kcm, async () => (await adminRequest('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200);
@@ -375,6 +402,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       adminKubeconfigPath,
       workerKubeconfigPath,
       logsDir,
+      kubeletPort,
       startMs,
       request: adminRequest,
       adminTls: { ca, ...admin },
@@ -407,6 +435,12 @@ rules:
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch", "update"]
+- apiGroups: ["kwok.x-k8s.io"]
+  resources: ["execs"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["kwok.x-k8s.io"]
+  resources: ["execs/status"]
+  verbs: ["get", "patch", "update"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -443,6 +477,10 @@ export function collectionPath(obj: { apiVersion?: string; kind?: string; metada
     Role: ['roles', true],
     RoleBinding: ['rolebindings', true],
     PriorityClass: ['priorityclasses', false],
+    PersistentVolume: ['persistentvolumes', false],
+    StorageClass: ['storageclasses', false],
+    CustomResourceDefinition: ['customresourcedefinitions', false],
+    Exec: ['execs', true],
   };
   const k = kinds[obj.kind ?? ''];
   if (!k) throw new Error(`control plane: no REST path known for kind ${obj.kind}`);

@@ -8,14 +8,16 @@
 // SimCluster is synchronous (the sim's fleet calls it from timers); here each call is queued and
 // sent in order, and hasNode() answers from a local view kept current by a watch on Nodes.
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import path from 'node:path';
 import { createControlServer, type ControlKube } from './control.js';
 import { createOciSim } from './oci/index.js';
+import { startInformer } from './real-watch.js';
 import { kubeletCapacity, kubeletConditions } from './kubelet-status.js';
 import { writeFleetFile } from './fleet-file.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
-import type { CassandraSim, KubeSim, SimHandle, StartSimOptions } from './index.js';
+import type { KubeSim, SimHandle, StartSimOptions } from './index.js';
+import { cassandraObjects, createCassandraSim } from './cassandra/index.js';
+import { blockVolumeStorageClass, RealWorkloads, writeExecShims } from './real-workloads.js';
 import type { NodeRegistration, SimCluster } from './kube/cluster-api.js';
 import type { ReadinessPoint } from './kube/nodes.js';
 import type { KubeFaults } from './kube/context.js';
@@ -44,7 +46,7 @@ const nodeReady = (n: KNode) => n.status?.conditions?.some((c) => c.type === 'Re
 
 export interface RealClusterOptions {
   clusterName: string;
-  controlPlane: Pick<ControlPlane, 'request' | 'url' | 'adminTls'>;
+  controlPlane: Pick<ControlPlane, 'request' | 'url' | 'adminTls' | 'kubeletPort'>;
   log?: (line: string) => void;
 }
 
@@ -60,8 +62,7 @@ export class RealCluster implements SimCluster {
   private readonly nodes = new Map<string, KNode | undefined>();
   private readonly points: ReadinessPoint[] = [];
   private readonly last = new Map<string, { ready: number; readySchedulable: number }>();
-  private watchAbort: (() => void) | undefined;
-  private closed = false;
+  private closeWatch: (() => void) | undefined;
 
   constructor(private readonly opts: RealClusterOptions) {
     this.name = opts.clusterName;
@@ -92,11 +93,12 @@ export class RealCluster implements SimCluster {
       status: {
         ...kubeletCapacity(),
         conditions: kubeletConditions(reg.ready, now),
+        // every kubelet is KWOK on this host: the API server reaches it there for pods/exec
         addresses: [
-          { type: 'InternalIP', address: `10.0.${Math.floor(seq / 250)}.${(seq % 250) + 2}` },
+          { type: 'InternalIP', address: '127.0.0.1' },
           { type: 'Hostname', address: name },
         ],
-        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        daemonEndpoints: { kubeletEndpoint: { Port: this.opts.controlPlane.kubeletPort } },
         nodeInfo: {
           machineID: seq.toString(16).padStart(32, '0'),
           systemUUID: `00000000-0000-0000-0000-${seq.toString(16).padStart(12, '0')}`,
@@ -179,14 +181,13 @@ export class RealCluster implements SimCluster {
 
   /** Start the Nodes watch (call once, before seeding). Resolves after the initial list. */
   async start(): Promise<void> {
-    const list = await this.req('GET', '/api/v1/nodes');
-    for (const n of (list.body?.items ?? []) as KNode[]) this.nodes.set(n.metadata.name, n);
-    this.watchNodes(list.body?.metadata?.resourceVersion ?? '0');
+    const informer = startInformer<KNode>(this.opts.controlPlane, '/api/v1/nodes', (type, n) => this.onNodeEvent(type, n));
+    this.closeWatch = () => informer.close();
+    await informer.started;
   }
 
   close(): void {
-    this.closed = true;
-    this.watchAbort?.();
+    this.closeWatch?.();
   }
 
   // ---- internals ----
@@ -235,62 +236,6 @@ export class RealCluster implements SimCluster {
       if (g !== undefined) groups.add(g);
     }
     for (const g of groups) this.recompute(g);
-  }
-
-  private watchNodes(resourceVersion: string): void {
-    if (this.closed) return;
-    const { url, adminTls } = this.opts.controlPlane;
-    const u = new URL(`/api/v1/nodes?watch=1&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`, url);
-    let rv = resourceVersion;
-    let buf = '';
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', ...adminTls }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        setTimeout(() => void this.relist(), 500);
-        return;
-      }
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (!line.trim()) continue;
-          const ev = JSON.parse(line) as { type: string; object: KNode & { code?: number } };
-          if (ev.type === 'ERROR') {
-            // 410 Gone: relist
-            req.destroy();
-            void this.relist();
-            return;
-          }
-          if (ev.object.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
-          if (ev.type !== 'BOOKMARK') this.onNodeEvent(ev.type, ev.object);
-        }
-      });
-      res.on('end', () => this.watchNodes(rv));
-    });
-    req.on('error', () => {
-      if (!this.closed) setTimeout(() => this.watchNodes(rv), 500);
-    });
-    req.end();
-    this.watchAbort = () => req.destroy();
-  }
-
-  private async relist(): Promise<void> {
-    if (this.closed) return;
-    try {
-      const list = await this.req('GET', '/api/v1/nodes');
-      const seen = new Set<string>();
-      for (const n of (list.body?.items ?? []) as KNode[]) {
-        seen.add(n.metadata.name);
-        this.onNodeEvent('MODIFIED', n);
-      }
-      for (const [name, n] of [...this.nodes]) if (n && !seen.has(name)) this.onNodeEvent('DELETED', n);
-      this.watchNodes(list.body?.metadata?.resourceVersion ?? '0');
-    } catch {
-      setTimeout(() => void this.relist(), 1000);
-    }
   }
 }
 
@@ -371,6 +316,9 @@ async function waitSettled(cp: ControlPlane, expectNodes: number, timeoutMs: num
       if ((d.status?.readyReplicas ?? 0) !== d.spec?.replicas || d.status?.updatedReplicas !== d.spec?.replicas)
         missing.push(`Deployment ${d.metadata.namespace}/${d.metadata.name} ${d.status?.readyReplicas ?? 0}/${d.spec?.replicas}`);
     }
+    for (const s of ((await cp.request('GET', '/apis/apps/v1/statefulsets')).body?.items ?? []) as any[]) {
+      if ((s.status?.readyReplicas ?? 0) !== s.spec?.replicas) missing.push(`StatefulSet ${s.metadata.namespace}/${s.metadata.name} ${s.status?.readyReplicas ?? 0}/${s.spec?.replicas}`);
+    }
     for (const p of ((await cp.request('GET', '/apis/policy/v1/poddisruptionbudgets')).body?.items ?? []) as any[]) {
       if (p.status?.observedGeneration !== p.metadata.generation || (p.status?.currentHealthy ?? 0) < (p.status?.expectedPods ?? 1) || !p.status?.expectedPods)
         missing.push(`PodDisruptionBudget ${p.metadata.namespace}/${p.metadata.name} not current`);
@@ -385,7 +333,8 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
   const dir = path.resolve(opts.home, 'sim');
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;
-  const cp = await startControlPlane({ dir: path.join(dir, 'control-plane'), clusterName, ...(opts.log ? { log: opts.log } : {}) });
+  const execBin = await writeExecShims(path.join(dir, 'exec-bin'));
+  const cp = await startControlPlane({ dir: path.join(dir, 'control-plane'), clusterName, execPath: [execBin], ...(opts.log ? { log: opts.log } : {}) });
   const cluster = new RealCluster({ clusterName, controlPlane: cp, ...(opts.log ? { log: opts.log } : {}) });
   const kube = realKubeFacade(cluster, { ...defaults, ...opts.kubeFaults }) as KubeSim;
   const oci = createOciSim({
@@ -398,13 +347,10 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     onNodeRegistered: (nodeName) => cluster.apply(kubeProxyMirrorPod(nodeName)),
     ...(opts.log ? { log: opts.log } : {}),
   });
-  const control = createControlServer({ oci, kube: kube as unknown as ControlKube, clusterName });
-  const cassandra = new Proxy({} as CassandraSim, {
-    get(_t, prop) {
-      if (prop === 'then' || typeof prop === 'symbol') return undefined;
-      throw new Error(`sim.cassandra.${String(prop)}: the Cassandra model is not on the control-plane test bed yet (it needs pods/exec through KWOK)`);
-    },
-  });
+  // Cassandra rings in the real StatefulSets, nodetool / cqlsh through pods/exec → kube-apiserver → KWOK → exec shim
+  const workloads = new RealWorkloads(cp, opts.log);
+  const cassandra = createCassandraSim(workloads, { faults: opts.cassandraFaults ?? {} });
+  const control = createControlServer({ oci, kube: kube as unknown as ControlKube, clusterName, routes: [cassandra.control] });
   const endpointsPath = path.join(dir, 'endpoints.json');
   let stopped = false;
   const stop = async () => {
@@ -412,15 +358,24 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     stopped = true;
     await rm(endpointsPath, { force: true });
     cluster.close();
+    cassandra.close();
+    workloads.close();
     await Promise.allSettled([control.close(), oci.close()]);
     await cp.stop();
   };
   try {
     await cluster.start();
+    await workloads.start();
     const seeded = opts.seed === false ? undefined : seedFleet(oci, cluster);
+    if (seeded) {
+      // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB) on block volumes, as in the sim
+      cluster.apply(blockVolumeStorageClass());
+      for (const o of cassandraObjects()) cluster.apply(o);
+    }
     await cluster.flush();
     if (cluster.errors.length) throw new Error(`control-plane test bed: seeding failed: ${cluster.errors.join('; ')}`);
     if (seeded) await waitSettled(cp, Object.values(seeded.nodes).flat().length + 1, 180_000);
+    if (workloads.errors.length) throw new Error(`control-plane test bed: ${workloads.errors.join('; ')}`);
     const ociUrl = await oci.listen(opts.ociPort ?? 0);
     const controlUrl = await control.listen(opts.controlPort ?? 0);
     // fleet.yaml's kubeconfig is the worker's: ServiceAccount itinerant/itinerant-worker, deploy/rbac/worker.yaml only.

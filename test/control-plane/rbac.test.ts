@@ -71,6 +71,7 @@ describe.skipIf(!enabled)('worker RBAC on a real API server (deploy/rbac/worker.
       ['get', 'pods', { namespace: 'data' }],
       ['delete', 'pods', { namespace: 'shop' }],
       ['create', 'pods', { subresource: 'eviction', namespace: 'shop' }],
+      ['get', 'pods', { subresource: 'exec', namespace: 'data' }], // WebSocket exec (client-node) is a GET upgrade
       ['create', 'pods', { subresource: 'exec', namespace: 'data' }],
       ['delete', 'persistentvolumeclaims', { namespace: 'data' }],
       ['list', 'daemonsets', { group: 'apps' }],

@@ -1,5 +1,9 @@
 // decommissionMember end to end: a real Temporal dev server, the worker (in process, or as child
 // processes that get SIGKILLed), and the simulated fleet's Cassandra ring driven over pods/exec.
+// Runs on both test beds (ITINERANT_TESTBED=sim | control-plane): on the real control plane, nodetool
+// goes WebSocket → kube-apiserver → KWOK (the kubelet) → the ring model; the test reads Kubernetes only
+// through the API.
+import * as k8s from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +29,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const sts = () => stack.sim.kube.store.get('statefulsets', NS, STS)!;
-const claim = () => stack.sim.kube.store.get('persistentvolumeclaims', NS, `data-${MEMBER}`);
-const pod = () => stack.sim.kube.store.get('pods', NS, MEMBER);
+const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const apps = () => stack.admin.makeApiClient(k8s.AppsV1Api);
+const core = () => stack.admin.makeApiClient(k8s.CoreV1Api);
+const orGone = <T>(p: Promise<T>): Promise<T | undefined> => p.catch((e: unknown) => (e instanceof k8s.ApiException && e.code === 404 ? undefined : Promise.reject(e)));
+const replicas = async () => (await apps().readNamespacedStatefulSet({ name: STS, namespace: NS })).spec?.replicas ?? 0;
+const claim = () => orGone(core().readNamespacedPersistentVolumeClaim({ name: `data-${MEMBER}`, namespace: NS }));
+const pod = () => orGone(core().readNamespacedPod({ name: MEMBER, namespace: NS }));
 const counters = () => {
   const c = stack.sim.cassandra.counters();
   return {
@@ -40,7 +48,7 @@ const counters = () => {
 const current = () => stack.sim.cassandra.ring(NS, STS)?.members.find((m) => m.pod === MEMBER && !m.replaced);
 
 async function healthyRingOf(n: number) {
-  if ((sts().spec.replicas ?? 0) < n) stack.sim.kube.store.update('statefulsets', { ...sts(), spec: { ...sts().spec, replicas: n } });
+  if ((await replicas()) < n) await apps().patchNamespacedStatefulSet({ name: STS, namespace: NS, body: { spec: { replicas: n } } }, MERGE);
   await eventually(
     `a healthy ring of ${n}`,
     async () => {
@@ -52,22 +60,32 @@ async function healthyRingOf(n: number) {
   );
 }
 
-/** Record, every 50ms, when the claim started going away and whether the member had left the ring by then. */
+/** Record (polling the API) when the claim started going away and whether the member had left the ring and its pod was gone by then. */
 function watchVolume() {
   let releasedAt: number | undefined;
   let memberLeftBeforeRelease: boolean | undefined;
+  let stopped = false;
   const memberId = current()?.hostId;
-  const timer = setInterval(() => {
-    if (releasedAt !== undefined) return;
-    const c = claim();
-    if (!c || c.metadata.deletionTimestamp) {
-      releasedAt = Date.now();
+  const poll = async () => {
+    while (!stopped && releasedAt === undefined) {
+      // the ring's and the pod's state read before the claim's: if the claim is then found going away, both held before it went
       const m = stack.sim.cassandra.ring(NS, STS)?.members.find((x) => x.hostId === memberId);
-      memberLeftBeforeRelease = m?.mode === 'DECOMMISSIONED' && !m.inRing && !pod();
+      const left = m?.mode === 'DECOMMISSIONED' && !m.inRing && !(await pod());
+      const c = await claim();
+      if (!c || c.metadata?.deletionTimestamp) {
+        releasedAt = Date.now();
+        memberLeftBeforeRelease = left;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-  }, 50);
+  };
+  const polling = poll();
   return {
-    stop: () => clearInterval(timer),
+    stop: async () => {
+      stopped = true;
+      await polling;
+    },
     result: () => ({ releasedAt, memberLeftBeforeRelease }),
   };
 }
@@ -107,11 +125,11 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       expect(result.stream?.bytesTotal).toBeGreaterThan(0);
     } finally {
       await close();
-      volume.stop();
+      await volume.stop();
     }
     expect(counters().issued - before.issued).toBe(1);
-    expect(sts().spec.replicas).toBe(3);
-    expect(pod()).toBeUndefined();
+    expect(await replicas()).toBe(3);
+    expect(await pod()).toBeUndefined();
     expect(volume.result().memberLeftBeforeRelease).toBe(true);
     expect(stack.sim.cassandra.ring(NS, STS)!.members.filter((m) => m.inRing)).toHaveLength(3);
   }, 180_000);
@@ -160,7 +178,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
         .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
       expect(Math.max(...(attempts ?? [1]))).toBeGreaterThan(1);
     } finally {
-      volume.stop();
+      await volume.stop();
       await stopWorker(first, 'SIGKILL');
       await stopWorker(second, 'SIGTERM');
     }
@@ -216,7 +234,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
         expect(counters().issued - before.issued).toBe(1);
 
         // The operator restarts the member: it comes back NORMAL, still in the ring (it never left), then says go on.
-        await stack.core.deleteNamespacedPod({ name: MEMBER, namespace: NS });
+        await core().deleteNamespacedPod({ name: MEMBER, namespace: NS });
         await eventually('the member back NORMAL and Up after its restart', async () => {
           const m = current();
           return m?.hostId === memberId && m.mode === 'NORMAL' && m.state === 'Up' && m.inRing;
@@ -258,10 +276,10 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       });
     } finally {
       await close();
-      volume.stop();
+      await volume.stop();
     }
-    expect(sts().spec.replicas).toBe(3);
-    expect(pod()).toBeUndefined();
+    expect(await replicas()).toBe(3);
+    expect(await pod()).toBeUndefined();
     expect(volume.result().memberLeftBeforeRelease).toBe(true);
     const ring = stack.sim.cassandra.ring(NS, STS)!;
     expect(ring.members.filter((m) => m.inRing)).toHaveLength(3);
@@ -302,7 +320,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       expect(counters().issued - before.issued).toBe(1);
       expect(volume.result().memberLeftBeforeRelease).toBe(true);
     } finally {
-      volume.stop();
+      await volume.stop();
       await stopWorker(worker, 'SIGKILL');
       worker = undefined;
       await connection.close().catch(() => undefined);

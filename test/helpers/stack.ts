@@ -16,7 +16,10 @@ export interface Stack {
   sim: SimHandle;
   fleet: FleetConfig;
   client: Client;
+  /** The worker's identity (fleet.yaml's kubeconfig). */
   core: k8s.CoreV1Api;
+  /** The test bed's administrator, for what a test does that the worker may not (scale a StatefulSet, remove a workload). */
+  admin: k8s.KubeConfig;
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,8 @@ export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?
   const client = new Client({ connection, namespace: server.namespace });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sim.kubeconfigPath);
+  const admin = new k8s.KubeConfig();
+  admin.loadFromFile(sim.adminKubeconfigPath ?? sim.kubeconfigPath);
   if (backend === 'sim') {
     // Let the seed settle as the control-plane backend does (StatefulSets start their pods one by one), so that
     // pods do not still land on nodes while a test counts them.
@@ -53,6 +58,7 @@ export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?
     fleet,
     client,
     core: kc.makeApiClient(k8s.CoreV1Api),
+    admin,
     async stop() {
       await connection.close();
       await Promise.allSettled([sim.stop(), server.stop()]);
@@ -83,10 +89,9 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
  * touching its pods; members leave through the decommission runbook, not a plain drain.
  */
 export async function removeCassandraRing(stack: Stack): Promise<void> {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(stack.sim.kubeconfigPath);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const policy = kc.makeApiClient(k8s.PolicyV1Api);
+  const apps = stack.admin.makeApiClient(k8s.AppsV1Api);
+  const policy = stack.admin.makeApiClient(k8s.PolicyV1Api);
+  const core = stack.admin.makeApiClient(k8s.CoreV1Api);
   const namespace = 'data';
   const gone = (e: unknown) => (e instanceof k8s.ApiException && e.code === 404 ? undefined : Promise.reject(e));
   for (const s of (await apps.listNamespacedStatefulSet({ namespace }).catch(() => ({ items: [] }))).items) {
@@ -95,8 +100,8 @@ export async function removeCassandraRing(stack: Stack): Promise<void> {
   for (const p of (await policy.listNamespacedPodDisruptionBudget({ namespace }).catch(() => ({ items: [] }))).items) {
     await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: p.metadata!.name! }).catch(gone);
   }
-  for (const p of (await stack.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] }))).items) {
-    await stack.core.deleteNamespacedPod({ namespace, name: p.metadata!.name!, gracePeriodSeconds: 0 }).catch(gone);
+  for (const p of (await core.listNamespacedPod({ namespace }).catch(() => ({ items: [] }))).items) {
+    await core.deleteNamespacedPod({ namespace, name: p.metadata!.name!, gracePeriodSeconds: 0 }).catch(gone);
   }
-  await eventually('Cassandra pods gone', async () => (await stack.core.listNamespacedPod({ namespace })).items.length === 0, 30_000);
+  await eventually('Cassandra pods gone', async () => (await core.listNamespacedPod({ namespace })).items.length === 0, 30_000);
 }

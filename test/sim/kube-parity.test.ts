@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeExecutor } from '../../src/activities/cassandra.js';
 import { startSim, testbedFromEnv, type SimHandle } from '../../src/sim/index.js';
 
 let sim: SimHandle;
@@ -45,5 +46,22 @@ describe(`Kubernetes API parity (${testbedFromEnv()} test bed; reference kube-ap
     const node = nodes[0]!.metadata!.name!;
     await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node},status.phase!=Succeeded,metadata.namespace!=kube-system` });
     expect((await core.listNode({ fieldSelector: `metadata.name=${node}` })).items).toHaveLength(1);
+  });
+
+  it("serves pods/exec over WebSocket to the worker's identity (client-node's Exec, as the activities call it): output, exit codes, a missing pod", async () => {
+    const worker = new k8s.KubeConfig();
+    worker.loadFromFile(sim.kubeconfigPath);
+    const exec = kubeExecutor(worker, worker.makeApiClient(k8s.CoreV1Api), 'data', 'cassandra');
+    const members = async () => {
+      const r = await exec.run('cassandra-0', ['nodetool', 'status']).catch(() => undefined);
+      return r?.exitCode === 0 ? r.stdout.split('\n').filter((l) => /^UN\s/.test(l)).length : 0;
+    };
+    const until = Date.now() + 60_000;
+    while ((await members()) < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+    expect(await members()).toBe(4);
+    const bad = await exec.run('cassandra-0', ['nodetool', 'no-such-command']);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr + bad.stdout).toMatch(/no-such-command/);
+    await expect(exec.run('cassandra-9', ['nodetool', 'status'])).rejects.toThrow(/404/);
   });
 });

@@ -135,3 +135,27 @@ spec:
   next:
     delete: true
 `;
+
+/**
+ * KWOK's `Exec` resource (kwok.x-k8s.io/v1alpha1): for the pod of the same namespace and name, which
+ * local command answers pods/exec (`spec.execs[].local`: environment, working directory). Our own
+ * minimal definition (the schema is KWOK's to enforce; it reads the objects with its typed client).
+ */
+export const KWOK_EXEC_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: execs.kwok.x-k8s.io
+spec:
+  group: kwok.x-k8s.io
+  scope: Namespaced
+  names: {kind: Exec, listKind: ExecList, plural: execs, singular: exec}
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+`;

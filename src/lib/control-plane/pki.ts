@@ -17,6 +17,8 @@ export interface Pki {
   dir: string;
   ca: CertFiles;
   apiserver: CertFiles;
+  /** KWOK's kubelet server (pods/exec): the API server verifies it with --kubelet-certificate-authority. */
+  kubelet: CertFiles;
   /** client certificates by identity name (admin, kube-controller-manager, kube-scheduler, kwok, apiserver-etcd-client, etcd) */
   clients: Record<string, CertFiles>;
   saKey: string;
@@ -56,6 +58,8 @@ export const IDENTITIES: Record<string, string> = {
   // kwok plays every kubelet; bound to its own ClusterRole (see control-plane.ts), not system:masters
   kwok: '/CN=itinerant:kwok',
   'apiserver-etcd-client': '/CN=kube-apiserver-etcd-client',
+  // what the API server presents to kubelets (pods/exec, logs)
+  'apiserver-kubelet-client': '/CN=kube-apiserver-kubelet-client',
 };
 
 export function makePki(dir: string): Pki {
@@ -68,11 +72,12 @@ export function makePki(dir: string): Pki {
   const sans = 'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1';
   const apiserver = issue(dir, 'apiserver', '/CN=kube-apiserver', SERVER_EXT(sans));
   const etcd = issue(dir, 'etcd', '/CN=etcd', SERVER_EXT('IP:127.0.0.1,DNS:localhost'));
+  const kubelet = issue(dir, 'kubelet', '/CN=kwok-kubelet', SERVER_EXT('IP:127.0.0.1,DNS:localhost'));
   const clients: Record<string, CertFiles> = { etcd };
   for (const [name, subject] of Object.entries(IDENTITIES)) clients[name] = issue(dir, name, subject, CLIENT_EXT);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', 'sa.key'], dir);
   openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
-  return { dir, ca: { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') }, apiserver, clients, saKey: join(dir, 'sa.key'), saPub: join(dir, 'sa.pub') };
+  return { dir, ca: { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') }, apiserver, kubelet, clients, saKey: join(dir, 'sa.key'), saPub: join(dir, 'sa.pub') };
 }
 
 const b64 = (file: string) => readFileSync(file).toString('base64');

@@ -126,7 +126,14 @@ function streamView(s: Stream): StreamView {
   };
 }
 
-export function createCassandraSim(kube: KubeSim, opts: { faults?: Partial<CassandraFaults> } = {}): CassandraSim {
+/**
+ * Where the rings live: the objects (StatefulSets, pods, claims) in an ObjectStore, and the pods/exec
+ * command handlers. The in-memory kube sim is one; on the control-plane test bed it is RealWorkloads
+ * (a mirror of the real API server, exec through KWOK).
+ */
+export type CassandraHost = Pick<KubeSim, 'store' | 'registerExecHandler'> & { exec: Pick<KubeSim['exec'], 'run'> };
+
+export function createCassandraSim(kube: CassandraHost, opts: { faults?: Partial<CassandraFaults> } = {}): CassandraSim {
   const faults: CassandraFaults = { ...DEFAULT_CASSANDRA_FAULTS, ...opts.faults };
   const model = new RingModel(kube.store, faults);
   let commands = 0;
