@@ -27,9 +27,8 @@ import { projectRoot } from './home.js';
 export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './control-plane/build.js';
 export { KUBELET_REASON_ANNOTATION, KUBELET_STATE_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, KWOK_POD_DELETE_DELAY_ANNOTATION } from './control-plane/kwok-config.js';
 
-export const WORKER_NAMESPACE = 'itinerant';
-export const WORKER_SERVICE_ACCOUNT = 'itinerant-worker';
-export const WORKER_RBAC_MANIFEST = (): string => join(projectRoot(), 'deploy', 'rbac', 'worker.yaml');
+import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from './worker-identity.js';
+export { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from './worker-identity.js';
 
 export class ControlPlaneStartError extends Error {
   constructor(

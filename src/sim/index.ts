@@ -1,5 +1,6 @@
 // The simulated fleet: a Kubernetes API subset, an OCI API subset and a control API on 127.0.0.1,
 // with the kubeconfig, OCI config and fleet.yaml that let the real clients talk to them.
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { createOciSim, type OciFaults, type OciSim } from './oci/index.js';
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeFleetFile } from './fleet-file.js';
+import { clusterRoleRules } from './kube/rbac.js';
+import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST, WORKER_USER } from '../lib/worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
 export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
@@ -73,8 +76,8 @@ export interface SimHandle {
   seeded: SeedResult | undefined;
   /** Which Kubernetes side this is (undefined = sim). */
   backend?: Testbed;
-  /** control-plane backend: a system:masters kubeconfig (kubeconfigPath is the worker's least-privilege identity). */
-  adminKubeconfigPath?: string;
+  /** The administrator's kubeconfig (kubeconfigPath is the worker's least-privilege identity, held to deploy/rbac/worker.yaml). */
+  adminKubeconfigPath: string;
   /** control-plane backend: the running control plane and the SimCluster over it. */
   controlPlane?: import('../lib/control-plane.js').ControlPlane;
   realCluster?: import('./real-cluster.js').RealCluster;
@@ -89,8 +92,10 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;
   const token = randomBytes(24).toString('hex');
+  // As on a real cluster, the worker is not the administrator: its requests are held to the ClusterRole we ship.
+  const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, rules: clusterRoleRules(readFileSync(WORKER_RBAC_MANIFEST(), 'utf8'), WORKER_CLUSTER_ROLE) };
 
-  const kube = createKubeSim({ clusterName, token, faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults } });
+  const kube = createKubeSim({ clusterName, token, restricted: worker, faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults } });
   const oci = createOciSim({
     cluster: kube.cluster,
     region: SIM_REGION,
@@ -124,19 +129,22 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     const ociUrl = await oci.listen(opts.ociPort ?? 0);
     const controlUrl = await control.listen(opts.controlPort ?? 0);
 
-    const kubeconfigPath = path.join(dir, 'kubeconfig');
-    // kubectl (client-go) only sends a bearer token over TLS: the kubeconfig points at the HTTPS side of the
+    // kubectl (client-go) only sends a bearer token over TLS: the kubeconfigs point at the HTTPS side of the
     // kube sim's port (self-signed, insecure-skip-tls-verify); the same port also answers plain HTTP.
-    const kubeconfig = kube.kubeconfig();
-    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
-    await chmod(kubeconfigPath, 0o600);
+    // `kubeconfig` is the worker's identity (fleet.yaml uses it), `admin.kubeconfig` may do anything.
+    const kubeconfigPath = path.join(dir, 'kubeconfig');
+    const adminKubeconfigPath = path.join(dir, 'admin.kubeconfig');
+    for (const [file, identity] of [[kubeconfigPath, 'restricted'], [adminKubeconfigPath, 'admin']] as const) {
+      await writeFile(file, kube.kubeconfig(identity), { mode: 0o600 });
+      await chmod(file, 0o600);
+    }
 
     const { configPath: ociConfigPath } = await oci.writeConfig(path.join(dir, 'oci'));
 
     const fleetConfigPath = await writeFleetFile(dir, { clusterName, kubeconfigPath, ociConfigPath, ociUrl, nodeGroups: seeded?.nodeGroups, header: 'Written by the itinerant simulated fleet (src/sim)' });
     await writeFile(
       endpointsPath,
-      JSON.stringify({ kubeUrl, kubeHttpUrl, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, ociConfigPath, fleetConfigPath }, null, 2) + '\n',
+      JSON.stringify({ kubeUrl, kubeHttpUrl, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath }, null, 2) + '\n',
     );
 
     return {
@@ -145,6 +153,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       ociUrl,
       controlUrl,
       kubeconfigPath,
+      adminKubeconfigPath,
       ociConfigPath,
       fleetConfigPath,
       endpointsPath,

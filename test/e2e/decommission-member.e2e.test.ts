@@ -82,11 +82,17 @@ function watchVolume() {
   };
   const polling = poll();
   return {
+    /** Stops polling, once the release was seen or after 15 s. */
     stop: async () => {
+      await Promise.race([polling, new Promise((r) => setTimeout(r, 15_000))]);
       stopped = true;
       await polling;
     },
-    result: () => ({ releasedAt, memberLeftBeforeRelease }),
+    /** Once the release was seen (or after 15 s, when it never came): when, and whether the member had left by then. */
+    result: async () => {
+      await Promise.race([polling, new Promise((r) => setTimeout(r, 15_000))]);
+      return { releasedAt, memberLeftBeforeRelease };
+    },
   };
 }
 
@@ -130,7 +136,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     expect(counters().issued - before.issued).toBe(1);
     expect(await replicas()).toBe(3);
     expect(await pod()).toBeUndefined();
-    expect(volume.result().memberLeftBeforeRelease).toBe(true);
+    expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
     expect(stack.sim.cassandra.ring(NS, STS)!.members.filter((m) => m.inRing)).toHaveLength(3);
   }, 180_000);
 
@@ -167,7 +173,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       const after = counters();
       expect(after.issued - before.issued).toBe(1);
       expect(after.started - before.started).toBe(1);
-      expect(volume.result().memberLeftBeforeRelease).toBe(true);
+      expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
       // The history shows the follow was picked up again by the second worker, and a single issue.
       const history = await handle.fetchHistory();
       const scheduled = (name: string) => history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name) ?? [];
@@ -280,7 +286,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     }
     expect(await replicas()).toBe(3);
     expect(await pod()).toBeUndefined();
-    expect(volume.result().memberLeftBeforeRelease).toBe(true);
+    expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
     const ring = stack.sim.cassandra.ring(NS, STS)!;
     expect(ring.members.filter((m) => m.inRing)).toHaveLength(3);
     expect(ring.members.find((m) => m.hostId === memberId)).toMatchObject({ mode: 'DECOMMISSIONED', inRing: false });
@@ -318,7 +324,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       const result = await client.workflow.getHandle<typeof decommissionMember>(workflowId).result();
       expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
       expect(counters().issued - before.issued).toBe(1);
-      expect(volume.result().memberLeftBeforeRelease).toBe(true);
+      expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
     } finally {
       await volume.stop();
       await stopWorker(worker, 'SIGKILL');

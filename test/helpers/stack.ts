@@ -44,7 +44,7 @@ export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?
   if (backend === 'sim') {
     // Let the seed settle as the control-plane backend does (StatefulSets start their pods one by one), so that
     // pods do not still land on nodes while a test counts them.
-    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const apps = admin.makeApiClient(k8s.AppsV1Api);
     await eventually('seeded Deployments and StatefulSets ready', async () => {
       const [deps, sts] = await Promise.all([apps.listDeploymentForAllNamespaces(), apps.listStatefulSetForAllNamespaces()]);
       return [...deps.items, ...sts.items].every((w) => (w.status?.readyReplicas ?? 0) === (w.spec?.replicas ?? 1));

@@ -64,4 +64,27 @@ describe(`Kubernetes API parity (${testbedFromEnv()} test bed; reference kube-ap
     expect(bad.stderr + bad.stdout).toMatch(/no-such-command/);
     await expect(exec.run('cassandra-9', ['nodetool', 'status'])).rejects.toThrow(/404/);
   });
+
+  it("holds the worker's identity to deploy/rbac/worker.yaml and refuses the rest in kube-apiserver's words", async () => {
+    const worker = new k8s.KubeConfig();
+    worker.loadFromFile(sim.kubeconfigPath);
+    const apps = worker.makeApiClient(k8s.AppsV1Api);
+    expect((await apps.readNamespacedStatefulSet({ name: 'cassandra', namespace: 'data' })).metadata?.name).toBe('cassandra');
+    const user = 'system:serviceaccount:itinerant:itinerant-worker';
+    expect(await apps.listNamespacedDeployment({ namespace: 'shop' }).then(() => 'ok', failure)).toEqual({
+      code: 403,
+      reason: 'Forbidden',
+      message: `deployments.apps is forbidden: User "${user}" cannot list resource "deployments" in API group "apps" in the namespace "shop"`,
+    });
+    expect(await worker.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: 'nope', namespace: 'kube-system' }).then(() => 'ok', failure)).toEqual({
+      code: 403,
+      reason: 'Forbidden',
+      message: `secrets "nope" is forbidden: User "${user}" cannot get resource "secrets" in API group "" in the namespace "kube-system"`,
+    });
+    expect(await worker.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: 'shop' }).then(() => 'ok', failure)).toEqual({
+      code: 403,
+      reason: 'Forbidden',
+      message: `namespaces "shop" is forbidden: User "${user}" cannot delete resource "namespaces" in API group "" in the namespace "shop"`, // a namespace is its own namespace (RequestInfo)
+    });
+  });
 });

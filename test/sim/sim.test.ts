@@ -104,9 +104,17 @@ describe('startSim', () => {
     expect(mirrors.items.filter((p) => p.metadata?.annotations?.['kubernetes.io/config.mirror']).map((p) => p.spec?.nodeName).sort()).toEqual(
       nodes.items.map((n) => n.metadata!.name).sort(),
     );
-    const deployments = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop' });
+    // The kubeconfig is the worker's: RBAC holds it to deploy/rbac/worker.yaml, word for word as kube-apiserver says it.
+    const refused = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop' }).then(() => undefined, (e: k8s.ApiException<string>) => e);
+    expect(refused?.code).toBe(403);
+    expect(JSON.parse(refused!.body).message).toBe(
+      'deployments.apps is forbidden: User "system:serviceaccount:itinerant:itinerant-worker" cannot list resource "deployments" in API group "apps" in the namespace "shop"',
+    );
+    const admin = new k8s.KubeConfig();
+    admin.loadFromFile(sim.adminKubeconfigPath);
+    const deployments = await admin.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop' });
     expect(deployments.items.map((d) => [d.metadata?.name, d.spec?.replicas]).sort()).toEqual([['api', 3], ['web', 4], ['worker', 2]]);
-    const pdbs = await kc.makeApiClient(k8s.PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: 'shop' });
+    const pdbs = await admin.makeApiClient(k8s.PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: 'shop' });
     expect(pdbs.items.map((p) => p.metadata?.name).sort()).toEqual(['api', 'web']);
     expect((await fetch(`${sim.kubeHttpUrl}/api/v1/nodes`)).status).toBe(401);
   });

@@ -11,6 +11,7 @@ import { patchTypeOf, type KubeApi } from './rest.js';
 import { ApiError, errors, failure, success } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import type { WatchHub } from './watch.js';
+import { allowed, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
 
 export interface Route {
   rt: ResourceType;
@@ -59,7 +60,7 @@ const isDiscovery = (path: string): boolean =>
   path === '/version' || path === '/api' || path === '/apis' || path === '/api/v1' || /^\/apis\/[^/]+(\/[^/]+)?$/.test(path) ||
   path.startsWith('/openapi') || ['/healthz', '/livez', '/readyz'].includes(path);
 
-export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, token: string) {
+export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, authenticate: (req: IncomingMessage) => 'admin' | RestrictedIdentity | undefined) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
@@ -80,9 +81,8 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
     const q = url.searchParams;
     const method = (req.method ?? 'GET').toUpperCase();
 
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      throw new ApiError(failure(401, 'Unauthorized', 'Unauthorized'));
-    }
+    const caller = authenticate(req);
+    if (!caller) throw new ApiError(failure(401, 'Unauthorized', 'Unauthorized'));
     if (!isDiscovery(path) && ctx.faults.errorRate > 0 && Math.random() < ctx.faults.errorRate) {
       const code = ctx.faults.errorStatus;
       if (code === 429) throw errors.tooManyRequests('the server has received too many requests and has asked us to try again later', undefined, 1);
@@ -114,6 +114,10 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
       [group, version, rest] = [segs[1]!, segs[2]!, segs.slice(3)];
     } else throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
 
+    if (rest.length > 0 && caller !== 'admin') {
+      const a = requestAttributes(method, group, rest, q);
+      if (!allowed(caller.rules, a)) throw forbidden(caller.user, a);
+    }
     if (rest.length === 0) {
       const doc = method === 'GET' ? apiResourceList(group, version) : undefined;
       if (doc) return send(res, 200, doc);
@@ -204,6 +208,24 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
       default: throw errors.methodNotAllowed();
     }
   }
+}
+
+/** What kube-apiserver's RequestInfo makes of a resource path (from the URL alone, before any lookup), for RBAC. */
+function requestAttributes(method: string, group: string, rest: string[], q: URLSearchParams): RequestAttributes {
+  let parts = rest;
+  let namespace: string | undefined;
+  if (parts[0] === 'namespaces' && parts.length > 1) {
+    namespace = parts[1];
+    if (parts.length > 2 && parts[2] !== 'status' && parts[2] !== 'finalize') parts = parts.slice(2);
+  }
+  const [plural, name, sub] = parts as [string, string | undefined, string | undefined];
+  return {
+    verb: verbOf(method, name !== undefined, q.get('watch') === 'true' || q.get('watch') === '1'),
+    group,
+    resource: sub ? `${plural}/${sub}` : plural,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+  };
 }
 
 function numParam(q: URLSearchParams, key: string): number | undefined {

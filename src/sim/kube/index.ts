@@ -12,6 +12,8 @@ import { ExecRegistry, type ExecHandler, type ExecMatch } from './exec.js';
 import { createHandler } from './http.js';
 import { NodeAgent, ReadinessTimeline, type ReadinessPoint } from './nodes.js';
 import { pvcProtectionController } from './pvc.js';
+import { allowed, forbidden, type RestrictedIdentity } from './rbac.js';
+import type { ApiError } from './status.js';
 import { KubeApi } from './rest.js';
 import { ObjectStore } from './store.js';
 import { selfSignedCert, type SelfSignedCert } from './tls.js';
@@ -19,6 +21,7 @@ import { WatchHub } from './watch.js';
 
 export type { NodeRegistration, SimCluster } from './cluster-api.js';
 export type { KubeFaults } from './context.js';
+export type { PolicyRule, RestrictedIdentity } from './rbac.js';
 export type { KObject } from './resources.js';
 export type { ReadinessPoint } from './nodes.js';
 export { KubeApi } from './rest.js';
@@ -28,11 +31,31 @@ export { builtinExec, ExecRegistry, type ExecContext, type ExecHandler, type Exe
 
 export interface KubeSimOptions {
   clusterName: string;
+  /** The administrator's bearer token (may do anything). */
   token: string;
+  /** A second identity whose requests RBAC checks against its rules (the worker's ClusterRole). */
+  restricted?: RestrictedIdentity;
   faults: KubeFaults;
   now?: () => Date;
   /** Reaction latency of the controllers after a change (default 200 ms). */
   controllerDelayMs?: number;
+}
+
+/** The caller of a request: the administrator, or the restricted identity (RBAC applies). */
+export type Caller = 'admin' | RestrictedIdentity;
+
+/**
+ * pods/exec over WebSocket is a GET upgrade: kube-apiserver checks `get` on pods/exec, and `create`
+ * too (the WebSocket upgrade permission check, on by default since 1.35). Other upgrades are not served.
+ */
+function upgradeDenied(caller: RestrictedIdentity, req: IncomingMessage): ApiError | undefined {
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec\/?$/.exec(new URL(req.url ?? '/', 'http://sim').pathname);
+  if (!m) return undefined; // not found: the upgrade handler answers 404
+  for (const verb of ['get', 'create']) {
+    const a = { verb, group: '', resource: 'pods/exec', namespace: decodeURIComponent(m[1]!), name: decodeURIComponent(m[2]!) };
+    if (!allowed(caller.rules, a)) return forbidden(caller.user, a);
+  }
+  return undefined;
 }
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -56,8 +79,8 @@ export interface KubeSim {
   faults: KubeFaults;
   /** URLs of the running server (undefined before listen()). */
   urls(): { http: string; https: string } | undefined;
-  /** A kubeconfig (YAML) for the running server: https URL, insecure-skip-tls-verify, bearer token. Works for kubectl and client-node. */
-  kubeconfig(): string;
+  /** A kubeconfig (YAML) for the running server: https URL, insecure-skip-tls-verify, bearer token (the administrator's, or the restricted identity's). Works for kubectl and client-node. */
+  kubeconfig(identity?: 'admin' | 'restricted'): string;
   /** The self-signed certificate served on the HTTPS side (PEM; also usable as certificate-authority-data). */
   readonly tls: { cert: string };
   // ---- extension points for the rest of the sim (not part of the minimal contract) ----
@@ -94,7 +117,14 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
   const exec = new ExecRegistry(ctx.store);
   const nodes = new NodeAgent(ctx, api);
   const watches = new WatchHub(ctx);
-  const handler = createHandler(ctx, api, watches, opts.token);
+  /** Who a request is: the administrator, the restricted identity, or nobody (401). */
+  const authenticate = (req: IncomingMessage): Caller | undefined => {
+    const auth = req.headers.authorization;
+    if (auth === `Bearer ${opts.token}`) return 'admin';
+    if (opts.restricted && auth === `Bearer ${opts.restricted.token}`) return opts.restricted;
+    return undefined;
+  };
+  const handler = createHandler(ctx, api, watches, authenticate);
   let server: NetServer | undefined;
   let port = 0;
   let upgrade: UpgradeHandler | undefined = (req, socket, head) => exec.handleUpgrade(req, socket, head);
@@ -102,8 +132,15 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
   const tlsCert = (): SelfSignedCert => (cert ??= selfSignedCert());
   const sockets = new Set<Socket>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!upgrade || req.headers.authorization !== `Bearer ${opts.token}`) {
+    const caller = authenticate(req);
+    if (!upgrade || !caller) {
       socket.end(`HTTP/1.1 ${upgrade ? '401 Unauthorized' : '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    const denied = caller === 'admin' ? undefined : upgradeDenied(caller, req);
+    if (denied) {
+      const body = JSON.stringify(denied.status);
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     upgrade(req, socket, head);
@@ -159,9 +196,12 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
       });
     },
     urls: () => (server ? { http: `http://127.0.0.1:${port}`, https: `https://127.0.0.1:${port}` } : undefined),
-    kubeconfig(): string {
+    kubeconfig(identity: 'admin' | 'restricted' = 'admin'): string {
       if (!server) throw new Error('kube sim: listen() first');
+      if (identity === 'restricted' && !opts.restricted) throw new Error('kube sim: no restricted identity configured');
       const name = opts.clusterName;
+      const user = identity === 'admin' ? `${name}-admin` : opts.restricted!.user;
+      const token = identity === 'admin' ? opts.token : opts.restricted!.token;
       return [
         'apiVersion: v1',
         'kind: Config',
@@ -171,14 +211,14 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
         `    server: https://127.0.0.1:${port}`,
         '    insecure-skip-tls-verify: true',
         'users:',
-        `- name: ${JSON.stringify(`${name}-admin`)}`,
+        `- name: ${JSON.stringify(user)}`,
         '  user:',
-        `    token: ${JSON.stringify(opts.token)}`,
+        `    token: ${JSON.stringify(token)}`,
         'contexts:',
         `- name: ${JSON.stringify(name)}`,
         '  context:',
         `    cluster: ${JSON.stringify(name)}`,
-        `    user: ${JSON.stringify(`${name}-admin`)}`,
+        `    user: ${JSON.stringify(user)}`,
         `current-context: ${JSON.stringify(name)}`,
         '',
       ].join('\n');
