@@ -230,9 +230,10 @@ describe(`nodeGroupManager end to end (dev server + worker + ${testbedFromEnv()}
     await stopLane('general');
 
     // ---- down
-    // Youngest first, ties by name: the real API server stamps creationTimestamp to the second, so the seeded
-    // nodes may tie there (the sim spreads their ages over days).
-    const youngestFirst = [...five].sort((a, b) => Date.parse(String(b.metadata!.creationTimestamp)) - Date.parse(String(a.metadata!.creationTimestamp)) || (name(a) < name(b) ? -1 : 1));
+    // Youngest first: a node is as old as its machine (the instance's launch time; the seed back-dates them over
+    // days on both test beds), ties by name.
+    const launched = (n: (typeof five)[number]) => Date.parse(String(stack.sim.oci.fleet.getInstance(instanceOf(n)).timeCreated));
+    const youngestFirst = [...five].sort((a, b) => launched(b) - launched(a) || (name(a) < name(b) ? -1 : 1));
     // The added node first (the youngest, in a fault domain with two); then the younger of the fault domain
     // that still has two.
     const first = youngestFirst[0]!;
