@@ -1,11 +1,39 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { SeedNodeGroup } from './seed.js';
 import { SIM_COMPARTMENT } from './seed.js';
 
+/**
+ * The files a test bed hands to the worker and to people, in `dir`: `kubeconfig` (the worker's identity,
+ * which fleet.yaml names), `admin.kubeconfig`, the OCI config (`oci/`), and `fleet.yaml`.
+ */
+export async function writeSimFiles(
+  dir: string,
+  a: {
+    clusterName: string;
+    /** kubeconfig YAML of the worker's identity, and of the administrator's */
+    kubeconfig: string | Buffer;
+    adminKubeconfig: string | Buffer;
+    oci: { writeConfig(dir: string): Promise<{ configPath: string }> };
+    ociUrl: string;
+    nodeGroups: SeedNodeGroup[] | undefined;
+    header: string;
+  },
+): Promise<{ kubeconfigPath: string; adminKubeconfigPath: string; ociConfigPath: string; fleetConfigPath: string }> {
+  const kubeconfigPath = path.join(dir, 'kubeconfig');
+  const adminKubeconfigPath = path.join(dir, 'admin.kubeconfig');
+  for (const [file, content] of [[kubeconfigPath, a.kubeconfig], [adminKubeconfigPath, a.adminKubeconfig]] as const) {
+    await writeFile(file, content, { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  const { configPath: ociConfigPath } = await a.oci.writeConfig(path.join(dir, 'oci'));
+  const fleetConfigPath = await writeFleetFile(dir, { ...a, kubeconfigPath, ociConfigPath });
+  return { kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath };
+}
+
 /** Write `<dir>/fleet.yaml`: the fleet configuration the worker reads for the test bed (paths relative to it). */
-export async function writeFleetFile(
+async function writeFleetFile(
   dir: string,
   a: { clusterName: string; kubeconfigPath: string; ociConfigPath: string; ociUrl: string; nodeGroups: SeedNodeGroup[] | undefined; header: string },
 ): Promise<string> {

@@ -1,14 +1,14 @@
 // The simulated fleet: a Kubernetes API subset, an OCI API subset and a control API on 127.0.0.1,
 // with the kubeconfig, OCI config and fleet.yaml that let the real clients talk to them.
 import { readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createKubeSim, type KubeFaults, type KubeSim } from './kube/index.js';
 import { createOciSim, type OciFaults, type OciSim } from './oci/index.js';
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
-import { writeFleetFile } from './fleet-file.js';
+import { writeSimFiles } from './fleet-file.js';
 import { clusterRoleRules } from './kube/rbac.js';
 import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST, WORKER_USER } from '../lib/worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
@@ -132,16 +132,15 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     // kubectl (client-go) only sends a bearer token over TLS: the kubeconfigs point at the HTTPS side of the
     // kube sim's port (self-signed, insecure-skip-tls-verify); the same port also answers plain HTTP.
     // `kubeconfig` is the worker's identity (fleet.yaml uses it), `admin.kubeconfig` may do anything.
-    const kubeconfigPath = path.join(dir, 'kubeconfig');
-    const adminKubeconfigPath = path.join(dir, 'admin.kubeconfig');
-    for (const [file, identity] of [[kubeconfigPath, 'restricted'], [adminKubeconfigPath, 'admin']] as const) {
-      await writeFile(file, kube.kubeconfig(identity), { mode: 0o600 });
-      await chmod(file, 0o600);
-    }
-
-    const { configPath: ociConfigPath } = await oci.writeConfig(path.join(dir, 'oci'));
-
-    const fleetConfigPath = await writeFleetFile(dir, { clusterName, kubeconfigPath, ociConfigPath, ociUrl, nodeGroups: seeded?.nodeGroups, header: 'Written by the itinerant simulated fleet (src/sim)' });
+    const { kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath } = await writeSimFiles(dir, {
+      clusterName,
+      kubeconfig: kube.kubeconfig('restricted'),
+      adminKubeconfig: kube.kubeconfig('admin'),
+      oci,
+      ociUrl,
+      nodeGroups: seeded?.nodeGroups,
+      header: 'Written by the itinerant simulated fleet (src/sim)',
+    });
     await writeFile(
       endpointsPath,
       JSON.stringify({ kubeUrl, kubeHttpUrl, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath }, null, 2) + '\n',

@@ -27,3 +27,20 @@ export function kubeletConditions(ready: boolean, at: string) {
       : condition(at, 'Ready', 'False', 'KubeletNotReady', 'container runtime network not ready: NetworkReady=false'),
   ];
 }
+
+/** The node's system info as its kubelet reports it; `seq` makes the machine, system and boot ids unique. */
+export function kubeletNodeInfo(seq: number, versions: { kubelet: string; kubeProxy: string }) {
+  const hex = (width: number) => seq.toString(16).padStart(width, '0');
+  return {
+    machineID: hex(32),
+    systemUUID: `00000000-0000-0000-0000-${hex(12)}`,
+    bootID: `b0000000-0000-0000-0000-${hex(12)}`,
+    kernelVersion: '5.15.0-300.163.18.el8uek.x86_64',
+    osImage: 'Oracle Linux Server 8.10',
+    containerRuntimeVersion: 'containerd://1.7.24',
+    kubeletVersion: versions.kubelet,
+    kubeProxyVersion: versions.kubeProxy,
+    operatingSystem: 'linux',
+    architecture: 'amd64',
+  };
+}

@@ -7,13 +7,13 @@
 //
 // SimCluster is synchronous (the sim's fleet calls it from timers); here each call is queued and
 // sent in order, and hasNode() answers from a local view kept current by a watch on Nodes.
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createControlServer, type ControlKube } from './control.js';
 import { createOciSim } from './oci/index.js';
 import { startInformer } from './real-watch.js';
-import { kubeletCapacity, kubeletConditions } from './kubelet-status.js';
-import { writeFleetFile } from './fleet-file.js';
+import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from './kubelet-status.js';
+import { writeSimFiles } from './fleet-file.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
 import type { KubeSim, SimHandle, StartSimOptions } from './index.js';
 import { cassandraObjects, createCassandraSim } from './cassandra/index.js';
@@ -99,18 +99,7 @@ export class RealCluster implements SimCluster {
           { type: 'Hostname', address: name },
         ],
         daemonEndpoints: { kubeletEndpoint: { Port: this.opts.controlPlane.kubeletPort } },
-        nodeInfo: {
-          machineID: seq.toString(16).padStart(32, '0'),
-          systemUUID: `00000000-0000-0000-0000-${seq.toString(16).padStart(12, '0')}`,
-          bootID: `b0000000-0000-0000-0000-${seq.toString(16).padStart(12, '0')}`,
-          kernelVersion: '5.15.0-300.163.18.el8uek.x86_64',
-          osImage: 'Oracle Linux Server 8.10',
-          containerRuntimeVersion: 'containerd://1.7.24',
-          kubeletVersion: 'v1.36.3',
-          kubeProxyVersion: '',
-          operatingSystem: 'linux',
-          architecture: 'amd64',
-        },
+        nodeInfo: kubeletNodeInfo(seq, { kubelet: 'v1.36.3', kubeProxy: '' }),
       },
     };
     this.enqueue(`register node ${name}`, async () => {
@@ -379,13 +368,15 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     const ociUrl = await oci.listen(opts.ociPort ?? 0);
     const controlUrl = await control.listen(opts.controlPort ?? 0);
     // fleet.yaml's kubeconfig is the worker's: ServiceAccount itinerant/itinerant-worker, deploy/rbac/worker.yaml only.
-    const kubeconfigPath = path.join(dir, 'kubeconfig');
-    await writeFile(kubeconfigPath, await readFile(cp.workerKubeconfigPath), { mode: 0o600 });
-    await chmod(kubeconfigPath, 0o600);
-    const adminKubeconfigPath = path.join(dir, 'admin.kubeconfig');
-    await writeFile(adminKubeconfigPath, await readFile(cp.adminKubeconfigPath), { mode: 0o600 });
-    const { configPath: ociConfigPath } = await oci.writeConfig(path.join(dir, 'oci'));
-    const fleetConfigPath = await writeFleetFile(dir, { clusterName, kubeconfigPath, ociConfigPath, ociUrl, nodeGroups: seeded?.nodeGroups, header: `Written by the itinerant test bed (src/sim, control-plane backend: kubernetes ${cp.versions.kubernetes})` });
+    const { kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath } = await writeSimFiles(dir, {
+      clusterName,
+      kubeconfig: await readFile(cp.workerKubeconfigPath),
+      adminKubeconfig: await readFile(cp.adminKubeconfigPath),
+      oci,
+      ociUrl,
+      nodeGroups: seeded?.nodeGroups,
+      header: `Written by the itinerant test bed (src/sim, control-plane backend: kubernetes ${cp.versions.kubernetes})`,
+    });
     await writeFile(
       endpointsPath,
       JSON.stringify(

@@ -7,7 +7,7 @@ import { rt, type KObject } from './resources.js';
 import { setCondition, type KubeApi } from './rest.js';
 import type { Taint } from './selectors.js';
 import type { ObjectStore } from './store.js';
-import { kubeletCapacity, kubeletConditions } from '../kubelet-status.js';
+import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from '../kubelet-status.js';
 
 export const NODE_GROUP_LABEL = 'itinerant.dev/node-group';
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -79,18 +79,7 @@ export class NodeAgent {
         conditions: kubeletConditions(reg.ready, hb),
         addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }],
         daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
-        nodeInfo: {
-          machineID: seq.toString(16).padStart(32, '0'),
-          systemUUID: `00000000-0000-0000-0000-${seq.toString(16).padStart(12, '0')}`,
-          bootID: `b0000000-0000-0000-0000-${seq.toString(16).padStart(12, '0')}`,
-          kernelVersion: '5.15.0-300.163.18.el8uek.x86_64',
-          osImage: 'Oracle Linux Server 8.10',
-          containerRuntimeVersion: 'containerd://1.7.24',
-          kubeletVersion: 'v1.32.1',
-          kubeProxyVersion: 'v1.32.1',
-          operatingSystem: 'linux',
-          architecture: 'amd64',
-        },
+        nodeInfo: kubeletNodeInfo(seq, { kubelet: 'v1.32.1', kubeProxy: 'v1.32.1' }),
       },
     };
     syncNodeTaints(node);
