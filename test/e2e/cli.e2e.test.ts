@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createItinerantWorker } from '../../src/workers/worker.js';
-import { workflowBundle } from '../helpers/workflow-env.js';
-import { eventually, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, inProcessWorker, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
 
 const BIN = fileURLToPath(new URL('../../bin/itinerant.js', import.meta.url));
 let stack: Stack;
@@ -11,12 +9,7 @@ let stopWorker: () => Promise<void>;
 
 beforeAll(async () => {
   stack = await startStack();
-  const { worker, close } = await createItinerantWorker({
-    address: stack.server.address,
-    namespace: stack.server.namespace,
-    fleet: stack.fleet,
-    workflowBundle: await workflowBundle(),
-  });
+  const { worker, close } = await inProcessWorker(stack);
   const running = worker.run();
   stopWorker = async () => {
     worker.shutdown();

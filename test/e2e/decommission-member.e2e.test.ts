@@ -4,17 +4,14 @@
 // goes WebSocket → kube-apiserver → KWOK (the kubelet) → the ring model; the test reads Kubernetes only
 // through the API.
 import * as k8s from '@kubernetes/client-node';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
-import { createItinerantWorker } from '../../src/workers/worker.js';
 import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
-import { workflowBundle } from '../helpers/workflow-env.js';
+import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
 
 const NS = 'data';
 const STS = 'cassandra';
@@ -96,20 +93,6 @@ function watchVolume() {
   };
 }
 
-function spawnWorker(address: string, namespace: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
-    env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath, ITINERANT_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
-
-async function stopWorker(child: ChildProcess | undefined, signal: NodeJS.Signals) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  await exited;
-}
-
 const input = { cluster: 'sim-1', namespace: NS, statefulSet: STS, member: MEMBER, releaseVolume: true };
 
 describe('decommission-member end to end (dev server + worker + simulated Cassandra ring)', () => {
@@ -117,12 +100,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     stack.sim.cassandra.faults.decommissionStreamMs = 4000;
     const before = counters();
     const volume = watchVolume();
-    const { worker, close } = await createItinerantWorker({
-      address: stack.server.address,
-      namespace: stack.server.namespace,
-      fleet: stack.fleet,
-      workflowBundle: await workflowBundle(),
-    });
+    const { worker, close } = await inProcessWorker(stack);
     try {
       const result = await worker.runUntil(
         stack.client.workflow.execute(decommissionMember, { taskQueue: TASK_QUEUE, workflowId: decommissionWorkflowId('sim-1', NS, STS), args: [input] }),
@@ -150,7 +128,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       workflowId: decommissionWorkflowId('sim-1', NS, STS),
       args: [input],
     });
-    let first: ChildProcess | undefined = spawnWorker(stack.server.address, stack.server.namespace);
+    let first: ChildProcess | undefined = spawnWorkerProcess(stack);
     let second: ChildProcess | undefined;
     try {
       await eventually(
@@ -164,10 +142,10 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
         200,
       );
       await new Promise((r) => setTimeout(r, 1000));
-      await stopWorker(first, 'SIGKILL');
+      await stopWorkerProcess(first, 'SIGKILL');
       first = undefined;
       expect(current()?.mode).toBe('LEAVING');
-      second = spawnWorker(stack.server.address, stack.server.namespace);
+      second = spawnWorkerProcess(stack);
       const result = await handle.result();
       expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
       const after = counters();
@@ -185,8 +163,8 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       expect(Math.max(...(attempts ?? [1]))).toBeGreaterThan(1);
     } finally {
       await volume.stop();
-      await stopWorker(first, 'SIGKILL');
-      await stopWorker(second, 'SIGTERM');
+      await stopWorkerProcess(first, 'SIGKILL');
+      await stopWorkerProcess(second, 'SIGTERM');
     }
   }, 240_000);
 
@@ -198,12 +176,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     const before = counters();
     const memberId = current()!.hostId;
     const volume = watchVolume();
-    const { worker, close } = await createItinerantWorker({
-      address: stack.server.address,
-      namespace: stack.server.namespace,
-      fleet: stack.fleet,
-      workflowBundle: await workflowBundle(),
-    });
+    const { worker, close } = await inProcessWorker(stack);
     try {
       await worker.runUntil(async () => {
         const handle = await stack.client.workflow.start(decommissionMember, {
@@ -303,7 +276,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     let client = new Client({ connection, namespace: server.namespace });
     const workflowId = decommissionWorkflowId('sim-1', NS, STS);
     await client.workflow.start(decommissionMember, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
-    let worker: ChildProcess | undefined = spawnWorker(server.address, server.namespace);
+    let worker: ChildProcess | undefined = spawnWorkerProcess(stack, server);
     try {
       await eventually(
         'streaming under way',
@@ -327,7 +300,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
     } finally {
       await volume.stop();
-      await stopWorker(worker, 'SIGKILL');
+      await stopWorkerProcess(worker, 'SIGKILL');
       worker = undefined;
       await connection.close().catch(() => undefined);
       await server.stop();

@@ -16,8 +16,8 @@ import { testbedFromEnv } from '../../src/sim/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { managerProgressQuery, nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
-import { failureOf, workflowBundle } from '../helpers/workflow-env.js';
-import { eventually, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
+import { failureOf } from '../helpers/workflow-env.js';
+import { eventually, inProcessWorker, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
 
 const CLUSTER = 'sim-1';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   stack = await startStack({ bootDelayMs: 800, nodeReadyDelayMs: 400 });
   await removeCassandraRing(stack);
   fleet = loadFleetConfig(writeFleetWithExtraGroup());
-  worker = await createItinerantWorker({ address: stack.server.address, namespace: stack.server.namespace, fleet, workflowBundle: await workflowBundle() });
+  worker = await inProcessWorker(stack, fleet);
   running = worker.worker.run();
 });
 afterAll(async () => {

@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { TAG_REPLACES } from '../../src/core/labels.js';
-import { createItinerantWorker } from '../../src/workers/worker.js';
 import { progressQuery, repaveNode } from '../../src/workflows/repave-node.js';
-import { workflowBundle } from '../helpers/workflow-env.js';
-import { eventually, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
 
 let stack: Stack;
@@ -37,14 +34,6 @@ function minSchedulableSince(group: string, since: string, before: number): numb
   return Math.min(before, ...points.map((p) => p.readySchedulable));
 }
 
-function spawnWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: stack.server.namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath, ITINERANT_LOG_LEVEL: "WARN" },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return child;
-}
-
 describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test bed)`, () => {
   it('replaces a node: old instance gone, new Ready node serves, pods moved, capacity never dipped', async () => {
     const target = await busiestReadyNode('general');
@@ -58,12 +47,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
     const schedulableBefore = (await nodesOfGroup(stack.core, 'general')).filter((n) => isReady(n) && !n.spec?.unschedulable).length;
     const since = new Date().toISOString();
 
-    const { worker, close } = await createItinerantWorker({
-      address: stack.server.address,
-      namespace: stack.server.namespace,
-      fleet: stack.fleet,
-      workflowBundle: await workflowBundle(),
-    });
+    const { worker, close } = await inProcessWorker(stack);
     const result = await worker.runUntil(
       stack.client.workflow.execute(repaveNode, {
         taskQueue: TASK_QUEUE,
@@ -101,7 +85,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       workflowId: repaveNodeWorkflowId('sim-1', node),
       args: [{ cluster: 'sim-1', node, reason: 'e2e-crash' }],
     });
-    let first: ChildProcess | undefined = spawnWorker();
+    let first: ChildProcess | undefined = spawnWorkerProcess(stack);
     let second: ChildProcess | undefined;
     try {
       await eventually(
@@ -118,7 +102,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       await new Promise((r) => first!.once('exit', r));
       first = undefined;
       stack.sim.kube.faults.evictionDelayMs = 500;
-      second = spawnWorker();
+      second = spawnWorkerProcess(stack);
       const result = await handle.result();
       expect(result.node).toBe(node);
       expect(stack.sim.oci.counters().launches - launchesBefore).toBe(1);

@@ -8,8 +8,7 @@ import type { LaneState } from '../../src/core/repaver.js';
 import { applySchedules } from '../../src/lib/schedules.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
-import { workflowBundle } from '../helpers/workflow-env.js';
-import { eventually, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, inProcessWorker, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 let worker: Awaited<ReturnType<typeof createItinerantWorker>> | undefined;
@@ -19,7 +18,7 @@ beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   stack = await startStack({ bootDelayMs: 800, nodeReadyDelayMs: 400 });
   await removeCassandraRing(stack);
-  worker = await createItinerantWorker({ address: stack.server.address, namespace: stack.server.namespace, fleet: stack.fleet, workflowBundle: await workflowBundle() });
+  worker = await inProcessWorker(stack);
   running = worker.worker.run();
 });
 afterAll(async () => {

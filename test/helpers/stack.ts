@@ -1,12 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
 import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import { startSim, testbedFromEnv, type SimHandle, type Testbed } from '../../src/sim/index.js';
+import { createItinerantWorker } from '../../src/workers/worker.js';
+import { workflowBundle } from './workflow-env.js';
 
 export interface Stack {
   /** `sim` (in-memory Kubernetes API) or `control-plane` (real kube-apiserver + controllers + KWOK); OCI is the sim in both. */
@@ -104,4 +108,25 @@ export async function removeCassandraRing(stack: Stack): Promise<void> {
     await core.deleteNamespacedPod({ namespace, name: p.metadata!.name!, gracePeriodSeconds: 0 }).catch(gone);
   }
   await eventually('Cassandra pods gone', async () => (await core.listNamespacedPod({ namespace })).items.length === 0, 30_000);
+}
+
+/** A worker in this process on the stack's dev server, for its fleet (or another fleet configuration). */
+export async function inProcessWorker(stack: Stack, fleet: FleetConfig = stack.fleet) {
+  return createItinerantWorker({ address: stack.server.address, namespace: stack.server.namespace, fleet, workflowBundle: await workflowBundle() });
+}
+
+/** The worker as its own process (src/workers/main.ts, as deployed), one a test can SIGKILL; on the stack's dev server unless told another. */
+export function spawnWorkerProcess(stack: Stack, server: { address: string; namespace: string } = stack.server): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
+    env: { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath, ITINERANT_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+/** Send a worker process `signal` and wait for it to exit (nothing to do when it is gone already). */
+export async function stopWorkerProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
 }
