@@ -1,24 +1,18 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, inProcessWorker, isReady, nodesOfGroup, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, isReady, nodesOfGroup, runWorker, startStack, type Stack } from '../helpers/stack.js';
 
 const BIN = fileURLToPath(new URL('../../bin/itinerant.js', import.meta.url));
 let stack: Stack;
-let stopWorker: () => Promise<void>;
+let worker: { stop(): Promise<void> } | undefined;
 
 beforeAll(async () => {
   stack = await startStack();
-  const { worker, close } = await inProcessWorker(stack);
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-    await close();
-  };
+  worker = await runWorker(stack);
 });
 afterAll(async () => {
-  await stopWorker?.();
+  await worker?.stop();
   await stack?.stop();
 });
 

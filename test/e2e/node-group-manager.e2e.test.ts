@@ -13,31 +13,26 @@ import { LANE_SIGNAL_DRAIN_NOW, LANE_SIGNAL_PAUSE, type LaneState } from '../../
 import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { reportUnhealthyNode, signalRepaverLane } from '../../src/lib/schedules.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
-import { createItinerantWorker } from '../../src/workers/worker.js';
 import { managerProgressQuery, nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { failureOf } from '../helpers/workflow-env.js';
-import { eventually, inProcessWorker, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, isReady, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../helpers/stack.js';
 
 const CLUSTER = 'sim-1';
 
 let stack: Stack;
 let fleet: FleetConfig;
-let worker: Awaited<ReturnType<typeof createItinerantWorker>> | undefined;
-let running: Promise<void> | undefined;
+let worker: { stop(): Promise<void> } | undefined;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   stack = await startStack({ bootDelayMs: 800, nodeReadyDelayMs: 400 });
   await removeCassandraRing(stack);
   fleet = loadFleetConfig(writeFleetWithExtraGroup());
-  worker = await inProcessWorker(stack, fleet);
-  running = worker.worker.run();
+  worker = await runWorker(stack, fleet);
 });
 afterAll(async () => {
-  worker?.worker.shutdown();
-  await running?.catch(() => undefined);
-  await worker?.close();
+  await worker?.stop();
   await stack?.stop();
 });
 

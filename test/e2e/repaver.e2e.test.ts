@@ -6,25 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaverLaneWorkflowId, repaverScheduleId } from '../../src/core/ids.js';
 import type { LaneState } from '../../src/core/repaver.js';
 import { applySchedules } from '../../src/lib/schedules.js';
-import { createItinerantWorker } from '../../src/workers/worker.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
-import { eventually, inProcessWorker, isReady, nodesOfGroup, removeCassandraRing, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, isReady, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
-let worker: Awaited<ReturnType<typeof createItinerantWorker>> | undefined;
-let running: Promise<void> | undefined;
+let worker: { stop(): Promise<void> } | undefined;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   stack = await startStack({ bootDelayMs: 800, nodeReadyDelayMs: 400 });
   await removeCassandraRing(stack);
-  worker = await inProcessWorker(stack);
-  running = worker.worker.run();
+  worker = await runWorker(stack);
 });
 afterAll(async () => {
-  worker?.worker.shutdown();
-  await running?.catch(() => undefined);
-  await worker?.close();
+  await worker?.stop();
   await stack?.stop();
 });
 

@@ -115,6 +115,19 @@ export async function inProcessWorker(stack: Stack, fleet: FleetConfig = stack.f
   return createItinerantWorker({ address: stack.server.address, namespace: stack.server.namespace, fleet, workflowBundle: await workflowBundle() });
 }
 
+/** An in-process worker started on the stack (see inProcessWorker); `stop` shuts it down and closes its connection. */
+export async function runWorker(stack: Stack, fleet: FleetConfig = stack.fleet): Promise<{ stop(): Promise<void> }> {
+  const { worker, close } = await inProcessWorker(stack, fleet);
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await close();
+    },
+  };
+}
+
 /** The worker as its own process (src/workers/main.ts, as deployed), one a test can SIGKILL; on the stack's dev server unless told another. */
 export function spawnWorkerProcess(stack: Stack, server: { address: string; namespace: string } = stack.server): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
