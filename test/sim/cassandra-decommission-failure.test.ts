@@ -3,42 +3,18 @@
 // (4.1 has no DECOMMISSION_FAILED mode), a pod restart brings it back NORMAL (still a member), and running
 // the decommission again while LEAVING resumes with what was not streamed yet.
 import * as k8s from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cassandraObjects, createCassandraSim, type CassandraSim } from '../../src/sim/cassandra/index.js';
-import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import type { CassandraSim } from '../../src/sim/cassandra/index.js';
+import type { KubeSim } from '../../src/sim/kube/index.js';
 import { rt } from '../../src/sim/kube/resources.js';
+import { execIn, NS, startCassandraRing, until } from '../helpers/cassandra-ring.js';
 
-const NS = 'data';
 let kube: KubeSim;
 let cass: CassandraSim;
 let kc: k8s.KubeConfig;
+let stopRing: (() => Promise<void>) | undefined;
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function sink(): { w: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  return { w: new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } }), text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
-/** Exec through @kubernetes/client-node (WebSocket); exit code from the Status on channel 3. */
-async function exec(pod: string, argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const out = sink();
-  const err = sink();
-  const status = await new Promise<k8s.V1Status>((resolve, reject) => {
-    new k8s.Exec(kc).exec(NS, pod, 'cassandra', argv, out.w, err.w, null, false, (s) => setImmediate(() => resolve(s))).catch(reject);
-  });
-  const exitCode = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message);
-  return { stdout: out.text(), stderr: err.text(), exitCode };
-}
+const exec = (pod: string, argv: string[]) => execIn(kc, pod, argv);
 
 const member = (pod: string) => cass.member(NS, pod)!;
 const statusRow = async (pod: string) => {
@@ -47,27 +23,11 @@ const statusRow = async (pod: string) => {
 };
 
 beforeAll(async () => {
-  kube = createKubeSim({
-    clusterName: 'cassandra-fail-test',
-    token: 'cassandra-token',
-    controllerDelayMs: 5,
-    faults: { errorRate: 0, errorStatus: 500, evictionDelayMs: 0, blockEvictions: false, podStartDelayMs: 10 },
-  });
-  await kube.listen(0);
-  kc = new k8s.KubeConfig();
-  kc.loadFromString(kube.kubeconfig());
-  for (const n of ['worker-1', 'worker-2', 'worker-3']) kube.cluster.registerNode({ name: n, providerID: `oci://${n}`, labels: {}, ready: true });
-  cass = createCassandraSim(kube, { faults: { decommissionStreamMs: 600, joinMs: 100 } });
-  for (const o of cassandraObjects()) kube.cluster.apply(o);
-  await until('4 NORMAL members Up', () => {
-    const r = cass.ring(NS, 'cassandra');
-    return r && r.members.length === 4 && r.members.every((m) => m.mode === 'NORMAL' && m.state === 'Up');
-  });
+  ({ kube, kc, cass, stop: stopRing } = await startCassandraRing('cassandra-fail-test'));
 });
 
 afterAll(async () => {
-  cass?.close();
-  await kube?.close();
+  await stopRing?.();
 });
 
 describe('a decommission that fails part-way (Cassandra 4.1)', () => {

@@ -4,54 +4,23 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cassandraObjects, createCassandraSim, type CassandraSim } from '../../src/sim/cassandra/index.js';
-import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import type { CassandraSim } from '../../src/sim/cassandra/index.js';
+import type { KubeSim } from '../../src/sim/kube/index.js';
 import { rt } from '../../src/sim/kube/resources.js';
+import { execIn, NS, sink, startCassandraRing, until } from '../helpers/cassandra-ring.js';
 
 const run = promisify(execFile);
-const NS = 'data';
 let kube: KubeSim;
 let cass: CassandraSim;
 let kc: k8s.KubeConfig;
 let dir: string;
+let stopRing: (() => Promise<void>) | undefined;
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-interface Ran { stdout: string; stderr: string; status: k8s.V1Status; ws: { close(): void } }
-
-function sink(): { w: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  return { w: new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } }), text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
-/** Exec through @kubernetes/client-node; resolves with the Status sent on channel 3. */
-async function exec(pod: string, argv: string[]): Promise<Ran> {
-  const out = sink();
-  const err = sink();
-  let ws: { close(): void } | undefined;
-  const status = await new Promise<k8s.V1Status>((resolve, reject) => {
-    new k8s.Exec(kc)
-      .exec(NS, pod, 'cassandra', argv, out.w, err.w, null, false, (s) => setImmediate(() => resolve(s)))
-      .then((c) => (ws = c as unknown as { close(): void }))
-      .catch(reject);
-  });
-  return { stdout: out.text(), stderr: err.text(), status, ws: ws! };
-}
-
-const exitCode = (s: k8s.V1Status): number => (s.status === 'Success' ? 0 : Number(s.details?.causes?.find((c) => c.reason === 'ExitCode')?.message));
+const exec = (pod: string, argv: string[]) => execIn(kc, pod, argv);
 
 async function kubectl(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
@@ -67,29 +36,13 @@ const podsOf = () => kube.store.list('pods', NS).map((p) => p.metadata.name).sor
 const scale = (replicas: number) => kube.api.patch(rt('statefulsets'), NS, 'cassandra', 'merge', { spec: { replicas } });
 
 beforeAll(async () => {
-  kube = createKubeSim({
-    clusterName: 'cassandra-test',
-    token: 'cassandra-token',
-    controllerDelayMs: 5,
-    faults: { errorRate: 0, errorStatus: 500, evictionDelayMs: 0, blockEvictions: false, podStartDelayMs: 10 },
-  });
-  await kube.listen(0);
+  ({ kube, kc, cass, stop: stopRing } = await startCassandraRing('cassandra-test'));
   dir = await mkdtemp(path.join(tmpdir(), 'cassandra-sim-'));
   await writeFile(path.join(dir, 'kubeconfig'), kube.kubeconfig(), { mode: 0o600 });
-  kc = new k8s.KubeConfig();
-  kc.loadFromString(kube.kubeconfig());
-  for (const n of ['worker-1', 'worker-2', 'worker-3']) kube.cluster.registerNode({ name: n, providerID: `oci://${n}`, labels: {}, ready: true });
-  cass = createCassandraSim(kube, { faults: { decommissionStreamMs: 600, joinMs: 100 } });
-  for (const o of cassandraObjects()) kube.cluster.apply(o);
-  await until('4 NORMAL members Up', () => {
-    const r = cass.ring(NS, 'cassandra');
-    return r && r.members.length === 4 && r.members.every((m) => m.mode === 'NORMAL' && m.state === 'Up');
-  });
 });
 
 afterAll(async () => {
-  cass?.close();
-  await kube?.close();
+  await stopRing?.();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -111,7 +64,7 @@ describe('Cassandra ring over pods/exec', () => {
 
   it('nodetool status through client-node Exec: 4 x UN, the 4.1 layout', async () => {
     const r = await exec('cassandra-0', ['nodetool', 'status']);
-    expect(exitCode(r.status)).toBe(0);
+    expect(r.exitCode).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.slice(0, 4)).toEqual(['Datacenter: dc1', '===============', 'Status=Up/Down', '|/ State=Normal/Leaving/Joining/Moving']);
     expect(lines[4]).toMatch(/^--\s+Address\s+Load\s+Tokens\s+Owns\s+Host ID\s+Rack\s*$/);
@@ -138,7 +91,7 @@ describe('Cassandra ring over pods/exec', () => {
     const d = await exec('cassandra-1', ['nodetool', 'describecluster']);
     expect(d.stdout).toMatch(/Live: 4\n/);
     const q = await exec('cassandra-1', ['cqlsh', '-e', 'SELECT keyspace_name, replication FROM system_schema.keyspaces;']);
-    expect(exitCode(q.status)).toBe(0);
+    expect(q.exitCode).toBe(0);
     expect(q.stdout).toMatch(/^\n keyspace_name +\| replication\n-+\+-+\n/);
     expect(q.stdout).toMatch(/ +shop \| +\{'class': 'org\.apache\.cassandra\.locator\.NetworkTopologyStrategy', 'dc1': '3'\}\n/);
     expect(q.stdout).toMatch(/analytics \| +\{'class': 'org\.apache\.cassandra\.locator\.NetworkTopologyStrategy', 'dc1': '2'\}\n/);
@@ -148,7 +101,7 @@ describe('Cassandra ring over pods/exec', () => {
 
   it('unknown command: exit 127, command not found on stderr', async () => {
     const r = await exec('cassandra-0', ['frobnicate', '--now']);
-    expect(exitCode(r.status)).toBe(127);
+    expect(r.exitCode).toBe(127);
     expect(r.status.reason).toBe('NonZeroExitCode');
     expect(r.stderr).toContain('frobnicate: command not found');
   });
@@ -173,12 +126,12 @@ describe('Cassandra ring over pods/exec', () => {
     expect(st.stdout).toMatch(new RegExp(`UL {2}${cass.member(NS, 'cassandra-3')!.address.replace(/\./g, '\\.')} `));
 
     const again = await exec('cassandra-3', ['nodetool', 'decommission']);
-    expect(exitCode(again.status)).toBe(1);
+    expect(again.exitCode).toBe(1);
     expect(again.stdout).toBe("nodetool: Node is still decommissioning. Check nodetool netstats.\nSee 'nodetool help' or 'nodetool help <command>'.\n");
     expect(firstDone).toBe(false); // the first call still blocks
 
     const r = await first;
-    expect(exitCode(r.status)).toBe(0);
+    expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('');
     const m = cass.member(NS, 'cassandra-3')!;
     expect(m.mode).toBe('DECOMMISSIONED');
@@ -190,7 +143,7 @@ describe('Cassandra ring over pods/exec', () => {
     const net = await exec('cassandra-3', ['nodetool', 'netstats']);
     expect(net.stdout).toMatch(/^Mode: DECOMMISSIONED\nNot sending any streams\.\n/);
     const after = await exec('cassandra-3', ['nodetool', 'decommission', '--force']);
-    expect(exitCode(after.status)).toBe(1);
+    expect(after.exitCode).toBe(1);
     expect(after.stdout).toContain('nodetool: Unsupported operation: local node is not a member of the token ring yet');
 
     expect(cass.counters().decommissionIssued[`${NS}/cassandra-3`]).toBe(3);
@@ -209,7 +162,7 @@ describe('Cassandra ring over pods/exec', () => {
 
   it('RF guard: with 3 members left, decommission without --force is refused (system_auth RF 3)', async () => {
     const r = await exec('cassandra-2', ['nodetool', 'decommission']);
-    expect(exitCode(r.status)).toBe(1);
+    expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain('nodetool: Unsupported operation: Not enough live nodes to maintain replication factor in keyspace system_auth (RF = 3, N = 3). Perform a forceful decommission to ignore.');
     expect(cass.member(NS, 'cassandra-2')!.mode).toBe('NORMAL');
   });
