@@ -16,6 +16,7 @@ import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { startSim, type SimHandle, type StartSimOptions } from '../../src/sim/index.js';
 import type { KObject } from '../../src/sim/kube/index.js';
 import { kubeProxyMirrorPod } from '../../src/sim/seed.js';
+import { waitFor as poll } from '../helpers/wait.js';
 
 export type Activities = ReturnType<typeof createActivities>;
 
@@ -92,15 +93,7 @@ export function expectNonRetryable(error: unknown, type: string): ApplicationFai
   return f;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export const waitFor = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000) => poll(what, fn, timeoutMs);
 
 // ---- Kubernetes fixtures (applied in-process; the activities under test go over HTTP) ----------
 

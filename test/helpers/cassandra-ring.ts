@@ -4,18 +4,11 @@ import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { cassandraObjects, createCassandraSim, type CassandraSim } from '../../src/sim/cassandra/index.js';
 import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { waitFor } from './wait.js';
 
 export const NS = 'data';
 
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export const until = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 8000) => waitFor(what, fn, timeoutMs);
 
 export function sink(): { w: Writable; text: () => string } {
   const chunks: Buffer[] = [];

@@ -12,6 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeSim, type KubeFaults, type KubeSim } from '../../src/sim/kube/index.js';
 import { ObjectStore } from '../../src/sim/kube/store.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'sim-token';
 const sims: KubeSim[] = [];
@@ -37,16 +38,6 @@ async function start(faults: Partial<KubeFaults> = {}) {
     currentContext: 'sim',
   });
   return { sim, url, kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), policy: kc.makeApiClient(PolicyV1Api) };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function registerNodes(sim: KubeSim, names: string[], group = 'workers'): void {

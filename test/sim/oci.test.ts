@@ -9,6 +9,7 @@ import * as identity from 'oci-identity';
 import type { NodeRegistration, SimCluster } from '../../src/sim/kube/cluster-api.js';
 import { createOciSim, generateOciCredentials, signRequest, type OciSim } from '../../src/sim/oci/index.js';
 import { TAG_IMAGE_CHANNEL, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, LABEL_ZONE, LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE } from '../../src/core/labels.js';
+import { waitFor as until } from '../helpers/wait.js';
 
 /** A stand-in for the Kubernetes side: just remembers nodes. */
 class FakeCluster implements SimCluster {
@@ -32,16 +33,6 @@ class FakeCluster implements SimCluster {
 
 const COMPARTMENT = 'ocid1.compartment.oc1..sim';
 const noRetry: common.RetryConfiguration = { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('simulated OCI API with the real OCI SDK', () => {
   let dir: string;

@@ -10,16 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { fleetConfigSchema } from '../../src/core/config.js';
 import { LABEL_NODE_GROUP, METADATA_NODE_LABELS, TAG_CLUSTER, TAG_NODE_GROUP } from '../../src/core/labels.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor as until } from '../helpers/wait.js';
 
 describe('startSim', () => {
   let home: string;
