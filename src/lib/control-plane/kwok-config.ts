@@ -18,10 +18,14 @@ export const KUBELET_STATE_ANNOTATION = 'itinerant.dev/kubelet';
 export const KUBELET_REASON_ANNOTATION = 'itinerant.dev/kubelet-reason';
 export const KWOK_POD_DELETE_DELAY_ANNOTATION = 'pod-delete.stage.kwok.x-k8s.io/delay';
 
-export const KWOK_CONFIG = `apiVersion: kwok.x-k8s.io/v1alpha1
+/**
+ * A stage for a node whose kubelet is in state `kubelet` and whose Ready condition is `In`/`NotIn` "True":
+ * it reports the kubelet's conditions, with `ready` as the Ready condition's flow-mapping fields.
+ */
+const nodeStage = (name: string, kubelet: string, readyIs: 'In' | 'NotIn', ready: string) => `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
-  name: node-ready
+  name: ${name}
 spec:
   resourceRef:
     apiGroup: v1
@@ -30,9 +34,9 @@ spec:
     matchExpressions:
     - key: '.metadata.annotations["${KUBELET_STATE_ANNOTATION}"]'
       operator: 'In'
-      values: ['ready']
+      values: ['${kubelet}']
     - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: 'NotIn'
+      operator: '${readyIs}'
       values: ['True']
   next:
     statusTemplate: |
@@ -41,34 +45,12 @@ spec:
       - {type: MemoryPressure, status: "False", reason: KubeletHasSufficientMemory, message: "kubelet has sufficient memory available", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
       - {type: DiskPressure, status: "False", reason: KubeletHasNoDiskPressure, message: "kubelet has no disk pressure", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
       - {type: PIDPressure, status: "False", reason: KubeletHasSufficientPID, message: "kubelet has sufficient PID available", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
-      - {type: Ready, status: "True", reason: KubeletReady, message: "kubelet is posting ready status", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
-      phase: Running
+      - {type: Ready, ${ready}, lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
+`;
+
+export const KWOK_CONFIG = `${nodeStage('node-ready', 'ready', 'NotIn', 'status: "True", reason: KubeletReady, message: "kubelet is posting ready status"')}      phase: Running
 ---
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: node-not-ready
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Node
-  selector:
-    matchExpressions:
-    - key: '.metadata.annotations["${KUBELET_STATE_ANNOTATION}"]'
-      operator: 'In'
-      values: ['stopped']
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: 'In'
-      values: ['True']
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      - {type: MemoryPressure, status: "False", reason: KubeletHasSufficientMemory, message: "kubelet has sufficient memory available", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
-      - {type: DiskPressure, status: "False", reason: KubeletHasNoDiskPressure, message: "kubelet has no disk pressure", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
-      - {type: PIDPressure, status: "False", reason: KubeletHasSufficientPID, message: "kubelet has sufficient PID available", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
-      - {type: Ready, status: "False", reason: {{ or (index .metadata.annotations "${KUBELET_REASON_ANNOTATION}") "KubeletNotReady" | Quote }}, message: "kubelet stopped posting node status", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
----
+${nodeStage('node-not-ready', 'stopped', 'In', `status: "False", reason: {{ or (index .metadata.annotations "${KUBELET_REASON_ANNOTATION}") "KubeletNotReady" | Quote }}, message: "kubelet stopped posting node status"`)}---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
