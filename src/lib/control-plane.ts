@@ -22,12 +22,11 @@ import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBi
 import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './control-plane/kwok-config.js';
 import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './control-plane/pki.js';
 import { getFreePort } from './temporal-cli.js';
-import { projectRoot } from './home.js';
+import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from './worker-identity.js';
 
 export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './control-plane/build.js';
 export { KUBELET_REASON_ANNOTATION, KUBELET_STATE_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, KWOK_POD_DELETE_DELAY_ANNOTATION } from './control-plane/kwok-config.js';
 
-import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from './worker-identity.js';
 export { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from './worker-identity.js';
 
 export class ControlPlaneStartError extends Error {
