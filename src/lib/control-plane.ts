@@ -22,7 +22,7 @@ import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBi
 import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './control-plane/kwok-config.js';
 import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './control-plane/pki.js';
 import { getFreePort } from './temporal-cli.js';
-import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from './worker-identity.js';
+import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT, WORKER_USER } from './worker-identity.js';
 
 export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './control-plane/build.js';
 export { KUBELET_REASON_ANNOTATION, KUBELET_STATE_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, KWOK_POD_DELETE_DELAY_ANNOTATION } from './control-plane/kwok-config.js';
@@ -389,7 +389,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       token = r.body?.status?.token ?? '';
       return r.status === 201 && token !== '';
     });
-    const workerKubeconfigPath = writeKubeconfig('worker', { token }, `system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`);
+    const workerKubeconfigPath = writeKubeconfig('worker', { token }, WORKER_USER);
     const startMs = Date.now() - started;
     log(`control plane ready at ${url} in ${startMs} ms`);
     return {
