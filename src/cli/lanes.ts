@@ -5,16 +5,15 @@ import { join } from 'node:path';
 import { repaverLaneWorkflowId } from '../core/ids.js';
 import {
   LANE_QUERY_STATE,
-  LANE_SIGNAL_DRAIN_NOW,
-  LANE_SIGNAL_PAUSE,
+  LANE_SIGNAL_SWEEP_NOW,
   LANE_SIGNAL_RESET_BREAKER,
-  LANE_SIGNAL_RESUME,
   LANE_UPDATE_SET_PACE,
   type LaneState,
   type Pace,
   type PacePatch,
 } from '../core/repaver.js';
 import { formatDuration } from '../core/duration.js';
+import { RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 import { loadFleetConfig } from '../lib/fleet-config.js';
 import { itinerantHome } from '../lib/home.js';
 import { applySchedules, reportUnhealthyNode, signalRepaverLane } from '../lib/schedules.js';
@@ -25,9 +24,9 @@ import { connect, isNotFound, type Target } from './temporal.js';
 export const defaultFleetConfig = (env = process.env) => env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 'fleet.yaml');
 
 export const LANE_ACTIONS = {
-  pause: LANE_SIGNAL_PAUSE,
-  resume: LANE_SIGNAL_RESUME,
-  'drain-now': LANE_SIGNAL_DRAIN_NOW,
+  pause: RUNBOOK_SIGNAL_PAUSE,
+  resume: RUNBOOK_SIGNAL_RESUME,
+  'sweep-now': LANE_SIGNAL_SWEEP_NOW,
   'reset-breaker': LANE_SIGNAL_RESET_BREAKER,
 } as const;
 export type LaneAction = keyof typeof LANE_ACTIONS;

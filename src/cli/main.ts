@@ -11,7 +11,7 @@ import type { Target } from './temporal.js';
 const commands = () => import('./commands.js');
 const temporal = () => import('./temporal.js');
 const lanes = () => import('./lanes.js');
-const LANE_ACTIONS = ['pause', 'resume', 'drain-now', 'reset-breaker'] as const;
+const LANE_ACTIONS = ['pause', 'resume', 'sweep-now', 'reset-breaker'] as const;
 
 interface ConnOpts {
   address?: string;

@@ -121,7 +121,7 @@ export interface FleetActivities {
   listNodeGroupNodes(a: NodeGroupRef): Promise<NodeGroupObservation>;
   /** Signal-with-start the group's repaver lane (the Schedule's sweep, or an unhealthy report). */
   signalRepaverLane(
-    a: NodeGroupRef & { signal: 'drainNow' | 'pause' | 'resume' | 'reportUnhealthy'; report?: { node: string; reason: string }; lane?: LaneOptions },
+    a: NodeGroupRef & { signal: 'sweepNow' | 'pause' | 'resume' | 'reportUnhealthy'; report?: { node: string; reason: string }; lane?: LaneOptions },
   ): Promise<{ workflowId: string }>;
   /** Hold the lane (signal-with-start): it starts no repave until released or `until` (epoch ms) passes. */
   holdRepaverLane(a: NodeGroupRef & { holder: string; reason: string; until: number }): Promise<{ workflowId: string }>;

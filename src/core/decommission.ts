@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { describeIssues } from './config.js';
 import { boundedDuration, type ParseResult } from './input.js';
+import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const dnsLabel = (field: string) =>
   z
@@ -308,40 +309,50 @@ export interface FollowRequest extends StatefulMemberRef {
   from?: FollowCheckpoint;
 }
 
-export type DecommissionPhase =
-  | 'validating'
-  | 'issuing'
-  | 'leaving'
-  | 'stuck'
-  | 'scaling-down'
-  | 'waiting-for-pod'
-  | 'releasing-volume'
-  | 'done'
-  | 'refused'
-  | 'failed'
-  | 'aborted';
+export type DecommissionPhase = 'validating' | 'issuing' | 'leaving' | 'stuck' | 'scaling-down' | 'waiting-for-pod' | 'releasing-volume' | EndPhase;
 
-export interface DecommissionProgress {
-  cluster: string;
+export interface DecommissionProgress extends RunbookProgress<DecommissionPhase> {
   namespace: string;
   statefulSet: string;
   member: string;
   service: string;
-  phase: DecommissionPhase;
   mode?: MemberMode;
   memberId?: string;
   stream?: StreamProgress & { percent?: number };
-  startedAt: string;
   elapsedMs: number;
   /** When `nodetool decommission` (or the service's equivalent) was issued, each time. */
   issuedAt: string[];
   lastProgressAt?: string;
   stuckSince?: string;
-  abortRequested?: string;
   claims?: string[];
   volume?: 'kept' | 'released';
-  log: { at: string; message: string }[];
-  error?: string;
+}
+
+/** What the decommission does next, from the member's mode as the service reports it. */
+export type DecommissionStep =
+  /** Serving and never issued: issue the decommission. */
+  | { step: 'issue' }
+  /** Serving again after it was issued (restarted, or the decommission failed): issue it again. */
+  | { step: 'reissue'; reissue: number }
+  /** Fell back to serving too often: an operator decides before it is issued again. */
+  | { step: 'ask-before-reissue'; fellBack: number }
+  /** Leaving (or left): follow it, issuing nothing. */
+  | { step: 'follow' }
+  /** Neither serving nor leaving (starting, joining, unreachable...): ask again later. */
+  | { step: 'recheck' };
+
+const ISSUABLE_MODES: readonly MemberMode[] = ['NORMAL', 'DECOMMISSION_FAILED'];
+const LEAVING_MODES: readonly MemberMode[] = ['LEAVING', 'DECOMMISSIONED'];
+export const isLeaving = (mode: MemberMode) => LEAVING_MODES.includes(mode);
+
+export function nextDecommissionStep(s: { mode: MemberMode; timesIssued: number; reissues: number; maxReissues: number }): DecommissionStep {
+  if (ISSUABLE_MODES.includes(s.mode)) {
+    if (s.timesIssued === 0) return { step: 'issue' };
+    if (s.reissues >= s.maxReissues) return { step: 'ask-before-reissue', fellBack: s.reissues };
+    return { step: 'reissue', reissue: s.reissues + 1 };
+  }
+  if (isLeaving(s.mode)) return { step: 'follow' };
+  return { step: 'recheck' };
 }
 
 export interface DecommissionMemberResult {

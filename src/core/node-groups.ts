@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeIssues, type NodeGroupConfig, type Placement } from './config.js';
 import { boundedDuration } from './input.js';
 import type { Checked, ObservedNode } from './repaver.js';
+import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label');
 const nodeName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Kubernetes node name');
@@ -93,17 +94,17 @@ export function batches<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-export interface NodeGroupManagerProgress {
-  cluster: string;
+export type NodeGroupManagerPhase = 'validating' | 'holding-lane' | 'launching' | 'removing' | EndPhase;
+
+export interface NodeGroupManagerProgress extends RunbookProgress<NodeGroupManagerPhase> {
   group: string;
   action: NodeGroupManagerRequest['action'];
-  phase: 'validating' | 'holding-lane' | 'launching' | 'removing' | 'releasing-lane' | 'done' | 'failed';
   from?: number;
-  target?: number;
+  /** The size the group is being brought to. */
+  size?: number;
   launched: { node: string; instanceId?: string; ready: boolean }[];
   removed: string[];
   failed: { node: string; error: string }[];
-  log: { at: string; message: string }[];
 }
 
 export interface NodeGroupManagerResult {

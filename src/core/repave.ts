@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeIssues, type NodeGroupConfig, minReadyOf } from './config.js';
 import { boundedDuration, type ParseResult } from './input.js';
+import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const k8sName = z
   .string({ error: 'expected a string' })
@@ -103,23 +104,14 @@ export type RepavePhase =
   | 'draining'
   | 'deleting-node'
   | 'terminating-instance'
-  | 'compensating'
-  | 'done'
-  | 'failed'
-  | 'aborted';
+  | EndPhase;
 
-export interface RepaveProgress {
-  cluster: string;
+export interface RepaveProgress extends RunbookProgress<RepavePhase> {
   node: string;
-  phase: RepavePhase;
-  paused: boolean;
-  abortRequested?: string;
   nodeGroup?: string;
   oldInstanceId?: string;
   replacement?: { nodeName: string; instanceId?: string; ready: boolean };
   drain?: { evicted: number; remaining: number; blockedByPdb: string[] };
-  log: { at: string; message: string }[];
-  error?: string;
 }
 
 export interface RepaveNodeResult {

@@ -6,6 +6,7 @@ import type { ParseResult } from './input.js';
 import { z } from 'zod';
 import { describeIssues, type NodeGroupConfig } from './config.js';
 import { formatDuration, parseDuration } from './duration.js';
+import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -14,9 +15,10 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 10 * MINUTE;
 export const DEFAULT_UNHEALTHY_AFTER_MS = 5 * MINUTE;
 
 /** Names of the lane's signals, update and query (shared by the workflow and by clients that only need the names). */
-export const LANE_SIGNAL_PAUSE = 'pause';
-export const LANE_SIGNAL_RESUME = 'resume';
-export const LANE_SIGNAL_DRAIN_NOW = 'drainNow';
+/** Sweep the group now (what the Schedule sends every sweepInterval). */
+export const LANE_SIGNAL_SWEEP_NOW = 'sweepNow';
+/** sweepNow's name before it said what it does; lanes still answer it. */
+export const LEGACY_LANE_SIGNAL_SWEEP_NOW = 'drainNow';
 export const LANE_SIGNAL_REPORT_UNHEALTHY = 'reportUnhealthy';
 export const LANE_SIGNAL_RESET_BREAKER = 'resetCircuitBreaker';
 export const LANE_UPDATE_SET_PACE = 'setPace';
@@ -545,6 +547,14 @@ export function parseRepaverLaneInput(input: unknown): Checked<RepaverLaneReques
 }
 
 export type LanePhase = 'starting' | 'sweeping' | 'idle' | 'repaving' | 'paused' | 'held' | 'circuit-open' | 'blocked' | 'continuing';
+
+/** What the lane's progress query (the runbook frame's) answers; the `state` query has the whole picture. */
+export interface LaneProgress extends RunbookProgress<LanePhase | EndPhase> {
+  group: string;
+  inFlight: number;
+  queued: number;
+  sweeps: number;
+}
 
 export interface LaneState {
   cluster: string;

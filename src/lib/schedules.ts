@@ -1,20 +1,19 @@
 // Continuous repaving from Temporal Schedules: one Schedule per node group starts a short sweepNodeGroup
 // workflow at the group's sweep interval; that workflow signal-with-starts the group's long-running
-// repaver lane with drainNow (sweep now). Other services report unhealthy nodes the same way.
+// repaver lane with sweepNow. Other services report unhealthy nodes the same way.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { FleetConfig } from '../core/config.js';
 import { formatDuration } from '../core/duration.js';
 import { repaverLaneWorkflowId, repaverScheduleId, sweepNodeGroupWorkflowId, TASK_QUEUE } from '../core/ids.js';
 import {
-  LANE_SIGNAL_DRAIN_NOW,
-  LANE_SIGNAL_PAUSE,
+  LANE_SIGNAL_SWEEP_NOW,
   LANE_SIGNAL_REPORT_UNHEALTHY,
-  LANE_SIGNAL_RESUME,
   sweepIntervalOf,
   type LaneOptions,
   type RepaverLaneInput,
   type SweepNodeGroupInput,
 } from '../core/repaver.js';
+import { RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK } from '../core/search-attributes.js';
 
 const SCHEDULE_PREFIX = 'repaver-sweep.';
@@ -120,7 +119,7 @@ export async function applySchedules(client: Client, fleet: FleetConfig, opts: A
   return out;
 }
 
-export type LaneSignal = typeof LANE_SIGNAL_DRAIN_NOW | typeof LANE_SIGNAL_PAUSE | typeof LANE_SIGNAL_RESUME | typeof LANE_SIGNAL_REPORT_UNHEALTHY;
+export type LaneSignal = typeof LANE_SIGNAL_SWEEP_NOW | typeof RUNBOOK_SIGNAL_PAUSE | typeof RUNBOOK_SIGNAL_RESUME | typeof LANE_SIGNAL_REPORT_UNHEALTHY;
 
 /**
  * Signal the group's repaver lane, starting it when it is not running (signal-with-start): the lane

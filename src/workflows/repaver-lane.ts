@@ -11,11 +11,9 @@ import {
   log,
   ParentClosePolicy,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
   sleep,
   startChild,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -34,13 +32,12 @@ import {
   evaluateBreaker,
   HISTORY_CARRIED,
   LANE_QUERY_STATE,
-  LANE_SIGNAL_DRAIN_NOW,
+  LANE_SIGNAL_SWEEP_NOW,
+  LEGACY_LANE_SIGNAL_SWEEP_NOW,
   LANE_SIGNAL_HOLD,
-  LANE_SIGNAL_PAUSE,
   LANE_SIGNAL_RELEASE,
   LANE_SIGNAL_REPORT_UNHEALTHY,
   LANE_SIGNAL_RESET_BREAKER,
-  LANE_SIGNAL_RESUME,
   LANE_UPDATE_SET_PACE,
   parseRepaverLaneInput,
   planRepaves,
@@ -52,18 +49,21 @@ import {
   type LaneCarry,
   type LaneHold,
   type LanePhase,
+  type LaneProgress,
   type LaneState,
   type Pace,
   type PacePatch,
   type RepavePlan,
   type RepaverLaneInput,
 } from '../core/repaver.js';
-import { SA_CLUSTER, SA_NODE_GROUP, SA_PHASE, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
+import { LEGACY_REFUSED, FailureType, rootMessage } from '../core/runbook.js';
+import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
+import { invalidInput, startRunbook } from './runbook.js';
 
-export const lanePauseSignal = defineSignal<[reason?: string]>(LANE_SIGNAL_PAUSE);
-export const laneResumeSignal = defineSignal(LANE_SIGNAL_RESUME);
 /** Sweep now (the Schedule sends this every sweepInterval). */
-export const drainNowSignal = defineSignal(LANE_SIGNAL_DRAIN_NOW);
+export const sweepNowSignal = defineSignal(LANE_SIGNAL_SWEEP_NOW);
+/** The name sweepNow had before; lanes still answer it for senders not yet upgraded. */
+const legacySweepNowSignal = defineSignal(LEGACY_LANE_SIGNAL_SWEEP_NOW);
 export const reportUnhealthySignal = defineSignal<[report: { node: string; reason?: string }]>(LANE_SIGNAL_REPORT_UNHEALTHY);
 export const resetCircuitBreakerSignal = defineSignal<[note?: string]>(LANE_SIGNAL_RESET_BREAKER);
 export const setPaceUpdate = defineUpdate<Pace, [PacePatch]>(LANE_UPDATE_SET_PACE);
@@ -88,14 +88,13 @@ const HISTORY_EVENTS_LIMIT = 20_000;
  */
 export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const parsed = parseRepaverLaneInput(input);
-  if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid repaverLane input: ${parsed.message}`, 'InvalidInput');
+  if (!parsed.ok) throw invalidInput('repaverLane', parsed.message);
   const req = parsed.value;
   const { cluster } = req;
   const groupName = req.group;
   const carry: LaneCarry | undefined = req.carry;
 
   let pace: Pace = carry?.pace ?? { ...defaultPace(), ...stripUndefined(req.pace ?? {}) };
-  let paused = carry?.paused ?? false;
   let reports = carry?.reports ?? [];
   let breaker = carry?.breaker ?? closedBreaker();
   let history: HistoryEntry[] = carry?.history ?? [];
@@ -122,11 +121,35 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     history = pushHistory(history, { at: nowIso(), ...e });
   };
 
+  const rb = startRunbook<LaneProgress>({
+    progress: { runbook: 'repaverLane', cluster, target: groupName, group: groupName, phase: 'starting', inFlight: 0, queued: 0, sweeps: 0 },
+    searchAttributes: [
+      { key: SA_CLUSTER, value: cluster },
+      { key: SA_NODE_GROUP, value: groupName },
+      { key: SA_RUNBOOK, value: 'repaverLane' },
+      { key: SA_TARGET, value: groupName },
+    ],
+    details: (p) =>
+      `**${p.phase}** — repaver lane ${cluster}/${groupName}: ${inFlight.size} in flight, ${plan?.queue.length ?? 0} queued; pace ${describePace(pace)}` +
+      (breaker.open ? `\n\ncircuit open: ${breaker.reason}` : ''),
+    refusing: `run the repaver lane of ${groupName}`,
+    logFields: { cluster, group: groupName },
+    controls: {
+      pause: true,
+      onPauseChange: (now, reason) => {
+        record({ node: '-', outcome: now ? 'paused' : 'resumed', reason });
+        wake = true;
+      },
+    },
+    answerQuery: (p) => ({ ...p, inFlight: inFlight.size, queued: plan?.queue.length ?? 0, sweeps }),
+  });
+  rb.progress.paused = carry?.paused ?? false;
+
   setHandler(laneStateQuery, (): LaneState => ({
     cluster,
     group: groupName,
     phase: phase ?? 'starting',
-    paused,
+    paused: rb.progress.paused,
     pace,
     breaker,
     queue: (plan?.queue ?? []).map((c) => ({ node: c.node, kind: c.kind, reasons: c.reasons, ...(c.faultDomain ? { faultDomain: c.faultDomain } : {}) })),
@@ -142,20 +165,6 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     runs,
     totals,
   }));
-  setHandler(lanePauseSignal, (reason) => {
-    if (paused) return;
-    paused = true;
-    record({ node: '-', outcome: 'paused', reason: reason?.slice(0, 200) || 'paused by operator' });
-    log.info('repaver lane paused', { cluster, group: groupName });
-    wake = true;
-  });
-  setHandler(laneResumeSignal, () => {
-    if (!paused) return;
-    paused = false;
-    record({ node: '-', outcome: 'resumed', reason: 'resumed by operator' });
-    log.info('repaver lane resumed', { cluster, group: groupName });
-    wake = true;
-  });
   setHandler(holdSignal, (h) => {
     if (typeof h?.holder !== 'string' || !h.holder || typeof h.until !== 'number') return;
     const hold: LaneHold = { holder: h.holder, reason: (h.reason ?? 'held').slice(0, 200), until: new Date(h.until).toISOString() };
@@ -170,7 +179,10 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     record({ node: '-', outcome: 'released', reason: `released by ${r.holder}` });
     wake = true;
   });
-  setHandler(drainNowSignal, () => {
+  setHandler(sweepNowSignal, () => {
+    wake = true;
+  });
+  setHandler(legacySweepNowSignal, () => {
     wake = true;
   });
   setHandler(reportUnhealthySignal, (report) => {
@@ -216,23 +228,9 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     },
   );
 
-  upsertSearchAttributes([
-    { key: SA_CLUSTER, value: cluster },
-    { key: SA_NODE_GROUP, value: groupName },
-    { key: SA_RUNBOOK, value: 'repaverLane' },
-    { key: SA_TARGET, value: groupName },
-  ]);
-  enter('starting');
-
   function enter(p: LanePhase) {
-    if (p !== phase) {
-      phase = p;
-      upsertSearchAttributes([{ key: SA_PHASE, value: p }]);
-    }
-    setCurrentDetails(
-      `**${p}** — repaver lane ${cluster}/${groupName}: ${inFlight.size} in flight, ${plan?.queue.length ?? 0} queued; pace ${describePace(pace)}` +
-        (breaker.open ? `\n\ncircuit open: ${breaker.reason}` : ''),
-    );
+    phase = p;
+    rb.enter(p);
   }
 
   function activeHolds(): LaneHold[] {
@@ -243,7 +241,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   function currentPhase(): LanePhase {
     if (continuing && inFlight.size === 0) return 'continuing';
     if (breaker.open) return 'circuit-open';
-    if (paused) return 'paused';
+    if (rb.progress.paused) return 'paused';
     if (activeHolds().length > 0) return 'held';
     if (inFlight.size > 0) return 'repaving';
     if (plan && plan.queue.length > 0 && plan.start.length === 0) return 'blocked';
@@ -294,7 +292,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   async function startRepaves() {
     nextStartAt = undefined;
     holds = activeHolds();
-    if (!plan || !group || paused || breaker.open || continuing || holds.length > 0) return;
+    if (!plan || !group || rb.progress.paused || breaker.open || continuing || holds.length > 0) return;
     for (const c of plan.start) {
       const now = Date.now();
       if (pace.pauseBetweenNodes > 0 && Number.isFinite(lastActivityAt)) {
@@ -410,7 +408,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   await condition(allHandlersFinished);
   const next: LaneCarry = {
     pace,
-    paused,
+    paused: rb.progress.paused,
     reports,
     breaker,
     history: history.slice(-HISTORY_CARRIED),
@@ -428,7 +426,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       cluster,
       group: groupName,
       phase: phase ?? 'idle',
-      paused,
+      paused: rb.progress.paused,
       pace,
       breaker,
       queue: [],
@@ -447,13 +445,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
 function failureOf(e: unknown, reason: string): Omit<HistoryEntry, 'at' | 'node'> {
   const cause = e instanceof ChildWorkflowFailure ? e.cause : e;
   const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-  return { outcome: type === 'InvalidTarget' ? 'refused' : 'failed', reason, detail: rootMessage(cause).slice(0, 500) };
-}
-
-function rootMessage(e: unknown): string {
-  let cur = e as { message?: string; cause?: unknown } | undefined;
-  while (cur?.cause) cur = cur.cause as typeof cur;
-  return cur?.message ?? String(e);
+  return { outcome: type === FailureType.Refused || type === LEGACY_REFUSED ? 'refused' : 'failed', reason, detail: rootMessage(cause).slice(0, 500) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -17,5 +17,5 @@ export async function sweepNodeGroup(input: SweepNodeGroupInput): Promise<{ work
   if (!input || typeof input.cluster !== 'string' || typeof input.group !== 'string') {
     throw ApplicationFailure.nonRetryable('invalid sweepNodeGroup input: expected {"cluster": "...", "group": "..."}', 'InvalidInput');
   }
-  return api.signalRepaverLane({ cluster: input.cluster, nodeGroup: input.group, signal: 'drainNow', ...(input.lane ? { lane: input.lane } : {}) });
+  return api.signalRepaverLane({ cluster: input.cluster, nodeGroup: input.group, signal: 'sweepNow', ...(input.lane ? { lane: input.lane } : {}) });
 }

@@ -10,7 +10,11 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
-import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
+import type { DecommissionProgress } from '../../src/core/decommission.js';
+import { decommissionMember, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
+import { progressQueryOf } from '../../src/workflows/runbook.js';
+
+const decommissionProgressQuery = progressQueryOf<DecommissionProgress>();
 import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
 
 const NS = 'data';

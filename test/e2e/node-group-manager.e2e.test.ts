@@ -9,11 +9,15 @@ import type { FleetConfig, NodeGroupConfig } from '../../src/core/config.js';
 import { nodeGroupManagerWorkflowId, repaverLaneWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { LABEL_CLUSTER, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE, TAG_CLUSTER, TAG_NODE_GROUP, TAG_REPLACES } from '../../src/core/labels.js';
 import { zoneOf, type NodeGroupManagerInput, type NodeGroupManagerProgress } from '../../src/core/node-groups.js';
-import { LANE_SIGNAL_DRAIN_NOW, LANE_SIGNAL_PAUSE, type LaneState } from '../../src/core/repaver.js';
+import { LANE_SIGNAL_SWEEP_NOW, type LaneState } from '../../src/core/repaver.js';
+import { RUNBOOK_SIGNAL_PAUSE } from '../../src/core/runbook.js';
 import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { reportUnhealthyNode, signalRepaverLane } from '../../src/lib/schedules.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
-import { managerProgressQuery, nodeGroupManager } from '../../src/workflows/node-group-manager.js';
+import { nodeGroupManager } from '../../src/workflows/node-group-manager.js';
+import { progressQueryOf } from '../../src/workflows/runbook.js';
+
+const managerProgressQuery = progressQueryOf<NodeGroupManagerProgress>();
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { failureOf } from '../helpers/workflow-env.js';
 import { eventually, isReady, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../helpers/stack.js';
@@ -137,8 +141,8 @@ describe(`nodeGroupManager end to end (dev server + worker + ${testbedFromEnv()}
     const cases: [Omit<NodeGroupManagerInput, 'cluster'>, string, RegExp][] = [
       [{ group: 'general', action: 'scale' }, 'InvalidInput', /^invalid nodeGroupManager input: size: scale needs a target size$/],
       [{ group: 'extra', action: 'delete', size: 0 }, 'InvalidInput', /size: delete removes every node; give no size/],
-      [{ group: 'nope', action: 'create' }, 'InvalidTarget', /^refused to create node group nope: group: node group nope is not in the fleet configuration of cluster sim-1$/],
-      [{ group: 'general', action: 'scale', size: 3, nodes: ['sim-1-batch-1'] }, 'InvalidTarget', /nodes: sim-1-batch-1 not in the group \(members: sim-1-general-1, /],
+      [{ group: 'nope', action: 'create' }, 'Refused', /^refused to create node group nope: group: node group nope is not in the fleet configuration of cluster sim-1$/],
+      [{ group: 'general', action: 'scale', size: 3, nodes: ['sim-1-batch-1'] }, 'Refused', /nodes: sim-1-batch-1 not in the group \(members: sim-1-general-1, /],
     ];
     for (const [input, type, message] of cases) {
       const failure = await failureOf(manage(input));
@@ -277,7 +281,7 @@ describe(`nodeGroupManager end to end (dev server + worker + ${testbedFromEnv()}
     const byReport = stack.backend !== 'sim';
     const report = (node: string) => reportUnhealthyNode(stack.client, { cluster: CLUSTER, group: 'general', node, reason: 'e2e: lane work without aged nodes' });
     if (byReport) await report([...before].sort()[0]!);
-    else await signalRepaverLane(stack.client, { cluster: CLUSTER, group: 'general', signal: LANE_SIGNAL_DRAIN_NOW, lane: { pace: { maxAge: '1h' } } });
+    else await signalRepaverLane(stack.client, { cluster: CLUSTER, group: 'general', signal: LANE_SIGNAL_SWEEP_NOW, lane: { pace: { maxAge: '1h' } } });
     const repaving = await eventually('the lane repaving a node', async () => (await laneState('general')).inFlight[0]?.node, 30_000, 100);
 
     // The busiest other node goes; evicted pods linger 1.5 s so that its drain is long enough to watch the lane.
@@ -311,7 +315,7 @@ describe(`nodeGroupManager end to end (dev server + worker + ${testbedFromEnv()}
         }
         seen.push({ phase: s.phase, inFlight: s.inFlight.length, queued: s.queue.length, holders: s.holds.map((h) => h.holder), started: s.totals.started });
         if (!paused && s.phase === 'held' && s.inFlight.length === 0 && s.queue.length > 0) {
-          await laneHandle('general').signal(LANE_SIGNAL_PAUSE, 'e2e: keep the lane quiet after the manager');
+          await laneHandle('general').signal(RUNBOOK_SIGNAL_PAUSE, 'e2e: keep the lane quiet after the manager');
           paused = true;
         }
         if (desc.status.name !== 'RUNNING') return;

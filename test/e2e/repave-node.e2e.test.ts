@@ -2,7 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { TAG_REPLACES } from '../../src/core/labels.js';
-import { progressQuery, repaveNode } from '../../src/workflows/repave-node.js';
+import type { RepaveProgress } from '../../src/core/repave.js';
+import { repaveNode } from '../../src/workflows/repave-node.js';
+import { progressQueryOf } from '../../src/workflows/runbook.js';
+
+const progressQuery = progressQueryOf<RepaveProgress>();
 import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
 

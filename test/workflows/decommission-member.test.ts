@@ -3,12 +3,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecommissionActivities } from '../../src/core/activity-contracts.js';
 import type { DecommissionFacts, DecommissionMemberInput, FollowCheckpoint, FollowOutcome, MemberState } from '../../src/core/decommission.js';
+import { abortSignal as abortDecommissionSignal, progressQueryOf } from '../../src/workflows/runbook.js';
+import type { DecommissionProgress } from '../../src/core/decommission.js';
 import {
-  abortDecommissionSignal,
   decommissionMember,
-  decommissionProgressQuery,
   keepWaitingSignal,
 } from '../../src/workflows/decommission-member.js';
+
+const decommissionProgressQuery = progressQueryOf<DecommissionProgress>();
 import { failureOf, recording, timeSkippingEnv, withWorker } from '../helpers/workflow-env.js';
 
 const ring = (n: number, opts: { down?: number; leaving?: number } = {}) =>
@@ -164,7 +166,7 @@ describe('decommissionMember workflow', () => {
   ])('refuses an unsafe decommission before any side effect: %s', async (_, facts, message) => {
     const calls: string[] = [];
     const cause = await failureOf(execute(stubs(calls, {}, facts)));
-    expect(cause.type).toBe('InvalidTarget');
+    expect(cause.type).toBe('Refused');
     expect(cause.message).toMatch(message);
     expect(calls).toEqual(['inspectDecommission']);
   });
@@ -177,7 +179,7 @@ describe('decommissionMember workflow', () => {
       },
     });
     const cause = await failureOf(execute(acts));
-    expect(cause.type).toBe('InvalidTarget');
+    expect(cause.type).toBe('Refused');
     expect(cause.message).toMatch(/another decommission/);
     expect(calls.filter((c) => MUTATING.includes(c) && c !== 'claimStatefulSet')).toEqual([]);
   });
@@ -269,7 +271,7 @@ describe('decommissionMember workflow', () => {
       },
     });
     const cause = await failureOf(execute(acts));
-    expect(cause.type).toBe('DecommissionFailed');
+    expect(cause.type).toBe('Failed');
     expect(cause.message).toMatch(/Not enough live nodes/);
     expect(calls).not.toContain('scaleDownStatefulSet');
     expect(calls).toContain('releaseStatefulSet');
@@ -291,7 +293,7 @@ describe('decommissionMember workflow', () => {
       const held = await handle.query(decommissionProgressQuery);
       expect(held.phase).toBe('stuck');
       expect(held.stream).toMatchObject({ bytesSent: 5, bytesTotal: 10, percent: 50 });
-      expect(held.log.map((l) => l.message).join('\n')).toMatch(/stuck: no progress from cassandra-3 for 30m.*signal keepWaiting/);
+      expect(held.log.map((l) => l.message).join('\n')).toMatch(/stuck: no progress from cassandra-3 for 30m.*answer keepWaiting/);
       const described = await handle.describe();
       expect(described.searchAttributes['ItinerantPhase']).toEqual(['stuck']);
       expect(follows).toBe(1);
@@ -447,7 +449,7 @@ describe('decommissionMember workflow', () => {
     const calls: string[] = [];
     const acts = stubs(calls, { followDecommission: async () => ({ outcome: 'timeout', checkpoint: cp({ mode: 'LEAVING', inRing: true }) }) }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
     const cause = await failureOf(execute(acts));
-    expect(cause.type).toBe('DecommissionTimedOut');
+    expect(cause.type).toBe('TimedOut');
     expect(calls).not.toContain('scaleDownStatefulSet');
   });
 });

@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeInspection, RepaveActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema } from '../../src/core/config.js';
 import type { RepaveNodeInput } from '../../src/core/repave.js';
-import { abortSignal, pauseSignal, progressQuery, repaveNode, resumeSignal } from '../../src/workflows/repave-node.js';
+import type { RepaveProgress } from '../../src/core/repave.js';
+import { repaveNode } from '../../src/workflows/repave-node.js';
+import { abortSignal, pauseSignal, progressQueryOf, resumeSignal } from '../../src/workflows/runbook.js';
+
+const progressQuery = progressQueryOf<RepaveProgress>();
 import { failureOf, recording, timeSkippingEnv, withWorker } from '../helpers/workflow-env.js';
 
 const group = nodeGroupSchema.parse({
@@ -112,7 +116,7 @@ describe('repaveNode workflow', () => {
     const cause = await failureOf(
       run(acts, (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })),
     );
-    expect(cause.type).toBe('RepaveFailed');
+    expect(cause.type).toBe('Failed');
     expect(cause.message).toMatch(/general-a1 is left serving/);
     expect(terminated).toEqual(['ocid1.instance.oc1..new']);
     expect(calls).not.toContain('cordonNode');
@@ -166,7 +170,7 @@ describe('repaveNode workflow', () => {
     const cause = await failureOf(
       run(stubs(calls, {}, facts as NodeInspection), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })),
     );
-    expect(cause.type).toBe('InvalidTarget');
+    expect(cause.type).toBe('Refused');
     expect(cause.message).toMatch(message);
     expect(calls.every((c) => ['inspectNode', 'describeNodeGroup'].includes(c))).toBe(true);
   });

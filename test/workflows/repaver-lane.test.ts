@@ -6,13 +6,13 @@ import { repaverLaneWorkflowId } from '../../src/core/ids.js';
 import type { LaneState, RepaverLaneInput } from '../../src/core/repaver.js';
 import { SA_PHASE } from '../../src/core/search-attributes.js';
 import {
-  drainNowSignal,
-  lanePauseSignal,
+  sweepNowSignal,
   laneStateQuery,
   reportUnhealthySignal,
   resetCircuitBreakerSignal,
   setPaceUpdate,
 } from '../../src/workflows/repaver-lane.js';
+import { pauseSignal } from '../../src/workflows/runbook.js';
 import { timeSkippingEnv } from '../helpers/workflow-env.js';
 import { FakeGroup, makeGroup } from './repaver-fakes.js';
 
@@ -115,7 +115,7 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       // One comes back by itself: the breaker closes and the other is repaved.
       t = await env.currentTimeMs();
       fake.setReady('general-1', true, t);
-      await h.signal(drainNowSignal);
+      await h.signal(sweepNowSignal);
       await env.sleep(50 * M);
       s = await state(h);
       expect(s.breaker.open).toBe(false);
@@ -163,7 +163,7 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
     await withLane(fake, { sweepsPerRun: 2 }, async (h) => {
       await env.sleep(M);
       await h.executeUpdate(setPaceUpdate, { args: [{ pauseBetweenNodes: '5m', maxAge: '10d' }] });
-      await h.signal(lanePauseSignal, 'change freeze');
+      await h.signal(pauseSignal, 'change freeze');
       await h.signal(reportUnhealthySignal, { node: 'general-2', reason: 'kernel deadlock (NPD)' });
       await h.signal(reportUnhealthySignal, { node: 'general-2', reason: 'kernel deadlock again' });
       const firstRun = (await h.describe()).runId;

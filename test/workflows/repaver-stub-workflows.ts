@@ -19,7 +19,7 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
   await sleep(begun.durationMs);
   if (begun.fail) {
     await acts.fakeRepaveFinish({ node: input.node, failed: true }); // releases the claim, keeps the node
-    throw ApplicationFailure.nonRetryable(begun.fail, 'RepaveFailed');
+    throw ApplicationFailure.nonRetryable(begun.fail, 'Failed');
   }
   const r = await acts.fakeRepaveFinish({ node: input.node });
   return { node: input.node, replacement: { nodeName: r.replacement, instanceId: `ocid1.instance.oc1..${r.replacement}` }, oldInstanceId: 'ocid1.instance.oc1..old', evictedPods: 0 };
