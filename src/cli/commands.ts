@@ -1,10 +1,12 @@
 // The commands that talk to Temporal (loaded only after the input has been accepted).
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { userInfo, hostname } from 'node:os';
+import { RUNBOOK_UPDATE_ANSWER, type AnswerOutcome, type OperatorAnswer } from '../core/runbook.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { SA_CLUSTER, SA_PHASE, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { CliError, EXIT } from './errors.js';
 import { follow, queryProgress } from './follow.js';
-import { clock, failureChain, formatDetails, formatTable, visibilityQuery, webUiLink, type ProgressLike } from './progress.js';
+import { clock, failureChain, formatDetails, formatTable, questionLines, visibilityQuery, webUiLink, type ProgressLike } from './progress.js';
 import { findRunbook, runbookForWorkflowType, type PreparedStart } from './runbooks.js';
 import { connect, isNotFound, pendingActivities, type Target } from './temporal.js';
 
@@ -50,14 +52,14 @@ export async function runCommand(target: Target, start: PreparedStart, input: un
   console.log(`  workflow  ${workflowId}`);
   console.log(`  run       ${handle.firstExecutionRunId}`);
   console.log(`  web ui    ${webUiLink(uiBase(), target.namespace, workflowId)}`);
-  return opts.wait ? follow(client, handle, runbook) : EXIT.ok;
+  return opts.wait ? follow(client, handle) : EXIT.ok;
 }
 
 export async function watchCommand(target: Target, workflowId: string): Promise<number> {
   const client = await connect(target);
   const desc = await describe(client, target, workflowId);
   console.log(`watching ${desc.type} ${workflowId} (run ${desc.runId}, ${desc.status.name}) — ${webUiLink(uiBase(), target.namespace, workflowId)}`);
-  return follow(client, client.workflow.getHandle(workflowId, desc.runId), runbookForWorkflowType(desc.type));
+  return follow(client, client.workflow.getHandle(workflowId, desc.runId));
 }
 
 export async function signalCommand(target: Target, workflowId: string, signal: string, reason: string | undefined): Promise<number> {
@@ -71,6 +73,28 @@ export async function signalCommand(target: Target, workflowId: string, signal: 
   await client.workflow.getHandle(workflowId, desc.runId).signal(signal, ...(reason !== undefined ? [reason] : []));
   console.log(`sent ${signal}${reason !== undefined ? ` (${reason})` : ''} to ${workflowId} (run ${desc.runId})`);
   return EXIT.ok;
+}
+
+/** Answer the question a runbook is waiting on (the frame's `answer` update; the runbook validates it). */
+export async function answerCommand(target: Target, workflowId: string, option: string, opts: { question?: string; note?: string }): Promise<number> {
+  const client = await connect(target);
+  const desc = await describe(client, target, workflowId);
+  if (desc.status.name !== 'RUNNING') throw new CliError(`workflow ${workflowId} is ${desc.status.name}; only a running workflow waits for an answer`, EXIT.failed);
+  const answer: OperatorAnswer = {
+    option,
+    by: `${userInfo().username}@${hostname()} (itinerant CLI)`,
+    ...(opts.question !== undefined ? { questionId: opts.question } : {}),
+    ...(opts.note !== undefined ? { note: opts.note } : {}),
+  };
+  try {
+    const out = await client.workflow.getHandle(workflowId, desc.runId).executeUpdate<AnswerOutcome, [OperatorAnswer]>(RUNBOOK_UPDATE_ANSWER, { args: [answer] });
+    console.log(`answered ${out.questionId} of ${workflowId}: ${out.option}`);
+    return EXIT.ok;
+  } catch (e) {
+    // The runbook's validator refused it (no question pending, an option it does not offer): the answer was wrong.
+    if (e instanceof WorkflowUpdateFailedError) throw new CliError(`${workflowId} refused the answer: ${failureChain(e).join(': ')}`, EXIT.usage);
+    throw e;
+  }
 }
 
 export async function listCommand(target: Target, opts: { cluster?: string; runbook?: string; running?: boolean; limit: number }): Promise<number> {
@@ -91,15 +115,12 @@ export async function statusCommand(target: Target, workflowId: string, opts: { 
   const client = await connect(target);
   const desc = await describe(client, target, workflowId);
   const handle = client.workflow.getHandle(workflowId, desc.runId);
-  const runbook = runbookForWorkflowType(desc.type);
   let progress: ProgressLike | undefined;
   let progressError: string | undefined;
-  if (runbook) {
-    try {
-      progress = await queryProgress(client, handle, runbook);
-    } catch (e) {
-      progressError = (e as Error).message;
-    }
+  try {
+    progress = await queryProgress(client, handle);
+  } catch (e) {
+    progressError = (e as Error).message;
   }
   // A closed run's describe() can still list the activities it had in flight: only show them while running.
   const pending = desc.status.name === 'RUNNING' ? pendingActivities(client, desc) : [];
@@ -142,10 +163,11 @@ export async function statusCommand(target: Target, workflowId: string, opts: { 
     `web ui    ${status.webUi}`,
   ];
   if (p) {
-    const hidden = new Set(['phase', 'paused', 'abortRequested', 'log', 'error']);
+    const hidden = new Set(['runbook', 'cluster', 'target', 'phase', 'paused', 'abortRequested', 'question', 'log', 'error', 'startedAt', 'updatedAt']);
     const shown = Object.fromEntries(Object.entries(p).filter(([k, v]) => !hidden.has(k) && v !== undefined));
     if (Object.keys(shown).length) lines.push(`progress  ${formatDetails(shown)}`);
     if (p.error) lines.push(`error     ${p.error}`);
+    if (p.question) lines.push(...questionLines(p.question, workflowId));
   } else if (progressError) lines.push(`progress  unavailable: ${progressError}`);
   if (pending.length) {
     lines.push('pending activities:');

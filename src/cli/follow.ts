@@ -2,18 +2,19 @@
 // then the result (exit 0) or the failure chain (exit 1).
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { clock, formatFailure, ProgressTracker, type ProgressLike } from './progress.js';
-import type { AnyRunbook } from './runbooks.js';
+import { RUNBOOK_QUERY_PROGRESS } from '../core/runbook.js';
 import { isUnreachable, pendingActivities } from './temporal.js';
 
 const QUERY_DEADLINE_MS = 5000;
 const RECONNECT_FOR_MS = 5 * 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function queryProgress(client: Client, handle: WorkflowHandle, runbook: AnyRunbook): Promise<ProgressLike> {
-  return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query<ProgressLike>(runbook.progressQuery));
+/** Every runbook answers the frame's progress query with the shared shape (src/core/runbook.ts). */
+export async function queryProgress(client: Client, handle: WorkflowHandle): Promise<ProgressLike> {
+  return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query<ProgressLike>(RUNBOOK_QUERY_PROGRESS));
 }
 
-export async function follow(client: Client, handle: WorkflowHandle, runbook: AnyRunbook | undefined, intervalMs = 1000): Promise<number> {
+export async function follow(client: Client, handle: WorkflowHandle, intervalMs = 1000): Promise<number> {
   const tracker = new ProgressTracker();
   const print = (lines: string[]) => lines.forEach((l) => console.log(l));
   let queryWarned = false;
@@ -33,14 +34,12 @@ export async function follow(client: Client, handle: WorkflowHandle, runbook: An
     if (lostSince !== undefined) console.error(`${clock(new Date())}   (reconnected)`);
     lostSince = undefined;
     const running = desc.status.name === 'RUNNING';
-    if (runbook) {
-      try {
-        print(tracker.progress(await queryProgress(client, handle, runbook), new Date()));
-      } catch (e) {
-        if (running && !queryWarned) {
-          queryWarned = true;
-          console.error(`${clock(new Date())}   (progress query not answered: ${(e as Error).message}; is a worker polling task queue ${desc.taskQueue}?)`);
-        }
+    try {
+      print(tracker.progress(await queryProgress(client, handle), new Date(), handle.workflowId));
+    } catch (e) {
+      if (running && !queryWarned) {
+        queryWarned = true;
+        console.error(`${clock(new Date())}   (progress query not answered: ${(e as Error).message}; is a worker polling task queue ${desc.taskQueue}?)`);
       }
     }
     if (!running) break;

@@ -66,6 +66,13 @@ function program(): Command {
       }),
     );
 
+  command('answer <workflowId> <option>', 'answer the question a runbook is waiting on (see status); the runbook refuses an answer it does not offer')
+    .option('--question <id>', 'the question meant (refused if another one is pending)')
+    .option('--note <text>', 'why, recorded in the run')
+    .action(
+      act(async (id: string, option: string, o: ConnOpts & { question?: string; note?: string }) => (await commands()).answerCommand(await target(o), id, option, o)),
+    );
+
   command('list', 'list runs, filtered by the Itinerant* search attributes')
     .option('--cluster <cluster>', 'only this cluster (ItinerantCluster)')
     .option('--runbook <runbook>', 'only this runbook (CLI name or workflow type)')

@@ -1,13 +1,18 @@
 // Progress printing for `run --wait` and `watch`, and the other pure formatting the CLI does.
 // Nothing here talks to Temporal: the caller feeds in query answers and describe() output.
+import type { PendingQuestion, RunbookProgress } from '../core/runbook.js';
 
-/** What a runbook's progress query answers, as far as printing goes (RepaveProgress fits). */
-export interface ProgressLike {
-  phase?: string;
-  paused?: boolean;
-  abortRequested?: string;
-  log?: { at: string; message: string }[];
-  error?: string;
+/** What the progress query answers, as far as printing goes: the frame's shape, read defensively. */
+export type ProgressLike = Partial<RunbookProgress>;
+
+/** How a pending question reads, with the command that answers it. */
+export function questionLines(q: PendingQuestion, workflowId: string): string[] {
+  return [
+    `question  ${q.id}: ${q.text}`,
+    ...Object.entries(q.options).map(([option, meaning]) => `  ${option.padEnd(12)} ${meaning}`),
+    `  answer with: itinerant answer ${workflowId} <${Object.keys(q.options).join('|')}> [--note <text>]` +
+      (q.deadline ? `; unanswered by ${q.deadline}: ${q.onDeadline}` : ''),
+  ];
 }
 
 /** A pending activity from describe(), heartbeat details already decoded. */
@@ -50,11 +55,12 @@ export function formatHeartbeat(activityType: string, details: unknown): string 
 /** Remembers what was printed; each update returns only the new lines. */
 export class ProgressTracker {
   private phase: string | undefined;
+  private question: string | undefined;
   private paused: boolean | undefined;
   private readonly seenLog = new Set<string>();
   private readonly heartbeats = new Map<string, string>();
 
-  progress(p: ProgressLike, now: Date): string[] {
+  progress(p: ProgressLike, now: Date, workflowId = '<workflowId>'): string[] {
     const lines: string[] = [];
     // Log entries carry their own time; the workflow keeps only the last 50, so dedupe by content.
     for (const entry of p.log ?? []) {
@@ -70,6 +76,8 @@ export class ProgressTracker {
       lines.push(`${clock(now)} ▸ ${p.paused ? 'paused' : 'resumed'} in phase ${p.phase ?? '?'}`);
     }
     this.paused = p.paused;
+    if (p.question && p.question.id !== this.question) lines.push(...questionLines(p.question, workflowId).map((l) => `${clock(now)} ? ${l}`));
+    this.question = p.question?.id;
     return lines;
   }
 

@@ -5,6 +5,7 @@ import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowI
 import { parseNodeGroupManagerInput } from '../core/node-groups.js';
 import type { ParseResult } from '../core/input.js';
 import { parseRepaveNodeInput } from '../core/repave.js';
+import { RUNBOOK_SIGNAL_ABORT, RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 
 export interface Runbook<I> {
   /** CLI name: `itinerant run <name>`. */
@@ -19,8 +20,6 @@ export interface Runbook<I> {
   target(input: I): string;
   /** Signals the workflow accepts; `reasonRequired` ones take a --reason argument. */
   signals: Record<string, { reasonRequired?: boolean; description: string }>;
-  /** Query answering a progress object with `phase` and `log` (see progress.ts). */
-  progressQuery: string;
   /** Refusal when a run on the same target is still open, e.g. "node X is already being repaved". */
   busy(target: string): string;
 }
@@ -51,10 +50,11 @@ function defineRunbook<I>(r: Runbook<I>): AnyRunbook {
   return self;
 }
 
+/** The runbook frame's signals: every runbook answers them (src/core/runbook.ts). */
 const operatorSignals = {
-  pause: { description: 'hold at the next step boundary' },
-  resume: { description: 'continue after pause' },
-  abort: { reasonRequired: true, description: 'stop, undoing what can be undone' },
+  [RUNBOOK_SIGNAL_PAUSE]: { description: 'hold at the next step boundary' },
+  [RUNBOOK_SIGNAL_RESUME]: { description: 'continue after pause' },
+  [RUNBOOK_SIGNAL_ABORT]: { reasonRequired: true, description: 'stop, undoing what can be undone' },
 };
 
 export const RUNBOOKS: Record<string, AnyRunbook> = {
@@ -67,7 +67,6 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     cluster: (i) => i.cluster,
     target: (i) => i.node,
     signals: operatorSignals,
-    progressQuery: 'progress',
     busy: (node) => `node ${node} is already being repaved`,
   }),
   'node-group': defineRunbook({
@@ -78,8 +77,7 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     workflowId: (i) => nodeGroupManagerWorkflowId(i.cluster, i.group),
     cluster: (i) => i.cluster,
     target: (i) => i.group,
-    signals: {},
-    progressQuery: 'progress',
+    signals: operatorSignals,
     busy: (group) => `node group ${group} is already being changed`,
   }),
   'decommission-member': defineRunbook({
@@ -91,10 +89,9 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     cluster: (i) => i.cluster,
     target: (i) => `${i.namespace}/${i.member}`,
     signals: {
-      keepWaiting: { description: 'a stuck decommission: keep waiting for progress' },
-      abort: { reasonRequired: true, description: 'stop following; never scales down' },
+      ...operatorSignals,
+      keepWaiting: { description: 'a stuck decommission: keep waiting for progress (as `itinerant answer <id> keepWaiting`)' },
     },
-    progressQuery: 'progress',
     busy: (member) => `a decommission of this StatefulSet is already running (asked for ${member})`,
   }),
 };

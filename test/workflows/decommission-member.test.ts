@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecommissionActivities } from '../../src/core/activity-contracts.js';
 import type { DecommissionFacts, DecommissionMemberInput, FollowCheckpoint, FollowOutcome, MemberState } from '../../src/core/decommission.js';
-import { abortSignal as abortDecommissionSignal, progressQueryOf } from '../../src/workflows/runbook.js';
+import { abortSignal as abortDecommissionSignal, answerUpdate, progressQueryOf } from '../../src/workflows/runbook.js';
 import type { DecommissionProgress } from '../../src/core/decommission.js';
 import {
   decommissionMember,
@@ -443,6 +443,52 @@ describe('decommissionMember workflow', () => {
       await handle.result();
       expect((await handle.query(decommissionProgressQuery)).phase).toBe('done');
     });
+  });
+
+  it('stuck: the question is answered through the answer update; an answer it does not offer is refused by the validator', async () => {
+    const calls: string[] = [];
+    let follows = 0;
+    const acts = stubs(calls, {
+      followDecommission: async (): Promise<FollowOutcome> =>
+        ++follows === 1 ? { outcome: 'stuck', checkpoint: cp({ mode: 'LEAVING', inRing: true }), stuckForMs: 1_800_000 } : { outcome: 'left', checkpoint: cp() },
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      await until('stuck', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck');
+      const { question } = await handle.query(decommissionProgressQuery);
+      expect(question).toMatchObject({ id: 'stuck-1', onDeadline: 'abort' });
+      expect(Object.keys(question!.options)).toEqual(['keepWaiting', 'abort']);
+      const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: Error }) => e.cause?.message);
+      expect(await refusal(handle.executeUpdate(answerUpdate, { args: [{ option: 'carryOn' }] }))).toBe('"carryOn" is not an answer to stuck-1; choose one of keepWaiting, abort');
+      expect(await refusal(handle.executeUpdate(answerUpdate, { args: [{ option: 'keepWaiting', questionId: 'stuck-7' }] }))).toBe('question stuck-7 is no longer pending (pending: stuck-1)');
+      expect((await handle.query(decommissionProgressQuery)).phase).toBe('stuck');
+      expect(follows).toBe(1);
+      const answered = await handle.executeUpdate(answerUpdate, { args: [{ option: 'keepWaiting', by: 'test', note: 'it streams again' }] });
+      expect(answered).toEqual({ questionId: 'stuck-1', option: 'keepWaiting' });
+      const result = await handle.result();
+      expect(result.member).toBe('cassandra-3');
+      const after = await handle.query(decommissionProgressQuery);
+      expect(after.question).toBeUndefined();
+      expect(after.log.map((l) => l.message)).toContain('test answered stuck-1: keepWaiting (it streams again)');
+    });
+    expect(follows).toBe(2);
+  });
+
+  it('stuck: answering abort stops without scaling down', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      followDecommission: async (): Promise<FollowOutcome> => ({ outcome: 'stuck', checkpoint: cp({ mode: 'LEAVING', inRing: true }), stuckForMs: 1_800_000 }),
+    }, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      await until('stuck', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck');
+      await handle.executeUpdate(answerUpdate, { args: [{ option: 'abort', note: 'disk is gone' }] });
+      const cause = await failureOf(handle.result());
+      expect(cause.type).toBe('Aborted');
+      expect(cause.message).toMatch(/^aborted by operator: disk is gone; decommission was issued at /);
+    });
+    expect(calls).not.toContain('scaleDownStatefulSet');
+    expect(calls.at(-1)).toBe('releaseStatefulSet');
   });
 
   it('does not scale down when the follow times out', async () => {
