@@ -11,7 +11,7 @@ import {
   type LaneState,
   type Pace,
   type PacePatch,
-} from '../core/repaver.js';
+} from '../core/lane/index.js';
 import { formatDuration } from '../core/duration.js';
 import { RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 import { loadFleetConfig } from '../lib/fleet-config.js';

@@ -9,7 +9,7 @@ import type {
   MemberState,
   StatefulMemberRef,
 } from './decommission.js';
-import type { LaneOptions, LaneState, NodeGroupObservation } from './repaver.js';
+import type { LaneOptions, LaneState, NodeGroupObservation } from './lane/index.js';
 
 export interface ClusterRef {
   cluster: string;

@@ -39,9 +39,9 @@ export const nodeGroupSchema = z
     maxUnhealthy: countOrPercent.default('25%'),
     /** Allow draining a node before its replacement is Ready (in-place replacement). Off by default. */
     allowInPlace: z.boolean().default(false),
-    /** How often the group's repaver lane sweeps it (and its Schedule fires); default 10m (see src/core/repaver.ts). */
+    /** How often the group's repaver lane sweeps it (and its Schedule fires); default 10m (see src/core/lane/names.ts). */
     sweepInterval: duration('sweepInterval').optional(),
-    /** NotReady, or a problem condition, for this long makes a node unhealthy; default 5m (see src/core/repaver.ts). */
+    /** NotReady, or a problem condition, for this long makes a node unhealthy; default 5m (see src/core/lane/names.ts). */
     unhealthyAfter: duration('unhealthyAfter').optional(),
   })
   .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] });

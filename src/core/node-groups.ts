@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { describeIssues, type NodeGroupConfig, type Placement } from './config.js';
 import { boundedDuration } from './input.js';
-import type { Checked, ObservedNode } from './repaver.js';
+import type { Checked, ObservedNode } from './lane/index.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label');

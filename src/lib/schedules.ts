@@ -12,7 +12,7 @@ import {
   type LaneOptions,
   type RepaverLaneInput,
   type SweepNodeGroupInput,
-} from '../core/repaver.js';
+} from '../core/lane/index.js';
 import { RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK } from '../core/search-attributes.js';
 

@@ -12,7 +12,7 @@ import {
   placementsForNewNodes,
 } from '../core/node-groups.js';
 import { nodeLabelsFor } from '../core/placement.js';
-import type { ObservedNode } from '../core/repaver.js';
+import type { ObservedNode } from '../core/lane/index.js';
 import { FailureType, rootMessage } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { invalidInput, startRunbook } from './runbook.js';

@@ -55,7 +55,7 @@ import {
   type PacePatch,
   type RepavePlan,
   type RepaverLaneInput,
-} from '../core/repaver.js';
+} from '../core/lane/index.js';
 import { LEGACY_REFUSED, FailureType, rootMessage } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { invalidInput, startRunbook } from './runbook.js';

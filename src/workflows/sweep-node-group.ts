@@ -1,6 +1,6 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { FleetActivities } from '../core/activity-contracts.js';
-import type { SweepNodeGroupInput } from '../core/repaver.js';
+import type { SweepNodeGroupInput } from '../core/lane/index.js';
 
 const api = proxyActivities<FleetActivities>({
   startToCloseTimeout: '30s',

@@ -9,7 +9,7 @@ import type { FleetConfig, NodeGroupConfig } from '../../src/core/config.js';
 import { nodeGroupManagerWorkflowId, repaverLaneWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { LABEL_CLUSTER, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE, TAG_CLUSTER, TAG_NODE_GROUP, TAG_REPLACES } from '../../src/core/labels.js';
 import { zoneOf, type NodeGroupManagerInput, type NodeGroupManagerProgress } from '../../src/core/node-groups.js';
-import { LANE_SIGNAL_SWEEP_NOW, type LaneState } from '../../src/core/repaver.js';
+import { LANE_SIGNAL_SWEEP_NOW, type LaneState } from '../../src/core/lane/index.js';
 import { RUNBOOK_SIGNAL_PAUSE } from '../../src/core/runbook.js';
 import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { reportUnhealthyNode, signalRepaverLane } from '../../src/lib/schedules.js';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaverLaneWorkflowId, repaverScheduleId } from '../../src/core/ids.js';
-import type { LaneState } from '../../src/core/repaver.js';
+import type { LaneState } from '../../src/core/lane/index.js';
 import { applySchedules } from '../../src/lib/schedules.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { eventually, isReady, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../helpers/stack.js';

@@ -5,7 +5,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetActivities, RepaveActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema } from '../../src/core/config.js';
-import type { ObservedNode } from '../../src/core/repaver.js';
+import type { ObservedNode } from '../../src/core/lane/index.js';
 import { nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { timeSkippingEnv, workflowBundle } from '../helpers/workflow-env.js';
 

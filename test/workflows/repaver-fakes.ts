@@ -2,7 +2,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { ConfigActivities, FleetActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
-import type { ObservedNode } from '../../src/core/repaver.js';
+import type { ObservedNode } from '../../src/core/lane/index.js';
 import type { FakeRepaveActivities } from './repaver-stub-workflows.js';
 
 const M = 60_000;

@@ -3,7 +3,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaverLaneWorkflowId } from '../../src/core/ids.js';
-import type { LaneState, RepaverLaneInput } from '../../src/core/repaver.js';
+import type { LaneState, RepaverLaneInput } from '../../src/core/lane/index.js';
 import { SA_PHASE } from '../../src/core/search-attributes.js';
 import {
   sweepNowSignal,

@@ -5,7 +5,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
-import type { RepaverLaneInput } from '../../src/core/repaver.js';
+import type { RepaverLaneInput } from '../../src/core/lane/index.js';
 import { laneStateQuery, setPaceUpdate } from '../../src/workflows/repaver-lane.js';
 import { FakeGroup, makeGroup } from './repaver-fakes.js';
 

@@ -14,7 +14,7 @@ import {
   type InFlightRepave,
   type ObservedNode,
   type PlanInput,
-} from '../../src/core/repaver.js';
+} from '../../src/core/lane/index.js';
 
 const H = 3_600_000;
 const D = 24 * H;

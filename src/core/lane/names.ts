@@ -1,0 +1,29 @@
+// Names of the lane's signals, update and query, and the defaults of its timing.
+
+
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+
+export const DEFAULT_SWEEP_INTERVAL_MS = 10 * MINUTE;
+export const DEFAULT_UNHEALTHY_AFTER_MS = 5 * MINUTE;
+
+/** Names of the lane's signals, update and query (shared by the workflow and by clients that only need the names). */
+/** Sweep the group now (what the Schedule sends every sweepInterval). */
+export const LANE_SIGNAL_SWEEP_NOW = 'sweepNow';
+/** sweepNow's name before it said what it does; lanes still answer it. */
+export const LEGACY_LANE_SIGNAL_SWEEP_NOW = 'drainNow';
+export const LANE_SIGNAL_REPORT_UNHEALTHY = 'reportUnhealthy';
+export const LANE_SIGNAL_RESET_BREAKER = 'resetCircuitBreaker';
+export const LANE_UPDATE_SET_PACE = 'setPace';
+export const LANE_QUERY_STATE = 'state';
+/** Another runbook (the node group manager) holds the lane: no new repaves until it releases (or the hold expires). */
+export const LANE_SIGNAL_HOLD = 'hold';
+export const LANE_SIGNAL_RELEASE = 'release';
+
+export interface LaneHold {
+  /** Workflow ID of the holder. */
+  holder: string;
+  reason: string;
+  /** ISO; a holder that died does not hold the lane forever. */
+  until: string;
+}

@@ -1,0 +1,203 @@
+// The plan of one sweep: which nodes are aged or unhealthy, in which order they are repaved, how many may start now.
+// No clocks and no I/O: `now` and the observed nodes come in, a plan comes out.
+import type { NodeGroupConfig } from '../config.js';
+import { formatDuration } from '../duration.js';
+import { assessHealth } from './health.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, DEFAULT_UNHEALTHY_AFTER_MS } from './names.js';
+import type { InFlightRepave, ObservedNode, UnhealthyReport } from './observed.js';
+import type { Pace } from './pace.js';
+import { roundMin } from './health.js';
+
+
+export interface Candidate {
+  node: string;
+  kind: 'unhealthy' | 'aged';
+  reasons: string[];
+  faultDomain?: string;
+  severity: number;
+  /** ISO */
+  createdAt: string;
+  ageMs: number;
+  /** Already counts as unavailable: repaving it (n+1) disrupts nothing more. */
+  unavailable: boolean;
+}
+
+export interface Budget {
+  /** Most repaves at once: min(concurrency, maxUnavailable, maxSurge unless in-place). */
+  cap: number;
+  /** Our repaves in flight plus nodes other live workflows hold. */
+  inFlight: number;
+  /** Nodes of the group unavailable for other reasons (NotReady past the grace, cordoned). */
+  unavailableElsewhere: number;
+  /** Repaves that may start now (before pace). */
+  slots: number;
+  /** Why nothing may start, when so. */
+  blockedBy?: string;
+}
+
+export interface PlanInput {
+  group: NodeGroupConfig;
+  nodes: ObservedNode[];
+  reports: UnhealthyReport[];
+  inFlight: InFlightRepave[];
+  pace: Pace;
+  now: number;
+  /** Nodes not to be retried before this time (epoch ms), after a failed repave. */
+  notBefore?: Record<string, number>;
+}
+
+export interface RepavePlan {
+  /** Every aged or unhealthy node that is not in flight, in the order it would be repaved. */
+  queue: Candidate[];
+  /** The head of the queue that fits the budget now. */
+  start: Candidate[];
+  budget: Budget;
+  unhealthy: string[];
+  aged: string[];
+  /** Nodes skipped this sweep and why (held by another workflow, backing off after a failure). */
+  skipped: { node: string; why: string }[];
+  /** Reports about nodes that are no longer in the group (drop them). */
+  staleReports: string[];
+  maxAgeMs: number;
+  unhealthyAfterMs: number;
+}
+
+export function maxAgeOf(group: NodeGroupConfig, pace: Pace): number {
+  return pace.maxAge ?? group.maxAge;
+}
+
+export function unhealthyAfterOf(group: NodeGroupConfig): number {
+  return group.unhealthyAfter ?? DEFAULT_UNHEALTHY_AFTER_MS;
+}
+
+export function sweepIntervalOf(group: NodeGroupConfig): number {
+  return group.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS;
+}
+
+export function planRepaves(input: PlanInput): RepavePlan {
+  const { group, nodes, reports, inFlight, pace, now } = input;
+  const maxAgeMs = maxAgeOf(group, pace);
+  const unhealthyAfterMs = unhealthyAfterOf(group);
+  const ours = new Map(inFlight.map((f) => [f.node, f]));
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const reportOf = new Map(reports.map((r) => [r.node, r]));
+  const staleReports = reports.filter((r) => !byName.has(r.node)).map((r) => r.node);
+
+  const skipped: { node: string; why: string }[] = [];
+  const unhealthy: string[] = [];
+  const aged: string[] = [];
+  const candidates: (Candidate & { since: number; created: number })[] = [];
+  let heldElsewhere = 0;
+  let unavailableElsewhere = 0;
+  const busyFds: string[] = inFlight.map((f) => fdKey(f.faultDomain ?? byName.get(f.node)?.faultDomain));
+
+  for (const n of nodes) {
+    const health = assessHealth(n, reportOf.get(n.name), now, unhealthyAfterMs);
+    const created = Date.parse(n.createdAt);
+    const ageMs = now - created;
+    const isAged = ageMs >= maxAgeMs;
+    if (health.unhealthy) unhealthy.push(n.name);
+    if (isAged) aged.push(n.name);
+    const mine = ours.get(n.name);
+    if (mine) continue; // in flight: counted in the budget below
+    if (n.owner) {
+      // Another live workflow (a manual repave, the node group manager, a lane run before a restart) holds it.
+      heldElsewhere++;
+      busyFds.push(fdKey(n.faultDomain));
+      if (health.unhealthy || isAged) skipped.push({ node: n.name, why: `held by workflow ${n.owner}` });
+      continue;
+    }
+    if (health.unavailable) unavailableElsewhere++;
+    if (!health.unhealthy && !isAged) continue;
+    const nb = input.notBefore?.[n.name];
+    if (nb !== undefined && nb > now) {
+      skipped.push({ node: n.name, why: `last repave failed; retried after ${new Date(nb).toISOString()}` });
+      continue;
+    }
+    const reasons = [...health.reasons];
+    if (isAged) reasons.push(`aged ${formatDuration(roundMin(ageMs))} (maxAge ${formatDuration(maxAgeMs)})`);
+    candidates.push({
+      node: n.name,
+      kind: health.unhealthy ? 'unhealthy' : 'aged',
+      reasons,
+      ...(n.faultDomain !== undefined ? { faultDomain: n.faultDomain } : {}),
+      severity: health.severity,
+      createdAt: n.createdAt,
+      ageMs,
+      unavailable: health.unavailable,
+      since: health.since ?? Number.POSITIVE_INFINITY,
+      created,
+    });
+  }
+
+  // Unhealthiest first (worst kind, then longest unhealthy), then oldest; the aged follow, oldest first.
+  const sick = candidates
+    .filter((c) => c.kind === 'unhealthy')
+    .sort((a, b) => b.severity - a.severity || a.since - b.since || a.created - b.created || cmp(a.node, b.node));
+  const old = candidates.filter((c) => c.kind === 'aged').sort((a, b) => a.created - b.created || cmp(a.node, b.node));
+  const used = new Set(busyFds);
+  const queue = [...spreadOverFaultDomains(sick, used), ...spreadOverFaultDomains(old, used)].map(
+    ({ since: _s, created: _c, ...c }) => c as Candidate,
+  );
+
+  // Budget. Every repave adds a node first (n+1) and takes one out of service while it drains.
+  const inPlace = group.allowInPlace && group.maxSurge === 0;
+  let blockedBy: string | undefined;
+  let cap = Math.min(pace.concurrency, group.maxUnavailable, inPlace ? Number.POSITIVE_INFINITY : group.maxSurge);
+  if (group.maxUnavailable < 1) blockedBy = `maxUnavailable is 0: node group ${group.name} allows no node to be disrupted`;
+  else if (!inPlace && group.maxSurge < 1) blockedBy = `maxSurge is 0 and allowInPlace is false: node group ${group.name} cannot be repaved`;
+  if (blockedBy) cap = 0;
+  const inFlightCount = inFlight.length + heldElsewhere;
+  let slots = Math.max(0, cap - inFlightCount);
+  if (!blockedBy && slots === 0 && queue.length) blockedBy = `${inFlightCount} repave(s) in flight, the most at once is ${cap}`;
+
+  // Disruption: repaves in flight plus nodes already out of service elsewhere may not exceed maxUnavailable.
+  // Repaving a node that is already unavailable disrupts nothing more.
+  let disrupted = inFlightCount + unavailableElsewhere;
+  const start: Candidate[] = [];
+  for (const c of queue) {
+    if (slots === 0) break;
+    if (!c.unavailable) {
+      if (disrupted + 1 > group.maxUnavailable) {
+        if (start.length === 0 && !blockedBy) blockedBy = `${disrupted} node(s) disrupted or unavailable, maxUnavailable is ${group.maxUnavailable}`;
+        continue;
+      }
+      disrupted++;
+    }
+    start.push(c);
+    slots--;
+  }
+
+  return {
+    queue,
+    start,
+    budget: { cap, inFlight: inFlightCount, unavailableElsewhere, slots: Math.max(0, cap - inFlightCount), ...(blockedBy ? { blockedBy } : {}) },
+    unhealthy,
+    aged,
+    skipped,
+    staleReports,
+    maxAgeMs,
+    unhealthyAfterMs,
+  };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const fdKey = (fd: string | undefined) => fd ?? '(unknown fault domain)';
+
+/**
+ * Keep the order, but never take two from one fault domain while another fault domain still has
+ * candidates: round by round, each round takes the best candidate of each fault domain not yet used.
+ * `used` holds the fault domains already taken (in flight, or by an earlier tier) and is updated.
+ */
+export function spreadOverFaultDomains<T extends { faultDomain?: string }>(sorted: T[], used: Set<string>): T[] {
+  const out: T[] = [];
+  const rest = [...sorted];
+  while (rest.length) {
+    if (rest.every((c) => used.has(fdKey(c.faultDomain)))) used.clear();
+    const i = rest.findIndex((c) => !used.has(fdKey(c.faultDomain)));
+    const [c] = rest.splice(i, 1) as [T];
+    used.add(fdKey(c.faultDomain));
+    out.push(c);
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+// What the lane reports (its state and progress queries) and the history it keeps.
+import type { EndPhase, RunbookProgress } from '../runbook.js';
+import type { BreakerState } from './breaker.js';
+import type { HistoryEntry, LaneCarry } from './input.js';
+import type { LaneHold } from './names.js';
+import type { InFlightRepave, UnhealthyReport } from './observed.js';
+import type { Pace } from './pace.js';
+import type { Budget, Candidate } from './plan.js';
+
+export type LanePhase = 'starting' | 'sweeping' | 'idle' | 'repaving' | 'paused' | 'held' | 'circuit-open' | 'blocked' | 'continuing';
+
+/** What the lane's progress query (the runbook frame's) answers; the `state` query has the whole picture. */
+export interface LaneProgress extends RunbookProgress<LanePhase | EndPhase> {
+  group: string;
+  inFlight: number;
+  queued: number;
+  sweeps: number;
+}
+
+export interface LaneState {
+  cluster: string;
+  group: string;
+  phase: LanePhase;
+  paused: boolean;
+  pace: Pace;
+  breaker: BreakerState;
+  queue: { node: string; kind: Candidate['kind']; reasons: string[]; faultDomain?: string }[];
+  inFlight: InFlightRepave[];
+  skipped: { node: string; why: string }[];
+  reports: UnhealthyReport[];
+  holds: LaneHold[];
+  history: HistoryEntry[];
+  lastSweep?: { at: string; nodes: number; aged: number; unhealthy: number; budget: Budget; error?: string };
+  nextSweepAt?: string;
+  nextStartAt?: string;
+  sweeps: number;
+  runs: number;
+  totals: LaneCarry['totals'];
+}
+
+export const HISTORY_LIMIT = 100;
+export const HISTORY_CARRIED = 30;
+
+export function pushHistory(history: HistoryEntry[], e: HistoryEntry, limit = HISTORY_LIMIT): HistoryEntry[] {
+  const next = [...history, e];
+  return next.length > limit ? next.slice(next.length - limit) : next;
+}
+
+/** Failure backoff: base, 2x, 4x ... at most 16x. */
+export function backoffAfter(failures: number, baseMs: number): number {
+  return baseMs * 2 ** Math.min(4, Math.max(0, failures - 1));
+}
