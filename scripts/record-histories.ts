@@ -4,6 +4,7 @@
  *   npx tsx scripts/record-histories.ts                    # every scenario
  *   npx tsx scripts/record-histories.ts --only lane        # scenarios whose name contains "lane" (repeatable)
  *   npx tsx scripts/record-histories.ts --list             # the scenario names
+ *   npx tsx scripts/record-histories.ts --force            # overwrite existing files (refused otherwise)
  *
  * Starts what the e2e tests start (test/helpers/stack.ts: a Temporal dev server, the simulated fleet and an
  * in-process worker running the current workflow code), drives each scenario to its expected end, checks
@@ -11,15 +12,15 @@
  * replays the history against the same bundle, and writes it to test/replay/histories/<workflowType>-<scenario>.json
  * (the JSON form of `temporal workflow show --output json`; test/replay/history-json.ts says why not the SDK's historyToJSON).
  *
- * Existing files are overwritten only for the scenarios that run. After a change of behaviour, record under
- * a NEW scenario name and keep the old files: they are what runs in flight look like (README, "Changing a
- * workflow safely").
+ * It refuses to overwrite an existing file unless --force. After a change of behaviour, record under a NEW
+ * scenario name and keep the old files: they are what runs in flight look like (README, "Changing a workflow
+ * safely").
  */
 import * as k8s from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,6 +51,8 @@ type Ctx = { stack: Stack };
 interface Scenario {
   /** <workflowType>-<scenario>: the file name(s) it writes start with this. */
   name: string;
+  /** The histories it writes: test/replay/histories/<file>.json. */
+  files: string[];
   /** Needs the seeded Cassandra ring (the others run after it is removed: its PDB would hold their drains). */
   ring?: boolean;
   run(ctx: Ctx): Promise<Recorded[]>;
@@ -77,6 +80,7 @@ async function failureOf(p: Promise<unknown>): Promise<{ type?: string; message:
 const scenarios: Scenario[] = [
   {
     name: 'decommissionMember-operator-keep-waiting',
+    files: ['decommissionMember-operator-keep-waiting'],
     ring: true,
     // test/e2e/decommission-member.e2e.test.ts, "streaming fails part-way": stuck, operator restarts the pod, keepWaiting, re-issued, done.
     async run({ stack }) {
@@ -115,6 +119,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'repaveNode-completed',
+    files: ['repaveNode-completed'],
     async run({ stack }) {
       const node = `${CLUSTER}-general-1`;
       const workflowId = repaveNodeWorkflowId(CLUSTER, node);
@@ -127,6 +132,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'repaveNode-replacement-never-ready',
+    files: ['repaveNode-replacement-never-ready'],
     // Phase-1 compensation by timeout: the replacement never gets Ready within readyTimeout, it is terminated, the node released.
     async run({ stack }) {
       const node = `${CLUSTER}-general-2`;
@@ -146,6 +152,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'repaveNode-aborted-waiting-for-replacement',
+    files: ['repaveNode-aborted-waiting-for-replacement'],
     // Phase-1 compensation by the operator: abort while the (never Ready) replacement is awaited; the wait is cancelled.
     async run({ stack }) {
       const node = `${CLUSTER}-general-3`;
@@ -169,6 +176,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'repaverLane-continue-as-new',
+    files: ['sweepNodeGroup-start-lane', 'repaverLane-continue-as-new-run1', 'repaverLane-continue-as-new-run2'],
     // The lane started as its Schedule starts it (a sweepNodeGroup run signal-with-starts it), a setPace update,
     // one child repave per run, and continue-as-new after two sweeps (sweepsPerRun): run 1 and run 2 (which
     // started from the carried state) both end in ContinueAsNew.
@@ -206,6 +214,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'nodeGroupManager-scale',
+    files: ['nodeGroupManager-scale-up', 'nodeGroupManager-scale-down'],
     // Scale general 4 → 5 and back to 4 (the youngest goes: drained, deleted, terminated). Each run holds the
     // group's lane (signal-with-start); general's maxAge is 365d in the recorder's fleet, so the lane stays idle.
     async run({ stack }) {
@@ -267,7 +276,7 @@ function fleetForRecording(stack: Stack) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, list: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, list: { type: 'boolean' }, force: { type: 'boolean' } } });
   if (values.list) {
     for (const s of scenarios) process.stdout.write(`${s.name}\n`);
     return;
@@ -275,6 +284,14 @@ async function main() {
   const only = values.only ?? [];
   const chosen = only.length ? scenarios.filter((s) => only.some((o) => s.name.includes(o))) : scenarios;
   if (chosen.length === 0) throw new Error(`no scenario matches --only ${only.join(', ')}; scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
+  // Recorded histories are what runs in flight look like: never replace one by accident.
+  const existing = chosen.flatMap((s) => s.files).filter((f) => existsSync(join(OUT_DIR, `${f}.json`)));
+  if (existing.length && !values.force) {
+    throw new Error(
+      `would overwrite ${existing.map((f) => `${f}.json`).join(', ')} in ${OUT_DIR}. Keep recorded histories: record a behaviour change ` +
+        `under a new scenario name (README, "Changing a workflow safely"); --force replaces them (only once no run that reaches them can still be in flight)`,
+    );
+  }
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bundle = await workflowBundle();
@@ -295,6 +312,7 @@ async function main() {
       const t0 = Date.now();
       log(`${s.name}: running`);
       const runs = await s.run({ stack });
+      assert.deepEqual(runs.map((r) => r.file), s.files, `${s.name}: recorded other files than it declares`);
       for (const r of runs) {
         const history = await stack.client.workflow.getHandle(r.workflowId, r.runId).fetchHistory();
         const json = historyToJSON(history);
