@@ -10,7 +10,7 @@ import { loadFleetConfig } from '../../src/lib/fleet-config.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import { startSim, testbedFromEnv, type SimHandle, type Testbed } from '../../src/sim/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
-import { workflowBundle } from './workflow-env.js';
+import { workflowBundle } from './bundle.js';
 
 export interface Stack {
   /** `sim` (in-memory Kubernetes API) or `control-plane` (real kube-apiserver + controllers + KWOK); OCI is the sim in both. */

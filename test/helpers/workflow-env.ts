@@ -1,12 +1,12 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { expect } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { ensureTestServer } from '../../src/lib/temporal-cli.js';
-import { WORKFLOWS_PATH } from '../../src/workers/worker.js';
+import { workflowBundle } from './bundle.js';
 
 /** The Java time-skipping test server (installed by the project's scripts when missing), with our search attributes. */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
@@ -19,12 +19,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundling takes seconds: do it once per test file. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
-  return bundle;
-}
+export { workflowBundle } from './bundle.js';
 
 /** Wrap each stub activity so that every call appends its name to `calls`, in order. */
 export function recording<A extends object>(calls: string[], stubs: A): A {

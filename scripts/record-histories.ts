@@ -1,0 +1,339 @@
+/**
+ * Record real workflow histories for the replay test (test/replay/replay.test.ts).
+ *
+ *   npx tsx scripts/record-histories.ts                    # every scenario
+ *   npx tsx scripts/record-histories.ts --only lane        # scenarios whose name contains "lane" (repeatable)
+ *   npx tsx scripts/record-histories.ts --list             # the scenario names
+ *   npx tsx scripts/record-histories.ts --force            # overwrite existing files (refused otherwise)
+ *
+ * Starts what the e2e tests start (test/helpers/stack.ts: a Temporal dev server, the simulated fleet and an
+ * in-process worker running the current workflow code), drives each scenario to its expected end, checks
+ * that end (a scenario that ends anywhere else stops the recorder with exit code 1 before its files are written),
+ * replays the history against the same bundle, and writes it to test/replay/histories/<workflowType>-<scenario>.json
+ * (the JSON form of `temporal workflow show --output json`; test/replay/history-json.ts says why not the SDK's historyToJSON).
+ *
+ * It refuses to overwrite an existing file unless --force. After a change of behaviour, record under a NEW
+ * scenario name and keep the old files: they are what runs in flight look like (README, "Changing a workflow
+ * safely").
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import YAML from 'yaml';
+import {
+  decommissionWorkflowId,
+  nodeGroupManagerWorkflowId,
+  repaveNodeWorkflowId,
+  repaverLaneWorkflowId,
+  sweepNodeGroupWorkflowId,
+  TASK_QUEUE,
+} from '../src/core/ids.js';
+import type { LaneState } from '../src/core/repaver.js';
+import { loadFleetConfig } from '../src/lib/fleet-config.js';
+import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../src/workflows/decommission-member.js';
+import { nodeGroupManager } from '../src/workflows/node-group-manager.js';
+import { abortSignal, progressQuery, repaveNode } from '../src/workflows/repave-node.js';
+import { lanePauseSignal, laneStateQuery, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
+import { sweepNodeGroup } from '../src/workflows/sweep-node-group.js';
+import { workflowBundle } from '../test/helpers/bundle.js';
+import { historyFromJSON, historyToJSON } from '../test/replay/history-json.js';
+import { eventually, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../test/helpers/stack.js';
+
+const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+const CLUSTER = 'sim-1';
+
+type Ctx = { stack: Stack };
+interface Scenario {
+  /** <workflowType>-<scenario>: the file name(s) it writes start with this. */
+  name: string;
+  /** The histories it writes: test/replay/histories/<file>.json. */
+  files: string[];
+  /** Needs the seeded Cassandra ring (the others run after it is removed: its PDB would hold their drains). */
+  ring?: boolean;
+  run(ctx: Ctx): Promise<Recorded[]>;
+}
+interface Recorded {
+  file: string;
+  workflowId: string;
+  runId?: string;
+}
+
+const log = (line: string) => process.stderr.write(`[record-histories] ${line}\n`);
+
+/** A failed run's failure (type and message), asserting it failed. */
+async function failureOf(p: Promise<unknown>): Promise<{ type?: string; message: string }> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err, 'expected the workflow to fail, it completed');
+  const cause = (err as { cause?: { type?: string; message: string } }).cause;
+  assert.ok(cause, `expected a workflow failure with a cause, got ${String(err)}`);
+  return cause;
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'decommissionMember-operator-keep-waiting',
+    files: ['decommissionMember-operator-keep-waiting'],
+    ring: true,
+    // test/e2e/decommission-member.e2e.test.ts, "streaming fails part-way": stuck, operator restarts the pod, keepWaiting, re-issued, done.
+    async run({ stack }) {
+      const NS = 'data';
+      const STS = 'cassandra';
+      const MEMBER = 'cassandra-3';
+      const core = stack.admin.makeApiClient(k8s.CoreV1Api);
+      const member = () => stack.sim.cassandra.ring(NS, STS)?.members.find((m) => m.pod === MEMBER && !m.replaced);
+      await eventually('a healthy ring of 4', async () => {
+        const live = stack.sim.cassandra.ring(NS, STS)?.members.filter((m) => m.inRing) ?? [];
+        return live.length === 4 && live.every((m) => m.state === 'Up' && m.mode === 'NORMAL');
+      });
+      const memberId = member()!.hostId;
+      stack.sim.cassandra.faults.decommissionStreamMs = 3000;
+      stack.sim.cassandra.faults.failNextDecommission = 1;
+      stack.sim.cassandra.faults.decommissionFailAt = 0.5;
+      const workflowId = decommissionWorkflowId(CLUSTER, NS, STS);
+      const handle = await stack.client.workflow.start(decommissionMember, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ cluster: CLUSTER, namespace: NS, statefulSet: STS, member: MEMBER, releaseVolume: true, notStreamingAfter: '5s' }],
+      });
+      await eventually('the run stuck on the failed stream', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck', 90_000, 200);
+      await core.deleteNamespacedPod({ name: MEMBER, namespace: NS });
+      await eventually('the member NORMAL and Up again after its restart', async () => {
+        const m = member();
+        return m?.hostId === memberId && m.mode === 'NORMAL' && m.state === 'Up' && m.inRing;
+      }, 60_000, 200);
+      await handle.signal(keepWaitingSignal);
+      const result = await handle.result();
+      assert.equal(result.issued, 2, 'decommission issued twice (once more after keepWaiting)');
+      assert.equal(result.replicasAfter, 3);
+      assert.equal(result.volume, 'released');
+      return [{ file: 'decommissionMember-operator-keep-waiting', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  {
+    name: 'repaveNode-completed',
+    files: ['repaveNode-completed'],
+    async run({ stack }) {
+      const node = `${CLUSTER}-general-1`;
+      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
+      const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
+      const result = await handle.result();
+      assert.equal(result.node, node);
+      assert.ok(!(await nodesOfGroup(stack.core, 'general')).some((n) => n.metadata?.name === node), `${node} still in the group`);
+      return [{ file: 'repaveNode-completed', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  {
+    name: 'repaveNode-replacement-never-ready',
+    files: ['repaveNode-replacement-never-ready'],
+    // Phase-1 compensation by timeout: the replacement never gets Ready within readyTimeout, it is terminated, the node released.
+    async run({ stack }) {
+      const node = `${CLUSTER}-general-2`;
+      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
+      stack.sim.oci.faults.neverReady = 1;
+      const handle = await stack.client.workflow.start(repaveNode, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ cluster: CLUSTER, node, reason: 'record-histories', readyTimeout: '8s' }],
+      });
+      const failure = await failureOf(handle.result());
+      assert.equal(failure.type, 'RepaveFailed');
+      assert.match(failure.message, /did not become operational/);
+      await assertActivities(handle, ['terminateInstance', 'releaseNode'], ['cordonNode']);
+      return [{ file: 'repaveNode-replacement-never-ready', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  {
+    name: 'repaveNode-aborted-waiting-for-replacement',
+    files: ['repaveNode-aborted-waiting-for-replacement'],
+    // Phase-1 compensation by the operator: abort while the (never Ready) replacement is awaited; the wait is cancelled.
+    async run({ stack }) {
+      const node = `${CLUSTER}-general-3`;
+      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
+      stack.sim.oci.faults.neverReady = 1;
+      const handle = await stack.client.workflow.start(repaveNode, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ cluster: CLUSTER, node, reason: 'record-histories', readyTimeout: '10m' }],
+      });
+      await eventually('waiting for the replacement', async () => (await handle.query(progressQuery)).phase === 'waiting-for-replacement', 60_000, 100);
+      await new Promise((r) => setTimeout(r, 1500)); // the wait activity has started
+      await handle.signal(abortSignal, 'record-histories: operator abort');
+      const failure = await failureOf(handle.result());
+      assert.equal(failure.type, 'Aborted');
+      assert.match(failure.message, /aborted by operator: record-histories: operator abort/);
+      await assertActivities(handle, ['terminateInstance', 'releaseNode'], ['cordonNode']);
+      assert.equal(stack.sim.oci.faults.neverReady, 0);
+      return [{ file: 'repaveNode-aborted-waiting-for-replacement', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  {
+    name: 'repaverLane-continue-as-new',
+    files: ['sweepNodeGroup-start-lane', 'repaverLane-continue-as-new-run1', 'repaverLane-continue-as-new-run2'],
+    // The lane started as its Schedule starts it (a sweepNodeGroup run signal-with-starts it), a setPace update,
+    // one child repave per run, and continue-as-new after two sweeps (sweepsPerRun): run 1 and run 2 (which
+    // started from the carried state) both end in ContinueAsNew.
+    async run({ stack }) {
+      const group = 'batch';
+      const laneId = repaverLaneWorkflowId(CLUSTER, group);
+      const sweepId = `${sweepNodeGroupWorkflowId(CLUSTER, group)}.record-histories`;
+      const lane = { pace: { maxAge: '1h' }, sweepInterval: '2s', sweepsPerRun: 2, readyTimeout: '1m', failureBackoff: '2s' };
+      const sweep = await stack.client.workflow.start(sweepNodeGroup, { taskQueue: TASK_QUEUE, workflowId: sweepId, args: [{ cluster: CLUSTER, group, lane }] });
+      assert.deepEqual(await sweep.result(), { workflowId: laneId });
+      const laneHandle = stack.client.workflow.getHandle(laneId);
+      const run1 = (await laneHandle.describe()).runId;
+      const first = stack.client.workflow.getHandle<typeof repaverLane>(laneId, run1);
+      // The update is validated against the group's configuration, which the lane reads on its first sweep.
+      await eventually('setPace accepted', async () => (await first.executeUpdate(setPaceUpdate, { args: [{ concurrency: 1 }] })).concurrency === 1, 30_000, 200);
+      const run2 = await continuedAs(stack, laneId, run1);
+      const run3 = await continuedAs(stack, laneId, run2);
+      // Stop the lane: pause it (no new repave), let its repave in flight finish, terminate it.
+      const last = stack.client.workflow.getHandle(laneId, run3);
+      await last.signal(lanePauseSignal, 'record-histories done');
+      await eventually('lane run 3 idle', async () => ((await last.query(laneStateQuery)) as LaneState).inFlight.length === 0, 120_000, 500);
+      await last.terminate('record-histories done');
+      for (const runId of [run1, run2]) {
+        const h = await stack.client.workflow.getHandle(laneId, runId).fetchHistory();
+        const kinds = (h.events ?? []).map((e) => e.eventType);
+        assert.ok((h.events ?? []).some((e) => e.workflowExecutionContinuedAsNewEventAttributes), `run ${runId} did not continue as new`);
+        assert.ok((h.events ?? []).some((e) => e.childWorkflowExecutionCompletedEventAttributes), `run ${runId} completed no child repave (${kinds.length} events)`);
+      }
+      return [
+        { file: 'sweepNodeGroup-start-lane', workflowId: sweepId, runId: sweep.firstExecutionRunId },
+        { file: 'repaverLane-continue-as-new-run1', workflowId: laneId, runId: run1 },
+        { file: 'repaverLane-continue-as-new-run2', workflowId: laneId, runId: run2 },
+      ];
+    },
+  },
+  {
+    name: 'nodeGroupManager-scale',
+    files: ['nodeGroupManager-scale-up', 'nodeGroupManager-scale-down'],
+    // Scale general 4 → 5 and back to 4 (the youngest goes: drained, deleted, terminated). Each run holds the
+    // group's lane (signal-with-start); general's maxAge is 365d in the recorder's fleet, so the lane stays idle.
+    async run({ stack }) {
+      const group = 'general';
+      const workflowId = nodeGroupManagerWorkflowId(CLUSTER, group);
+      const before = (await nodesOfGroup(stack.core, group)).length;
+      const up = await stack.client.workflow.start(nodeGroupManager, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, group, action: 'scale', size: before + 1 }] });
+      const upResult = await up.result();
+      assert.equal(upResult.to, before + 1);
+      assert.equal(upResult.launched.length, 1);
+      const down = await stack.client.workflow.start(nodeGroupManager, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, group, action: 'scale', size: before }] });
+      const downResult = await down.result();
+      assert.equal(downResult.to, before);
+      assert.equal(downResult.removed.length, 1);
+      assert.equal((await nodesOfGroup(stack.core, group)).length, before);
+      const laneHandle = stack.client.workflow.getHandle(repaverLaneWorkflowId(CLUSTER, group));
+      assert.deepEqual(((await laneHandle.query(laneStateQuery)) as LaneState).inFlight, []);
+      await laneHandle.terminate('record-histories done');
+      return [
+        { file: 'nodeGroupManager-scale-up', workflowId, runId: up.firstExecutionRunId },
+        { file: 'nodeGroupManager-scale-down', workflowId, runId: down.firstExecutionRunId },
+      ];
+    },
+  },
+];
+
+/** The run scheduled every activity in `present` and none in `absent`. */
+async function assertActivities(handle: WorkflowHandle, present: string[], absent: string[]) {
+  const history = await handle.fetchHistory();
+  const scheduled = (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  for (const a of present) assert.ok(scheduled.includes(a), `${handle.workflowId}: expected activity ${a}, scheduled: ${scheduled.join(', ')}`);
+  for (const a of absent) assert.ok(!scheduled.includes(a), `${handle.workflowId}: unexpected activity ${a}`);
+}
+
+/** Wait until run `runId` of `workflowId` continued as new; the new run's ID. */
+async function continuedAs(stack: Stack, workflowId: string, runId: string): Promise<string> {
+  const handle = stack.client.workflow.getHandle(workflowId, runId);
+  await eventually(`${workflowId} run ${runId} continued as new`, async () => (await handle.describe()).status.name === 'CONTINUED_AS_NEW', 180_000, 500).catch(async (e: unknown) => {
+    log(`lane state: ${JSON.stringify(await handle.query(laneStateQuery).catch((q: unknown) => String(q)))}`);
+    throw e;
+  });
+  const history = await handle.fetchHistory();
+  const can = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+  assert.ok(can?.newExecutionRunId, `${workflowId} run ${runId}: last event is not ContinueAsNew`);
+  return can.newExecutionRunId;
+}
+
+/**
+ * The sim's fleet file with general's maxAge raised to 365d (as test/e2e/node-group-manager.e2e.test.ts does): a
+ * nodeGroupManager run signal-with-starts general's lane, which would otherwise repave the seeded, 41-day-old nodes
+ * on its own. Written beside the original so that its relative paths resolve.
+ */
+function fleetForRecording(stack: Stack) {
+  const doc = YAML.parse(readFileSync(stack.sim.fleetConfigPath, 'utf8')) as { clusters: { name: string; nodeGroups: Record<string, unknown>[] }[] };
+  doc.clusters.find((c) => c.name === CLUSTER)!.nodeGroups.find((g) => g.name === 'general')!.maxAge = '365d';
+  const path = join(dirname(stack.sim.fleetConfigPath), 'fleet-record-histories.yaml');
+  writeFileSync(path, YAML.stringify(doc));
+  return loadFleetConfig(path);
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, list: { type: 'boolean' }, force: { type: 'boolean' } } });
+  if (values.list) {
+    for (const s of scenarios) process.stdout.write(`${s.name}\n`);
+    return;
+  }
+  const only = values.only ?? [];
+  const chosen = only.length ? scenarios.filter((s) => only.some((o) => s.name.includes(o))) : scenarios;
+  if (chosen.length === 0) throw new Error(`no scenario matches --only ${only.join(', ')}; scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
+  // Recorded histories are what runs in flight look like: never replace one by accident.
+  const existing = chosen.flatMap((s) => s.files).filter((f) => existsSync(join(OUT_DIR, `${f}.json`)));
+  if (existing.length && !values.force) {
+    throw new Error(
+      `would overwrite ${existing.map((f) => `${f}.json`).join(', ')} in ${OUT_DIR}. Keep recorded histories: record a behaviour change ` +
+        `under a new scenario name (README, "Changing a workflow safely"); --force replaces them (only once no run that reaches them can still be in flight)`,
+    );
+  }
+
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const bundle = await workflowBundle();
+  log('starting the stack (dev server, sim, worker)');
+  const stack = await startStack({ backend: 'sim' });
+  const recorded: { file: string; events: number; bytes: number }[] = [];
+  let worker: { stop(): Promise<void> } | undefined;
+  try {
+    worker = await runWorker(stack, fleetForRecording(stack));
+    let ringRemoved = false;
+    mkdirSync(OUT_DIR, { recursive: true });
+    // The scenarios that need the ring first, then the ring goes (its PDB would hold the other drains).
+    for (const s of [...chosen.filter((c) => c.ring), ...chosen.filter((c) => !c.ring)]) {
+      if (!s.ring && !ringRemoved) {
+        await removeCassandraRing(stack);
+        ringRemoved = true;
+      }
+      const t0 = Date.now();
+      log(`${s.name}: running`);
+      const runs = await s.run({ stack });
+      assert.deepEqual(runs.map((r) => r.file), s.files, `${s.name}: recorded other files than it declares`);
+      for (const r of runs) {
+        const history = await stack.client.workflow.getHandle(r.workflowId, r.runId).fetchHistory();
+        const json = historyToJSON(history);
+        // The history replays against the code that produced it, or the recorder (not the test) is wrong.
+        await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'record-histories' }, historyFromJSON(JSON.parse(json)), r.workflowId);
+        writeFileSync(join(OUT_DIR, `${r.file}.json`), json);
+        recorded.push({ file: `${r.file}.json`, events: history.events?.length ?? 0, bytes: json.length });
+      }
+      log(`${s.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    }
+  } finally {
+    await worker?.stop();
+    await stack.stop();
+  }
+  for (const r of recorded) process.stdout.write(`${r.file}: ${r.events} events, ${r.bytes} bytes\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
