@@ -33,12 +33,15 @@ import {
   sweepNodeGroupWorkflowId,
   TASK_QUEUE,
 } from '../src/core/ids.js';
-import type { LaneState } from '../src/core/repaver.js';
+import type { DecommissionProgress } from '../src/core/decommission.js';
+import type { LaneState } from '../src/core/lane/index.js';
+import type { RepaveProgress } from '../src/core/repave.js';
 import { loadFleetConfig } from '../src/lib/fleet-config.js';
-import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../src/workflows/decommission-member.js';
+import { decommissionMember, keepWaitingSignal } from '../src/workflows/decommission-member.js';
 import { nodeGroupManager } from '../src/workflows/node-group-manager.js';
-import { abortSignal, progressQuery, repaveNode } from '../src/workflows/repave-node.js';
-import { lanePauseSignal, laneStateQuery, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
+import { repaveNode } from '../src/workflows/repave-node.js';
+import { laneStateQuery, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
+import { abortSignal, pauseSignal, progressQueryOf } from '../src/workflows/runbook.js';
 import { sweepNodeGroup } from '../src/workflows/sweep-node-group.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
 import { historyFromJSON, historyToJSON } from '../test/replay/history-json.js';
@@ -103,7 +106,7 @@ const scenarios: Scenario[] = [
         workflowId,
         args: [{ cluster: CLUSTER, namespace: NS, statefulSet: STS, member: MEMBER, releaseVolume: true, notStreamingAfter: '5s' }],
       });
-      await eventually('the run stuck on the failed stream', async () => (await handle.query(decommissionProgressQuery)).phase === 'stuck', 90_000, 200);
+      await eventually('the run stuck on the failed stream', async () => (await handle.query(progressQueryOf<DecommissionProgress>())).phase === 'stuck', 90_000, 200);
       await core.deleteNamespacedPod({ name: MEMBER, namespace: NS });
       await eventually('the member NORMAL and Up again after its restart', async () => {
         const m = member();
@@ -163,7 +166,7 @@ const scenarios: Scenario[] = [
         workflowId,
         args: [{ cluster: CLUSTER, node, reason: 'record-histories', readyTimeout: '10m' }],
       });
-      await eventually('waiting for the replacement', async () => (await handle.query(progressQuery)).phase === 'waiting-for-replacement', 60_000, 100);
+      await eventually('waiting for the replacement', async () => (await handle.query(progressQueryOf<RepaveProgress>())).phase === 'waiting-for-replacement', 60_000, 100);
       await new Promise((r) => setTimeout(r, 1500)); // the wait activity has started
       await handle.signal(abortSignal, 'record-histories: operator abort');
       const failure = await failureOf(handle.result());
@@ -196,7 +199,7 @@ const scenarios: Scenario[] = [
       const run3 = await continuedAs(stack, laneId, run2);
       // Stop the lane: pause it (no new repave), let its repave in flight finish, terminate it.
       const last = stack.client.workflow.getHandle(laneId, run3);
-      await last.signal(lanePauseSignal, 'record-histories done');
+      await last.signal(pauseSignal, 'record-histories done');
       await eventually('lane run 3 idle', async () => ((await last.query(laneStateQuery)) as LaneState).inFlight.length === 0, 120_000, 500);
       await last.terminate('record-histories done');
       for (const runId of [run1, run2]) {
