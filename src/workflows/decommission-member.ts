@@ -219,7 +219,7 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
             await askOperator(
               `Cassandra reports ${member} LEAVING but no longer streaming (netstats: "Not sending any streams.") for ${formatDuration(out.idleForMs)}: ` +
                 `the decommission most likely failed and ${member} will not leave on its own`,
-              `restart ${member} to bring it back to NORMAL (it is still in the ring), then signal keepWaiting and the decommission is issued again; ` +
+              `restart ${member} to bring it back to NORMAL (it is still in the ring), then answer keepWaiting and the decommission is issued again; ` +
                 `or abort with a reason to stop`,
             );
             const { idleSince: _since, idlePolls: _polls, ...rest } = out.checkpoint;

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { itinerant as run } from '../helpers/cli.js';
 import { eventually, isReady, nodesOfGroup, runWorker, startStack, type Stack } from '../helpers/stack.js';
 
-const BIN = fileURLToPath(new URL('../../bin/itinerant.js', import.meta.url));
 let stack: Stack;
 let worker: { stop(): Promise<void> } | undefined;
 
@@ -16,17 +14,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function itinerant(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { done, output: () => stdout };
-}
+const itinerant = (args: string[]) => run(stack.server.address, args);
 
 it('itinerant run repave-node --wait repaves a node, prints progress, and refuses a second run on the same node', async () => {
   const [target] = (await nodesOfGroup(stack.core, 'batch')).filter(isReady);

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import type { DecommissionProgress } from '../../src/core/decommission.js';
-import { decommissionMember, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
+import { decommissionMember } from '../../src/workflows/decommission-member.js';
+import { itinerant } from '../helpers/cli.js';
 import { progressQueryOf } from '../../src/workflows/runbook.js';
 
 const decommissionProgressQuery = progressQueryOf<DecommissionProgress>();
@@ -206,7 +207,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
           expect.stringMatching(
             new RegExp(
               `^stuck: Cassandra reports ${MEMBER} LEAVING but no longer streaming \\(netstats: "Not sending any streams\\."\\) for \\S+: ` +
-                `the decommission most likely failed and ${MEMBER} will not leave on its own\\. Waiting for an operator: restart ${MEMBER} to bring it back to NORMAL .*signal keepWaiting.*or abort`,
+                `the decommission most likely failed and ${MEMBER} will not leave on its own\\. Waiting for an operator: restart ${MEMBER} to bring it back to NORMAL .*answer keepWaiting.*or abort`,
             ),
           ),
         );
@@ -223,7 +224,13 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
           return m?.hostId === memberId && m.mode === 'NORMAL' && m.state === 'Up' && m.inRing;
         }, 60_000, 200);
         expect(counters().issued - before.issued).toBe(1); // nothing issued while it was stuck or restarting
-        await handle.signal(keepWaitingSignal);
+        // The operator answers with the CLI: an answer the runbook does not offer is refused, then keepWaiting.
+        const wrong = await itinerant(stack.server.address, ['answer', handle.workflowId, 'retry']).done;
+        expect(wrong.code, wrong.stderr).toBe(2);
+        expect(wrong.stderr).toMatch(/refused the answer: .*"retry" is not an answer to stuck-1; choose one of keepWaiting, abort/);
+        const answered = await itinerant(stack.server.address, ['answer', handle.workflowId, 'keepWaiting', '--note', 'restarted it']).done;
+        expect(answered.code, answered.stderr).toBe(0);
+        expect(answered.stdout).toMatch(/answered stuck-1 of .*: keepWaiting/);
 
         const result = await handle.result();
         expect(result).toMatchObject({ member: MEMBER, memberId, issued: 2, replicasBefore: 4, replicasAfter: 3, volume: 'released' });

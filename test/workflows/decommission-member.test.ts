@@ -353,7 +353,7 @@ describe('decommissionMember workflow', () => {
       expect(held.issuedAt).toHaveLength(1);
       const said = held.log.map((l) => l.message).join('\n');
       expect(said).toMatch(
-        /stuck: Cassandra reports cassandra-3 LEAVING but no longer streaming \(netstats: "Not sending any streams\."\) for 5m: the decommission most likely failed and cassandra-3 will not leave on its own\. Waiting for an operator: restart cassandra-3 to bring it back to NORMAL .*then signal keepWaiting.*or abort with a reason/,
+        /stuck: Cassandra reports cassandra-3 LEAVING but no longer streaming \(netstats: "Not sending any streams\."\) for 5m: the decommission most likely failed and cassandra-3 will not leave on its own\. Waiting for an operator: restart cassandra-3 to bring it back to NORMAL .*then answer keepWaiting.*or abort with a reason/,
       );
       expect(said).not.toMatch(/no progress from/);
       expect((await handle.describe()).searchAttributes['ItinerantPhase']).toEqual(['stuck']);
