@@ -31,6 +31,7 @@ import {
   describePace,
   evaluateBreaker,
   HISTORY_CARRIED,
+  lanePhase,
   LANE_QUERY_STATE,
   LANE_SIGNAL_SWEEP_NOW,
   LEGACY_LANE_SIGNAL_SWEEP_NOW,
@@ -239,13 +240,15 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   }
 
   function currentPhase(): LanePhase {
-    if (continuing && inFlight.size === 0) return 'continuing';
-    if (breaker.open) return 'circuit-open';
-    if (rb.progress.paused) return 'paused';
-    if (activeHolds().length > 0) return 'held';
-    if (inFlight.size > 0) return 'repaving';
-    if (plan && plan.queue.length > 0 && plan.start.length === 0) return 'blocked';
-    return 'idle';
+    return lanePhase({
+      continuing,
+      inFlight: inFlight.size,
+      breakerOpen: breaker.open,
+      paused: rb.progress.paused,
+      held: activeHolds().length > 0,
+      queued: plan?.queue.length ?? 0,
+      startable: plan?.start.length ?? 0,
+    });
   }
 
   async function sweep(): Promise<'ok' | 'failed' | 'unknown-group'> {

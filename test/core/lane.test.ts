@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
 import { nodesToRemove, placementsForNewNodes } from '../../src/core/node-groups.js';
 import {
+  lanePhase,
   addReport,
   applyPacePatch,
   assessHealth,
@@ -255,5 +256,22 @@ describe('node group manager planning', () => {
     expect(notShrinking.ok).toBe(false);
     expect(!notShrinking.ok && notShrinking.message).toMatch(/^nodes: only a scale-down removes nodes/);
     expect(nodesToRemove(nodes, 5)).toEqual({ ok: true, value: [] });
+  });
+});
+
+describe('lanePhase', () => {
+  const quiet = { continuing: false, inFlight: 0, breakerOpen: false, paused: false, held: false, queued: 0, startable: 0 };
+  it.each<[string, Partial<typeof quiet>, ReturnType<typeof lanePhase>]>([
+    ['nothing to do', {}, 'idle'],
+    ['repaves in flight', { inFlight: 2, queued: 3, startable: 0 }, 'repaving'],
+    ['queued but nothing may start (budget, spread, backoff)', { queued: 2 }, 'blocked'],
+    ['queued and startable (about to start)', { queued: 2, startable: 1 }, 'idle'],
+    ['held by the node group manager', { held: true, inFlight: 1 }, 'held'],
+    ['paused beats held', { paused: true, held: true }, 'paused'],
+    ['an open breaker beats a pause', { breakerOpen: true, paused: true, inFlight: 1 }, 'circuit-open'],
+    ['continue-as-new due, repaves still in flight', { continuing: true, inFlight: 1 }, 'repaving'],
+    ['continue-as-new due and nothing in flight', { continuing: true, breakerOpen: true }, 'continuing'],
+  ])('%s', (_name, s, phase) => {
+    expect(lanePhase({ ...quiet, ...s })).toBe(phase);
   });
 });

@@ -10,6 +10,17 @@ import type { Budget, Candidate } from './plan.js';
 export type LanePhase = 'starting' | 'sweeping' | 'idle' | 'repaving' | 'paused' | 'held' | 'circuit-open' | 'blocked' | 'continuing';
 
 /** What the lane's progress query (the runbook frame's) answers; the `state` query has the whole picture. */
+/** What the lane is doing between sweeps, most pressing first: the phase it shows. */
+export function lanePhase(s: { continuing: boolean; inFlight: number; breakerOpen: boolean; paused: boolean; held: boolean; queued: number; startable: number }): LanePhase {
+  if (s.continuing && s.inFlight === 0) return 'continuing';
+  if (s.breakerOpen) return 'circuit-open';
+  if (s.paused) return 'paused';
+  if (s.held) return 'held';
+  if (s.inFlight > 0) return 'repaving';
+  if (s.queued > 0 && s.startable === 0) return 'blocked';
+  return 'idle';
+}
+
 export interface LaneProgress extends RunbookProgress<LanePhase | EndPhase> {
   group: string;
   inFlight: number;
