@@ -173,7 +173,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     }
   }, 240_000);
 
-  it('streaming fails part-way (Cassandra 4.1: stays LEAVING): stuck, the operator restarts the pod and signals keepWaiting; NORMAL again → re-issued exactly once, reported, then it leaves', async () => {
+  it('streaming fails part-way (Cassandra 4.1: stays LEAVING): stuck, the operator restarts the pod and answers keepWaiting; NORMAL again → re-issued exactly once, reported, then it leaves', async () => {
     await healthyRingOf(4);
     stack.sim.cassandra.faults.decommissionStreamMs = 3000;
     stack.sim.cassandra.faults.failNextDecommission = 1; // armed for one attempt
@@ -254,15 +254,15 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
         expect(log.filter((m) => /^issued decommission of /.test(m))).toHaveLength(2);
         expect(at(new RegExp(`^${MEMBER} has left the ring`))).toBeGreaterThan(reissued);
 
-        // History: two issue activities, the operator's signal between them.
+        // History: two issue activities, the operator's answer between them (the refused answer is not in it: rejected by the validator).
         const history = await handle.fetchHistory();
         const events = history.events ?? [];
         const issues = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'issueDecommission').map((e) => Number(e.eventId));
-        const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'keepWaiting').map((e) => Number(e.eventId));
+        const answers = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'answer').map((e) => Number(e.eventId));
         expect(issues).toHaveLength(2);
-        expect(signals).toHaveLength(1);
-        expect(signals[0]).toBeGreaterThan(issues[0]!);
-        expect(signals[0]).toBeLessThan(issues[1]!);
+        expect(answers).toHaveLength(1);
+        expect(answers[0]).toBeGreaterThan(issues[0]!);
+        expect(answers[0]).toBeLessThan(issues[1]!);
       });
     } finally {
       await close();
