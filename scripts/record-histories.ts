@@ -35,13 +35,14 @@ import {
 } from '../src/core/ids.js';
 import type { DecommissionProgress } from '../src/core/decommission.js';
 import type { LaneState } from '../src/core/lane/index.js';
+import type { NodeGroupManagerProgress } from '../src/core/node-groups.js';
 import type { RepaveProgress } from '../src/core/repave.js';
 import { loadFleetConfig } from '../src/lib/fleet-config.js';
-import { decommissionMember, keepWaitingSignal } from '../src/workflows/decommission-member.js';
+import { decommissionMember } from '../src/workflows/decommission-member.js';
 import { nodeGroupManager } from '../src/workflows/node-group-manager.js';
 import { repaveNode } from '../src/workflows/repave-node.js';
 import { laneStateQuery, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
-import { abortSignal, pauseSignal, progressQueryOf } from '../src/workflows/runbook.js';
+import { abortSignal, answerUpdate, pauseSignal, progressQueryOf } from '../src/workflows/runbook.js';
 import { sweepNodeGroup } from '../src/workflows/sweep-node-group.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
 import { historyFromJSON, historyToJSON } from '../test/replay/history-json.js';
@@ -82,10 +83,12 @@ async function failureOf(p: Promise<unknown>): Promise<{ type?: string; message:
 
 const scenarios: Scenario[] = [
   {
-    name: 'decommissionMember-operator-keep-waiting',
-    files: ['decommissionMember-operator-keep-waiting'],
+    name: 'decommissionMember-operator-answer',
+    files: ['decommissionMember-operator-answer'],
     ring: true,
-    // test/e2e/decommission-member.e2e.test.ts, "streaming fails part-way": stuck, operator restarts the pod, keepWaiting, re-issued, done.
+    // test/e2e/decommission-member.e2e.test.ts, "streaming fails part-way": stuck, operator restarts the pod, answers keepWaiting
+    // (the frame's answer update), re-issued, done. decommissionMember-operator-keep-waiting.json is the same run recorded
+    // before the runbook frame, answered with the keepWaiting signal.
     async run({ stack }) {
       const NS = 'data';
       const STS = 'cassandra';
@@ -112,12 +115,13 @@ const scenarios: Scenario[] = [
         const m = member();
         return m?.hostId === memberId && m.mode === 'NORMAL' && m.state === 'Up' && m.inRing;
       }, 60_000, 200);
-      await handle.signal(keepWaitingSignal);
+      const answered = await handle.executeUpdate(answerUpdate, { args: [{ option: 'keepWaiting', by: 'record-histories', note: 'restarted it' }] });
+      assert.deepEqual(answered, { questionId: 'stuck-1', option: 'keepWaiting' });
       const result = await handle.result();
       assert.equal(result.issued, 2, 'decommission issued twice (once more after keepWaiting)');
       assert.equal(result.replicasAfter, 3);
       assert.equal(result.volume, 'released');
-      return [{ file: 'decommissionMember-operator-keep-waiting', workflowId, runId: handle.firstExecutionRunId }];
+      return [{ file: 'decommissionMember-operator-answer', workflowId, runId: handle.firstExecutionRunId }];
     },
   },
   {
@@ -147,7 +151,7 @@ const scenarios: Scenario[] = [
         args: [{ cluster: CLUSTER, node, reason: 'record-histories', readyTimeout: '8s' }],
       });
       const failure = await failureOf(handle.result());
-      assert.equal(failure.type, 'RepaveFailed');
+      assert.equal(failure.type, 'Failed');
       assert.match(failure.message, /did not become operational/);
       await assertActivities(handle, ['terminateInstance', 'releaseNode'], ['cordonNode']);
       return [{ file: 'repaveNode-replacement-never-ready', workflowId, runId: handle.firstExecutionRunId }];
@@ -240,6 +244,38 @@ const scenarios: Scenario[] = [
         { file: 'nodeGroupManager-scale-up', workflowId, runId: up.firstExecutionRunId },
         { file: 'nodeGroupManager-scale-down', workflowId, runId: down.firstExecutionRunId },
       ];
+    },
+  },
+  {
+    name: 'nodeGroupManager-aborted',
+    files: ['nodeGroupManager-aborted-while-launching'],
+    // Abort while two new nodes boot (never Ready): the launches are cancelled, their instances terminated, the lane
+    // released, and the run ends Aborted (the frame's undo-then-end, recorded with its patch marker).
+    async run({ stack }) {
+      const group = 'general';
+      const workflowId = nodeGroupManagerWorkflowId(CLUSTER, group);
+      const before = (await nodesOfGroup(stack.core, group)).length;
+      stack.sim.oci.faults.neverReady = 2;
+      const handle = await stack.client.workflow.start(nodeGroupManager, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ cluster: CLUSTER, group, action: 'scale', size: before + 2, readyTimeout: '10m' }],
+      });
+      await eventually('both new nodes launched', async () => {
+        const p = await handle.query(progressQueryOf<NodeGroupManagerProgress>());
+        return p.launched.length === 2 && p.launched.every((l) => l.instanceId);
+      }, 60_000, 200);
+      await new Promise((r) => setTimeout(r, 1500)); // the waits have started
+      await handle.signal(abortSignal, 'record-histories: wrong group');
+      const failure = await failureOf(handle.result());
+      assert.equal(failure.type, 'Aborted');
+      assert.match(failure.message, /^aborted by operator: record-histories: wrong group/);
+      await assertActivities(handle, ['terminateInstance', 'releaseRepaverLane'], ['cordonNode']);
+      const history = await handle.fetchHistory();
+      assert.ok((history.events ?? []).some((e) => e.markerRecordedEventAttributes), 'no patch marker recorded');
+      assert.equal((await nodesOfGroup(stack.core, group)).length, before);
+      await stack.client.workflow.getHandle(repaverLaneWorkflowId(CLUSTER, group)).terminate('record-histories done');
+      return [{ file: 'nodeGroupManager-aborted-while-launching', workflowId, runId: handle.firstExecutionRunId }];
     },
   },
 ];
