@@ -12,6 +12,7 @@ import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
 import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
+import { giveUpIfExited } from '../helpers/wait.js';
 
 const NS = 'data';
 const STS = 'cassandra';
@@ -134,7 +135,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       await eventually(
         'streaming under way',
         async () => {
-          if (first?.exitCode !== null) throw new Error(`worker exited with ${first?.exitCode}`);
+          giveUpIfExited(first);
           const p = await handle.query(decommissionProgressQuery);
           return p.phase === 'leaving' && current()?.mode === 'LEAVING' && (current()?.stream?.sentBytes ?? 0) > 0;
         },
@@ -281,7 +282,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       await eventually(
         'streaming under way',
         async () => {
-          if (worker?.exitCode !== null) throw new Error(`worker exited with ${worker?.exitCode}`);
+          giveUpIfExited(worker);
           const p = await client.workflow.getHandle(workflowId).query(decommissionProgressQuery);
           return p.phase === 'leaving' && current()?.mode === 'LEAVING';
         },

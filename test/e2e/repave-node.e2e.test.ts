@@ -4,6 +4,7 @@ import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { TAG_REPLACES } from '../../src/core/labels.js';
 import { progressQuery, repaveNode } from '../../src/workflows/repave-node.js';
 import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
+import { giveUpIfExited } from '../helpers/wait.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
 
 let stack: Stack;
@@ -91,7 +92,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       await eventually(
         'drain under way',
         async () => {
-          if (first?.exitCode !== null) throw new Error(`worker exited with ${first?.exitCode}`);
+          giveUpIfExited(first);
           return (await handle.query(progressQuery)).phase === 'draining';
         },
         90_000,
