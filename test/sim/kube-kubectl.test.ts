@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 let sim: KubeSim;
@@ -16,9 +17,8 @@ async function kubectl(...args: string[]): Promise<string> {
   return stdout;
 }
 
-const settle = async (check: () => Promise<boolean>) => {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
-};
+/** Wait until `check` holds (15 s at most: kubectl is a process of its own on a busy machine); fail naming `what` otherwise. */
+const settle = (what: string, check: () => Promise<boolean>) => waitFor(what, check, 15_000);
 
 beforeAll(async () => {
   sim = createKubeSim({
@@ -39,7 +39,7 @@ beforeAll(async () => {
     spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } },
   });
   sim.cluster.apply({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } });
-  await settle(async () => sim.store.list('pods', 'shop').filter((p) => p.status?.phase === 'Running').length === 2);
+  await settle('both web pods Running', async () => sim.store.list('pods', 'shop').filter((p) => p.status?.phase === 'Running').length === 2);
 });
 
 afterAll(async () => {
@@ -83,12 +83,12 @@ describe('kubectl against the kube sim', () => {
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     try {
-      await settle(async () => out.includes('worker-2'));
+      await settle('kubectl -w to list worker-2', async () => out.includes('worker-2'));
       sim.cluster.setNodeReady('worker-2', false);
-      await settle(async () => /worker-2\s+NotReady/.test(out));
+      await settle('kubectl -w to show worker-2 NotReady', async () => /worker-2\s+NotReady/.test(out));
       expect(out).toMatch(/worker-2\s+NotReady/);
       sim.cluster.setNodeReady('worker-2', true);
-      await settle(async () => (out.match(/worker-2\s+Ready/g) ?? []).length >= 2);
+      await settle('kubectl -w to show worker-2 Ready again', async () => (out.match(/worker-2\s+Ready/g) ?? []).length >= 2);
     } finally {
       child.kill();
     }
