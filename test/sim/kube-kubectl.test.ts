@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
-import { waitFor } from '../helpers/wait.js';
+import { GiveUp, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 let sim: KubeSim;
@@ -103,9 +103,32 @@ describe('kubectl against the kube sim', () => {
   });
 
   it('drain evicts through the eviction API and honours the PDB', async () => {
-    const out = await kubectl('drain', 'worker-1', '--ignore-daemonsets', '--timeout=20s');
+    // The scheduler spread the two web pods over worker-1 and worker-2. A budget of 2 of 2 allows no
+    // disruption: kubectl's eviction of worker-1's pod must be refused (429) and retried, the pod kept,
+    // until the budget is relaxed to 1 of 2.
+    const webOn = (node: string) => sim.store.list('pods', 'shop').filter((p) => p.spec?.nodeName === node && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const [held] = webOn('worker-1');
+    expect(held, 'a web pod on worker-1 for the drain to evict').toBeDefined();
+    const before = sim.counters();
+    await kubectl('patch', 'pdb', 'web', '-n', 'shop', '--type=merge', '-p', '{"spec":{"minAvailable":2}}');
+    let finished = false;
+    const drain = run('kubectl', ['--kubeconfig', path.join(dir, 'kubeconfig'), '--cache-dir', path.join(dir, 'cache'), 'drain', 'worker-1', '--ignore-daemonsets', '--timeout=30s'], { timeout: 40_000 })
+      .finally(() => (finished = true));
+    drain.catch(() => undefined); // awaited below; a refusal of the wait must not leave it unhandled
+    try {
+      await waitFor('an eviction refused by the PDB', () => {
+        if (finished) throw new GiveUp('kubectl drain finished before any eviction was refused');
+        return sim.counters().evictionsRefused > before.evictionsRefused;
+      }, 15_000);
+      // Refused, so the pod still runs where it was.
+      expect(webOn('worker-1').map((p) => p.metadata.name)).toEqual([held!.metadata.name]);
+    } finally {
+      await kubectl('patch', 'pdb', 'web', '-n', 'shop', '--type=merge', '-p', '{"spec":{"minAvailable":1}}');
+    }
+    const { stdout: out, stderr } = await drain;
+    expect(stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
     expect(out).toContain('node/worker-1 drained');
-    expect(sim.counters().evictions).toBeGreaterThanOrEqual(1);
+    expect(sim.counters().evictions - before.evictions).toBeGreaterThanOrEqual(1);
     expect(sim.counters().deletedPods).toBe(0);
     const pods = await kubectl('get', 'pods', '-n', 'shop', '-o', 'wide');
     expect(pods).not.toMatch(/Running\s+\d+\s+\S+\s+\S+\s+worker-1/);
