@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { eventually } from './stack.js';
-import { GiveUp, giveUpIfExited, poll, waitFor } from './wait.js';
+import { GiveUp, giveUpIfExited, poll, waitFor, whileRunning } from './wait.js';
 
 /** The error a promise rejects with, and how long it took to settle. */
 async function rejection(p: Promise<unknown>): Promise<{ error: Error; ms: number }> {
@@ -123,5 +123,27 @@ describe('poll', () => {
   it('rethrows a GiveUp subclass at once even when retrying errors', async () => {
     class WorkerGone extends GiveUp {}
     await expect(poll('x', () => Promise.reject(new WorkerGone('gone')), { timeoutMs: 60_000, everyMs: 10, retryErrors: true })).rejects.toBeInstanceOf(WorkerGone);
+  });
+});
+
+describe('whileRunning', () => {
+  it('gives up at once when the process exits before the promise settles', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => process.exit(2), 50)'], { stdio: 'ignore' });
+    const { error, ms } = await rejection(whileRunning(new Promise(() => {}), child, 'second worker'));
+    expect(error).toBeInstanceOf(GiveUp);
+    expect(error.message).toBe('second worker exited with 2');
+    expect(ms).toBeLessThan(30_000);
+  });
+
+  it('gives up at once for a process that has exited already, and passes a value through while it runs', async () => {
+    const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((r) => gone.once('exit', r));
+    await expect(whileRunning(new Promise(() => {}), gone)).rejects.toThrow(new GiveUp('worker exited with 0'));
+    const running = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      expect(await whileRunning(Promise.resolve('done'), running)).toBe('done');
+    } finally {
+      running.kill('SIGKILL');
+    }
   });
 });

@@ -58,3 +58,23 @@ export function giveUpIfExited(child: ChildProcess | undefined, what = 'worker')
   if (child.exitCode !== null) throw new GiveUp(`${what} exited with ${child.exitCode}`);
   if (child.signalCode !== null) throw new GiveUp(`${what} exited on ${child.signalCode}`);
 }
+
+/**
+ * `p`, unless the process exits first: then a GiveUp naming how it ended (a workflow result awaited while only
+ * this worker can make progress would otherwise wait until the test's timeout).
+ */
+export function whileRunning<T>(p: Promise<T>, child: ChildProcess, what = 'worker'): Promise<T> {
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () => {
+      try {
+        giveUpIfExited(child, what);
+      } catch (e) {
+        reject(e);
+      }
+    };
+    child.once('exit', onExit);
+    onExit();
+  });
+  return Promise.race([p, exited]).finally(() => child.off('exit', onExit!));
+}
