@@ -12,7 +12,7 @@ import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
 import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
-import { giveUpIfExited } from '../helpers/wait.js';
+import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
 
 const NS = 'data';
 const STS = 'cassandra';
@@ -147,7 +147,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       first = undefined;
       expect(current()?.mode).toBe('LEAVING');
       second = spawnWorkerProcess(stack);
-      const result = await handle.result();
+      const result = await whileRunning(handle.result(), second, 'second worker');
       expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
       const after = counters();
       expect(after.issued - before.issued).toBe(1);
@@ -295,7 +295,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       server = await startDevServer({ dbFile, port: server.port, ui: false, logFile: join(stack.home, 'dev-server-restart.log') });
       connection = await Connection.connect({ address: server.address });
       client = new Client({ connection, namespace: server.namespace });
-      const result = await client.workflow.getHandle<typeof decommissionMember>(workflowId).result();
+      const result = await whileRunning(client.workflow.getHandle<typeof decommissionMember>(workflowId).result(), worker!);
       expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
       expect(counters().issued - before.issued).toBe(1);
       expect((await volume.result()).memberLeftBeforeRelease).toBe(true);

@@ -4,7 +4,7 @@ import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { TAG_REPLACES } from '../../src/core/labels.js';
 import { progressQuery, repaveNode } from '../../src/workflows/repave-node.js';
 import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
-import { giveUpIfExited } from '../helpers/wait.js';
+import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
 
 let stack: Stack;
@@ -104,7 +104,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       first = undefined;
       stack.sim.kube.faults.evictionDelayMs = 500;
       second = spawnWorkerProcess(stack);
-      const result = await handle.result();
+      const result = await whileRunning(handle.result(), second, 'second worker');
       expect(result.node).toBe(node);
       expect(stack.sim.oci.counters().launches - launchesBefore).toBe(1);
       const replacements = stack.sim.oci.fleet.listInstances({ compartmentId: stack.sim.compartmentId }).filter((i) => i.freeformTags?.[TAG_REPLACES] === node);
