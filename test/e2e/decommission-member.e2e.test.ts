@@ -17,6 +17,7 @@ import { progressQueryOf } from '../../src/workflows/runbook.js';
 
 const decommissionProgressQuery = progressQueryOf<DecommissionProgress>();
 import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
+import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
 
 const NS = 'data';
 const STS = 'cassandra';
@@ -139,7 +140,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       await eventually(
         'streaming under way',
         async () => {
-          if (first?.exitCode !== null) throw new Error(`worker exited with ${first?.exitCode}`);
+          giveUpIfExited(first);
           const p = await handle.query(decommissionProgressQuery);
           return p.phase === 'leaving' && current()?.mode === 'LEAVING' && (current()?.stream?.sentBytes ?? 0) > 0;
         },
@@ -151,7 +152,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       first = undefined;
       expect(current()?.mode).toBe('LEAVING');
       second = spawnWorkerProcess(stack);
-      const result = await handle.result();
+      const result = await whileRunning(handle.result(), second, 'second worker');
       expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
       const after = counters();
       expect(after.issued - before.issued).toBe(1);
@@ -292,7 +293,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       await eventually(
         'streaming under way',
         async () => {
-          if (worker?.exitCode !== null) throw new Error(`worker exited with ${worker?.exitCode}`);
+          giveUpIfExited(worker);
           const p = await client.workflow.getHandle(workflowId).query(decommissionProgressQuery);
           return p.phase === 'leaving' && current()?.mode === 'LEAVING';
         },
@@ -305,7 +306,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       server = await startDevServer({ dbFile, port: server.port, ui: false, logFile: join(stack.home, 'dev-server-restart.log') });
       connection = await Connection.connect({ address: server.address });
       client = new Client({ connection, namespace: server.namespace });
-      const result = await client.workflow.getHandle<typeof decommissionMember>(workflowId).result();
+      const result = await whileRunning(client.workflow.getHandle<typeof decommissionMember>(workflowId).result(), worker!);
       expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
       expect(counters().issued - before.issued).toBe(1);
       expect((await volume.result()).memberLeftBeforeRelease).toBe(true);

@@ -8,6 +8,7 @@ import { progressQueryOf } from '../../src/workflows/runbook.js';
 
 const progressQuery = progressQueryOf<RepaveProgress>();
 import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
+import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
 
 let stack: Stack;
@@ -95,7 +96,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       await eventually(
         'drain under way',
         async () => {
-          if (first?.exitCode !== null) throw new Error(`worker exited with ${first?.exitCode}`);
+          giveUpIfExited(first);
           return (await handle.query(progressQuery)).phase === 'draining';
         },
         90_000,
@@ -107,7 +108,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       first = undefined;
       stack.sim.kube.faults.evictionDelayMs = 500;
       second = spawnWorkerProcess(stack);
-      const result = await handle.result();
+      const result = await whileRunning(handle.result(), second, 'second worker');
       expect(result.node).toBe(node);
       expect(stack.sim.oci.counters().launches - launchesBefore).toBe(1);
       const replacements = stack.sim.oci.fleet.listInstances({ compartmentId: stack.sim.compartmentId }).filter((i) => i.freeformTags?.[TAG_REPLACES] === node);

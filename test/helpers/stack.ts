@@ -11,6 +11,7 @@ import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import { startSim, testbedFromEnv, type SimHandle, type Testbed } from '../../src/sim/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { workflowBundle } from './bundle.js';
+import { poll } from './wait.js';
 
 export interface Stack {
   /** `sim` (in-memory Kubernetes API) or `control-plane` (real kube-apiserver + controllers + KWOK); OCI is the sim in both. */
@@ -76,15 +77,13 @@ export async function nodesOfGroup(core: k8s.CoreV1Api, group: string) {
   return (await core.listNode({ labelSelector: `itinerant.dev/node-group=${group}` })).items;
 }
 
-/** Wait until fn returns a truthy value (or throw after timeoutMs, naming what was awaited). */
+/**
+ * Wait until fn returns a truthy value. Errors fn throws are retried (the last one is named when the wait times
+ * out, with what was awaited), except a GiveUp (test/helpers/wait.ts), which fails the wait at once: a check
+ * like "the worker process exited" throws it, via giveUpIfExited.
+ */
 export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  return poll(what, fn, { timeoutMs, everyMs, retryErrors: true });
 }
 
 /**

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { GiveUp, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 let sim: KubeSim;
@@ -16,9 +17,8 @@ async function kubectl(...args: string[]): Promise<string> {
   return stdout;
 }
 
-const settle = async (check: () => Promise<boolean>) => {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
-};
+/** Wait until `check` holds (15 s at most: kubectl is a process of its own on a busy machine); fail naming `what` otherwise. */
+const settle = (what: string, check: () => Promise<boolean>) => waitFor(what, check, 15_000);
 
 beforeAll(async () => {
   sim = createKubeSim({
@@ -39,7 +39,7 @@ beforeAll(async () => {
     spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } },
   });
   sim.cluster.apply({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } });
-  await settle(async () => sim.store.list('pods', 'shop').filter((p) => p.status?.phase === 'Running').length === 2);
+  await settle('both web pods Running', async () => sim.store.list('pods', 'shop').filter((p) => p.status?.phase === 'Running').length === 2);
 });
 
 afterAll(async () => {
@@ -83,12 +83,12 @@ describe('kubectl against the kube sim', () => {
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     try {
-      await settle(async () => out.includes('worker-2'));
+      await settle('kubectl -w to list worker-2', async () => out.includes('worker-2'));
       sim.cluster.setNodeReady('worker-2', false);
-      await settle(async () => /worker-2\s+NotReady/.test(out));
+      await settle('kubectl -w to show worker-2 NotReady', async () => /worker-2\s+NotReady/.test(out));
       expect(out).toMatch(/worker-2\s+NotReady/);
       sim.cluster.setNodeReady('worker-2', true);
-      await settle(async () => (out.match(/worker-2\s+Ready/g) ?? []).length >= 2);
+      await settle('kubectl -w to show worker-2 Ready again', async () => (out.match(/worker-2\s+Ready/g) ?? []).length >= 2);
     } finally {
       child.kill();
     }
@@ -103,9 +103,32 @@ describe('kubectl against the kube sim', () => {
   });
 
   it('drain evicts through the eviction API and honours the PDB', async () => {
-    const out = await kubectl('drain', 'worker-1', '--ignore-daemonsets', '--timeout=20s');
+    // The scheduler spread the two web pods over worker-1 and worker-2. A budget of 2 of 2 allows no
+    // disruption: kubectl's eviction of worker-1's pod must be refused (429) and retried, the pod kept,
+    // until the budget is relaxed to 1 of 2.
+    const webOn = (node: string) => sim.store.list('pods', 'shop').filter((p) => p.spec?.nodeName === node && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const [held] = webOn('worker-1');
+    expect(held, 'a web pod on worker-1 for the drain to evict').toBeDefined();
+    const before = sim.counters();
+    await kubectl('patch', 'pdb', 'web', '-n', 'shop', '--type=merge', '-p', '{"spec":{"minAvailable":2}}');
+    let finished = false;
+    const drain = run('kubectl', ['--kubeconfig', path.join(dir, 'kubeconfig'), '--cache-dir', path.join(dir, 'cache'), 'drain', 'worker-1', '--ignore-daemonsets', '--timeout=30s'], { timeout: 40_000 })
+      .finally(() => (finished = true));
+    drain.catch(() => undefined); // awaited below; a refusal of the wait must not leave it unhandled
+    try {
+      await waitFor('an eviction refused by the PDB', () => {
+        if (finished) throw new GiveUp('kubectl drain finished before any eviction was refused');
+        return sim.counters().evictionsRefused > before.evictionsRefused;
+      }, 15_000);
+      // Refused, so the pod still runs where it was.
+      expect(webOn('worker-1').map((p) => p.metadata.name)).toEqual([held!.metadata.name]);
+    } finally {
+      await kubectl('patch', 'pdb', 'web', '-n', 'shop', '--type=merge', '-p', '{"spec":{"minAvailable":1}}');
+    }
+    const { stdout: out, stderr } = await drain;
+    expect(stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
     expect(out).toContain('node/worker-1 drained');
-    expect(sim.counters().evictions).toBeGreaterThanOrEqual(1);
+    expect(sim.counters().evictions - before.evictions).toBeGreaterThanOrEqual(1);
     expect(sim.counters().deletedPods).toBe(0);
     const pods = await kubectl('get', 'pods', '-n', 'shop', '-o', 'wide');
     expect(pods).not.toMatch(/Running\s+\d+\s+\S+\s+\S+\s+worker-1/);

@@ -438,8 +438,13 @@ describe('decommissionMember workflow', () => {
       const p = await handle.query(decommissionProgressQuery);
       expect(p).toMatchObject({ phase: 'leaving', mode: 'LEAVING', stream: { bytesSent: 300, bytesTotal: 1000, filesSent: 1, filesTotal: 4, percent: 30 } });
       expect(p.issuedAt).toHaveLength(1);
-      expect(p.elapsedMs).toBeGreaterThanOrEqual(0);
+      // Elapsed is workflow time since the start: it covers everything recorded so far, and no more than the server's clock.
+      // (The gate is opened whatever they find: a failed assertion must not leave the worker waiting on the follow.)
+      const recorded = [...p.issuedAt, ...p.log.map((l) => l.at)].map((t) => Date.parse(t));
+      const serverNow = await env.currentTimeMs();
       release();
+      expect(Date.parse(p.startedAt) + p.elapsedMs).toBeGreaterThanOrEqual(Math.max(...recorded));
+      expect(Date.parse(p.startedAt) + p.elapsedMs).toBeLessThanOrEqual(serverNow);
       await handle.result();
       expect((await handle.query(decommissionProgressQuery)).phase).toBe('done');
     });
@@ -489,6 +494,42 @@ describe('decommissionMember workflow', () => {
     });
     expect(calls).not.toContain('scaleDownStatefulSet');
     expect(calls.at(-1)).toBe('releaseStatefulSet');
+  });
+
+  it('progress.elapsedMs counts workflow time: a recheck timer skipped on the test server is in it', async () => {
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const acts = stubs(calls, {
+      followDecommission: async (): Promise<FollowOutcome> => {
+        await gate;
+        return { outcome: 'left', checkpoint: cp() };
+      },
+    }, healthy, [{ mode: 'JOINING' }, { mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.start(decommissionMember, { taskQueue, workflowId: `wf-${n}`, args: [input] });
+      // JOINING: neither serving nor leaving, so the workflow asks again after a timer. Skip the server's clock past it.
+      let timerMs = 0;
+      await until('the recheck timer', async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        const timer = events.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes?.startToFireTimeout;
+        timerMs = timer ? Number(timer.seconds ?? 0) * 1000 + Math.floor((timer.nanos ?? 0) / 1e6) : 0;
+        return timerMs > 0;
+      });
+      await env.sleep(timerMs);
+      await until('following', () => calls.includes('followDecommission'));
+      const p = await handle.query(decommissionProgressQuery);
+      const serverNow = await env.currentTimeMs();
+      release(); // before the assertions: a failed one must not leave the worker waiting on the follow
+      expect(calls.filter((c) => c === 'readMemberState')).toHaveLength(2);
+      expect(p.issuedAt).toHaveLength(1);
+      // Issued after the timer, and elapsed counts it: at least the timer, at most the server's clock since the start.
+      expect(Date.parse(p.issuedAt[0]!) - Date.parse(p.startedAt)).toBeGreaterThanOrEqual(timerMs);
+      expect(p.elapsedMs).toBeGreaterThanOrEqual(timerMs);
+      expect(Date.parse(p.startedAt) + p.elapsedMs).toBeGreaterThanOrEqual(Date.parse(p.issuedAt[0]!));
+      expect(Date.parse(p.startedAt) + p.elapsedMs).toBeLessThanOrEqual(serverNow);
+      await handle.result();
+    });
   });
 
   it('does not scale down when the follow times out', async () => {
