@@ -6,7 +6,8 @@ export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
   const m = DURATION.exec(value.trim());
   if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] as string]!);
+  const ms = Math.round(Number(m[1]) * UNIT_MS[m[2] as string]!);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 export function formatDuration(ms: number): string {
