@@ -1,12 +1,14 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetActivities, RepaveActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema } from '../../src/core/config.js';
 import type { ObservedNode } from '../../src/core/lane/index.js';
+import type { NodeGroupManagerProgress } from '../../src/core/node-groups.js';
 import { nodeGroupManager } from '../../src/workflows/node-group-manager.js';
+import { abortSignal, pauseSignal, progressQueryOf, resumeSignal } from '../../src/workflows/runbook.js';
 import { timeSkippingEnv, workflowBundle } from '../helpers/workflow-env.js';
 
 const group = nodeGroupSchema.parse({
@@ -141,4 +143,66 @@ describe('nodeGroupManager', () => {
     expect(fleet.calls).toContain('uncordonNode');
     expect(fleet.calls.at(-1)).toBe('releaseRepaverLane');
   });
+
+  it('pause holds before the next step, resume goes on', async () => {
+    const fleet = fakeFleet(2);
+    const taskQueue = `ngm-${++n}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fleet.activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart(nodeGroupManager, {
+        taskQueue,
+        workflowId: `node-group-manager.sim-1.general-${n}`,
+        args: [{ cluster: 'sim-1', group: 'general', action: 'scale', size: 3 }],
+        signal: pauseSignal,
+        signalArgs: ['change freeze'],
+      });
+      await until(async () => (await handle.query(progress)).log.some((l) => l.message === 'change freeze'));
+      await env.sleep('1h');
+      const held = await handle.query(progress);
+      expect(held).toMatchObject({ phase: 'validating', paused: true, runbook: 'nodeGroupManager', target: 'general', size: 3 });
+      expect(fleet.calls).not.toContain('holdRepaverLane');
+      await handle.signal(resumeSignal);
+      expect(await handle.result()).toMatchObject({ from: 2, to: 3 });
+    });
+  });
+
+  it('abort during a drain cancels it, uncordons the node, releases the lane and ends Aborted', async () => {
+    const fleet = fakeFleet(3);
+    let drainStarted = false;
+    fleet.activities.drainNode = async () => {
+      drainStarted = true;
+      fleet.calls.push('drainNode');
+      for (;;) {
+        heartbeat();
+        await sleep(100); // rejects when the workflow cancels the activity
+      }
+    };
+    const taskQueue = `ngm-${++n}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fleet.activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(nodeGroupManager, { taskQueue, workflowId: `node-group-manager.sim-1.general-${n}`, args: [{ cluster: 'sim-1', group: 'general', action: 'scale', size: 2 }] });
+      await until(() => drainStarted);
+      await handle.signal(abortSignal, 'wrong group');
+      const err = await handle.result().catch((e: unknown) => e);
+      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('Aborted');
+      expect(cause.message).toBe('aborted by operator: wrong group');
+      const p = await handle.query(progress);
+      expect(p).toMatchObject({ phase: 'aborted', abortRequested: 'wrong group', removed: [] });
+      expect(p.failed).toEqual([{ node: 'general-2', error: 'aborted by operator: wrong group' }]);
+    });
+    expect(fleet.calls).toContain('uncordonNode');
+    expect(fleet.calls).not.toContain('deleteNode');
+    expect(fleet.calls.at(-1)).toBe('releaseRepaverLane');
+    expect(fleet.nodes.size).toBe(3);
+  });
 });
+
+const progress = progressQueryOf<NodeGroupManagerProgress>();
+async function until(check: () => boolean | Promise<boolean>) {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('condition not reached in 10 s');
+}
