@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cacheDir } from '../src/lib/home.js';
+import { cacheDir } from '../src/config/home.js';
 
 export const COMPOSE_GO_MODULE = 'github.com/compose-spec/compose-go/v2';
 export const COMPOSE_GO_VERSION = 'v2.16.2';

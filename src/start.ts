@@ -2,8 +2,8 @@
 // fleet and the worker, in one terminal. Ctrl-C stops all three.
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { relative } from 'node:path';
-import { loadFleetConfig } from './lib/fleet-config.js';
-import { dataDir, ensureDir, itinerantHome, logsDir } from './lib/home.js';
+import { loadFleetConfig } from './config/fleet-config.js';
+import { dataDir, ensureDir, itinerantHome, logsDir } from './config/home.js';
 import { ensureTemporalCli, startDevServer } from './lib/temporal-cli.js';
 import { startSim } from './sim/index.js';
 import { createItinerantWorker } from './workers/worker.js';

@@ -4,7 +4,7 @@
  * and worker kubeconfigs. Builds the binaries first when they are missing.
  */
 import { rmSync } from 'node:fs';
-import { homePath } from '../../src/lib/home.js';
+import { homePath } from '../../src/config/home.js';
 import { startControlPlane } from '../../src/lib/control-plane.js';
 
 const dir = homePath('control-plane', 'run');

@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import type { FleetConfig } from '../../src/core/config.js';
 import { LABEL_CLUSTER } from '../../src/core/labels.js';
-import { loadFleetConfig } from '../../src/lib/fleet-config.js';
+import { loadFleetConfig } from '../../src/config/fleet-config.js';
 import { startSim, type SimHandle, type StartSimOptions } from '../../src/sim/index.js';
 import type { KObject } from '../../src/sim/kube/index.js';
 import { kubeProxyMirrorPod } from '../../src/sim/seed.js';

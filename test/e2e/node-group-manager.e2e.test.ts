@@ -10,8 +10,8 @@ import { nodeGroupManagerWorkflowId, repaverLaneWorkflowId, TASK_QUEUE } from '.
 import { LABEL_CLUSTER, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE, TAG_CLUSTER, TAG_NODE_GROUP, TAG_REPLACES } from '../../src/core/labels.js';
 import { zoneOf, type NodeGroupManagerInput, type NodeGroupManagerProgress } from '../../src/core/node-groups.js';
 import { LANE_SIGNAL_DRAIN_NOW, LANE_SIGNAL_PAUSE, type LaneState } from '../../src/core/repaver.js';
-import { loadFleetConfig } from '../../src/lib/fleet-config.js';
-import { reportUnhealthyNode, signalRepaverLane } from '../../src/lib/schedules.js';
+import { loadFleetConfig } from '../../src/config/fleet-config.js';
+import { reportUnhealthyNode, signalRepaverLane } from '../../src/client/schedules.js';
 import { testbedFromEnv } from '../../src/sim/index.js';
 import { managerProgressQuery, nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaverLaneWorkflowId, repaverScheduleId } from '../../src/core/ids.js';
 import type { LaneState } from '../../src/core/repaver.js';
-import { applySchedules } from '../../src/lib/schedules.js';
+import { applySchedules } from '../../src/client/schedules.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { eventually, isReady, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../helpers/stack.js';
 

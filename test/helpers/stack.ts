@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
-import { loadFleetConfig } from '../../src/lib/fleet-config.js';
+import { loadFleetConfig } from '../../src/config/fleet-config.js';
 import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
 import { startSim, testbedFromEnv, type SimHandle, type Testbed } from '../../src/sim/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';

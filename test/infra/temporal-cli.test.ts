@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
-import { itinerantHome, projectRoot, toolsDir } from '../../src/lib/home.js';
+import { itinerantHome, projectRoot, toolsDir } from '../../src/config/home.js';
 import {
   SEARCH_ATTRIBUTES,
   ensureTemporalCli,
