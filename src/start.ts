@@ -4,7 +4,7 @@ import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { relative } from 'node:path';
 import { loadFleetConfig } from './config/fleet-config.js';
 import { dataDir, ensureDir, itinerantHome, logsDir } from './config/home.js';
-import { ensureTemporalCli, startDevServer } from './lib/temporal-cli.js';
+import { ensureTemporalCli, startDevServer } from '../testbeds/temporal/temporal-cli.js';
 import { startSim } from './sim/index.js';
 import { createItinerantWorker } from './workers/worker.js';
 

@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-// Registered on the dev server at start (see src/lib/temporal-cli.ts) and by the compose admin step.
+// Registered on the dev server at start (see testbeds/temporal/temporal-cli.ts) and by the compose admin step.
 export const SA_CLUSTER = defineSearchAttributeKey('ItinerantCluster', SearchAttributeType.KEYWORD);
 export const SA_NODE_GROUP = defineSearchAttributeKey('ItinerantNodeGroup', SearchAttributeType.KEYWORD);
 export const SA_RUNBOOK = defineSearchAttributeKey('ItinerantRunbook', SearchAttributeType.KEYWORD);

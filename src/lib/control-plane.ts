@@ -21,7 +21,7 @@ import YAML from 'yaml';
 import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions, type ControlPlaneBinary, type PinnedVersions } from './control-plane/build.js';
 import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './control-plane/kwok-config.js';
 import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './control-plane/pki.js';
-import { getFreePort } from './temporal-cli.js';
+import { getFreePort } from '../../testbeds/temporal/temporal-cli.js';
 import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT, WORKER_USER } from './worker-identity.js';
 
 export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './control-plane/build.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
-import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
+import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
 import { decommissionMember, decommissionProgressQuery, keepWaitingSignal } from '../../src/workflows/decommission-member.js';
 import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
 import { loadFleetConfig } from '../../src/config/fleet-config.js';
-import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
+import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
 import { startSim, testbedFromEnv, type SimHandle, type Testbed } from '../../src/sim/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { workflowBundle } from './workflow-env.js';

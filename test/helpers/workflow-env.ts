@@ -5,7 +5,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { expect } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
-import { ensureTestServer } from '../../src/lib/temporal-cli.js';
+import { ensureTestServer } from '../../testbeds/temporal/temporal-cli.js';
 import { WORKFLOWS_PATH } from '../../src/workers/worker.js';
 
 /** The Java time-skipping test server (installed by the project's scripts when missing), with our search attributes. */

@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPOSE_SCHEMA_FETCH_COMMAND, COMPOSE_SCHEMA_PATH, COMPOSE_GO_MODULE, COMPOSE_GO_VERSION } from '../../scripts/compose-schema.js';
 import { projectRoot } from '../../src/config/home.js';
-import { SEARCH_ATTRIBUTES, ensureTemporalCli, getFreePort } from '../../src/lib/temporal-cli.js';
+import { SEARCH_ATTRIBUTES, ensureTemporalCli, getFreePort } from '../../testbeds/temporal/temporal-cli.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;

@@ -12,7 +12,7 @@ import {
   getFreePort,
   startDevServer,
   type DevServer,
-} from '../../src/lib/temporal-cli.js';
+} from '../../testbeds/temporal/temporal-cli.js';
 
 const quiet = () => undefined;
 

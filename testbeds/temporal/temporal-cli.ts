@@ -28,7 +28,7 @@ import {
 import { createServer } from 'node:net';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { toolsDir } from '../config/home.js';
+import { toolsDir } from '../../src/config/home.js';
 
 // ---------------------------------------------------------------------------
 // Search attributes
