@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { homePath } from '../../src/config/home.js';
-import { startControlPlane } from '../../src/lib/control-plane.js';
+import { startControlPlane } from '../../testbeds/control-plane/control-plane.js';
 
 const dir = homePath('control-plane', 'run');
 rmSync(dir, { recursive: true, force: true });

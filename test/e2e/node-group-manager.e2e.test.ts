@@ -12,7 +12,7 @@ import { zoneOf, type NodeGroupManagerInput, type NodeGroupManagerProgress } fro
 import { LANE_SIGNAL_DRAIN_NOW, LANE_SIGNAL_PAUSE, type LaneState } from '../../src/core/repaver.js';
 import { loadFleetConfig } from '../../src/config/fleet-config.js';
 import { reportUnhealthyNode, signalRepaverLane } from '../../src/client/schedules.js';
-import { testbedFromEnv } from '../../src/sim/index.js';
+import { testbedFromEnv } from '../../testbeds/index.js';
 import { managerProgressQuery, nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { failureOf } from '../helpers/workflow-env.js';

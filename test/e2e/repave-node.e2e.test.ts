@@ -4,7 +4,7 @@ import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { TAG_REPLACES } from '../../src/core/labels.js';
 import { progressQuery, repaveNode } from '../../src/workflows/repave-node.js';
 import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
-import { testbedFromEnv } from '../../src/sim/index.js';
+import { testbedFromEnv } from '../../testbeds/index.js';
 
 let stack: Stack;
 beforeAll(async () => {

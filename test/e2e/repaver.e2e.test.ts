@@ -29,7 +29,7 @@ const MAX_UNAVAILABLE = 1;
 
 /** Report an unhealthy node the way another service would: a separate process, signal-with-start on the lane. */
 function reportFromAnotherProcess(node: string): Promise<string> {
-  const lib = fileURLToPath(new URL('../../src/lib/schedules.ts', import.meta.url));
+  const lib = fileURLToPath(new URL('../../src/client/schedules.ts', import.meta.url));
   const script = `
     import { Client, Connection } from '@temporalio/client';
     import { reportUnhealthyNode } from ${JSON.stringify(lib)};
