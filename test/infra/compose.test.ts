@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPOSE_SCHEMA_FETCH_COMMAND, COMPOSE_SCHEMA_PATH, COMPOSE_GO_MODULE, COMPOSE_GO_VERSION } from '../../scripts/compose-schema.js';
 import { projectRoot } from '../../src/config/home.js';
-import { SEARCH_ATTRIBUTES, ensureTemporalCli, getFreePort } from '../../testbeds/temporal/temporal-cli.js';
+import { ensureTemporalCli, getFreePort, itinerantSearchAttributes } from '../../testbeds/temporal/temporal-cli.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
@@ -264,11 +264,11 @@ describe('docker-compose.yml wiring', () => {
     }
   });
 
-  it('the search-attribute job registers exactly SEARCH_ATTRIBUTES', () => {
+  it('the search-attribute job registers exactly the project\'s search attributes', () => {
     const script = initScript();
     const names = [...script.matchAll(/for name in ([^;]+);/g)].flatMap((m) => m[1]!.trim().split(/\s+/));
-    expect(names.sort()).toEqual(Object.keys(SEARCH_ATTRIBUTES).sort());
-    const types = new Set(Object.values(SEARCH_ATTRIBUTES));
+    expect(names.sort()).toEqual(Object.keys(itinerantSearchAttributes()).sort());
+    const types = new Set(Object.values(itinerantSearchAttributes()));
     expect([...types]).toEqual(['Keyword']);
     expect(script).toMatch(/--type Keyword/);
   });
@@ -326,7 +326,7 @@ describe('the search-attribute init job against a real server', () => {
       const connection = await Connection.connect({ address });
       try {
         const res = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-        for (const name of Object.keys(SEARCH_ATTRIBUTES)) expect(res.customAttributes ?? {}).toHaveProperty(name);
+        for (const name of Object.keys(itinerantSearchAttributes())) expect(res.customAttributes ?? {}).toHaveProperty(name);
       } finally {
         await connection.close();
       }
