@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExecutor } from '../../src/activities/cassandra.js';
+import { kubeExecutor } from '../../src/activities/pod-exec.js';
 import { startTestbed, testbedFromEnv, type TestbedHandle as SimHandle } from '../../testbeds/index.js';
 
 let sim: SimHandle;
