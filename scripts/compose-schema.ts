@@ -6,7 +6,7 @@
  *
  *   npx tsx scripts/compose-schema.ts      # fetch (no-op when cached)
  *
- * test/infra/compose.test.ts reads COMPOSE_SCHEMA_PATH.
+ * test/global-setup.ts fetches it before every test run; test/infra/compose.test.ts reads COMPOSE_SCHEMA_PATH.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -105,7 +105,7 @@ describe('docker-compose.yml against the Compose Specification schema', () => {
     if (!existsSync(COMPOSE_SCHEMA_PATH)) {
       throw new Error(
         `The Compose Specification schema (${COMPOSE_GO_MODULE}@${COMPOSE_GO_VERSION}, schema/compose-spec.json) is not cached at ` +
-          `${COMPOSE_SCHEMA_PATH}. Fetch it with \`${COMPOSE_SCHEMA_FETCH_COMMAND}\` (needs the \`go\` command; .ci/run does this).`,
+          `${COMPOSE_SCHEMA_PATH}. Fetch it with \`${COMPOSE_SCHEMA_FETCH_COMMAND}\` (needs the \`go\` command; npm test's global setup, test/global-setup.ts, does this).`,
       );
     }
     const schema = JSON.parse(readFileSync(COMPOSE_SCHEMA_PATH, 'utf8')) as Json;
