@@ -6,14 +6,14 @@
  *
  *   npx tsx scripts/compose-schema.ts      # fetch (no-op when cached)
  *
- * test/infra/compose.test.ts reads COMPOSE_SCHEMA_PATH.
+ * test/global-setup.ts fetches it before every test run; test/infra/compose.test.ts reads COMPOSE_SCHEMA_PATH.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cacheDir } from '../src/lib/home.js';
+import { cacheDir } from '../src/config/home.js';
 
 export const COMPOSE_GO_MODULE = 'github.com/compose-spec/compose-go/v2';
 export const COMPOSE_GO_VERSION = 'v2.16.2';

@@ -37,7 +37,7 @@ import type { DecommissionProgress } from '../src/core/decommission.js';
 import type { LaneState } from '../src/core/lane/index.js';
 import type { NodeGroupManagerProgress } from '../src/core/node-groups.js';
 import type { RepaveProgress } from '../src/core/repave.js';
-import { loadFleetConfig } from '../src/lib/fleet-config.js';
+import { loadFleetConfig } from '../src/config/fleet-config.js';
 import { decommissionMember } from '../src/workflows/decommission-member.js';
 import { nodeGroupManager } from '../src/workflows/node-group-manager.js';
 import { repaveNode } from '../src/workflows/repave-node.js';

@@ -1,13 +1,13 @@
 /**
  * npm run control-plane:build — build (or find cached) the real control-plane binaries for the
  * `control-plane` test bed: kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok,
- * from the Go module proxy, at the versions pinned in scripts/control-plane/go/go.mod.
+ * from the Go module proxy, at the versions pinned in testbeds/control-plane/go/go.mod.
  * Output: <itinerant home>/control-plane/<versions>-<hash>/bin/. Needs Go >= 1.26 on PATH.
  * Exit 0 with the binaries' directory on the last line; exit 2 with what is missing.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
-import { ControlPlaneUnavailable, ensureControlPlaneBinaries } from '../../src/lib/control-plane/build.js';
+import { ControlPlaneUnavailable, ensureControlPlaneBinaries } from '../../testbeds/control-plane/build.js';
 
 const quiet = process.argv.includes('--quiet');
 try {

@@ -4,8 +4,8 @@
  * and worker kubeconfigs. Builds the binaries first when they are missing.
  */
 import { rmSync } from 'node:fs';
-import { homePath } from '../../src/lib/home.js';
-import { startControlPlane } from '../../src/lib/control-plane.js';
+import { homePath } from '../../src/config/home.js';
+import { startControlPlane } from '../../testbeds/control-plane/control-plane.js';
 
 const dir = homePath('control-plane', 'run');
 rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import type { FleetActivities, NodeGroupRef } from '../core/activity-contracts.j
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE } from '../core/labels.js';
 import { repaverLaneWorkflowId } from '../core/ids.js';
 import { LANE_QUERY_STATE, LANE_SIGNAL_HOLD, LANE_SIGNAL_RELEASE, type LaneState, type NodeGroupObservation, type ObservedNode } from '../core/lane/index.js';
-import { signalRepaverLane } from '../lib/schedules.js';
+import { signalRepaverLane } from '../client/schedules.js';
 import type { ClientRegistry } from './clients.js';
 
 export interface FleetDeps {

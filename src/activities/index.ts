@@ -1,6 +1,6 @@
 import type { RepaveActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
-import { decommissionActivities } from './cassandra.js';
+import { decommissionActivities } from './decommission.js';
 import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
 import { fleetActivities } from './fleet.js';

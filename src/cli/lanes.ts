@@ -14,9 +14,9 @@ import {
 } from '../core/lane/index.js';
 import { formatDuration } from '../core/duration.js';
 import { RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
-import { loadFleetConfig } from '../lib/fleet-config.js';
-import { itinerantHome } from '../lib/home.js';
-import { applySchedules, reportUnhealthyNode, signalRepaverLane } from '../lib/schedules.js';
+import { loadFleetConfig } from '../config/fleet-config.js';
+import { itinerantHome } from '../config/home.js';
+import { applySchedules, reportUnhealthyNode, signalRepaverLane } from '../client/schedules.js';
 import { CliError, EXIT } from './errors.js';
 import { failureChain, formatTable } from './progress.js';
 import { connect, isNotFound, type Target } from './temporal.js';

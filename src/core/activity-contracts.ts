@@ -132,7 +132,7 @@ export interface FleetActivities {
   describeClusterCompartment(a: ClusterRef): Promise<{ compartmentId: string }>;
 }
 
-// ---- stateful member decommission (src/activities/cassandra.ts) ----
+// ---- stateful member decommission (src/activities/decommission.ts, stateful-set.ts; adapters in src/services/) ----
 
 export interface IssueDecommissionResult {
   /** False when the member was not NORMAL any more: nothing was issued. */

@@ -16,7 +16,7 @@ const dnsLabel = (field: string) =>
 /** StatefulSet annotation naming the workflow decommissioning one of its members (one at a time). */
 export const ANNOTATION_DECOMMISSION_OWNER = 'itinerant.dev/decommission-owner';
 
-/** Services with an adapter (see src/activities/cassandra.ts). */
+/** Services with an adapter (see src/services/index.ts). */
 export const STATEFUL_SERVICES = ['cassandra'] as const;
 export type StatefulServiceName = (typeof STATEFUL_SERVICES)[number];
 

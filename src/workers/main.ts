@@ -2,8 +2,8 @@
 // defaults to the simulated fleet's <home>/sim/fleet.yaml).
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
-import { itinerantHome } from '../lib/home.js';
-import { loadFleetConfig } from '../lib/fleet-config.js';
+import { itinerantHome } from '../config/home.js';
+import { loadFleetConfig } from '../config/fleet-config.js';
 import { createItinerantWorker } from './worker.js';
 
 const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';

@@ -2,7 +2,7 @@
 // the pods/exec WebSocket API, StatefulSet and claims over the Kubernetes API). The tests run in order
 // on one ring: cassandra-3 is decommissioned for real along the way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decommissionActivities } from '../../src/activities/cassandra.js';
+import { decommissionActivities } from '../../src/activities/decommission.js';
 import { ClientRegistry } from '../../src/activities/clients.js';
 import { checkDecommission, type FollowCheckpoint, type FollowOutcome, type MemberState, type StatefulMemberRef, type StatefulServiceAdapter } from '../../src/core/decommission.js';
 import { expectNonRetryable, failActivity, runActivity, startFixture, waitFor, type Fixture } from './helpers.js';

@@ -7,8 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { TAG_CLUSTER, TAG_IMAGE_CHANNEL, TAG_NODE_GROUP, TAG_REPLACES } from '../../src/core/labels.js';
-import { loadFleetConfig } from '../../src/lib/fleet-config.js';
-import { generateOciCredentials, writeOciConfig, type OciCredentials } from '../../src/sim/oci/index.js';
+import { loadFleetConfig } from '../../src/config/fleet-config.js';
+import { generateOciCredentials, writeOciConfig, type OciCredentials } from '../../testbeds/sim/oci/index.js';
 import { expectNonRetryable, failActivity, launchRequestFor, runActivity, startFixture, waitFor, type Fixture } from './helpers.js';
 
 let fx: Fixture;

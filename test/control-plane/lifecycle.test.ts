@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ControlPlaneStartError, startControlPlane } from '../../src/lib/control-plane.js';
-import { testbedFromEnv } from '../../src/sim/index.js';
+import { ControlPlaneStartError, startControlPlane } from '../../testbeds/control-plane/control-plane.js';
+import { testbedFromEnv } from '../../testbeds/index.js';
 
 describe.skipIf(testbedFromEnv() !== 'control-plane')('control plane lifecycle', () => {
   it('a component that cannot start is reported with the tail of its log, promptly', async () => {

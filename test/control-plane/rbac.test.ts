@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../src/lib/control-plane.js';
-import { testbedFromEnv } from '../../src/sim/index.js';
+import { startControlPlane, type ControlPlane } from '../../testbeds/control-plane/control-plane.js';
+import { testbedFromEnv } from '../../testbeds/index.js';
 
 const enabled = testbedFromEnv() === 'control-plane';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
-import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
+import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
 import type { DecommissionProgress } from '../../src/core/decommission.js';
 import { decommissionMember } from '../../src/workflows/decommission-member.js';
 import { itinerant } from '../helpers/cli.js';

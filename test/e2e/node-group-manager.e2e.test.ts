@@ -11,9 +11,9 @@ import { LABEL_CLUSTER, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE, TAG_CL
 import { zoneOf, type NodeGroupManagerInput, type NodeGroupManagerProgress } from '../../src/core/node-groups.js';
 import { LANE_SIGNAL_SWEEP_NOW, type LaneState } from '../../src/core/lane/index.js';
 import { RUNBOOK_SIGNAL_PAUSE } from '../../src/core/runbook.js';
-import { loadFleetConfig } from '../../src/lib/fleet-config.js';
-import { reportUnhealthyNode, signalRepaverLane } from '../../src/lib/schedules.js';
-import { testbedFromEnv } from '../../src/sim/index.js';
+import { loadFleetConfig } from '../../src/config/fleet-config.js';
+import { reportUnhealthyNode, signalRepaverLane } from '../../src/client/schedules.js';
+import { testbedFromEnv } from '../../testbeds/index.js';
 import { nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 import { progressQueryOf } from '../../src/workflows/runbook.js';
 

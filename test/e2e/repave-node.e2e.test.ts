@@ -9,7 +9,7 @@ import { progressQueryOf } from '../../src/workflows/runbook.js';
 const progressQuery = progressQueryOf<RepaveProgress>();
 import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
 import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
-import { testbedFromEnv } from '../../src/sim/index.js';
+import { testbedFromEnv } from '../../testbeds/index.js';
 
 let stack: Stack;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaverLaneWorkflowId, repaverScheduleId } from '../../src/core/ids.js';
 import type { LaneState } from '../../src/core/lane/index.js';
-import { applySchedules } from '../../src/lib/schedules.js';
+import { applySchedules } from '../../src/client/schedules.js';
 import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { eventually, isReady, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../helpers/stack.js';
 
@@ -29,7 +29,7 @@ const MAX_UNAVAILABLE = 1;
 
 /** Report an unhealthy node the way another service would: a separate process, signal-with-start on the lane. */
 function reportFromAnotherProcess(node: string): Promise<string> {
-  const lib = fileURLToPath(new URL('../../src/lib/schedules.ts', import.meta.url));
+  const lib = fileURLToPath(new URL('../../src/client/schedules.ts', import.meta.url));
   const script = `
     import { Client, Connection } from '@temporalio/client';
     import { reportUnhealthyNode } from ${JSON.stringify(lib)};

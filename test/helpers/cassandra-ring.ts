@@ -2,8 +2,8 @@
 // client-node's real WebSocket Exec: shared by the sim's Cassandra tests.
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
-import { cassandraObjects, createCassandraSim, type CassandraSim } from '../../src/sim/cassandra/index.js';
-import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { cassandraObjects, createCassandraSim, type CassandraSim } from '../../testbeds/sim/cassandra/index.js';
+import { createKubeSim, type KubeSim } from '../../testbeds/sim/kube/index.js';
 import { waitFor } from './wait.js';
 
 export const NS = 'data';

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
-import { loadFleetConfig } from '../../src/lib/fleet-config.js';
-import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
-import { startSim, testbedFromEnv, type SimHandle, type Testbed } from '../../src/sim/index.js';
+import { loadFleetConfig } from '../../src/config/fleet-config.js';
+import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
+import { startTestbed, testbedFromEnv, type TestbedHandle, type Testbed } from '../../testbeds/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { workflowBundle } from './bundle.js';
 import { poll } from './wait.js';
@@ -18,7 +18,7 @@ export interface Stack {
   backend: Testbed;
   home: string;
   server: DevServer;
-  sim: SimHandle;
+  sim: TestbedHandle;
   fleet: FleetConfig;
   client: Client;
   /** The worker's identity (fleet.yaml's kubeconfig). */
@@ -37,7 +37,7 @@ export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?
   const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
   const [server, sim] = await Promise.all([
     startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log') }),
-    startSim({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500 }),
+    startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500 }),
   ]);
   const fleet = loadFleetConfig(sim.fleetConfigPath);
   const connection = await Connection.connect({ address: server.address });

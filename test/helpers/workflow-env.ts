@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { expect } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
-import { ensureTestServer } from '../../src/lib/temporal-cli.js';
+import { ensureTestServer } from '../../testbeds/temporal/temporal-cli.js';
 import { workflowBundle } from './bundle.js';
 
 /** The Java time-skipping test server (installed by the project's scripts when missing), with our search attributes. */
@@ -14,7 +14,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(ITINERANT_SEARCH_ATTRIBUTES.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    searchAttributes: Object.fromEntries(ITINERANT_SEARCH_ATTRIBUTES.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`]])),
   });
   return env;
 }

@@ -12,8 +12,8 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPOSE_SCHEMA_FETCH_COMMAND, COMPOSE_SCHEMA_PATH, COMPOSE_GO_MODULE, COMPOSE_GO_VERSION } from '../../scripts/compose-schema.js';
-import { projectRoot } from '../../src/lib/home.js';
-import { SEARCH_ATTRIBUTES, ensureTemporalCli, getFreePort } from '../../src/lib/temporal-cli.js';
+import { projectRoot } from '../../src/config/home.js';
+import { ensureTemporalCli, getFreePort, itinerantSearchAttributes } from '../../testbeds/temporal/temporal-cli.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
@@ -105,7 +105,7 @@ describe('docker-compose.yml against the Compose Specification schema', () => {
     if (!existsSync(COMPOSE_SCHEMA_PATH)) {
       throw new Error(
         `The Compose Specification schema (${COMPOSE_GO_MODULE}@${COMPOSE_GO_VERSION}, schema/compose-spec.json) is not cached at ` +
-          `${COMPOSE_SCHEMA_PATH}. Fetch it with \`${COMPOSE_SCHEMA_FETCH_COMMAND}\` (needs the \`go\` command; .ci/run does this).`,
+          `${COMPOSE_SCHEMA_PATH}. Fetch it with \`${COMPOSE_SCHEMA_FETCH_COMMAND}\` (needs the \`go\` command; npm test's global setup, test/global-setup.ts, does this).`,
       );
     }
     const schema = JSON.parse(readFileSync(COMPOSE_SCHEMA_PATH, 'utf8')) as Json;
@@ -264,11 +264,11 @@ describe('docker-compose.yml wiring', () => {
     }
   });
 
-  it('the search-attribute job registers exactly SEARCH_ATTRIBUTES', () => {
+  it('the search-attribute job registers exactly the project\'s search attributes', () => {
     const script = initScript();
     const names = [...script.matchAll(/for name in ([^;]+);/g)].flatMap((m) => m[1]!.trim().split(/\s+/));
-    expect(names.sort()).toEqual(Object.keys(SEARCH_ATTRIBUTES).sort());
-    const types = new Set(Object.values(SEARCH_ATTRIBUTES));
+    expect(names.sort()).toEqual(Object.keys(itinerantSearchAttributes()).sort());
+    const types = new Set(Object.values(itinerantSearchAttributes()));
     expect([...types]).toEqual(['Keyword']);
     expect(script).toMatch(/--type Keyword/);
   });
@@ -326,7 +326,7 @@ describe('the search-attribute init job against a real server', () => {
       const connection = await Connection.connect({ address });
       try {
         const res = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-        for (const name of Object.keys(SEARCH_ATTRIBUTES)) expect(res.customAttributes ?? {}).toHaveProperty(name);
+        for (const name of Object.keys(itinerantSearchAttributes())) expect(res.customAttributes ?? {}).toHaveProperty(name);
       } finally {
         await connection.close();
       }

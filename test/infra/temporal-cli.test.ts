@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
-import { itinerantHome, projectRoot, toolsDir } from '../../src/lib/home.js';
+import { itinerantHome, projectRoot, toolsDir } from '../../src/config/home.js';
 import {
-  SEARCH_ATTRIBUTES,
   ensureTemporalCli,
   findTemporalCli,
   getFreePort,
   startDevServer,
   type DevServer,
-} from '../../src/lib/temporal-cli.js';
+} from '../../testbeds/temporal/temporal-cli.js';
 
 const quiet = () => undefined;
 
@@ -28,14 +27,6 @@ describe('home', () => {
       if (saved === undefined) delete process.env.ITINERANT_HOME;
       else process.env.ITINERANT_HOME = saved;
     }
-  });
-});
-
-describe('SEARCH_ATTRIBUTES', () => {
-  it('matches the workflow-side keys in src/core/search-attributes.ts', () => {
-    const workflowSide = Object.fromEntries(ITINERANT_SEARCH_ATTRIBUTES.map((k) => [k.name, k.type]));
-    const expected = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()]));
-    expect(workflowSide).toEqual(expected);
   });
 });
 
@@ -78,7 +69,7 @@ describe('temporal dev server', () => {
       try {
         const res = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
         const custom = res.customAttributes ?? {};
-        for (const name of Object.keys(SEARCH_ATTRIBUTES)) expect(custom).toHaveProperty(name);
+        for (const { name } of ITINERANT_SEARCH_ATTRIBUTES) expect(custom).toHaveProperty(name);
       } finally {
         await connection.close();
       }

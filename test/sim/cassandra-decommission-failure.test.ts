@@ -4,9 +4,9 @@
 // the decommission again while LEAVING resumes with what was not streamed yet.
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CassandraSim } from '../../src/sim/cassandra/index.js';
-import type { KubeSim } from '../../src/sim/kube/index.js';
-import { rt } from '../../src/sim/kube/resources.js';
+import type { CassandraSim } from '../../testbeds/sim/cassandra/index.js';
+import type { KubeSim } from '../../testbeds/sim/kube/index.js';
+import { rt } from '../../testbeds/sim/kube/resources.js';
 import { execIn, NS, startCassandraRing, until } from '../helpers/cassandra-ring.js';
 
 let kube: KubeSim;

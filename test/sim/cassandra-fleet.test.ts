@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSim, type SimHandle } from '../../src/sim/index.js';
+import { startSim, type SimHandle } from '../../testbeds/sim/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 const until = <T>(what: string, fn: () => T | undefined | false) => waitFor(what, fn, 8000);

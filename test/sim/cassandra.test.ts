@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CassandraSim } from '../../src/sim/cassandra/index.js';
-import type { KubeSim } from '../../src/sim/kube/index.js';
-import { rt } from '../../src/sim/kube/resources.js';
+import type { CassandraSim } from '../../testbeds/sim/cassandra/index.js';
+import type { KubeSim } from '../../testbeds/sim/kube/index.js';
+import { rt } from '../../testbeds/sim/kube/resources.js';
 import { execIn, NS, sink, startCassandraRing, until } from '../helpers/cassandra-ring.js';
 
 const run = promisify(execFile);

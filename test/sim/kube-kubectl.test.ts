@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeSim, type KubeSim } from '../../src/sim/kube/index.js';
+import { createKubeSim, type KubeSim } from '../../testbeds/sim/kube/index.js';
 import { GiveUp, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);

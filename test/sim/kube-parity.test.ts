@@ -6,15 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExecutor } from '../../src/activities/cassandra.js';
-import { startSim, testbedFromEnv, type SimHandle } from '../../src/sim/index.js';
+import { kubeExecutor } from '../../src/activities/pod-exec.js';
+import { startTestbed, testbedFromEnv, type TestbedHandle as SimHandle } from '../../testbeds/index.js';
 
 let sim: SimHandle;
 let home: string;
 let core: k8s.CoreV1Api;
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'itinerant-parity-'));
-  sim = await startSim({ home, backend: testbedFromEnv() });
+  sim = await startTestbed({ home, backend: testbedFromEnv() });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sim.adminKubeconfigPath ?? sim.kubeconfigPath);
   core = kc.makeApiClient(k8s.CoreV1Api);

@@ -10,8 +10,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKubeSim, type KubeFaults, type KubeSim } from '../../src/sim/kube/index.js';
-import { ObjectStore } from '../../src/sim/kube/store.js';
+import { createKubeSim, type KubeFaults, type KubeSim } from '../../testbeds/sim/kube/index.js';
+import { ObjectStore } from '../../testbeds/sim/kube/store.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'sim-token';

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as common from 'oci-common';
 import * as core from 'oci-core';
 import * as identity from 'oci-identity';
-import type { NodeRegistration, SimCluster } from '../../src/sim/kube/cluster-api.js';
-import { createOciSim, generateOciCredentials, signRequest, type OciSim } from '../../src/sim/oci/index.js';
+import type { NodeRegistration, SimCluster } from '../../testbeds/sim/kube/cluster-api.js';
+import { createOciSim, generateOciCredentials, signRequest, type OciSim } from '../../testbeds/sim/oci/index.js';
 import { TAG_IMAGE_CHANNEL, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, LABEL_ZONE, LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE } from '../../src/core/labels.js';
 import { waitFor as until } from '../helpers/wait.js';
 

@@ -1,9 +1,9 @@
-// The sim's RBAC decision (src/sim/kube/rbac.ts) on its own: rule matching as kube-apiserver's RBAC
+// The sim's RBAC decision (testbeds/sim/kube/rbac.ts) on its own: rule matching as kube-apiserver's RBAC
 // authorizer does it, and the worker's shipped ClusterRole read from deploy/rbac/worker.yaml.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST } from '../../src/lib/worker-identity.js';
-import { allowed, clusterRoleRules, verbOf } from '../../src/sim/kube/rbac.js';
+import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST } from '../../testbeds/worker-identity.js';
+import { allowed, clusterRoleRules, verbOf } from '../../testbeds/sim/kube/rbac.js';
 
 describe('sim RBAC', () => {
   it('matches verbs, groups, resources (subresources, wildcards) and resource names', () => {

@@ -9,7 +9,7 @@ import * as core from 'oci-core';
 import * as k8s from '@kubernetes/client-node';
 import { fleetConfigSchema } from '../../src/core/config.js';
 import { LABEL_NODE_GROUP, METADATA_NODE_LABELS, TAG_CLUSTER, TAG_NODE_GROUP } from '../../src/core/labels.js';
-import { startSim, type SimHandle } from '../../src/sim/index.js';
+import { startSim, type SimHandle } from '../../testbeds/sim/index.js';
 import { waitFor as until } from '../helpers/wait.js';
 
 describe('startSim', () => {

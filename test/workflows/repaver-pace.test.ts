@@ -4,7 +4,7 @@ import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/clien
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../src/lib/temporal-cli.js';
+import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
 import type { RepaverLaneInput } from '../../src/core/lane/index.js';
 import { laneStateQuery, setPaceUpdate } from '../../src/workflows/repaver-lane.js';
 import { FakeGroup, makeGroup } from './repaver-fakes.js';

@@ -2,7 +2,7 @@
  * Real Kubernetes control-plane binaries for the `control-plane` test bed, built on demand from the
  * Go module proxy: kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes), etcd
  * (go.etcd.io/etcd/server/v3) and kwok (sigs.k8s.io/kwok), at the versions pinned in
- * scripts/control-plane/go/go.mod. Nothing of those projects is committed: only that module.
+ * testbeds/control-plane/go/go.mod. Nothing of those projects is committed: only that module.
  *
  * Cached under `<itinerant home>/control-plane/<versions>-<hash>/bin/`, keyed by the pinned versions
  * and a hash of go.mod, go.sum and our etcd entry point, so a bump rebuilds and an unchanged pin never
@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { homePath, projectRoot } from '../home.js';
+import { homePath, projectRoot } from '../../src/config/home.js';
 
 export const CONTROL_PLANE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kwok'] as const;
 export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
@@ -32,12 +32,12 @@ export class ControlPlaneUnavailable extends Error {
   }
 }
 
-/** scripts/control-plane/go: our build module (go.mod, go.sum, cmd/etcd). */
-export const buildModuleDir = (): string => join(projectRoot(), 'scripts', 'control-plane', 'go');
+/** testbeds/control-plane/go: our build module (go.mod, go.sum, cmd/etcd). */
+export const buildModuleDir = (): string => join(projectRoot(), 'testbeds', 'control-plane', 'go');
 
 function requireVersion(gomod: string, mod: string): string {
   const m = new RegExp(`^\\s*(?:require\\s+)?${mod.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s+(v\\S+)`, 'm').exec(gomod);
-  if (!m?.[1]) throw new Error(`scripts/control-plane/go/go.mod does not require ${mod}`);
+  if (!m?.[1]) throw new Error(`testbeds/control-plane/go/go.mod does not require ${mod}`);
   return m[1];
 }
 
@@ -119,7 +119,7 @@ export async function ensureControlPlaneBinaries(opts: { log?: (line: string) =>
   ].join(' ');
   const args = ['-n', '19', 'go', 'build', '-p', p, '-trimpath', `-ldflags=${ldflags}`, '-o', tmp + '/', 'tool', './cmd/etcd'];
   log(`building the control plane with ${gov} (kubernetes ${versions.kubernetes}, etcd ${versions.etcd}, kwok ${versions.kwok}) into ${dir}`);
-  log(`$ nice ${args.slice(2).join(' ')}   (in scripts/control-plane/go; a cold build takes about 5-6 minutes on 2 cores)`);
+  log(`$ nice ${args.slice(2).join(' ')}   (in testbeds/control-plane/go; a cold build takes about 5-6 minutes on 2 cores)`);
   const started = Date.now();
   const tail: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {

@@ -1,5 +1,5 @@
 // Contract between the simulated OCI side (instances booting) and the simulated
-// Kubernetes side (nodes, pods, controllers). Both live in src/sim only.
+// Kubernetes side (nodes, pods, controllers). Both live in testbeds/sim only.
 
 export interface NodeRegistration {
   /** Node name (the instance's hostname / display name, lower-cased). */

@@ -2,11 +2,11 @@
 // fleet and the worker, in one terminal. Ctrl-C stops all three.
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { relative } from 'node:path';
-import { loadFleetConfig } from './lib/fleet-config.js';
-import { dataDir, ensureDir, itinerantHome, logsDir } from './lib/home.js';
-import { ensureTemporalCli, startDevServer } from './lib/temporal-cli.js';
+import { loadFleetConfig } from '../src/config/fleet-config.js';
+import { dataDir, ensureDir, itinerantHome, logsDir } from '../src/config/home.js';
+import { ensureTemporalCli, startDevServer } from './temporal/temporal-cli.js';
 import { startSim } from './sim/index.js';
-import { createItinerantWorker } from './workers/worker.js';
+import { createItinerantWorker } from '../src/workers/worker.js';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 

@@ -8,7 +8,7 @@ import {
   parseNodetoolStatus,
   parseSize,
   splitAddress,
-} from '../../src/core/nodetool.js';
+} from '../../../src/services/cassandra/nodetool.js';
 
 const STATUS_LEAVING = `Datacenter: datacenter1
 =======================

@@ -1,6 +1,6 @@
 /**
  * KWOK's configuration for the test bed: the stages by which it plays the kubelet of every node that
- * carries the annotation `kwok.x-k8s.io/node=fake` (src/sim/real-cluster.ts registers every node with it:
+ * carries the annotation `kwok.x-k8s.io/node=fake` (testbeds/control-plane/real-cluster.ts registers every node with it:
  * KWOK takes a node, its lease and its pods on only when it sees it created with the annotation).
  * The simulated instance's kubelet state is the annotation `itinerant.dev/kubelet`:
  * `starting` (registered NotReady), `ready`, `stopped` (the instance is terminating).

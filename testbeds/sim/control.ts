@@ -3,8 +3,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { describeIssues } from '../core/config.js';
-import { TAG_IMAGE_CHANNEL } from '../core/labels.js';
+import { describeIssues } from '../../src/core/config.js';
+import { TAG_IMAGE_CHANNEL } from '../../src/core/labels.js';
 import type { SimCluster } from './kube/cluster-api.js';
 import type { OciSim } from './oci/index.js';
 

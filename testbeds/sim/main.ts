@@ -1,5 +1,5 @@
 // CLI entry of the simulated fleet:
-//   tsx src/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n]
+//   tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n]
 //                       [--boot-delay-ms n] [--node-ready-delay-ms n] [--no-seed] [--verbose]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     console.log(
-      'usage: tsx src/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--boot-delay-ms n] [--node-ready-delay-ms n] [--no-seed] [--verbose]\n' +
+      'usage: tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--boot-delay-ms n] [--node-ready-delay-ms n] [--no-seed] [--verbose]\n' +
         'home defaults to $ITINERANT_HOME or <project>/.itinerant; ports default to random free ports.',
     );
     return;

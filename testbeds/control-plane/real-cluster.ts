@@ -9,18 +9,18 @@
 // sent in order, and hasNode() answers from a local view kept current by a watch on Nodes.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createControlServer, type ControlKube } from './control.js';
-import { createOciSim } from './oci/index.js';
+import { createControlServer, type ControlKube } from '../sim/control.js';
+import { createOciSim } from '../sim/oci/index.js';
 import { startInformer } from './real-watch.js';
-import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from './kubelet-status.js';
-import { writeSimFiles } from './fleet-file.js';
-import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
-import type { KubeSim, SimHandle, StartSimOptions } from './index.js';
-import { cassandraObjects, createCassandraSim } from './cassandra/index.js';
+import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from '../sim/kubelet-status.js';
+import { writeSimFiles } from '../sim/fleet-file.js';
+import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from '../sim/seed.js';
+import type { KubeSim, SimHandle, StartSimOptions } from '../sim/index.js';
+import { cassandraObjects, createCassandraSim } from '../sim/cassandra/index.js';
 import { blockVolumeStorageClass, RealWorkloads, writeExecShims } from './real-workloads.js';
-import type { NodeRegistration, SimCluster } from './kube/cluster-api.js';
-import type { ReadinessPoint } from './kube/nodes.js';
-import type { KubeFaults } from './kube/context.js';
+import type { NodeRegistration, SimCluster } from '../sim/kube/cluster-api.js';
+import type { ReadinessPoint } from '../sim/kube/nodes.js';
+import type { KubeFaults } from '../sim/kube/context.js';
 import {
   createObject,
   KWOK_NODE_ANNOTATION,
@@ -30,7 +30,7 @@ import {
   KUBELET_STATE_ANNOTATION,
   startControlPlane,
   type ControlPlane,
-} from '../lib/control-plane.js';
+} from './control-plane.js';
 
 const NODE_GROUP_LABEL = 'itinerant.dev/node-group';
 const MERGE = 'application/merge-patch+json';
@@ -152,7 +152,7 @@ export class RealCluster implements SimCluster {
 
   /**
    * The real equivalent of the sim's `evictionDelayMs`: KWOK deletes a terminating pod after the delay in
-   * its annotation (see src/lib/control-plane/kwok-config.ts). Set on every pod outside kube-system now.
+   * its annotation (see testbeds/control-plane/kwok-config.ts). Set on every pod outside kube-system now.
    */
   setPodDeleteDelay(ms: number): void {
     this.enqueue(`pod delete delay ${ms} ms`, async () => {
@@ -318,7 +318,15 @@ async function waitSettled(cp: ControlPlane, expectNodes: number, timeoutMs: num
   }
 }
 
-export async function startSimOnControlPlane(opts: StartSimOptions, defaults: KubeFaults): Promise<SimHandle> {
+/** A SimHandle whose Kubernetes side is the real control plane. */
+export interface ControlPlaneSimHandle extends SimHandle {
+  backend: 'control-plane';
+  /** The running control plane and the SimCluster over it. */
+  controlPlane: ControlPlane;
+  realCluster: RealCluster;
+}
+
+export async function startSimOnControlPlane(opts: StartSimOptions, defaults: KubeFaults): Promise<ControlPlaneSimHandle> {
   const dir = path.resolve(opts.home, 'sim');
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;
@@ -375,7 +383,7 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
       oci,
       ociUrl,
       nodeGroups: seeded?.nodeGroups,
-      header: `Written by the itinerant test bed (src/sim, control-plane backend: kubernetes ${cp.versions.kubernetes})`,
+      header: `Written by the itinerant test bed (testbeds/control-plane: kubernetes ${cp.versions.kubernetes})`,
     });
     await writeFile(
       endpointsPath,

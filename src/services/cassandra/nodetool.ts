@@ -4,7 +4,7 @@
 // strict about what they rely on: a line that looks like a member row but does not parse is an error,
 // never silently dropped (a member missing from the ring view would look like "already left").
 
-import type { MemberMode } from './decommission.js';
+import type { MemberMode } from '../../core/decommission.js';
 
 export class NodetoolParseError extends Error {
   constructor(what: string, detail: string) {

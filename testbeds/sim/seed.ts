@@ -11,7 +11,7 @@ import {
   TAG_CLUSTER,
   TAG_IMAGE_CHANNEL,
   TAG_NODE_GROUP,
-} from '../core/labels.js';
+} from '../../src/core/labels.js';
 
 export const SIM_CLUSTER = 'sim-1';
 export const SIM_COMPARTMENT = 'ocid1.compartment.oc1..sim';

@@ -2,7 +2,7 @@
 // initial list and every relist arrive as events, so a consumer only ever sees ADDED / MODIFIED /
 // DELETED, and a watch that expires (410 Gone) or drops is resumed or relisted without losing state.
 import { request } from 'node:https';
-import type { ControlPlane } from '../lib/control-plane.js';
+import type { ControlPlane } from './control-plane.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -2,7 +2,7 @@
 // retry tokens, counters and faults. No HTTP here (see server.ts).
 import { randomBytes } from 'node:crypto';
 import type { NodeRegistration, SimCluster } from '../kube/cluster-api.js';
-import { LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE, LABEL_ZONE, METADATA_NODE_LABELS, METADATA_NODE_TAINTS } from '../../core/labels.js';
+import { LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE, LABEL_ZONE, METADATA_NODE_LABELS, METADATA_NODE_TAINTS } from '../../../src/core/labels.js';
 import {
   OciApiError,
   type AvailabilityDomain,

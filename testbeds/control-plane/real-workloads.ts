@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import type { ControlPlane } from '../lib/control-plane.js';
-import { ExecRegistry, type ExecHandler, type ExecMatch } from './kube/exec.js';
-import type { KObject } from './kube/resources.js';
-import { ApiError } from './kube/status.js';
-import { ObjectStore } from './kube/store.js';
+import type { ControlPlane } from './control-plane.js';
+import { ExecRegistry, type ExecHandler, type ExecMatch } from '../sim/kube/exec.js';
+import type { KObject } from '../sim/kube/resources.js';
+import { ApiError } from '../sim/kube/status.js';
+import { ObjectStore } from '../sim/kube/store.js';
 import { startInformer, type Informer, type WatchEventType } from './real-watch.js';
 
 export const BLOCK_VOLUME_CLASS = 'oci-bv';
@@ -46,7 +46,7 @@ export const blockVolumeStorageClass = () => ({
 export async function writeExecShims(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const script = `#!${process.execPath}
-// Written by the itinerant test bed: this pod's command runs in the simulated service (src/sim/real-workloads.ts).
+// Written by the itinerant test bed: this pod's command runs in the simulated service (testbeds/control-plane/real-workloads.ts).
 'use strict';
 const http = require('node:http');
 const path = require('node:path');

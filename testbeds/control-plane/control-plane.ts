@@ -1,7 +1,7 @@
 /**
  * A real Kubernetes control plane on 127.0.0.1 for the `control-plane` test bed: etcd, kube-apiserver,
  * kube-controller-manager, kube-scheduler and KWOK (which plays the kubelets), built from the Go
- * module proxy by scripts/control-plane/build.ts (see src/lib/control-plane/build.ts).
+ * module proxy by scripts/control-plane/build.ts (see testbeds/control-plane/build.ts).
  *
  * Secure by default: TLS everywhere (etcd too), a client certificate per component identity, RBAC
  * (`--authorization-mode=Node,RBAC`), anonymous requests refused, service-account tokens signed with a
@@ -18,16 +18,16 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import { request } from 'node:https';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions, type ControlPlaneBinary, type PinnedVersions } from './control-plane/build.js';
-import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './control-plane/kwok-config.js';
-import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './control-plane/pki.js';
-import { getFreePort } from './temporal-cli.js';
-import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT, WORKER_USER } from './worker-identity.js';
+import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions, type ControlPlaneBinary, type PinnedVersions } from './build.js';
+import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './kwok-config.js';
+import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './pki.js';
+import { getFreePort } from '../temporal/temporal-cli.js';
+import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT, WORKER_USER } from '../worker-identity.js';
 
-export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './control-plane/build.js';
-export { KUBELET_REASON_ANNOTATION, KUBELET_STATE_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, KWOK_POD_DELETE_DELAY_ANNOTATION } from './control-plane/kwok-config.js';
+export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './build.js';
+export { KUBELET_REASON_ANNOTATION, KUBELET_STATE_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, KWOK_POD_DELETE_DELAY_ANNOTATION } from './kwok-config.js';
 
-export { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from './worker-identity.js';
+export { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from '../worker-identity.js';
 
 export class ControlPlaneStartError extends Error {
   constructor(

@@ -10,7 +10,7 @@ import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeSimFiles } from './fleet-file.js';
 import { clusterRoleRules } from './kube/rbac.js';
-import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST, WORKER_USER } from '../lib/worker-identity.js';
+import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST, WORKER_USER } from '../worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
 export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
@@ -18,21 +18,9 @@ export type { OciSim, OciFaults } from './oci/index.js';
 export type { KubeSim, KubeFaults } from './kube/index.js';
 export type { CassandraSim, CassandraFaults } from './cassandra/index.js';
 
-/** `sim`: the in-memory Kubernetes API; `control-plane`: a real kube-apiserver + controllers + KWOK beside the simulated OCI (src/sim/real-cluster.ts). */
-export type Testbed = 'sim' | 'control-plane';
-
-/** The test bed named by `ITINERANT_TESTBED` (default `sim`). */
-export function testbedFromEnv(env: NodeJS.ProcessEnv = process.env): Testbed {
-  const v = (env.ITINERANT_TESTBED ?? '').trim() || 'sim';
-  if (v !== 'sim' && v !== 'control-plane') throw new Error(`ITINERANT_TESTBED must be sim or control-plane, not ${JSON.stringify(v)}`);
-  return v;
-}
-
 export interface StartSimOptions {
   /** Files go to `<home>/sim/`. */
   home: string;
-  /** Which Kubernetes side (default `sim`); the OCI side is always the sim. */
-  backend?: Testbed;
   /** 0 (default) = a random free port. */
   kubePort?: number;
   ociPort?: number;
@@ -74,20 +62,14 @@ export interface SimHandle {
   cassandra: CassandraSim;
   /** What the seed created (undefined with seed: false). */
   seeded: SeedResult | undefined;
-  /** Which Kubernetes side this is (undefined = sim). */
-  backend?: Testbed;
   /** The administrator's kubeconfig (kubeconfigPath is the worker's least-privilege identity, held to deploy/rbac/worker.yaml). */
   adminKubeconfigPath: string;
-  /** control-plane backend: the running control plane and the SimCluster over it. */
-  controlPlane?: import('../lib/control-plane.js').ControlPlane;
-  realCluster?: import('./real-cluster.js').RealCluster;
   stop(): Promise<void>;
 }
 
 export const DEFAULT_KUBE_FAULTS: KubeFaults = { errorRate: 0, errorStatus: 500, evictionDelayMs: 0, blockEvictions: false, podStartDelayMs: 500 };
 
 export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
-  if (opts.backend === 'control-plane') return (await import('./real-cluster.js')).startSimOnControlPlane(opts, DEFAULT_KUBE_FAULTS);
   const dir = path.resolve(opts.home, 'sim');
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;
@@ -139,7 +121,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       oci,
       ociUrl,
       nodeGroups: seeded?.nodeGroups,
-      header: 'Written by the itinerant simulated fleet (src/sim)',
+      header: 'Written by the itinerant simulated fleet (testbeds/sim)',
     });
     await writeFile(
       endpointsPath,

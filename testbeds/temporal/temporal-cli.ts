@@ -9,7 +9,8 @@
  * of a race discards its copy.
  *
  * NOTE: this module uses node:child_process and friends; workflow code must
- * not import it (copy the names from SEARCH_ATTRIBUTES into pure code instead).
+ * not import it. The search attributes it registers come from
+ * src/core/search-attributes.ts, their one definition.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,27 +29,39 @@ import {
 import { createServer } from 'node:net';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { toolsDir } from './home.js';
+import type { SearchAttributeType as SdkSearchAttributeType } from '@temporalio/common';
+import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
+import { toolsDir } from '../../src/config/home.js';
 
 // ---------------------------------------------------------------------------
 // Search attributes
 // ---------------------------------------------------------------------------
 
+/** A search attribute type as the `temporal` CLI spells it (`--search-attribute Name=Type`). */
 export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
-/**
- * The project's custom search attributes: registered by the dev server (and by
- * the compose stack's init job) and upserted by workflows.
- */
-export const SEARCH_ATTRIBUTES = {
-  ItinerantCluster: 'Keyword',
-  ItinerantNodeGroup: 'Keyword',
-  ItinerantRunbook: 'Keyword',
-  ItinerantTarget: 'Keyword',
-  ItinerantPhase: 'Keyword',
-} as const satisfies Record<string, SearchAttributeType>;
+const CLI_TYPES: Record<SdkSearchAttributeType, SearchAttributeType> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
 
-export type ItinerantSearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
+/** The CLI's name for an SDK search attribute type (`KEYWORD_LIST` → `KeywordList`). */
+export function cliSearchAttributeType(type: SdkSearchAttributeType): SearchAttributeType {
+  return CLI_TYPES[type];
+}
+
+/**
+ * The project's custom search attributes (src/core/search-attributes.ts) as name → CLI type: what the dev
+ * server registers (and the compose stack's init job must register).
+ */
+export function itinerantSearchAttributes(): Record<string, SearchAttributeType> {
+  return Object.fromEntries(ITINERANT_SEARCH_ATTRIBUTES.map((k) => [k.name, cliSearchAttributeType(k.type)]));
+}
 
 // ---------------------------------------------------------------------------
 // Finding and installing binaries
@@ -301,7 +314,7 @@ export interface DevServerOptions {
   ui?: boolean;
   /** Namespace to create and wait for (default "default", which always exists). */
   namespace?: string;
-  /** Extra search attributes; the project's SEARCH_ATTRIBUTES are always registered. */
+  /** Extra search attributes; the project's (src/core/search-attributes.ts) are always registered. */
   searchAttributes?: Record<string, SearchAttributeType>;
   /** Append the server's stdout/stderr to this file (its directory is created). */
   logFile?: string;
@@ -406,7 +419,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   const port = requestedPort === 0 ? await getFreePort() : requestedPort;
   const ui = opts.ui ?? true;
   const uiPort = !ui ? undefined : opts.uiPort === 0 || (opts.uiPort === undefined && requestedPort === 0) ? await getFreePort() : (opts.uiPort ?? 8233);
-  const searchAttributes: Record<string, SearchAttributeType> = { ...SEARCH_ATTRIBUTES, ...opts.searchAttributes };
+  const searchAttributes: Record<string, SearchAttributeType> = { ...itinerantSearchAttributes(), ...opts.searchAttributes };
   const address = `127.0.0.1:${port}`;
   // Otherwise the readiness probe could be answered by whatever already listens there.
   for (const p of [port, uiPort]) {

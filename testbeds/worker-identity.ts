@@ -1,7 +1,7 @@
 // The worker's Kubernetes identity, as the project ships it: the ServiceAccount itinerant/itinerant-worker
 // bound to the least-privilege ClusterRole in deploy/rbac/worker.yaml. Both test beds hold the worker to it.
 import { join } from 'node:path';
-import { projectRoot } from './home.js';
+import { projectRoot } from '../src/config/home.js';
 
 export const WORKER_NAMESPACE = 'itinerant';
 export const WORKER_SERVICE_ACCOUNT = 'itinerant-worker';

