@@ -448,10 +448,16 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   }
 
   const tail = new LogTail(400);
+  // A Go panic prints its cause first and hundreds of stack lines after it: keep the cause apart from the tail.
+  let panicLine: string | undefined;
+  let portTaken = false;
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   const onData = (b: Buffer) => {
     tail.push(b);
     logStream?.write(b);
+    const text = b.toString('utf8');
+    if (/address already in use|bind: address/i.test(text)) portTaken = true;
+    panicLine ??= /^(?:panic|fatal error): .*$/m.exec(text)?.[0];
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
@@ -493,9 +499,10 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
 
   const describeFailure = (why: string) => {
     const logText = tail.text(60);
-    const inUse = /address already in use|bind: address/i.test(logText);
+    const inUse = portTaken || /address already in use|bind: address/i.test(logText);
     return new DevServerStartError(
       `temporal dev server (${cli} ${args.join(' ')}) ${why}` +
+        (panicLine ? `; it panicked: ${panicLine}` : '') +
         (logText.trim() === '' ? ' (it printed nothing)' : `; last lines of its log:\n${logText}`),
       inUse,
     );
