@@ -3,7 +3,7 @@ import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
 import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
-import { fleetActivities } from './fleet.js';
+import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
 
@@ -19,6 +19,6 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...ociActivities({ clients }),
     ...configActivities({ clients }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
-    ...fleetActivities({ clients, isWorkflowRunning }),
+    ...nodeGroupActivities({ clients, isWorkflowRunning }),
   } satisfies RepaveActivities;
 }

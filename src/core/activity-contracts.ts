@@ -110,13 +110,13 @@ export interface ConfigActivities {
 
 export type RepaveActivities = KubernetesActivities & OciActivities & ConfigActivities;
 
-// ---- repaver lanes and node group management (src/activities/fleet.ts) ----
+// ---- repaver lanes and node group management (src/activities/node-groups.ts) ----
 
 export interface NodeGroupRef extends ClusterRef {
   nodeGroup: string;
 }
 
-export interface FleetActivities {
+export interface NodeGroupActivities {
   /** Every node of the group (itinerant.dev/node-group label, this cluster) with age, health and live claim. */
   listNodeGroupNodes(a: NodeGroupRef): Promise<NodeGroupObservation>;
   /** Signal-with-start the group's repaver lane (the Schedule's sweep, or an unhealthy report). */

@@ -1,6 +1,6 @@
 import { CancellationScope, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import { API_CALL, heartbeating } from './activity-options.js';
-import type { FleetActivities, RepaveActivities } from '../core/activity-contracts.js';
+import type { NodeGroupActivities, RepaveActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig, Placement } from '../core/config.js';
 import {
   batches,
@@ -17,7 +17,7 @@ import { FailureType, rootMessage } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { invalidInput, startRunbook } from './runbook.js';
 
-type Acts = RepaveActivities & FleetActivities;
+type Acts = RepaveActivities & NodeGroupActivities;
 
 const api = proxyActivities<Acts>(API_CALL);
 const longActivities = (timeoutMs: number) => proxyActivities<Acts>(heartbeating(timeoutMs));

@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { ConfigActivities, FleetActivities } from '../core/activity-contracts.js';
+import type { ConfigActivities, NodeGroupActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig } from '../core/config.js';
 import { formatDuration } from '../core/duration.js';
 import { repaveNodeWorkflowId } from '../core/ids.js';
@@ -72,7 +72,7 @@ export const laneStateQuery = defineQuery<LaneState>(LANE_QUERY_STATE);
 export const holdSignal = defineSignal<[hold: { holder: string; reason?: string; until: number }]>(LANE_SIGNAL_HOLD);
 export const releaseSignal = defineSignal<[release: { holder: string }]>(LANE_SIGNAL_RELEASE);
 
-const api = proxyActivities<FleetActivities & ConfigActivities>({
+const api = proxyActivities<NodeGroupActivities & ConfigActivities>({
   startToCloseTimeout: '1m',
   // A sweep retries API trouble for a while; a sweep that still fails is recorded and the next one tries again.
   scheduleToCloseTimeout: '10m',

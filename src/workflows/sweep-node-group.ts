@@ -1,8 +1,8 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { FleetActivities } from '../core/activity-contracts.js';
+import type { NodeGroupActivities } from '../core/activity-contracts.js';
 import type { SweepNodeGroupInput } from '../core/lane/index.js';
 
-const api = proxyActivities<FleetActivities>({
+const api = proxyActivities<NodeGroupActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '5m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },

@@ -3,7 +3,7 @@ import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetActivities, RepaveActivities } from '../../src/core/activity-contracts.js';
+import type { NodeGroupActivities, RepaveActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema } from '../../src/core/config.js';
 import type { ObservedNode } from '../../src/core/lane/index.js';
 import type { NodeGroupManagerProgress } from '../../src/core/node-groups.js';
@@ -49,7 +49,7 @@ function fakeFleet(initial: number) {
     });
   }
   const launched = new Map<string, { name: string; fd?: string; ad: string }>();
-  const acts: Partial<RepaveActivities & FleetActivities> = {
+  const acts: Partial<RepaveActivities & NodeGroupActivities> = {
     describeNodeGroup: async () => group,
     listNodeGroupNodes: async ({ cluster, nodeGroup }) => ({ cluster, nodeGroup, observedAt: new Date().toISOString(), nodes: [...nodes.values()] }),
     holdRepaverLane: async () => ({ workflowId: 'repaver.sim-1.general' }),

@@ -1,6 +1,6 @@
 // Test doubles for the repaver lane tests: a node group in memory and the activities over it.
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
-import type { ConfigActivities, FleetActivities } from '../../src/core/activity-contracts.js';
+import type { ConfigActivities, NodeGroupActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
 import type { ObservedNode } from '../../src/core/lane/index.js';
 import type { FakeRepaveActivities } from './repaver-stub-workflows.js';
@@ -38,7 +38,7 @@ export class FakeGroup {
     node.readySince = at;
   }
 
-  activities(): FleetActivities & ConfigActivities & FakeRepaveActivities {
+  activities(): NodeGroupActivities & ConfigActivities & FakeRepaveActivities {
     const now = () => activityInfo().currentAttemptScheduledTimestampMs;
     const unused = async (): Promise<never> => {
       throw ApplicationFailure.nonRetryable('not used in this test');

@@ -1,13 +1,13 @@
 import { activityInfo, ApplicationFailure, Context, heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { FleetActivities, NodeGroupRef } from '../core/activity-contracts.js';
+import type { NodeGroupActivities, NodeGroupRef } from '../core/activity-contracts.js';
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE } from '../core/labels.js';
 import { repaverLaneWorkflowId } from '../core/ids.js';
 import { LANE_QUERY_STATE, LANE_SIGNAL_HOLD, LANE_SIGNAL_RELEASE, type LaneState, type NodeGroupObservation, type ObservedNode } from '../core/lane/index.js';
 import { signalRepaverLane } from '../client/schedules.js';
 import type { ClientRegistry } from './clients.js';
 
-export interface FleetDeps {
+export interface NodeGroupDeps {
   clients: ClientRegistry;
   isWorkflowRunning: (workflowId: string) => Promise<boolean>;
 }
@@ -26,7 +26,7 @@ async function instanceLaunchTimes(clients: ClientRegistry, cluster: string, com
 }
 
 /** Activities of the repaver lanes: the sweep (read-only) and the lane's signal-with-start. */
-export function fleetActivities({ clients, isWorkflowRunning }: FleetDeps) {
+export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDeps) {
   return {
     async listNodeGroupNodes({ cluster, nodeGroup }: NodeGroupRef): Promise<NodeGroupObservation> {
       const { compartmentId } = clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
@@ -69,7 +69,7 @@ export function fleetActivities({ clients, isWorkflowRunning }: FleetDeps) {
       return { cluster, nodeGroup, observedAt: new Date().toISOString(), nodes };
     },
 
-    async signalRepaverLane(a: Parameters<FleetActivities['signalRepaverLane']>[0]) {
+    async signalRepaverLane(a: Parameters<NodeGroupActivities['signalRepaverLane']>[0]) {
       const client = Context.current().client;
       return signalRepaverLane(client, {
         cluster: a.cluster,
@@ -128,5 +128,5 @@ export function fleetActivities({ clients, isWorkflowRunning }: FleetDeps) {
     async describeClusterCompartment({ cluster }: { cluster: string }) {
       return { compartmentId: clients.clusterConfig(cluster).compartmentId };
     },
-  } satisfies FleetActivities;
+  } satisfies NodeGroupActivities;
 }
