@@ -73,7 +73,6 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
   const deadline = startedAt + req.timeout;
   let leftRing = false;
 
-  let phaseNow = (): DecommissionPhase => 'validating';
   const rb = startRunbook<DecommissionProgress>({
     progress: { runbook: 'decommissionMember', cluster, target: `${namespace}/${member}`, namespace, statefulSet, member, service, phase: 'validating', elapsedMs: 0, issuedAt: [] },
     searchAttributes: [
@@ -94,12 +93,11 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
     aftermath,
     logFields: { cluster, namespace, member },
     logLimit: 100,
-    controls: { pause: true, abort: true, abortRefusedBecause: () => (PAST_ABORT.has(phaseNow()) ? `${member} has left the ring; finishing the scale-down is the safe way out` : undefined) },
+    controls: { pause: true, abort: true, abortRefusedBecause: (p) => (PAST_ABORT.has(p.phase) ? `${member} has left the ring; finishing the scale-down is the safe way out` : undefined) },
     legacy: { phaseAlwaysUpserted: true, endBeforeUndo: true },
     answerQuery: (p) => ({ ...p, elapsedMs: Date.now() - startedAt }),
   });
   const { progress } = rb;
-  phaseNow = () => progress.phase;
   setHandler(keepWaitingSignal, () => {
     const problem = rb.answer({ option: 'keepWaiting', by: 'keepWaiting signal' });
     if (problem) rb.note(`keepWaiting received while not stuck: nothing to do`);
@@ -138,8 +136,9 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
     progress.stuckSince = new Date().toISOString();
     rb.note(`stuck: ${why}. Waiting for an operator: ${advice} (the StatefulSet is not scaled down)`);
     log.warn(`decommission of ${member} is stuck: ${why}`, { cluster, namespace, member });
+    const id = `stuck-${++questions}`;
     const decided = await rb.awaitOperator<'keepWaiting' | 'abort'>({
-      id: `stuck-${++questions}`,
+      id,
       text: `${why}. ${advice}`,
       options: { keepWaiting: 'go on (re-issuing the decommission if the member serves again)', abort: 'stop: the StatefulSet is not scaled down' },
       deadline,
@@ -147,7 +146,7 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
     });
     if (decided.by === 'deadline') timedOut();
     if (decided.option === 'abort') {
-      rb.abort(decided.answer?.note ?? `answered abort to ${decided.answer ? 'the stuck question' : ''}`);
+      rb.abort(decided.answer?.note ?? `${decided.answer?.by ?? 'an operator'} answered abort to ${id}`);
       rb.checkAbort();
     }
     delete progress.stuckSince;
@@ -255,7 +254,7 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
                 `it has not left (restarted, or the decommission failed or never reached it). Re-issuing (re-issue ${reissues})`,
             );
           }
-          rb.enter('issuing');
+          await rb.gate('issuing');
           let issued: IssueDecommissionResult | undefined;
           try {
             // Not interruptible: once the command may be in flight we want to know how it went.

@@ -65,7 +65,7 @@ export interface RunbookOptions<P extends RunbookProgress> {
   logFields: Record<string, unknown>;
   logLimit?: number;
   /** Operator controls: pause/resume between steps, and abort (a function says why an abort is refused right now). */
-  controls?: { pause?: boolean; abort?: boolean; abortRefusedBecause?: () => string | undefined; onPauseChange?: (paused: boolean, reason: string) => void };
+  controls?: { pause?: boolean; abort?: boolean; abortRefusedBecause?: (progress: P) => string | undefined; onPauseChange?: (paused: boolean, reason: string) => void };
   /**
    * Workflows written before the frame upserted their phase on every enter and ended a failed run
    * before undoing; `legacy` keeps that for runs recorded so (patched), new runs get the frame's order.
@@ -193,7 +193,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
     },
     abort(reason) {
       const why = reason.slice(0, 200) || 'no reason given';
-      const refused = controls.abortRefusedBecause?.();
+      const refused = controls.abortRefusedBecause?.(progress);
       if (refused) {
         rb.note(`abort (${why}) ignored: ${refused}`);
         return;

@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecommissionActivities } from '../../src/core/activity-contracts.js';
 import type { DecommissionFacts, DecommissionMemberInput, FollowCheckpoint, FollowOutcome, MemberState } from '../../src/core/decommission.js';
-import { abortSignal as abortDecommissionSignal, answerUpdate, progressQueryOf } from '../../src/workflows/runbook.js';
+import { abortSignal as abortDecommissionSignal, answerUpdate, pauseSignal, progressQueryOf, resumeSignal } from '../../src/workflows/runbook.js';
 import type { DecommissionProgress } from '../../src/core/decommission.js';
 import {
   decommissionMember,
@@ -529,6 +529,28 @@ describe('decommissionMember workflow', () => {
       expect(Date.parse(p.startedAt) + p.elapsedMs).toBeGreaterThanOrEqual(Date.parse(p.issuedAt[0]!));
       expect(Date.parse(p.startedAt) + p.elapsedMs).toBeLessThanOrEqual(serverNow);
       await handle.result();
+    });
+  });
+
+  it('pause holds before the decommission is issued; resume issues it', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {}, healthy, [{ mode: 'NORMAL' }, { mode: 'LEAVING' }]);
+    await run(acts, async (taskQueue) => {
+      const handle = await env.client.workflow.signalWithStart(decommissionMember, {
+        taskQueue,
+        workflowId: `wf-${n}`,
+        args: [input],
+        signal: pauseSignal,
+        signalArgs: ['backup running'],
+      });
+      // It has read the member (NORMAL: issue next) and holds at the gate before issuing. No env.sleep here: a run
+      // left open by an earlier test whose worker is gone would hold the test server's clock.
+      await until('the member read', () => calls.includes('readMemberState'));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await handle.query(decommissionProgressQuery)).toMatchObject({ phase: 'validating', paused: true, issuedAt: [] });
+      expect(calls).not.toContain('issueDecommission');
+      await handle.signal(resumeSignal);
+      expect((await handle.result()).issued).toBe(1);
     });
   });
 

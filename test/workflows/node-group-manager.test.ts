@@ -156,8 +156,8 @@ describe('nodeGroupManager', () => {
         signal: pauseSignal,
         signalArgs: ['change freeze'],
       });
-      await until(async () => (await handle.query(progress)).log.some((l) => l.message === 'change freeze'));
-      await env.sleep('1h');
+      await until(() => fleet.calls.includes('listNodeGroupNodes'));
+      await new Promise((r) => setTimeout(r, 1000)); // held at the gate before the lane is held
       const held = await handle.query(progress);
       expect(held).toMatchObject({ phase: 'validating', paused: true, runbook: 'nodeGroupManager', target: 'general', size: 3 });
       expect(fleet.calls).not.toContain('holdRepaverLane');
