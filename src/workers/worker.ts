@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.js';
 import type { FleetConfig } from '../core/config.js';
 import { TASK_QUEUE } from '../core/ids.js';
+import { ownerRunningCheck } from './owner-check.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -20,13 +21,7 @@ export interface ItinerantWorkerOptions {
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
   const connection = await NativeConnection.connect({ address: opts.address });
   const client = new Client({ connection: await Connection.connect({ address: opts.address }), namespace: opts.namespace });
-  const isWorkflowRunning = async (workflowId: string) => {
-    try {
-      return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-    } catch {
-      return false; // not found: nobody holds it
-    }
-  };
+  const isWorkflowRunning = ownerRunningCheck((workflowId) => client.workflow.getHandle(workflowId).describe());
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace,
