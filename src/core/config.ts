@@ -26,6 +26,8 @@ export const nodeGroupSchema = z
   .strictObject({
     name: dnsLabel,
     size: z.number().int().min(0).max(1000),
+    /** The most nodes a scale may bring the group to; defaults to twice its size. */
+    maxSize: z.number().int().min(1).max(1000).optional(),
     /** Fewest Ready nodes the group may have during any runbook; defaults to size - maxUnavailable. */
     minReady: z.number().int().min(0).optional(),
     shape: z.string().min(1),
@@ -44,7 +46,8 @@ export const nodeGroupSchema = z
     /** NotReady, or a problem condition, for this long makes a node unhealthy; default 5m (see src/core/lane/names.ts). */
     unhealthyAfter: duration('unhealthyAfter').optional(),
   })
-  .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] });
+  .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] })
+  .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] });
 
 export const clusterSchema = z.strictObject({
   name: dnsLabel,
@@ -82,6 +85,11 @@ export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
 export type Placement = z.output<typeof placementSchema>;
 
 /** Fewest Ready nodes a group may have while a runbook works on it. */
+/** The ceiling of a scale: maxSize, or twice the configured size. */
+export function maxSizeOf(group: Pick<NodeGroupConfig, 'size' | 'maxSize'>): number {
+  return group.maxSize ?? Math.max(1, 2 * group.size);
+}
+
 export function minReadyOf(group: NodeGroupConfig): number {
   return group.minReady ?? Math.max(0, group.size - group.maxUnavailable);
 }

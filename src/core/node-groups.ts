@@ -1,6 +1,6 @@
 // Pure planning for the node group manager: where new nodes go, which nodes a scale-down removes.
 import { z } from 'zod';
-import { describeIssues, type NodeGroupConfig, type Placement } from './config.js';
+import { describeIssues, maxSizeOf, minReadyOf, type NodeGroupConfig, type Placement } from './config.js';
 import { boundedDuration } from './input.js';
 import type { Checked, ObservedNode } from './lane/index.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
@@ -92,6 +92,25 @@ export function batches<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
   return out;
+}
+
+/**
+ * The size a run brings the group to: delete → 0; create and scale → the asked size (default the configured
+ * one), refused below the group's minimum Ready count (delete removes a group) and above its ceiling.
+ */
+export function targetSizeOf(group: NodeGroupConfig, action: NodeGroupManagerRequest['action'], size: number | undefined): Checked<number> {
+  if (action === 'delete') return { ok: true, value: 0 };
+  const want = size ?? group.size;
+  const floor = minReadyOf(group);
+  if (want < floor) {
+    return {
+      ok: false,
+      message: `size: ${want} is below node group ${group.name}'s minimum of ${floor} Ready nodes (minReady, else size - maxUnavailable); to remove the group, use action delete`,
+    };
+  }
+  const ceiling = maxSizeOf(group);
+  if (want > ceiling) return { ok: false, message: `size: ${want} is above node group ${group.name}'s ceiling of ${ceiling} nodes (maxSize, else twice its size of ${group.size})` };
+  return { ok: true, value: want };
 }
 
 export type NodeGroupManagerPhase = 'validating' | 'holding-lane' | 'launching' | 'removing' | EndPhase;

@@ -10,6 +10,7 @@ import {
   type NodeGroupManagerProgress,
   type NodeGroupManagerResult,
   placementsForNewNodes,
+  targetSizeOf,
 } from '../core/node-groups.js';
 import { nodeLabelsFor } from '../core/placement.js';
 import type { ObservedNode } from '../core/lane/index.js';
@@ -59,7 +60,9 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
   return rb.run(async () => {
     const group = await api.describeNodeGroup({ cluster, nodeGroup: req.group });
     if (!group) return rb.refuse(`group: node group ${req.group} is not in the fleet configuration of cluster ${cluster}`);
-    const size = action === 'delete' ? 0 : (req.size ?? group.size);
+    const sized = targetSizeOf(group, action, req.size);
+    if (!sized.ok) return rb.refuse(sized.message);
+    const size = sized.value;
     progress.size = size;
 
     // Preflight before any side effect: the chosen nodes must belong to the group.

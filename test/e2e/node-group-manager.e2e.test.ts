@@ -166,6 +166,8 @@ describe(`nodeGroupManager end to end (dev server + worker + ${testbedFromEnv()}
       [{ group: 'extra', action: 'delete', size: 0 }, 'InvalidInput', /size: delete removes every node; give no size/],
       [{ group: 'nope', action: 'create' }, 'Refused', /^refused to create node group nope: group: node group nope is not in the fleet configuration of cluster sim-1$/],
       [{ group: 'general', action: 'scale', size: 3, nodes: ['sim-1-batch-1'] }, 'Refused', /nodes: sim-1-batch-1 not in the group \(members: sim-1-general-1, /],
+      [{ group: 'general', action: 'scale', size: 0 }, 'Refused', /^refused to scale node group general: size: 0 is below node group general's minimum of 3 Ready nodes .*use action delete$/],
+      [{ group: 'general', action: 'scale', size: 9 }, 'Refused', /^refused to scale node group general: size: 9 is above node group general's ceiling of 8 nodes/],
     ];
     for (const [input, type, message] of cases) {
       const failure = await failureOf(manage(input));
