@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-const duration = (what: string) =>
+const duration = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what}: expected a duration such as "90s", "15m", "24h" or "7d", got ${JSON.stringify(v)}` });
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "90s", "15m", "24h" or "7d", got ${JSON.stringify(v)}` });
       return z.NEVER;
     }
     return ms;
@@ -35,16 +35,16 @@ export const nodeGroupSchema = z
     placement: z.array(placementSchema).min(1),
     labels: z.record(z.string(), z.string()).default({}),
     taints: z.array(z.strictObject({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),
-    maxAge: duration('maxAge').default(30 * 86_400_000),
+    maxAge: duration().default(30 * 86_400_000),
     maxSurge: z.number().int().min(0).default(1),
     maxUnavailable: z.number().int().min(0).default(1),
     maxUnhealthy: countOrPercent.default('25%'),
     /** Allow draining a node before its replacement is Ready (in-place replacement). Off by default. */
     allowInPlace: z.boolean().default(false),
     /** How often the group's repaver lane sweeps it (and its Schedule fires); default 10m (see src/core/lane/names.ts). */
-    sweepInterval: duration('sweepInterval').optional(),
+    sweepInterval: duration().optional(),
     /** NotReady, or a problem condition, for this long makes a node unhealthy; default 5m (see src/core/lane/names.ts). */
-    unhealthyAfter: duration('unhealthyAfter').optional(),
+    unhealthyAfter: duration().optional(),
   })
   .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] })
   .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] });

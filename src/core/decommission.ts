@@ -32,15 +32,15 @@ export const decommissionMemberInputSchema = z
     /** Delete the member's PersistentVolumeClaims once it has left and its pod is gone. Off by default: the data is kept. */
     releaseVolume: z.boolean({ error: 'releaseVolume: expected true or false' }).default(false),
     /** How long streaming may make no progress before an operator is asked (keepWaiting or abort). */
-    stuckAfter: boundedDuration('stuckAfter', '30m', 10_000, 24 * 3_600_000),
+    stuckAfter: boundedDuration('30m', 10_000, 24 * 3_600_000),
     /**
      * How long the member may be LEAVING while saying it streams nothing (Cassandra: netstats "Not sending any
      * streams.") before the decommission is reported as failed and an operator is asked; never more than stuckAfter.
      * Leaves room for the quiet spells of a healthy decommission (Cassandra sleeps RING_DELAY before and after streaming).
      */
-    notStreamingAfter: boundedDuration('notStreamingAfter', '5m', 5_000, 24 * 3_600_000),
+    notStreamingAfter: boundedDuration('5m', 5_000, 24 * 3_600_000),
     /** Overall limit for the whole runbook. */
-    timeout: boundedDuration('timeout', '24h', 60_000, 14 * 86_400_000),
+    timeout: boundedDuration('24h', 60_000, 14 * 86_400_000),
   })
   .superRefine((v, ctx) => {
     if (!v.member.startsWith(`${v.statefulSet}-`) || !/^\d+$/.test(v.member.slice(v.statefulSet.length + 1))) {

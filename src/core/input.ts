@@ -3,8 +3,8 @@ import { parseDuration } from './duration.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
-/** A duration field ("15m", "24h" or milliseconds) with bounds, refused with the field's name when outside them. */
-export const boundedDuration = (field: string, dflt: string, minMs: number, maxMs: number) =>
+/** A duration field ("15m", "24h" or milliseconds) with bounds; the issue's path names the field. */
+export const boundedDuration = (dflt: string, minMs: number, maxMs: number) =>
   z
     .union([z.string(), z.number()])
     .default(dflt)
@@ -13,7 +13,7 @@ export const boundedDuration = (field: string, dflt: string, minMs: number, maxM
       if (ms === undefined || ms < minMs || ms > maxMs) {
         ctx.addIssue({
           code: 'custom',
-          message: `${field}: expected a duration between ${minMs / 1000}s and ${maxMs / 3_600_000}h such as "${dflt}", got ${JSON.stringify(v)}`,
+          message: `expected a duration between ${minMs / 1000}s and ${maxMs / 3_600_000}h such as "${dflt}", got ${JSON.stringify(v)}`,
         });
         return z.NEVER;
       }

@@ -16,8 +16,8 @@ export const nodeGroupManagerInputSchema = z
     size: z.number().int().min(0).max(1000).optional(),
     /** Scale-down: remove these nodes first (otherwise the youngest go, keeping the fault-domain spread). */
     nodes: z.array(nodeName).max(1000).optional(),
-    readyTimeout: boundedDuration('readyTimeout', '20m', 1000, 6 * 3_600_000),
-    drainTimeout: boundedDuration('drainTimeout', '30m', 1000, 24 * 3_600_000),
+    readyTimeout: boundedDuration('20m', 1000, 6 * 3_600_000),
+    drainTimeout: boundedDuration('30m', 1000, 24 * 3_600_000),
     evictUnmanagedPods: z.boolean().default(false),
     deletePodsBlockedByPdbAfterTimeout: z.boolean().default(false),
   })

@@ -17,9 +17,9 @@ export const repaveNodeInputSchema = z.strictObject({
   /** Why (shown in history and the UI): aged, unhealthy, image, manual... */
   reason: z.string().max(200).default('manual'),
   /** How long the replacement may take to become operational before it is given up (and terminated). */
-  readyTimeout: boundedDuration('readyTimeout', '20m', 1000, 6 * 3_600_000),
+  readyTimeout: boundedDuration('20m', 1000, 6 * 3_600_000),
   /** How long draining may take; evictions refused by a PodDisruptionBudget are retried until then. */
-  drainTimeout: boundedDuration('drainTimeout', '30m', 1000, 24 * 3_600_000),
+  drainTimeout: boundedDuration('30m', 1000, 24 * 3_600_000),
   /** Evict pods that no controller will recreate (kubectl drain --force). Off by default: they would be lost. */
   evictUnmanagedPods: z.boolean().default(false),
   /**

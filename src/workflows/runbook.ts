@@ -4,6 +4,7 @@
 // and run() around the whole so that a failure or an abort unwinds the compensations and ends the run
 // with the phase, the error and the failure type set.
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -128,6 +129,12 @@ export interface Answered<O extends string> {
 interface Ending {
   phase: 'refused' | 'failed' | 'aborted';
   failure: ApplicationFailure;
+}
+
+/** An activity's failure that no retry will change (its cause is a non-retryable ApplicationFailure). */
+function isNonRetryable(e: unknown): boolean {
+  const cause = e instanceof ActivityFailure ? e.cause : e;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
 }
 
 /** Input that does not parse: refused before anything is read or changed. */
@@ -271,17 +278,23 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
     if (ended) return ended;
     const own = thrown !== undefined && e === thrown.failure;
     const aborted = abortReason !== undefined;
+    // A step that fails for good while the run still validates has changed nothing: that is a refusal (an unknown
+    // cluster, say), and its reason is the message, not "Activity task failed".
+    const preflight = !own && !aborted && progress.phase === 'validating' && isNonRetryable(e);
     const end: Ending = own
       ? thrown!
-      : {
-          phase: aborted ? 'aborted' : 'failed',
-          failure: ApplicationFailure.nonRetryable(
-            withAftermath(aborted ? `aborted by operator: ${abortReason}` : rootMessage(e)),
-            aborted ? FailureType.Aborted : FailureType.Failed,
-          ),
-        };
+      : preflight
+        ? { phase: 'refused', failure: ApplicationFailure.nonRetryable(`refused to ${opts.refusing}: ${rootMessage(e)}`, FailureType.Refused) }
+        : {
+            phase: aborted ? 'aborted' : 'failed',
+            failure: ApplicationFailure.nonRetryable(
+              withAftermath(aborted ? `aborted by operator: ${abortReason}` : rootMessage(e)),
+              aborted ? FailureType.Aborted : FailureType.Failed,
+            ),
+          };
     ended = end;
     if (end.phase === 'refused') {
+      if (preflight) finish('refused', rootMessage(e));
       await unwind();
       return end;
     }

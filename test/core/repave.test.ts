@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
-import { checkRepaveTarget, type RepaveTargetFacts } from '../../src/core/repave.js';
+import { checkRepaveTarget, parseRepaveNodeInput, type RepaveTargetFacts } from '../../src/core/repave.js';
 
 /** size 4, maxUnavailable 1 (so minReady 3), maxSurge 1 unless told. */
 const group = (over: Record<string, unknown> = {}): NodeGroupConfig =>
@@ -95,5 +95,15 @@ describe('checkRepaveTarget accepts', () => {
     const copy = structuredClone(f);
     expect(checkRepaveTarget(f, keep)).toEqual(checkRepaveTarget(copy, keep));
     expect(f).toEqual(copy);
+  });
+});
+
+describe('parseRepaveNodeInput: a refusal names the field once', () => {
+  it.each<[Record<string, unknown>, string]>([
+    [{ drainTimeout: 'soon' }, 'drainTimeout: expected a duration between 1s and 24h such as "30m", got "soon"'],
+    [{ readyTimeout: '7h' }, 'readyTimeout: expected a duration between 1s and 6h such as "20m", got "7h"'],
+    [{ drainTimeout: -5 }, 'drainTimeout: expected a duration between 1s and 24h such as "30m", got -5'],
+  ])('%o', (over, message) => {
+    expect(parseRepaveNodeInput({ cluster: 'sim-1', node: 'sim-1-general-1', ...over })).toEqual({ ok: false, message });
   });
 });

@@ -175,6 +175,21 @@ describe('repaveNode workflow', () => {
     expect(calls.every((c) => ['inspectNode', 'describeNodeGroup'].includes(c))).toBe(true);
   });
 
+  it('refuses an unknown cluster with the reason as its message, not "Activity task failed"', async () => {
+    const calls: string[] = [];
+    const acts = stubs(calls, {
+      inspectNode: async () => {
+        throw ApplicationFailure.nonRetryable('cluster nope is not in the fleet configuration (/etc/itinerant/fleet.yaml); known clusters: sim-1', 'UnknownCluster');
+      },
+    });
+    const cause = await failureOf(
+      run(acts, (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, cluster: 'nope' }] })),
+    );
+    expect(cause.type).toBe('Refused');
+    expect(cause.message).toBe('refused to repave general-a1: cluster nope is not in the fleet configuration (/etc/itinerant/fleet.yaml); known clusters: sim-1');
+    expect(calls).toEqual(['inspectNode']);
+  });
+
   it('refuses a node another live run is already repaving', async () => {
     const calls: string[] = [];
     const acts = stubs(calls, {

@@ -10,11 +10,11 @@ import { HOUR, MINUTE } from './names.js';
 
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label');
-const dur = (field: string, minMs: number, maxMs: number) =>
+const dur = (minMs: number, maxMs: number) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined || ms < minMs || ms > maxMs) {
-      ctx.addIssue({ code: 'custom', message: `${field}: expected a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, got ${JSON.stringify(v)}` });
+      ctx.addIssue({ code: 'custom', message: `expected a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, got ${JSON.stringify(v)}` });
       return z.NEVER;
     }
     return ms;
@@ -51,17 +51,17 @@ export const repaverLaneInputSchema = z.strictObject({
   pace: z
     .strictObject({
       concurrency: z.number().int().min(1).optional(),
-      pauseBetweenNodes: dur('pace.pauseBetweenNodes', 0, 24 * HOUR).optional(),
-      maxAge: dur('pace.maxAge', HOUR, 365 * 24 * HOUR).optional(),
+      pauseBetweenNodes: dur(0, 24 * HOUR).optional(),
+      maxAge: dur(HOUR, 365 * 24 * HOUR).optional(),
     })
     .optional(),
   /** Passed to each repaveNode run. */
   readyTimeout: z.union([z.string(), z.number()]).optional(),
   drainTimeout: z.union([z.string(), z.number()]).optional(),
   /** First wait before a node whose repave failed is tried again (doubles per failure, at most 16x). */
-  failureBackoff: dur('failureBackoff', 0, 24 * HOUR).default(10 * MINUTE),
+  failureBackoff: dur(0, 24 * HOUR).default(10 * MINUTE),
   /** Overrides the group's sweepInterval for the lane's own timer. */
-  sweepInterval: dur('sweepInterval', 1000, 24 * HOUR).optional(),
+  sweepInterval: dur(1000, 24 * HOUR).optional(),
   /** Continue-as-new after this many sweeps (or earlier when Temporal suggests it). */
   sweepsPerRun: z.number().int().min(1).max(10_000).default(250),
   /** Carried over by continue-as-new; not for operators. */
