@@ -49,6 +49,21 @@ export interface ClusterClients {
   identity: IdentityClient;
 }
 
+/**
+ * What went wrong with a credentials file, without its content: parsers quote the lines around an error
+ * (tokens, client-key-data, key_file passphrases), and this message ends up in workflow history, the UI and
+ * logs. The file system's code, or the line, column and reason of a YAML error; nothing else.
+ */
+export function credentialFileProblem(e: unknown): string {
+  const err = e as { name?: string; code?: unknown; reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) return `${err.code} (the file cannot be read)`;
+  if (err?.name === 'YAMLException' && typeof err.mark?.line === 'number' && typeof err.mark.column === 'number') {
+    const reason = typeof err.reason === 'string' && /^[\w\s,'"()-]{1,100}$/.test(err.reason) ? err.reason : 'not valid YAML';
+    return `line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${reason}`;
+  }
+  return `${typeof err?.name === 'string' && /^\w{1,50}$/.test(err.name) ? err.name : 'Error'} (its message is withheld: it may quote the file's secrets)`;
+}
+
 /** Lazily built clients per cluster of the fleet configuration. */
 export class ClientRegistry {
   private readonly cache = new Map<string, ClusterClients>();
@@ -80,15 +95,21 @@ export class ClientRegistry {
       try {
         return fn();
       } catch (e) {
-        throw ApplicationFailure.nonRetryable(`cluster ${cluster}: cannot load ${what}: ${(e as Error).message}`, 'ConfigError');
+        throw ApplicationFailure.nonRetryable(`cluster ${cluster}: cannot load ${what}: ${credentialFileProblem(e)}`, 'ConfigError');
       }
     };
     const kc = load(`kubeconfig ${config.kubeconfig}`, () => {
       const k = new k8s.KubeConfig();
       k.loadFromFile(config.kubeconfig);
-      if (config.context) k.setCurrentContext(config.context);
       return k;
     });
+    if (config.context) {
+      const contexts = kc.getContexts().map((c) => c.name);
+      if (!contexts.includes(config.context)) {
+        throw ApplicationFailure.nonRetryable(`cluster ${cluster}: kubeconfig ${config.kubeconfig} has no context ${config.context} (it has: ${contexts.join(', ') || 'none'})`, 'ConfigError');
+      }
+      kc.setCurrentContext(config.context);
+    }
     const provider = load(`OCI config ${config.oci.configFile} [${config.oci.profile}]`, () => new ConfigFileAuthenticationDetailsProvider(config.oci.configFile, config.oci.profile));
     const compute = new ComputeClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     const identity = new IdentityClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
