@@ -128,10 +128,10 @@ export async function runWorker(stack: Stack, fleet: FleetConfig = stack.fleet):
 }
 
 /** The worker as its own process (src/workers/main.ts, as deployed), one a test can SIGKILL; on the stack's dev server unless told another. */
-export function spawnWorkerProcess(stack: Stack, server: { address: string; namespace: string } = stack.server): ChildProcess {
+export function spawnWorkerProcess(stack: Stack, server: { address: string; namespace: string } = stack.server, opts: { captureOutput?: boolean } = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
     env: { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath, ITINERANT_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', opts.captureOutput ? 'pipe' : 'inherit', opts.captureOutput ? 'pipe' : 'inherit'],
   });
 }
 
