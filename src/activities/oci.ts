@@ -157,5 +157,18 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
       }
       return { lifecycleState: models.Instance.LifecycleState.Terminating };
     },
+
+    async terminateLaunched(req: Pick<LaunchReplacementRequest, 'cluster' | 'compartmentId' | 'displayName' | 'replaces'>) {
+      const found = await compute(req.cluster).listInstances({ compartmentId: req.compartmentId, displayName: req.displayName });
+      const launched = found.items.filter((i) => !GONE.has(i.lifecycleState) && i.freeformTags?.[TAG_REPLACES] === req.replaces);
+      for (const i of launched) {
+        try {
+          await compute(req.cluster).terminateInstance({ instanceId: i.id, preserveBootVolume: false });
+        } catch (e) {
+          if (statusOf(e) !== 404) rethrow(e, `terminate instance ${i.id}`);
+        }
+      }
+      return { terminated: launched.map((i) => i.id) };
+    },
   } satisfies OciActivities;
 }

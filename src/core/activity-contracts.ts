@@ -102,6 +102,11 @@ export interface OciActivities {
   launchReplacement(a: LaunchReplacementRequest): Promise<{ instanceId: string; created: boolean }>;
   waitForInstanceRunning(a: ClusterRef & { instanceId: string; deadline: number }): Promise<{ instanceId: string }>;
   terminateInstance(a: ClusterRef & { instanceId: string }): Promise<{ lifecycleState: string }>;
+  /**
+   * Terminate whatever a launch created under this display name and `replaces` tag, whether or not the
+   * launch's answer ever reached the workflow (an abort or a timeout mid-launch, a lost response).
+   */
+  terminateLaunched(a: Pick<LaunchReplacementRequest, 'cluster' | 'compartmentId' | 'displayName' | 'replaces'>): Promise<{ terminated: string[] }>;
 }
 
 export interface ConfigActivities {

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
 /** A call to an outside API: retried with backoff for half an hour, since OCI and Kubernetes throttle and blip. */
 export const API_CALL: ActivityOptions = {
@@ -6,6 +6,18 @@ export const API_CALL: ActivityOptions = {
   scheduleToCloseTimeout: '30m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };
+
+/**
+ * A launch: an API call whose cancellation (an abort) waits until the attempt in flight has ended, so that
+ * what it created is there to be found and undone (terminateLaunched) instead of appearing after the undo.
+ */
+export const LAUNCH: ActivityOptions = { ...API_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+
+/**
+ * Runs recorded before LAUNCH (their aborts did not wait for the launch in flight) keep the plain API call;
+ * compensation terminates an instance whose launch never answered only in runs that have the patch.
+ */
+export const PATCH_TERMINATE_UNCONFIRMED_LAUNCH = 'terminate-unconfirmed-launch';
 
 /**
  * A long wait that heartbeats: its own deadline (from the input) ends it; Temporal's timeouts only catch

@@ -1,5 +1,5 @@
-import { CancellationScope, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import { API_CALL, heartbeating } from './activity-options.js';
+import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { API_CALL, heartbeating, LAUNCH, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
 import type { NodeGroupActivities, RepaveActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig, Placement } from '../core/config.js';
 import {
@@ -21,6 +21,7 @@ import { invalidInput, startRunbook } from './runbook.js';
 type Acts = RepaveActivities & NodeGroupActivities;
 
 const api = proxyActivities<Acts>(API_CALL);
+const launching = proxyActivities<Acts>(LAUNCH);
 const longActivities = (timeoutMs: number) => proxyActivities<Acts>(heartbeating(timeoutMs));
 
 /** New nodes launched at once (creation disrupts nothing; this only spreads the load on the API). */
@@ -119,8 +120,9 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
     const nodeName = `${g.name}-${uuid4().slice(0, 8)}`;
     const entry: NodeGroupManagerProgress['launched'][number] = { node: nodeName, ready: false };
     progress.launched.push(entry);
+    const launch = patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH) ? launching : api;
     try {
-      const launched = await api.launchReplacement({
+      const launched = await launch.launchReplacement({
         cluster,
         nodeGroup: g.name,
         replaces: owner, // tags the instance with the run that launched it (a retried launch finds it by name and tag)
@@ -152,6 +154,10 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
           await api.terminateInstance({ cluster, instanceId: entry.instanceId });
           await api.deleteNode({ cluster, node: nodeName });
           rb.note(`terminated ${entry.instanceId}`);
+        } else if (patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH)) {
+          // Stopped mid-launch: OCI may have created the instance all the same. Find it by name and tag.
+          const { terminated } = await api.terminateLaunched({ cluster, compartmentId, displayName: nodeName, replaces: owner });
+          if (terminated.length) rb.note(`terminated ${terminated.join(', ')}, launched as ${nodeName} although the launch never answered`);
         }
       });
     }

@@ -1,6 +1,6 @@
-import { proxyActivities, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { RepaveActivities } from '../core/activity-contracts.js';
-import { API_CALL, heartbeating } from './activity-options.js';
+import { API_CALL, heartbeating, LAUNCH, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
 import { nodeLabelsFor, placementFor } from '../core/placement.js';
 import { checkRepaveTarget, parseRepaveNodeInput, type RepaveNodeInput, type RepaveNodeResult, type RepaveProgress } from '../core/repave.js';
 import { rootMessage } from '../core/runbook.js';
@@ -8,6 +8,7 @@ import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search
 import { invalidInput, startRunbook } from './runbook.js';
 
 const api = proxyActivities<RepaveActivities>(API_CALL);
+const launching = proxyActivities<RepaveActivities>(LAUNCH);
 const longActivities = (timeoutMs: number) => proxyActivities<RepaveActivities>(heartbeating(timeoutMs));
 
 /**
@@ -68,14 +69,22 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
 
     // 1. Launch the replacement and wait until it serves. A failure here leaves the old node untouched.
     leftWith = `the replacement was terminated and ${node} is left serving`;
+    let launchSent = false;
     const forgetReplacement = rb.onFailure(async () => {
-      if (!replacement.instanceId) return;
-      await api.terminateInstance({ cluster, instanceId: replacement.instanceId });
-      rb.note(`terminated replacement ${replacement.instanceId} that never became operational`);
+      if (replacement.instanceId) {
+        await api.terminateInstance({ cluster, instanceId: replacement.instanceId });
+        rb.note(`terminated replacement ${replacement.instanceId} that never became operational`);
+      } else if (launchSent && patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH)) {
+        // Stopped mid-launch: OCI may have created the instance all the same. Find it by name and tag.
+        const { terminated } = await api.terminateLaunched({ cluster, compartmentId: old.compartmentId, displayName: replacementName, replaces: node });
+        if (terminated.length) rb.note(`terminated ${terminated.join(', ')}, launched as ${replacementName} although the launch never answered`);
+      }
     });
     await rb.gate('launching-replacement');
+    const launch = patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH) ? launching : api;
+    launchSent = true;
     const launched = await rb.interruptible(() =>
-      api.launchReplacement({
+      launch.launchReplacement({
         cluster,
         nodeGroup: group.name,
         replaces: node,

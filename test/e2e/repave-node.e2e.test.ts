@@ -4,7 +4,7 @@ import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { TAG_REPLACES } from '../../src/core/labels.js';
 import type { RepaveProgress } from '../../src/core/repave.js';
 import { repaveNode } from '../../src/workflows/repave-node.js';
-import { progressQueryOf } from '../../src/workflows/runbook.js';
+import { abortSignal, progressQueryOf } from '../../src/workflows/runbook.js';
 
 const progressQuery = progressQueryOf<RepaveProgress>();
 import { eventually, inProcessWorker, isReady, nodesOfGroup, spawnWorkerProcess, startStack, type Stack } from '../helpers/stack.js';
@@ -126,5 +126,43 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       second?.kill('SIGTERM');
       if (second) await new Promise((r) => second!.once('exit', r));
     }
+  });
+
+  it('an abort while OCI is still answering the launch: the instance it created anyway is found by name and tag and terminated', async () => {
+    const target = (await nodesOfGroup(stack.core, 'batch')).find(isReady)!;
+    const node = target.metadata!.name!;
+    const live = () =>
+      stack.sim.oci.fleet
+        .listInstances({ compartmentId: stack.sim.compartmentId })
+        .filter((i) => i.freeformTags?.[TAG_REPLACES] === node && !['TERMINATING', 'TERMINATED'].includes(i.lifecycleState));
+    const launchesBefore = stack.sim.oci.counters().launches;
+    stack.sim.oci.faults.launchResponseDelayMs = 4000;
+    const { worker, close } = await inProcessWorker(stack);
+    try {
+      await worker.runUntil(async () => {
+        const handle = await stack.client.workflow.start(repaveNode, {
+          taskQueue: TASK_QUEUE,
+          workflowId: repaveNodeWorkflowId('sim-1', node),
+          args: [{ cluster: 'sim-1', node, reason: 'e2e: abort mid-launch' }],
+        });
+        // OCI has created the instance; its answer is still on the way when the operator aborts.
+        await eventually('the replacement instance created', async () => stack.sim.oci.counters().launches > launchesBefore, 30_000, 50);
+        expect(live()).toHaveLength(1);
+        await handle.signal(abortSignal, 'wrong node');
+        const failure = await handle.result().then(
+          () => undefined,
+          (e: { cause?: { type?: string; message?: string } }) => e.cause,
+        );
+        expect(failure?.type).toBe('Aborted');
+        expect(failure?.message).toMatch(/^aborted by operator: wrong node; the replacement was terminated and .* is left serving$/);
+      });
+    } finally {
+      stack.sim.oci.faults.launchResponseDelayMs = 0;
+      await close();
+    }
+    expect(stack.sim.oci.counters().launches - launchesBefore).toBe(1);
+    expect(live()).toEqual([]);
+    const still = await stack.core.readNode({ name: node });
+    expect(still.spec?.unschedulable ?? false).toBe(false);
   });
 });

@@ -82,6 +82,7 @@ function fakeFleet(initial: number) {
     },
     deleteNode: async ({ node }) => ({ deleted: nodes.delete(node) }),
     terminateInstance: async () => ({ lifecycleState: 'TERMINATING' }),
+    terminateLaunched: async () => ({ terminated: [] }),
   };
   const recorded = Object.fromEntries(
     Object.entries(acts).map(([name, fn]) => [

@@ -58,6 +58,7 @@ function stubs(calls: string[], overrides: Overrides = {}, facts: NodeInspection
     launchReplacement: async () => ({ instanceId: 'ocid1.instance.oc1..new', created: true }),
     waitForInstanceRunning: async ({ instanceId }) => ({ instanceId }),
     terminateInstance: async () => ({ lifecycleState: 'TERMINATING' }),
+    terminateLaunched: async () => ({ terminated: [] }),
     describeNodeGroup: async () => group,
   };
   return recording(calls, { ...base, ...overrides });

@@ -25,6 +25,7 @@ export const ociFaultsPatchSchema = z
     outOfCapacity: z.number().int().min(0),
     neverReady: z.number().int().min(0),
     lostLaunchResponses: z.number().int().min(0),
+    launchResponseDelayMs: ms,
     bootDelayMs: ms,
   })
   .partial();

@@ -97,6 +97,10 @@ function route(fleet: OciFleet, req: http.IncomingMessage, body: Buffer, send: S
           fleet.counters.lostLaunchResponses++;
           throw new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault: the launch happened, its response was lost).');
         }
+        if (!replay && fleet.faults.launchResponseDelayMs > 0) {
+          setTimeout(() => send(200, instance, { etag: etagOf(instance) }), fleet.faults.launchResponseDelayMs);
+          return;
+        }
         return send(200, instance, { etag: etagOf(instance) });
       }
       if (id === undefined && method === 'GET') {

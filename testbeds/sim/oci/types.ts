@@ -75,6 +75,8 @@ export interface OciFaults {
   neverReady: number;
   /** The next N launches create the instance but answer 500 InternalServerError (the response is "lost"): a retry with the same opc-retry-token must find it. */
   lostLaunchResponses: number;
+  /** Launches create the instance at once but answer this much later (a slow response: an abort can land in between). */
+  launchResponseDelayMs: number;
   /** PROVISIONING → RUNNING (and Node registration) delay for launched instances. */
   bootDelayMs: number;
 }
