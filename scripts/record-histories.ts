@@ -182,6 +182,31 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'repaveNode-aborted-mid-launch',
+    files: ['repaveNode-aborted-mid-launch'],
+    // Abort while OCI is still answering the launch (launchResponseDelayMs): the abort waits for the launch to end,
+    // and the instance it created is terminated (the terminate-unconfirmed-launch patch).
+    async run({ stack }) {
+      const node = `${CLUSTER}-general-4`;
+      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
+      const launchesBefore = stack.sim.oci.counters().launches;
+      stack.sim.oci.faults.launchResponseDelayMs = 3000;
+      try {
+        const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
+        await eventually('the replacement instance created', async () => stack.sim.oci.counters().launches > launchesBefore, 30_000, 50);
+        await handle.signal(abortSignal, 'record-histories: abort mid-launch');
+        const failure = await failureOf(handle.result());
+        assert.equal(failure.type, 'Aborted');
+        await assertActivities(handle, ['launchReplacement', 'terminateInstance', 'releaseNode'], ['cordonNode']);
+        const history = await handle.fetchHistory();
+        assert.ok((history.events ?? []).some((e) => e.markerRecordedEventAttributes), 'no patch marker recorded');
+        return [{ file: 'repaveNode-aborted-mid-launch', workflowId, runId: handle.firstExecutionRunId }];
+      } finally {
+        stack.sim.oci.faults.launchResponseDelayMs = 0;
+      }
+    },
+  },
+  {
     name: 'repaverLane-continue-as-new',
     files: ['sweepNodeGroup-start-lane', 'repaverLane-continue-as-new-run1', 'repaverLane-continue-as-new-run2'],
     // The lane started as its Schedule starts it (a sweepNodeGroup run signal-with-starts it), a setPace update,
