@@ -20,7 +20,7 @@ export function rethrow(e: unknown, what: string): never {
   throw e;
 }
 
-function messageOf(e: unknown): string {
+export function messageOf(e: unknown): string {
   if (e instanceof k8s.ApiException) {
     const body = e.body as unknown;
     if (typeof body === 'string') {

@@ -3,7 +3,7 @@ import { activityInfo, ApplicationFailure, heartbeat, log, sleep } from '@tempor
 import type { DrainCheckpoint, DrainRequest, DrainResult, KubernetesActivities, NodeInspection, NodeRef } from '../core/activity-contracts.js';
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_NODE_GROUP } from '../core/labels.js';
 import type { ClientRegistry } from './clients.js';
-import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, rethrow, statusOf } from './kube-api.js';
+import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, messageOf, rethrow, statusOf } from './kube-api.js';
 
 const POLL_MS = 1000;
 const MAX_BACKOFF_MS = 8000;
@@ -183,6 +183,9 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         const pending = toEvict.filter((p) => !p.metadata?.deletionTimestamp);
         if (toEvict.length === 0) return { evicted: [...evicted], deletedAfterTimeout: [], skipped };
         const blocked: string[] = [];
+        // Refused otherwise (5xx: e.g. a pod under two PodDisruptionBudgets, which the eviction API cannot honour):
+        // retried like a PDB refusal until the deadline, then named with the API server's answer. Never retried past it.
+        const refused: Record<string, string> = {};
         await Promise.all(
           pending.map(async (pod) => {
             const name = pod.metadata?.name ?? '';
@@ -197,13 +200,14 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
             } catch (e) {
               if (isNotFound(e)) return;
               if (statusOf(e) === 429) blocked.push(podKey(pod));
+              else if ((statusOf(e) ?? 0) >= 500) refused[podKey(pod)] = `${statusOf(e)}: ${messageOf(e)}`;
               else rethrow(e, `evict pod ${podKey(pod)}`);
             }
           }),
         );
-        heartbeat({ evicted: [...evicted], remaining: toEvict.length, blockedByPdb: blocked } satisfies DrainCheckpoint);
+        heartbeat({ evicted: [...evicted], remaining: toEvict.length, blockedByPdb: blocked, ...(Object.keys(refused).length ? { refused } : {}) } satisfies DrainCheckpoint);
         if (Date.now() > deadline) {
-          if (blocked.length > 0 && req.deletePodsBlockedByPdbAfterTimeout) {
+          if (blocked.length > 0 && Object.keys(refused).length === 0 && req.deletePodsBlockedByPdbAfterTimeout) {
             for (const key of blocked) {
               const [namespace, name] = key.split('/') as [string, string];
               await api.deleteNamespacedPod({ name, namespace }).catch((e) => (isNotFound(e) ? undefined : rethrow(e, `delete pod ${key}`)));
@@ -211,15 +215,18 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
             log.warn('drain deadline passed: deleted pods whose eviction a PodDisruptionBudget refused', { node, pods: blocked });
             return { evicted: [...evicted], deletedAfterTimeout: blocked, skipped };
           }
+          const refusals = Object.entries(refused).map(([pod, answer]) => `${pod} (${answer})`);
           throw ApplicationFailure.nonRetryable(
             `drain of ${node} timed out with ${toEvict.length} pods left` +
-              (blocked.length ? `; evictions refused by PodDisruptionBudgets for ${blocked.join(', ')}` : '; pods still terminating'),
+              (blocked.length ? `; evictions refused by PodDisruptionBudgets for ${blocked.join(', ')}` : '') +
+              (refusals.length ? `; evictions refused by the API server for ${refusals.join(', ')}` : '') +
+              (blocked.length + refusals.length === 0 ? '; pods still terminating' : ''),
             'DrainTimeout',
-            { blockedByPdb: blocked, remaining: toEvict.length },
+            { blockedByPdb: blocked, refused, remaining: toEvict.length },
           );
         }
         await sleep(backoff);
-        backoff = blocked.length > 0 ? Math.min(backoff * 2, MAX_BACKOFF_MS) : POLL_MS;
+        backoff = blocked.length + Object.keys(refused).length > 0 ? Math.min(backoff * 2, MAX_BACKOFF_MS) : POLL_MS;
       }
     },
 

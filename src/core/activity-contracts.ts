@@ -51,6 +51,8 @@ export interface DrainCheckpoint {
   evicted: string[];
   remaining: number;
   blockedByPdb: string[];
+  /** Evictions the API server refused for another reason (e.g. a pod under two PodDisruptionBudgets: 500), pod → its answer. */
+  refused?: Record<string, string>;
 }
 
 export interface KubernetesActivities {

@@ -19,13 +19,18 @@ export const LAUNCH: ActivityOptions = { ...API_CALL, cancellationType: Activity
  */
 export const PATCH_TERMINATE_UNCONFIRMED_LAUNCH = 'terminate-unconfirmed-launch';
 
+/** How long past its own deadline a long step may be retried (a worker that died near the end) before it fails for good. */
+export const RETRY_PAST_DEADLINE_MS = 5 * 60_000;
+
 /**
  * A long wait that heartbeats: its own deadline (from the input) ends it; Temporal's timeouts only catch
- * a dead worker, whose attempt is then retried on another one from the last heartbeat.
+ * a dead worker, whose attempt is then retried on another one from the last heartbeat. It always ends:
+ * retries stop RETRY_PAST_DEADLINE_MS after the step's own timeout, and the runbook compensates.
  */
 export function heartbeating(timeoutMs: number, heartbeatTimeout: ActivityOptions['heartbeatTimeout'] = '10s'): ActivityOptions {
   return {
     startToCloseTimeout: timeoutMs + 120_000,
+    scheduleToCloseTimeout: timeoutMs + RETRY_PAST_DEADLINE_MS,
     heartbeatTimeout,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
   };

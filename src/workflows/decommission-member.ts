@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, defineSignal, log, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { heartbeating } from './activity-options.js';
+import { heartbeating, RETRY_PAST_DEADLINE_MS } from './activity-options.js';
 import type { DecommissionActivities, IssueDecommissionResult } from '../core/activity-contracts.js';
 import {
   checkDecommission,
@@ -52,6 +52,7 @@ const issuing = proxyActivities<DecommissionActivities>({
 function following(timeoutMs: number) {
   return proxyActivities<DecommissionActivities>({
     startToCloseTimeout: timeoutMs + 600_000,
+    scheduleToCloseTimeout: timeoutMs + 600_000 + RETRY_PAST_DEADLINE_MS,
     heartbeatTimeout: '30s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   });

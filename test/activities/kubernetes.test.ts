@@ -257,6 +257,31 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
     expect(still.every((p) => isPodReady(p) && p.spec?.nodeName === 'held-1')).toBe(true);
   });
 
+  it('drainNode: a pod under two PodDisruptionBudgets (500 from the eviction API) is retried only until the deadline, then named with the API\'s answer', async () => {
+    addPoolNode(fx.sim, 'twice-1', 'twice');
+    applyDeployment(fx.sim, 'twice', 'web', 1, 'twice');
+    applyPdb(fx.sim, 'twice', 'web', { maxUnavailable: 1 });
+    fx.sim.kube.cluster.apply({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web-second', namespace: 'twice' },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } },
+    });
+    const [pod] = await waitForReadyPods(fx.sim, 'twice', 'web', 1, 'twice-1');
+    await cordon('twice-1');
+
+    const started = Date.now();
+    const { error, heartbeats } = await failActivity(fx.acts.drainNode, [drainReq('twice-1', 1500)]);
+    const failure = expectNonRetryable(error, 'DrainTimeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(failure.message).toBe(
+      `drain of twice-1 timed out with 1 pods left; evictions refused by the API server for ${podKey(pod!)} ` +
+        '(500: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.)',
+    );
+    expect((heartbeats.at(-1) as DrainCheckpoint).refused).toEqual({ [podKey(pod!)]: '500: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.' });
+    expect(appPods(fx.sim, 'twice', 'web').map(podKey)).toEqual([podKey(pod!)]); // nothing deleted to get around it
+  });
+
   it('drainNode completes once the budget allows it: refused evictions are retried and the pods end up Ready on another node', async () => {
     addPoolNode(fx.sim, 'move-1', 'move');
     applyDeployment(fx.sim, 'move', 'web', 2, 'move');
