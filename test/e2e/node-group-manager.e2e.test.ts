@@ -45,6 +45,7 @@ afterAll(async () => {
  * placement style, its own subnets). general's maxAge is raised to 365d: holding a lane signal-with-starts
  * it, so every manager run leaves its group's lane running, and a lane with the default 30d would repave
  * the seeded 41-day-old node on its own between the steps below. The lane step sets its own maxAge.
+ * general's minReady is 2, so that it may be scaled down to 2 nodes.
  * Written beside the original so that its relative kubeconfig/OCI paths still resolve.
  */
 function writeFleetWithExtraGroup(): string {
@@ -52,6 +53,7 @@ function writeFleetWithExtraGroup(): string {
   const groups = doc.clusters.find((c) => c.name === CLUSTER)!.nodeGroups;
   const general = groups.find((g) => g.name === 'general')!;
   general.maxAge = '365d';
+  general.minReady = 2; // the scale-down with a running lane below goes from 3 to 2 nodes
   const placement = (general.placement as { availabilityDomain: string; faultDomain: string; subnetId: string }[]).map((p) => ({ ...p, subnetId: p.subnetId.replace('general', 'extra') }));
   groups.push({ ...structuredClone(general), name: 'extra', size: 2, maxAge: '30d', placement, labels: { [LABEL_CLUSTER]: CLUSTER, [LABEL_NODE_GROUP]: 'extra' } });
   const path = join(dirname(stack.sim.fleetConfigPath), 'fleet-node-group-manager.yaml');
@@ -166,7 +168,7 @@ describe(`nodeGroupManager end to end (dev server + worker + ${testbedFromEnv()}
       [{ group: 'extra', action: 'delete', size: 0 }, 'InvalidInput', /size: delete removes every node; give no size/],
       [{ group: 'nope', action: 'create' }, 'Refused', /^refused to create node group nope: group: node group nope is not in the fleet configuration of cluster sim-1$/],
       [{ group: 'general', action: 'scale', size: 3, nodes: ['sim-1-batch-1'] }, 'Refused', /nodes: sim-1-batch-1 not in the group \(members: sim-1-general-1, /],
-      [{ group: 'general', action: 'scale', size: 0 }, 'Refused', /^refused to scale node group general: size: 0 is below node group general's minimum of 3 Ready nodes .*use action delete$/],
+      [{ group: 'general', action: 'scale', size: 0 }, 'Refused', /^refused to scale node group general: size: 0 is below node group general's minimum of 2 Ready nodes .*use action delete$/],
       [{ group: 'general', action: 'scale', size: 9 }, 'Refused', /^refused to scale node group general: size: 9 is above node group general's ceiling of 8 nodes/],
     ];
     for (const [input, type, message] of cases) {
