@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { nodeGroupSchema } from '../../src/core/config.js';
 import { targetSizeOf } from '../../src/core/node-groups.js';
+import { nodeGroup } from '../helpers/node-group.js';
 
-const group = (over: Record<string, unknown> = {}) =>
-  nodeGroupSchema.parse({
-    name: 'general',
-    size: 4,
-    shape: 'VM.Standard.E4.Flex',
-    image: { channel: 'prod' },
-    placement: [{ availabilityDomain: 'SIM:AD-1', faultDomain: 'FAULT-DOMAIN-1', subnetId: 'ocid1.subnet.oc1..s1' }],
-    ...over,
-  });
+const group = nodeGroup;
 
 describe('targetSizeOf: the size a node-group run brings the group to', () => {
   it.each<[string, Record<string, unknown>, 'create' | 'scale' | 'delete', number | undefined, number | RegExp]>([

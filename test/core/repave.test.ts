@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
 import { checkRepaveTarget, parseRepaveNodeInput, type RepaveTargetFacts } from '../../src/core/repave.js';
+import { nodeGroup } from '../helpers/node-group.js';
 
-/** size 4, maxUnavailable 1 (so minReady 3), maxSurge 1 unless told. */
-const group = (over: Record<string, unknown> = {}): NodeGroupConfig =>
-  nodeGroupSchema.parse({
-    name: 'general',
-    size: 4,
-    shape: 'VM.Standard.E4.Flex',
-    image: { channel: 'prod' },
-    placement: [{ availabilityDomain: 'AD-1', faultDomain: 'FAULT-DOMAIN-1', subnetId: 'ocid1.subnet.oc1..a' }],
-    ...over,
-  });
+const group = nodeGroup;
 
 /** A Ready worker node of group general in cluster sim-1, backed by an instance, in a group of 4 Ready nodes. */
 const facts = (over: Partial<RepaveTargetFacts> = {}): RepaveTargetFacts => ({
