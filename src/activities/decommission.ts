@@ -20,6 +20,7 @@ import {
   type StatefulMemberRef,
   type StatefulServiceAdapter,
   type StatefulServiceName,
+  ringReadProblem,
 } from '../core/decommission.js';
 import { STATEFUL_ADAPTERS } from '../services/index.js';
 import type { ClientRegistry } from './clients.js';
@@ -72,16 +73,27 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
     return { adapter, exec: kubeExecutor(kubeConfig(ref.cluster), core(ref.cluster), ref.namespace, adapter.container) };
   }
 
-  /** The ring as the first observer that answers sees it. */
+  /**
+   * The ring as the first observer that answers believably sees it (see ringReadProblem). `ids` keeps the
+   * observers' host IDs (asked once: a ring read must list its own observer) across the polls of one attempt.
+   */
   async function ringFrom(
     adapter: StatefulServiceAdapter,
     exec: PodExecutor,
     observers: string[],
+    { minMembers, ids = new Map<string, string>() }: { minMembers?: number; ids?: Map<string, string> } = {},
   ): Promise<{ observer: string; ring: RingMember[] } | { error: string }> {
     const errors: string[] = [];
     for (const observer of observers) {
       try {
-        return { observer, ring: await adapter.ring(exec, observer) };
+        const ring = await adapter.ring(exec, observer);
+        if (!ids.has(observer)) ids.set(observer, (await adapter.identify(exec, observer)).id);
+        const problem = ringReadProblem(ring, ids.get(observer), minMembers);
+        if (problem) {
+          errors.push(`${observer}: ${problem}`);
+          continue;
+        }
+        return { observer, ring };
       } catch (e) {
         errors.push(`${observer}: ${errorText(e)}`);
       }
@@ -216,13 +228,14 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
       const cp: FollowCheckpoint = fromHeartbeat ??
         req.from ?? { mode: 'LEAVING', sawLeaving: false, inRing: true, lastProgressAt: now() };
       if (fromHeartbeat) log.info('following resumes from its checkpoint', { member: req.member, mode: cp.mode, lastProgressAt: new Date(cp.lastProgressAt).toISOString() });
+      const observerIds = new Map<string, string>();
       let reportedAt = now();
       let changedSinceReport = false;
       for (;;) {
         const s = await adapter.state(exec, req.member);
         heartbeat({ ...cp });
         const observers = cp.observer ? [cp.observer, ...req.observers.filter((o) => o !== cp.observer)] : req.observers;
-        const seen = await ringFrom(adapter, exec, observers);
+        const seen = await ringFrom(adapter, exec, observers, { ids: observerIds, ...(req.ringSize !== undefined ? { minMembers: req.ringSize - 1 } : {}) });
         let changed = false;
         if (s.mode !== 'UNREACHABLE' && s.mode !== cp.mode) {
           log.info('member mode changed', { member: req.member, from: cp.mode, to: s.mode });

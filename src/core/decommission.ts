@@ -305,8 +305,21 @@ export interface FollowRequest extends StatefulMemberRef {
   reportEveryMs: number;
   /** Epoch ms: give up (outcome timeout) after this. */
   deadline: number;
+  /** Members of the ring at the preflight: a ring read with fewer than this minus one (the member leaving) is not believed. */
+  ringSize?: number;
   /** The previous follow's checkpoint; a retried attempt prefers its own heartbeat. */
   from?: FollowCheckpoint;
+}
+
+/**
+ * Why a ring read cannot be believed (a truncated or garbled `nodetool status`: a header and no rows, rows
+ * missing), or undefined when it can: it must list the observer itself, and at least `minMembers` members.
+ * An unbelievable read is "unknown", never "the member has left".
+ */
+export function ringReadProblem(ring: Pick<RingMember, 'id'>[], observerId: string | undefined, minMembers = 1): string | undefined {
+  if (observerId !== undefined && !ring.some((m) => m.id === observerId)) return `the ring read lists ${ring.length} member(s) but not the observer itself`;
+  if (ring.length < minMembers) return `the ring read lists ${ring.length} member(s), fewer than the ${minMembers} expected`;
+  return undefined;
 }
 
 export type DecommissionPhase = 'validating' | 'issuing' | 'leaving' | 'stuck' | 'scaling-down' | 'waiting-for-pod' | 'releasing-volume' | EndPhase;

@@ -195,6 +195,7 @@ export async function decommissionMember(input: DecommissionMemberInput): Promis
             notStreamingAfterMs: req.notStreamingAfter,
             reportEveryMs: REPORT_EVERY_MS,
             deadline,
+            ...(facts.ring ? { ringSize: facts.ring.length } : {}),
             ...(checkpoint ? { from: checkpoint } : {}),
           }),
         );

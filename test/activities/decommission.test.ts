@@ -182,4 +182,23 @@ describe('decommission activities against the simulated Cassandra ring', () => {
     expect(streaming.result.outcome).toBe('progress');
     expect(streaming.result.checkpoint.idleSince).toBeUndefined();
   });
+
+  it('a truncated ring read never counts as "the member has left": DECOMMISSIONED but the read lacks rows → no "left" until a believable read', async () => {
+    let reads = 0;
+    const full = ['m-0', 'm-1', 'm-2'].map((id) => ({ id, address: `10.0.0.${id.slice(2)}`, up: true, state: 'normal' as const, group: 'dc1' }));
+    const fake: StatefulServiceAdapter = {
+      service: 'fake',
+      // First a header with no rows, then a read missing the observer's own row, then the real ring without the member.
+      ring: async () => [[], full.slice(1), full][Math.min(reads++, 2)]!,
+      identify: async () => ({ id: 'm-0' }),
+      state: async () => ({ mode: 'DECOMMISSIONED' }),
+      replication: async () => [],
+      decommissionCommand: () => ['true'],
+    };
+    const fakeActs = decommissionActivities({ clients: new ClientRegistry(f.fleet), isWorkflowRunning: async () => false, pollMs: 50, adapters: { fake } });
+    const req = { ...ref, service: 'fake' as never, memberId: 'm-3', observers: ['cassandra-0'], stuckAfterMs: 3_600_000, notStreamingAfterMs: 3_600_000, reportEveryMs: 600_000, deadline: Date.now() + 60_000, ringSize: 4 };
+    const { result } = await runActivity(fakeActs.followDecommission, [req]);
+    expect(result.outcome).toBe('left');
+    expect(reads).toBe(3); // the two unbelievable reads were not taken for "left"
+  });
 });

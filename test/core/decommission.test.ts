@@ -4,6 +4,7 @@ import {
   checkDecommission,
   nextDecommissionStep,
   parseDecommissionMemberInput,
+  ringReadProblem,
   type DecommissionFacts,
   type DecommissionStep,
   type MemberMode,
@@ -98,5 +99,20 @@ describe('nextDecommissionStep', () => {
     ['DRAINED', 0, 0, { step: 'recheck' }],
   ])('%s, issued %i times, %i re-issues → %o', (mode, timesIssued, reissues, step) => {
     expect(nextDecommissionStep({ mode, timesIssued, reissues, maxReissues: 3 })).toEqual(step);
+  });
+});
+
+describe('ringReadProblem: a truncated or garbled ring read is not believed', () => {
+  const ids = (...n: number[]) => n.map((i) => ({ id: `m-${i}` }));
+  it.each<[string, { id: string }[], string | undefined, number | undefined, string | undefined]>([
+    ['the whole ring, the observer in it', ids(0, 1, 2, 3), 'm-0', 3, undefined],
+    ['the member gone: one fewer than the preflight count', ids(0, 1, 2), 'm-0', 3, undefined],
+    ['a header and no rows', [], 'm-0', 3, 'the ring read lists 0 member(s) but not the observer itself'],
+    ['rows missing, the observer among them', ids(0, 1), 'm-0', 3, 'the ring read lists 2 member(s), fewer than the 3 expected'],
+    ['the observer\'s own row missing', ids(1, 2, 3), 'm-0', 3, 'the ring read lists 3 member(s) but not the observer itself'],
+    ['no expectations: any read listing its observer', ids(0), 'm-0', undefined, undefined],
+    ['observer unknown: the count still counts', ids(1), undefined, 3, 'the ring read lists 1 member(s), fewer than the 3 expected'],
+  ])('%s', (_name, ring, observer, min, problem) => {
+    expect(ringReadProblem(ring, observer, min)).toBe(problem);
   });
 });
