@@ -57,10 +57,21 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
     }
   }
 
-  /** A replacement launched by an earlier attempt of this run (found by its tags), if any. */
-  async function findReplacement(req: LaunchReplacementRequest): Promise<models.Instance | undefined> {
+  /** Live instances a launch under this display name and `replaces` tag created (an earlier attempt, a lost answer). */
+  async function launchedAs(req: Pick<LaunchReplacementRequest, 'cluster' | 'compartmentId' | 'displayName' | 'replaces'>): Promise<models.Instance[]> {
     const found = await compute(req.cluster).listInstances({ compartmentId: req.compartmentId, displayName: req.displayName });
-    return found.items.find((i) => !GONE.has(i.lifecycleState) && i.freeformTags?.[TAG_REPLACES] === req.replaces);
+    return found.items.filter((i) => !GONE.has(i.lifecycleState) && i.freeformTags?.[TAG_REPLACES] === req.replaces);
+  }
+
+  /** Ask OCI to terminate an instance; false when it is already gone (404). */
+  async function terminate(cluster: string, instanceId: string): Promise<boolean> {
+    try {
+      await compute(cluster).terminateInstance({ instanceId, preserveBootVolume: false });
+      return true;
+    } catch (e) {
+      if (statusOf(e) === 404) return false;
+      rethrow(e, `terminate instance ${instanceId}`);
+    }
   }
 
   return {
@@ -101,7 +112,7 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
     /** Idempotent twice over: an earlier attempt's instance is found by name and tag, and the retry token dedupes in OCI. */
     async launchReplacement(req: LaunchReplacementRequest) {
       try {
-        const existing = await findReplacement(req);
+        const [existing] = await launchedAs(req);
         if (existing) return { instanceId: existing.id, created: false };
         const { instance } = await compute(req.cluster).launchInstance({
           opcRetryToken: req.retryToken,
@@ -149,25 +160,12 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
       const i = await getInstance(cluster, instanceId);
       if (!i) return { lifecycleState: 'NOT_FOUND' };
       if (GONE.has(i.lifecycleState)) return { lifecycleState: i.lifecycleState };
-      try {
-        await compute(cluster).terminateInstance({ instanceId, preserveBootVolume: false });
-      } catch (e) {
-        if (statusOf(e) === 404) return { lifecycleState: 'NOT_FOUND' };
-        rethrow(e, `terminate instance ${instanceId}`);
-      }
-      return { lifecycleState: models.Instance.LifecycleState.Terminating };
+      return { lifecycleState: (await terminate(cluster, instanceId)) ? models.Instance.LifecycleState.Terminating : 'NOT_FOUND' };
     },
 
     async terminateLaunched(req: Pick<LaunchReplacementRequest, 'cluster' | 'compartmentId' | 'displayName' | 'replaces'>) {
-      const found = await compute(req.cluster).listInstances({ compartmentId: req.compartmentId, displayName: req.displayName });
-      const launched = found.items.filter((i) => !GONE.has(i.lifecycleState) && i.freeformTags?.[TAG_REPLACES] === req.replaces);
-      for (const i of launched) {
-        try {
-          await compute(req.cluster).terminateInstance({ instanceId: i.id, preserveBootVolume: false });
-        } catch (e) {
-          if (statusOf(e) !== 404) rethrow(e, `terminate instance ${i.id}`);
-        }
-      }
+      const launched = await launchedAs(req);
+      for (const i of launched) await terminate(req.cluster, i.id);
       return { terminated: launched.map((i) => i.id) };
     },
   } satisfies OciActivities;
