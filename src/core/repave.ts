@@ -111,6 +111,8 @@ export interface RepaveProgress extends RunbookProgress<RepavePhase> {
   nodeGroup?: string;
   oldInstanceId?: string;
   replacement?: { nodeName: string; instanceId?: string; ready: boolean };
+  /** Drain-first: the group allows in-place replacement and has no surge. */
+  inPlace?: boolean;
   drain?: { evicted: number; remaining: number; blockedByPdb: string[] };
 }
 
