@@ -66,13 +66,13 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     const replacementName = `${group.name}-${uuid4().slice(0, 8)}`;
     const retryToken = uuid4();
     const replacement: NonNullable<RepaveProgress['replacement']> = { nodeName: replacementName, ready: false };
-    progress.replacement = replacement;
     // A group without surge that allows it is repaved drain-first; the preflight counted the node missing.
     const inPlace = decision.inPlace && patched(PATCH_IN_PLACE_REPAVE);
     if (inPlace) progress.inPlace = true;
 
     /** Launch the replacement and wait until it serves; a replacement that never does is terminated. */
     const launchReplacement = async (): Promise<string> => {
+      progress.replacement = replacement;
       let launchSent = false;
       const forgetReplacement = rb.onFailure(async () => {
         if (replacement.instanceId) {
@@ -123,7 +123,7 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     const moveWorkload = async (): Promise<number> => {
       const forgetCordon = rb.onFailure(async () => {
         await api.uncordonNode({ cluster, node });
-        rb.note(inPlace ? `uncordoned ${node}; nothing was launched` : `uncordoned ${node}; replacement ${replacementName} stays in service`);
+        rb.note(inPlace || req.retireOnly ? `uncordoned ${node}; nothing was launched` : `uncordoned ${node}; replacement ${replacementName} stays in service`);
       });
       await rb.gate('cordoning');
       await api.cordonNode({ cluster, node });
@@ -153,6 +153,16 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
       await api.terminateInstance({ cluster, instanceId: old.id });
     };
 
+    if (req.retireOnly) {
+      // The group is above its size: this node goes without a replacement, drain-first.
+      progress.retireOnly = true;
+      leftWith = `the drain of ${node} did not complete; it is uncordoned and serving`;
+      const evictedPods = await moveWorkload();
+      leftWith = `${node} is drained: finish by deleting it and terminating ${old.id}`;
+      await retireOldNode();
+      rb.done(`${node} retired without a replacement: group ${group.name} had ${facts.groupNodes} nodes for a size of ${group.size}`);
+      return { node, oldInstanceId: old.id, evictedPods };
+    }
     let replacementId: string;
     let evictedPods: number;
     if (inPlace) {

@@ -66,10 +66,10 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
     expect(stack.sim.oci.fleet.getInstance(oldInstance).lifecycleState).toMatch(/TERMINAT/);
     const after = await nodesOfGroup(stack.core, 'general');
     expect(after.map((n) => n.metadata!.name)).not.toContain(node);
-    const replacement = after.find((n) => n.metadata!.name === result.replacement.nodeName);
+    const replacement = after.find((n) => n.metadata!.name === result.replacement!.nodeName);
     expect(replacement && isReady(replacement)).toBe(true);
-    expect(replacement!.spec!.providerID).toBe(`oci://${result.replacement.instanceId}`);
-    expect(stack.sim.oci.fleet.getInstance(result.replacement.instanceId).freeformTags?.[TAG_REPLACES]).toBe(node);
+    expect(replacement!.spec!.providerID).toBe(`oci://${result.replacement!.instanceId}`);
+    expect(stack.sim.oci.fleet.getInstance(result.replacement!.instanceId).freeformTags?.[TAG_REPLACES]).toBe(node);
     // Evicted pods were recreated and run elsewhere.
     await eventually('shop pods running again', async () => {
       const pods = await shopPods();
@@ -194,7 +194,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       const { result, progress } = await worker.runUntil(async () => ({ result: await handle.result(), progress: await handle.query(progressQuery) }));
       expect(result.oldInstanceId).toBe(oldInstance);
       expect(progress.inPlace).toBe(true);
-      const replacement = (await nodesOfGroup(stack.core, 'batch')).find((n) => n.metadata!.name === result.replacement.nodeName);
+      const replacement = (await nodesOfGroup(stack.core, 'batch')).find((n) => n.metadata!.name === result.replacement!.nodeName);
       expect(replacement && isReady(replacement)).toBe(true);
     } finally {
       watching = false;

@@ -87,7 +87,7 @@ describe('repaveNode workflow', () => {
     const result = await run(stubs(calls), (taskQueue) =>
       env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] }),
     );
-    expect(result.replacement.instanceId).toBe('ocid1.instance.oc1..new');
+    expect(result.replacement!.instanceId).toBe('ocid1.instance.oc1..new');
     expect(result.evictedPods).toBe(2);
     const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
     expect(mutating).toEqual([
@@ -108,7 +108,7 @@ describe('repaveNode workflow', () => {
     const result = await run(stubs(calls, { describeNodeGroup: async () => inPlace }), (taskQueue) =>
       env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] }),
     );
-    expect(result.replacement.instanceId).toBe('ocid1.instance.oc1..new');
+    expect(result.replacement!.instanceId).toBe('ocid1.instance.oc1..new');
     const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
     expect(mutating).toEqual([
       'claimNode',
@@ -148,6 +148,25 @@ describe('repaveNode workflow', () => {
     expect(cause.type).toBe('Refused');
     expect(cause.message).toMatch(/would leave 3 while draining, below its minimum of 4/);
     expect(calls).not.toContain('claimNode');
+  });
+
+  it('retireOnly: a group above its size loses the node without a replacement; at its size it is refused', async () => {
+    const calls: string[] = [];
+    const above = { ...healthy, groupNodes: 5, groupReady: 5 };
+    const result = await run(stubs(calls, {}, above), (taskQueue) =>
+      env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, retireOnly: true }] }),
+    );
+    expect(result.replacement).toBeUndefined();
+    const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
+    expect(mutating).toEqual(['claimNode', 'cordonNode', 'drainNode', 'deleteNode', 'terminateInstance']);
+
+    const atSize: string[] = [];
+    const cause = await failureOf(
+      run(stubs(atSize, {}, { ...healthy, groupNodes: 4 }), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, retireOnly: true }] })),
+    );
+    expect(cause.type).toBe('Refused');
+    expect(cause.message).toMatch(/has 4 nodes for a size of 4: retiring general-a1 without a replacement would shrink it/);
+    expect(atSize).not.toContain('claimNode');
   });
 
   it('terminates a replacement that never becomes operational and leaves the old node alone', async () => {
