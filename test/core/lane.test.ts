@@ -172,7 +172,7 @@ describe('planRepaves: a group above its size', () => {
     { name: 'both surplus nodes due: both retired, not repaved', notBefore: {}, retiring: ['old-1', 'old-2'], note: /has 6 nodes for a size of 4: retiring old-1, old-2 without a replacement/ },
     { name: 'one backing off after its failed drain: the other retired now, it later', notBefore: { 'old-1': NOW + H }, retiring: ['old-2'], note: /retiring old-2 without a replacement; retrying old-1 \(last repave failed; retried after .*\) as a retirement/ },
     { name: 'both backing off: nothing now, both said', notBefore: { 'old-1': NOW + H, 'old-2': NOW + H }, retiring: [], note: /retrying old-1 .*, old-2 .* as a retirement/ },
-  ])('$name', ({ notBefore, retiring, note }) => {
+  ] as { name: string; notBefore: Record<string, number>; retiring: string[]; note: RegExp }[])('$name', ({ notBefore, retiring, note }) => {
     const p = plan({ nodes: six, group: four, notBefore });
     expect(p.aboveSize).toMatchObject({ nodes: 6, size: 4, surplus: 2, retiring });
     expect(p.aboveSize!.note).toMatch(note);
