@@ -142,7 +142,7 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
       await close();
       await volume.stop();
     }
-    expect(stack.sim.cassandra.counters().garbledReads - garbledBefore).toBeGreaterThan(3);
+    expect(stack.sim.cassandra.counters().garbledReads - garbledBefore).toBeGreaterThan(0);
     const after = counters();
     expect(after.issued - before.issued).toBe(1);
     expect(after.started - before.started).toBe(1);
