@@ -95,7 +95,7 @@ describe('startSim', () => {
     expect(mirrors.items.filter((p) => p.metadata?.annotations?.['kubernetes.io/config.mirror']).map((p) => p.spec?.nodeName).sort()).toEqual(
       nodes.items.map((n) => n.metadata!.name).sort(),
     );
-    // The kubeconfig is the worker's: RBAC holds it to deploy/rbac/worker.yaml, word for word as kube-apiserver says it.
+    // The kubeconfig is the worker's: RBAC holds it to what is rendered for fleet.yaml, word for word as kube-apiserver says it.
     const refused = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop' }).then(() => undefined, (e: k8s.ApiException<string>) => e);
     expect(refused?.code).toBe(403);
     expect(JSON.parse(refused!.body).message).toBe(
