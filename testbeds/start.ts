@@ -38,7 +38,7 @@ async function main() {
 itinerant is running (state in ${rel(home)})
   Temporal      ${server.address}, namespace ${server.namespace}   Web UI ${server.uiUrl}
   sim fleet     cluster ${sim.clusterName}: Kubernetes ${sim.kubeUrl}, OCI ${sim.ociUrl}, control ${sim.controlUrl}
-  kubeconfig    ${rel(sim.kubeconfigPath)}       kubectl --kubeconfig ${rel(sim.kubeconfigPath)} get nodes   (the worker's identity, RBAC of deploy/rbac/worker.yaml)
+  kubeconfig    ${rel(sim.kubeconfigPath)}       kubectl --kubeconfig ${rel(sim.kubeconfigPath)} get nodes   (the worker's identity, RBAC rendered for fleet.yaml: itinerant rbac render)
   admin         ${rel(sim.adminKubeconfigPath)}   may do anything (kubectl get deployments -A, scale, ...)
   OCI config    ${rel(sim.ociConfigPath)} (profile DEFAULT)
   fleet config  ${rel(sim.fleetConfigPath)}

@@ -1,6 +1,5 @@
 // The simulated fleet: a Kubernetes API subset, an OCI API subset and a control API on 127.0.0.1,
 // with the kubeconfig, OCI config and fleet.yaml that let the real clients talk to them.
-import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -9,8 +8,8 @@ import { createOciSim, type OciFaults, type OciSim } from './oci/index.js';
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeSimFiles } from './fleet-file.js';
-import { clusterRoleRules } from './kube/rbac.js';
-import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST, WORKER_USER } from '../worker-identity.js';
+import { grantsOf } from './kube/rbac.js';
+import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_USER } from '../worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
 export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
@@ -62,7 +61,7 @@ export interface SimHandle {
   cassandra: CassandraSim;
   /** What the seed created (undefined with seed: false). */
   seeded: SeedResult | undefined;
-  /** The administrator's kubeconfig (kubeconfigPath is the worker's least-privilege identity, held to deploy/rbac/worker.yaml). */
+  /** The administrator's kubeconfig (kubeconfigPath is the worker's least-privilege identity, held to the RBAC rendered for fleet.yaml). */
   adminKubeconfigPath: string;
   stop(): Promise<void>;
 }
@@ -74,8 +73,8 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;
   const token = randomBytes(24).toString('hex');
-  // As on a real cluster, the worker is not the administrator: its requests are held to the ClusterRole we ship.
-  const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, rules: clusterRoleRules(readFileSync(WORKER_RBAC_MANIFEST(), 'utf8'), WORKER_CLUSTER_ROLE) };
+  // As on a real cluster, the worker is not the administrator: its requests are held to the RBAC rendered for fleet.yaml.
+  const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, grants: grantsOf(testbedWorkerRbac(clusterName), WORKER_USER) };
 
   const kube = createKubeSim({ clusterName, token, restricted: worker, faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults } });
   const oci = createOciSim({
@@ -121,6 +120,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       oci,
       ociUrl,
       nodeGroups: seeded?.nodeGroups,
+      statefulNamespaces: TESTBED_STATEFUL_NAMESPACES,
       header: 'Written by the itinerant simulated fleet (testbeds/sim)',
     });
     await writeFile(

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   kubernetes API   ${sim.kubeUrl}
   OCI API          ${sim.ociUrl}   (compute + identity, /20160918)
   control API      ${sim.controlUrl}   (GET /sim/state, GET|PUT /sim/faults, GET /sim/timeline?group=, GET /sim/counters)
-  kubeconfig       ${sim.kubeconfigPath}   (the worker's identity: deploy/rbac/worker.yaml)
+  kubeconfig       ${sim.kubeconfigPath}   (the worker's identity: the RBAC itinerant rbac render renders for fleet.yaml)
   admin kubeconfig ${sim.adminKubeconfigPath}
   OCI config       ${sim.ociConfigPath}   (profile DEFAULT)
   fleet config     ${sim.fleetConfigPath}
