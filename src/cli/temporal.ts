@@ -2,19 +2,21 @@
 import { Client, Connection, isGrpcServiceError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { createConnection } from 'node:net';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { connectionOptions, TemporalSettingsError, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
+import { tlsProblem } from '../config/temporal-tls-check.js';
 import { CliError, EXIT } from './errors.js';
 import { failureChain, type PendingActivityView } from './progress.js';
 
-export interface Target {
-  address: string;
-  namespace: string;
-}
+export type Target = TemporalConnectionSettings;
 
+/** --address / --namespace over TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE; TLS and the API key from TEMPORAL_TLS* and TEMPORAL_API_KEY. */
 export function resolveTarget(opts: { address?: string; namespace?: string }, env = process.env): Target {
-  return {
-    address: opts.address || env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
-    namespace: opts.namespace || env.TEMPORAL_NAMESPACE || 'default',
-  };
+  try {
+    return temporalConnectionFromEnv(env, opts);
+  } catch (e) {
+    if (e instanceof TemporalSettingsError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
 }
 
 export function unreachable(address: string, detail?: string): CliError {
@@ -22,6 +24,13 @@ export function unreachable(address: string, detail?: string): CliError {
     `cannot reach Temporal at ${address}${detail ? ` (${detail})` : ''}; is it running? Start it with \`npm start\`, or point --address / TEMPORAL_ADDRESS at your server`,
     EXIT.failed,
   );
+}
+
+/** The gRPC status codes on the error and its causes. */
+function grpcCodes(err: unknown): number[] {
+  const codes: number[] = [];
+  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) if (isGrpcServiceError(e)) codes.push(e.code);
+  return codes;
 }
 
 /** True when the error (or a cause) says the server could not be reached at all. */
@@ -52,10 +61,15 @@ function probe(address: string, timeoutMs = 3000): Promise<string | undefined> {
 export async function connect(target: Target): Promise<Client> {
   const problem = await probe(target.address);
   if (problem) throw unreachable(target.address, problem);
+  const tls = await tlsProblem(target);
+  if (tls) throw new CliError(`TLS with ${target.address} failed: ${tls}`, EXIT.failed);
   try {
-    const connection = await Connection.connect({ address: target.address, connectTimeout: '5s' });
+    const connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
     return new Client({ connection, namespace: target.namespace });
   } catch (e) {
+    if (grpcCodes(e).some((code) => code === 16 /* UNAUTHENTICATED */ || code === 7 /* PERMISSION_DENIED */)) {
+      throw new CliError(`Temporal at ${target.address} refused the credentials (${firstLine(e)}): check TEMPORAL_API_KEY`, EXIT.failed);
+    }
     throw unreachable(target.address, firstLine(e));
   }
 }
