@@ -35,6 +35,17 @@ const PEM_SOURCES = {
   serverCa: 'TEMPORAL_TLS_SERVER_CA_CERT',
 } as const;
 
+/** Every variable temporalConnectionFromEnv reads. */
+export const TEMPORAL_CONNECTION_VARIABLES: readonly string[] = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  ...Object.values(PEM_SOURCES).flatMap((base) => [`${base}_PATH`, `${base}_DATA`]),
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
+];
+
 /**
  * The connection settings from `env`. `overrides` (command-line flags) win over TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE.
  * An empty variable counts as unset (so that compose can pass through what the host may not define).
