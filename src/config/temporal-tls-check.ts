@@ -8,7 +8,10 @@ import type { TemporalConnectionSettings } from './temporal-connection.js';
 /** The HTTP/2 connection preface and an empty SETTINGS frame: what makes a server answer. */
 const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
 
-/** undefined when the server answers over TLS; otherwise what went wrong, naming the variables to look at. */
+/**
+ * What TLS refused, naming the variables to look at; undefined when the server answers over TLS, or when nothing
+ * answers at all (a socket error such as ECONNREFUSED is not TLS's doing: the caller's own error says it better).
+ */
 export function tlsProblem(settings: TemporalConnectionSettings, timeoutMs = 5000): Promise<string | undefined> {
   const tls = settings.tls;
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(settings.address);
@@ -31,11 +34,11 @@ export function tlsProblem(settings: TemporalConnectionSettings, timeoutMs = 500
       resolve(problem);
     }
     socket.once('secureConnect', () => {
-      if (socket.alpnProtocol !== 'h2') return done('the server does not offer HTTP/2 (ALPN h2) over TLS: is this a gRPC endpoint?');
+      if (socket.alpnProtocol !== 'h2') return done(NOT_H2);
       socket.write(HTTP2_PREFACE);
     });
     socket.once('data', () => done(undefined));
-    socket.once('error', (e: NodeJS.ErrnoException) => done(explain(e)));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.syscall === 'connect' || e.syscall === 'getaddrinfo' ? undefined : explain(e)));
     socket.once('close', () =>
       done(
         tls.clientCertPair
@@ -46,8 +49,12 @@ export function tlsProblem(settings: TemporalConnectionSettings, timeoutMs = 500
   });
 }
 
+const NOT_H2 = 'the server does not offer HTTP/2 (ALPN h2) over TLS: is this a gRPC endpoint?';
+
 function explain(e: NodeJS.ErrnoException): string {
   const code = e.code ?? '';
+  if (/NO_APPLICATION_PROTOCOL/.test(code)) return NOT_H2;
+  // OpenSSL's messages are "<id>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>:": keep the reason
   const reason = e.message.split(':').find((part) => /alert|certificate|verify/i.test(part))?.trim() ?? e.message;
   if (/CERTIFICATE_REQUIRED/.test(code)) return 'the server requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH';
   if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|DECRYPT_ERROR|HANDSHAKE_FAILURE)/.test(code)) {
@@ -55,5 +62,5 @@ function explain(e: NodeJS.ErrnoException): string {
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the server certificate is not for this name (${e.message}): set TEMPORAL_TLS_SERVER_NAME to a name in it`;
   if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return `the server certificate is not trusted (${e.message}): set TEMPORAL_TLS_SERVER_CA_CERT_PATH to its CA`;
-  return e.message;
+  return reason;
 }

@@ -12,16 +12,20 @@ const configPath = process.env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 
 
 Runtime.install({ logger: new DefaultLogger((process.env.ITINERANT_LOG_LEVEL ?? 'INFO') as 'INFO') });
 
-let temporal: TemporalConnectionSettings | undefined;
 try {
-  temporal = temporalConnectionFromEnv();
+  const temporal = temporalConnectionFromEnv();
   const fleet = loadFleetConfig(configPath);
-  const { worker, close } = await createItinerantWorker({ ...temporal, fleet });
+  const { worker, close } = await createItinerantWorker({ ...temporal, fleet }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
   console.log(`itinerant worker: ${describeTemporalConnection(temporal)}; fleet ${configPath} (${fleet.clusters.map((c) => c.name).join(', ')})`);
   await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   await close();
 } catch (e) {
-  const tls = temporal ? await tlsProblem(temporal) : undefined; // the SDK's own error does not say what TLS refused
-  console.error(`itinerant worker: ${tls ? `TLS with ${temporal!.address} failed: ${tls}` : (e as Error).message}`);
+  console.error(`itinerant worker: ${(e as Error).message}`);
   process.exit(1);
+}
+
+/** The SDK's own connection error does not say what TLS refused: say it when that is what failed. */
+async function explainTls(e: unknown, temporal: TemporalConnectionSettings): Promise<unknown> {
+  const problem = await tlsProblem(temporal);
+  return problem ? new Error(`TLS with ${temporal.address} failed: ${problem}`) : e;
 }
