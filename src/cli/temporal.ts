@@ -2,7 +2,7 @@
 import { Client, Connection, isGrpcServiceError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { createConnection } from 'node:net';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
-import { connectionOptions, TemporalSettingsError, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
+import { connectionOptions, splitAddress, TemporalSettingsError, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { tlsProblem } from '../config/temporal-tls-check.js';
 import { CliError, EXIT } from './errors.js';
 import { failureChain, type PendingActivityView } from './progress.js';
@@ -26,28 +26,32 @@ export function unreachable(address: string, detail?: string): CliError {
   );
 }
 
-/** The gRPC status codes on the error and its causes. */
-function grpcCodes(err: unknown): number[] {
-  const codes: number[] = [];
-  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) if (isGrpcServiceError(e)) codes.push(e.code);
-  return codes;
+/** The error and its causes (five at most). */
+function errorChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) chain.push(e);
+  return chain;
 }
 
 /** True when the error (or a cause) says the server could not be reached at all. */
 export function isUnreachable(err: unknown): boolean {
-  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
-    if (isGrpcServiceError(e) && e.code === 14 /* UNAVAILABLE */) return true;
-    if (e instanceof Error && /Failed to connect before the deadline|ECONNREFUSED/.test(e.message)) return true;
-  }
-  return false;
+  const UNAVAILABLE = 14;
+  return errorChain(err).some((e) => (isGrpcServiceError(e) && e.code === UNAVAILABLE) || (e instanceof Error && /Failed to connect before the deadline|ECONNREFUSED/.test(e.message)));
+}
+
+/** True when the server (or a gateway before it) refused the caller's credentials. */
+function credentialsRefused(err: unknown): boolean {
+  const UNAUTHENTICATED = 16;
+  const PERMISSION_DENIED = 7;
+  return errorChain(err).some((e) => isGrpcServiceError(e) && (e.code === UNAUTHENTICATED || e.code === PERMISSION_DENIED));
 }
 
 /** A plain TCP connect first: a refused or unresolvable address fails in milliseconds, not after gRPC's retries. */
 function probe(address: string, timeoutMs = 3000): Promise<string | undefined> {
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address);
-  if (!m) return Promise.resolve(undefined); // let the client judge odd addresses
+  const hostPort = splitAddress(address);
+  if (!hostPort) return Promise.resolve(undefined); // let the client judge odd addresses
   return new Promise((resolve) => {
-    const socket = createConnection({ host: m[1], port: Number(m[2]) });
+    const socket = createConnection(hostPort);
     const done = (problem: string | undefined) => {
       socket.destroy();
       resolve(problem);
@@ -67,7 +71,7 @@ export async function connect(target: Target): Promise<Client> {
     const connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
     return new Client({ connection, namespace: target.namespace });
   } catch (e) {
-    if (grpcCodes(e).some((code) => code === 16 /* UNAUTHENTICATED */ || code === 7 /* PERMISSION_DENIED */)) {
+    if (credentialsRefused(e)) {
       throw new CliError(`Temporal at ${target.address} refused the credentials (${firstLine(e)}): check TEMPORAL_API_KEY`, EXIT.failed);
     }
     throw unreachable(target.address, firstLine(e));

@@ -97,6 +97,12 @@ export function temporalConnectionFromEnv(env: Env = process.env, overrides: { a
   return settings;
 }
 
+/** `host:port` or `[v6]:port` as host and port; undefined for anything else (the SDK judges those). */
+export function splitAddress(address: string): { host: string; port: number } | undefined {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address);
+  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+}
+
 /** What the settings amount to, for a startup line: never the key, never file contents. */
 export function describeTemporalConnection(s: TemporalConnectionSettings): string {
   const security = [

@@ -3,7 +3,7 @@
 // checks the client certificate after the client thinks the handshake is done, so only an answer proves it accepted.
 import { connect as tlsConnect } from 'node:tls';
 import { isIP } from 'node:net';
-import type { TemporalConnectionSettings } from './temporal-connection.js';
+import { splitAddress, type TemporalConnectionSettings } from './temporal-connection.js';
 
 /** The HTTP/2 connection preface and an empty SETTINGS frame: what makes a server answer. */
 const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
@@ -14,14 +14,14 @@ const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r
  */
 export function tlsProblem(settings: TemporalConnectionSettings, timeoutMs = 5000): Promise<string | undefined> {
   const tls = settings.tls;
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(settings.address);
-  if (!tls || !m) return Promise.resolve(undefined);
-  const host = m[1]!;
+  const hostPort = splitAddress(settings.address);
+  if (!tls || !hostPort) return Promise.resolve(undefined);
+  const { host, port } = hostPort;
   const servername = tls.serverNameOverride ?? (isIP(host) ? undefined : host);
   return new Promise((resolve) => {
     const socket = tlsConnect({
       host,
-      port: Number(m[2]),
+      port,
       ...(servername ? { servername } : {}),
       ...(tls.serverRootCACertificate ? { ca: Buffer.from(tls.serverRootCACertificate) } : {}),
       ...(tls.clientCertPair ? { cert: Buffer.from(tls.clientCertPair.crt), key: Buffer.from(tls.clientCertPair.key) } : {}),
