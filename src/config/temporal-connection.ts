@@ -1,7 +1,8 @@
 // How the worker and the CLI reach Temporal, from the environment variables Temporal's own tools read
 // (the `temporal` CLI, the SDKs' envconfig): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*.
 // Settings are checked here, at startup, before anything connects; messages name the variable and the
-// file, never what a file or a key holds.
+// file, never what a file or a key holds. (@temporalio/envconfig 1.24 reads the same names, but silently drops a
+// key without a certificate and TEMPORAL_TLS_DISABLE_HOST_VERIFICATION, and its errors name no variable.)
 import type { TLSConfig } from '@temporalio/client';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
