@@ -6,6 +6,7 @@ import { loadFleetConfig } from '../src/config/fleet-config.js';
 import { dataDir, ensureDir, itinerantHome, logsDir } from '../src/config/home.js';
 import { ensureTemporalCli, startDevServer } from './temporal/temporal-cli.js';
 import { startSim } from './sim/index.js';
+import { controlCurlExamples } from './sim/control.js';
 import { createItinerantWorker } from '../src/workers/worker.js';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
@@ -51,6 +52,10 @@ Decommission the last Cassandra member (namespace data):
   npx itinerant run decommission-member --input '{"cluster":"${sim.clusterName}","namespace":"data","statefulSet":"cassandra","member":"cassandra-3"}' --wait
 Repave continuously (one Schedule and lane per node group):
   npx itinerant schedules apply && npx itinerant lane state ${sim.clusterName} general
+The sim's control API (state, faults; a bearer token per start, in ${rel(sim.endpointsPath)}):
+${controlCurlExamples(sim.controlUrl, sim.endpointsPath)
+  .map((line) => `  ${line}`)
+  .join('\n')}
 
 Ctrl-C stops everything.`);
   try {

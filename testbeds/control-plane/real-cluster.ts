@@ -397,10 +397,23 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     await writeFile(
       endpointsPath,
       JSON.stringify(
-        { backend: 'control-plane', kubeUrl: cp.url, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath },
+        {
+          backend: 'control-plane',
+          kubeUrl: cp.url,
+          ociUrl,
+          controlUrl,
+          controlToken: control.token,
+          pid: process.pid,
+          clusterName,
+          kubeconfigPath,
+          adminKubeconfigPath,
+          ociConfigPath,
+          fleetConfigPath,
+        },
         null,
         2,
       ) + '\n',
+      { mode: 0o600 },
     );
     return {
       backend: 'control-plane',
@@ -408,6 +421,7 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
       kubeHttpUrl: cp.url,
       ociUrl,
       controlUrl,
+      controlToken: control.token,
       kubeconfigPath,
       adminKubeconfigPath,
       ociConfigPath,

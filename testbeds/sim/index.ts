@@ -48,10 +48,12 @@ export interface SimHandle {
   kubeHttpUrl: string;
   ociUrl: string;
   controlUrl: string;
+  /** The control API's bearer token (random per start; also in endpoints.json). */
+  controlToken: string;
   kubeconfigPath: string;
   ociConfigPath: string;
   fleetConfigPath: string;
-  /** `<home>/sim/endpoints.json` ({kubeUrl, ociUrl, controlUrl, pid, ...}); removed on stop. */
+  /** `<home>/sim/endpoints.json` ({kubeUrl, ociUrl, controlUrl, controlToken, pid, ...}, mode 0600); removed on stop. */
   endpointsPath: string;
   clusterName: string;
   compartmentId: string;
@@ -125,7 +127,12 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     });
     await writeFile(
       endpointsPath,
-      JSON.stringify({ kubeUrl, kubeHttpUrl, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath }, null, 2) + '\n',
+      JSON.stringify(
+        { kubeUrl, kubeHttpUrl, ociUrl, controlUrl, controlToken: control.token, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath },
+        null,
+        2,
+      ) + '\n',
+      { mode: 0o600 },
     );
 
     return {
@@ -133,6 +140,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       kubeHttpUrl,
       ociUrl,
       controlUrl,
+      controlToken: control.token,
       kubeconfigPath,
       adminKubeconfigPath,
       ociConfigPath,
