@@ -174,7 +174,7 @@ describe('simulated OCI API with the real OCI SDK', () => {
     expect(typeof listed.items[0]!.timeCreated).toBe('string'); // typed Date by the SDK, but not revived
 
     await compute.terminateInstance({ instanceId: id });
-    expect((await compute.getInstance({ instanceId: id })).instance.lifecycleState).toBe('TERMINATING');
+    expect((await compute.getInstance({ instanceId: id })).instance.lifecycleState).toMatch(/^TERMINAT(ING|ED)$/); // the sim terminates in 50 ms: under load it may already be done
     await compute.terminateInstance({ instanceId: id }); // again: fine
     await until('TERMINATED', async () => (await compute.getInstance({ instanceId: id })).instance.lifecycleState === 'TERMINATED' || undefined);
     expect(cluster.hasNode('sim-1-general-x1')).toBe(false);
