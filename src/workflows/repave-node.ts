@@ -108,16 +108,21 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     const readyBy = Date.now() + req.readyTimeout;
     const waits = longActivities(req.readyTimeout);
     await rb.interruptible(() => waits.waitForInstanceRunning({ cluster, instanceId: launched.instanceId, deadline: readyBy }));
-    await rb.interruptible(() => waits.waitForNodeOperational({ cluster, node: replacementName, deadline: readyBy }));
+    // The replacement's node is the one whose providerID names its instance: it may be named by IP or hostname.
+    const operational = await rb.interruptible(() =>
+      waits.waitForNodeOperational({ cluster, instanceId: launched.instanceId, node: replacementName, deadline: readyBy }),
+    );
+    const replacementNode = operational.node;
+    replacement.nodeName = replacementNode;
     replacement.ready = true;
     forgetReplacement();
-    rb.note(`replacement ${replacementName} is Ready and runs its DaemonSet pods`);
+    rb.note(`replacement ${replacementNode} (${launched.instanceId}) is Ready and runs its DaemonSet pods`);
 
     // 2. Move the workload. A failure here uncordons the old node; the Ready replacement keeps serving.
-    leftWith = `the drain of ${node} did not complete; it is uncordoned and serving beside its replacement ${replacementName}`;
+    leftWith = `the drain of ${node} did not complete; it is uncordoned and serving beside its replacement ${replacementNode}`;
     const forgetCordon = rb.onFailure(async () => {
       await api.uncordonNode({ cluster, node });
-      rb.note(`uncordoned ${node}; replacement ${replacementName} stays in service`);
+      rb.note(`uncordoned ${node}; replacement ${replacementNode} stays in service`);
     });
     await rb.gate('cordoning');
     await api.cordonNode({ cluster, node });
@@ -138,12 +143,12 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     rb.note(`drained ${node}: ${drained.evicted.length} pods evicted, ${drained.deletedAfterTimeout.length} deleted after the timeout`);
 
     // 3. The old node is empty: past this point there is nothing to undo, only to finish.
-    leftWith = `${node} is drained and its replacement ${replacementName} serves: finish by deleting the node and terminating ${old.id}`;
+    leftWith = `${node} is drained and its replacement ${replacementNode} serves: finish by deleting the node and terminating ${old.id}`;
     rb.enter('deleting-node');
-    await api.deleteNode({ cluster, node });
+    await api.deleteNode({ cluster, node, instanceId: old.id });
     rb.enter('terminating-instance');
     await api.terminateInstance({ cluster, instanceId: old.id });
-    rb.done(`${node} replaced by ${replacementName}`);
-    return { node, replacement: { nodeName: replacementName, instanceId: launched.instanceId }, oldInstanceId: old.id, evictedPods };
+    rb.done(`${node} replaced by ${replacementNode}`);
+    return { node, replacement: { nodeName: replacementNode, instanceId: launched.instanceId }, oldInstanceId: old.id, evictedPods };
   });
 }

@@ -24,7 +24,10 @@ export interface ObservedNode {
   zone?: string;
   /** The live workflow that holds the node (claims of finished workflows are left out by the sweep). */
   owner?: string;
+  /** The OCI instance the node runs (its spec.providerID). */
   instanceId?: string;
+  /** The Node object's metadata.uid. */
+  uid?: string;
 }
 
 export interface NodeGroupObservation {
