@@ -43,6 +43,8 @@ export interface UnhealthyReport {
   reason: string;
   /** When the lane received it (ISO). */
   at: string;
+  /** The machine (machineOf) of the node that had the name at the first sweep after it came in; unset until then. */
+  machine?: string;
 }
 
 export interface InFlightRepave {
@@ -52,6 +54,8 @@ export interface InFlightRepave {
   startedAt: string;
   reason: string;
   faultDomain?: string;
+  /** The machine (machineOf) being repaved. */
+  machine?: string;
 }
 
 
