@@ -145,7 +145,7 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
       const operational = await waits.waitForNodeOperational({ cluster, instanceId: launched.instanceId, node: nodeName, deadline });
       entry.node = operational.node; // named as the cluster names it (IP, hostname), found by providerID
       entry.ready = true;
-      rb.note(`${entry.node} (${launched.instanceId}) is Ready and runs its DaemonSet pods`);
+      rb.note(`${entry.node} is Ready and runs its DaemonSet pods`);
     } catch (e) {
       const error = rb.abortReason !== undefined ? `aborted by operator: ${rb.abortReason}` : rootMessage(e);
       progress.failed.push({ node: nodeName, error });

@@ -116,7 +116,7 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     replacement.nodeName = replacementNode;
     replacement.ready = true;
     forgetReplacement();
-    rb.note(`replacement ${replacementNode} (${launched.instanceId}) is Ready and runs its DaemonSet pods`);
+    rb.note(`replacement ${replacementNode} is Ready and runs its DaemonSet pods`);
 
     // 2. Move the workload. A failure here uncordons the old node; the Ready replacement keeps serving.
     leftWith = `the drain of ${node} did not complete; it is uncordoned and serving beside its replacement ${replacementNode}`;
