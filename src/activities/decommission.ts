@@ -133,8 +133,10 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
       if (!facts.pods.some((p) => p.name === member)) return facts;
 
       const { adapter, exec } = executor(ref);
-      const observers = facts.pods.filter((p) => p.name !== member && p.phase === 'Running').map((p) => p.name);
-      const seen = await ringFrom(adapter, exec, observers);
+      const running = facts.pods.filter((p) => p.phase === 'Running');
+      const observers = running.filter((p) => p.name !== member).map((p) => p.name);
+      // Every running member belongs in the ring: a read listing fewer is cut short, not a smaller ring.
+      const seen = await ringFrom(adapter, exec, observers, { minMembers: running.length });
       if ('ring' in seen) {
         facts.observer = seen.observer;
         facts.ring = seen.ring;
@@ -144,7 +146,12 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
           facts.replicationError = errorText(e);
         }
       } else facts.ringError = seen.error;
-      facts.memberState = await adapter.state(exec, member);
+      // One unreadable answer is not the member's mode: ask up to three times before reporting it unreachable.
+      for (let attempt = 1; ; attempt++) {
+        facts.memberState = await adapter.state(exec, member);
+        if (facts.memberState.mode !== 'UNREACHABLE' || attempt === 3) break;
+        await sleep(Math.min(pollMs, 500));
+      }
       if (facts.memberState.mode !== 'UNREACHABLE') {
         try {
           const id = await adapter.identify(exec, member);

@@ -68,8 +68,10 @@ export function describeLane(s: LaneState): string {
     `  pace      ${pace(s.pace)}`,
     `  breaker   ${s.breaker.open ? `OPEN: ${s.breaker.reason ?? ''}` : 'closed'}`,
     `  in flight ${s.inFlight.map((f) => f.node).join(', ') || '-'}`,
-    `  queue     ${s.queue.map((q) => `${q.node} (${q.kind})`).join(', ') || '-'}`,
+    `  queue     ${s.queue.map((q) => `${q.node} (${q.kind}${q.retire ? ', retire' : ''})`).join(', ') || '-'}`,
   ];
+  if (s.aboveSize) lines.push(`  size      ${s.aboveSize.note}`);
+  for (const k of s.skipped) lines.push(`  skipped   ${k.node}: ${k.why}`);
   if (s.lastSweep) lines.push(`  sweep     ${s.lastSweep.at}: ${s.lastSweep.nodes} nodes, ${s.lastSweep.aged} aged, ${s.lastSweep.unhealthy} unhealthy`);
   for (const h of s.history.slice(-10)) lines.push(`  ${JSON.stringify(h)}`);
   return lines.join('\n');

@@ -27,6 +27,11 @@ export const repaveNodeInputSchema = z.strictObject({
    * Off by default: PDBs are honoured and the run fails instead.
    */
   deletePodsBlockedByPdbAfterTimeout: z.boolean().default(false),
+  /**
+   * Remove the node without a replacement: the group runs above its configured size (a failed drain left a
+   * replacement serving beside the old node). Refused unless the group has more nodes than its size.
+   */
+  retireOnly: z.boolean().default(false),
 });
 
 export type RepaveNodeInput = z.input<typeof repaveNodeInputSchema>;
@@ -56,6 +61,8 @@ export interface RepaveTargetFacts {
   unmanagedPods: string[];
   /** Ready nodes of the group, this one included when Ready. */
   groupReady: number;
+  /** Nodes of the group, Ready or not. */
+  groupNodes?: number;
   group?: NodeGroupConfig;
 }
 
@@ -64,7 +71,7 @@ export type RepaveDecision =
   | { ok: false; field: string; message: string };
 
 /** Decide whether the node may be repaved at all, before any side effect. */
-export function checkRepaveTarget(f: RepaveTargetFacts, req: Pick<RepaveNodeRequest, 'evictUnmanagedPods'>): RepaveDecision {
+export function checkRepaveTarget(f: RepaveTargetFacts, req: Pick<RepaveNodeRequest, 'evictUnmanagedPods'> & { retireOnly?: boolean }): RepaveDecision {
   const refuse = (field: string, message: string): RepaveDecision => ({ ok: false, field, message });
   if (!f.exists) return refuse('node', `node ${f.node} does not exist in cluster ${f.cluster}`);
   if (f.nodeCluster !== undefined && f.nodeCluster !== f.cluster) {
@@ -80,13 +87,17 @@ export function checkRepaveTarget(f: RepaveTargetFacts, req: Pick<RepaveNodeRequ
       `node ${f.node} runs pods no controller would recreate (${f.unmanagedPods.slice(0, 5).join(', ')}${f.unmanagedPods.length > 5 ? ', ...' : ''}); set evictUnmanagedPods: true to evict them anyway`,
     );
   }
+  if (req.retireOnly && (f.groupNodes ?? 0) <= f.group.size) {
+    return refuse('retireOnly', `node group ${f.group.name} has ${f.groupNodes ?? 'an unknown number of'} nodes for a size of ${f.group.size}: retiring ${f.node} without a replacement would shrink it; repave it instead`);
+  }
   const inPlace = f.group.allowInPlace && f.group.maxSurge === 0;
-  if (!inPlace && f.group.maxSurge < 1) {
+  const drainFirst = inPlace || req.retireOnly === true;
+  if (!drainFirst && f.group.maxSurge < 1) {
     return refuse('node', `node group ${f.group.name} has maxSurge 0 and does not allow in-place replacement: there is no way to repave it`);
   }
   const minReady = minReadyOf(f.group);
   // n+1: the replacement is Ready before the old node is drained, so a Ready node is swapped one for one.
-  const readyWhileDraining = f.groupReady - (f.ready ? 1 : 0) + (inPlace ? 0 : 1);
+  const readyWhileDraining = f.groupReady - (f.ready ? 1 : 0) + (drainFirst ? 0 : 1);
   if (readyWhileDraining < minReady) {
     return refuse(
       'node',
@@ -111,12 +122,17 @@ export interface RepaveProgress extends RunbookProgress<RepavePhase> {
   nodeGroup?: string;
   oldInstanceId?: string;
   replacement?: { nodeName: string; instanceId?: string; ready: boolean };
+  /** Removed without a replacement (retireOnly: the group was above its size). */
+  retireOnly?: boolean;
+  /** Drain-first: the group allows in-place replacement and has no surge. */
+  inPlace?: boolean;
   drain?: { evicted: number; remaining: number; blockedByPdb: string[] };
 }
 
 export interface RepaveNodeResult {
   node: string;
-  replacement: { nodeName: string; instanceId: string };
+  /** Undefined when the node was retired without one (retireOnly). */
+  replacement?: { nodeName: string; instanceId: string };
   oldInstanceId: string;
   evictedPods: number;
 }

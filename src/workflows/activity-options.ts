@@ -19,6 +19,9 @@ export const LAUNCH: ActivityOptions = { ...API_CALL, cancellationType: Activity
  */
 export const PATCH_TERMINATE_UNCONFIRMED_LAUNCH = 'terminate-unconfirmed-launch';
 
+/** Runs recorded before drain-first replacement existed launched first even for groups without surge. */
+export const PATCH_IN_PLACE_REPAVE = 'in-place-repave';
+
 /** How long past its own deadline a long step may be retried (a worker that died near the end) before it fails for good. */
 export const RETRY_PAST_DEADLINE_MS = 5 * 60_000;
 

@@ -1,6 +1,6 @@
 import { patched, proxyActivities, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { RepaveActivities } from '../core/activity-contracts.js';
-import { API_CALL, heartbeating, LAUNCH, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
+import { API_CALL, heartbeating, LAUNCH, PATCH_IN_PLACE_REPAVE, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
 import { nodeLabelsFor, placementFor } from '../core/placement.js';
 import { checkRepaveTarget, parseRepaveNodeInput, type RepaveNodeInput, type RepaveNodeResult, type RepaveProgress } from '../core/repave.js';
 import { rootMessage } from '../core/runbook.js';
@@ -14,6 +14,7 @@ const longActivities = (timeoutMs: number) => proxyActivities<RepaveActivities>(
 /**
  * Repave one node, n+1: launch a replacement from the group's current image, wait until it is operational,
  * then cordon and drain the old node (PodDisruptionBudgets honoured), delete it and terminate its instance.
+ * A group with maxSurge 0 and allowInPlace is repaved drain-first: cordon, drain, delete, terminate, launch.
  */
 export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResult> {
   const parsed = parseRepaveNodeInput(input);
@@ -65,90 +66,128 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     const replacementName = `${group.name}-${uuid4().slice(0, 8)}`;
     const retryToken = uuid4();
     const replacement: NonNullable<RepaveProgress['replacement']> = { nodeName: replacementName, ready: false };
-    progress.replacement = replacement;
+    // A group without surge that allows it is repaved drain-first; the preflight counted the node missing.
+    const inPlace = decision.inPlace && patched(PATCH_IN_PLACE_REPAVE);
+    if (inPlace) progress.inPlace = true;
 
-    // 1. Launch the replacement and wait until it serves. A failure here leaves the old node untouched.
-    leftWith = `the replacement was terminated and ${node} is left serving`;
-    let launchSent = false;
-    const forgetReplacement = rb.onFailure(async () => {
-      if (replacement.instanceId) {
-        await api.terminateInstance({ cluster, instanceId: replacement.instanceId });
-        rb.note(`terminated replacement ${replacement.instanceId} that never became operational`);
-      } else if (launchSent && patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH)) {
-        // Stopped mid-launch: OCI may have created the instance all the same. Find it by name and tag.
-        const { terminated } = await api.terminateLaunched({ cluster, compartmentId: old.compartmentId, displayName: replacementName, replaces: node });
-        if (terminated.length) rb.note(`terminated ${terminated.join(', ')}, launched as ${replacementName} although the launch never answered`);
-      }
-    });
-    await rb.gate('launching-replacement');
-    const launch = patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH) ? launching : api;
-    launchSent = true;
-    const launched = await rb.interruptible(() =>
-      launch.launchReplacement({
-        cluster,
-        nodeGroup: group.name,
-        replaces: node,
-        displayName: replacementName,
-        retryToken,
-        compartmentId: old.compartmentId,
-        availabilityDomain: place.availabilityDomain,
-        faultDomain: place.faultDomain,
-        subnetId: place.subnetId,
-        shape: group.shape,
-        shapeConfig: old.shape === group.shape ? old.shapeConfig : undefined,
-        imageId: image.imageId,
-        nodeLabels: nodeLabelsFor(cluster, group),
-        nodeTaints: group.taints,
-      }),
-    );
-    replacement.instanceId = launched.instanceId;
-    rb.note(`${launched.created ? 'launched' : 'found earlier launch of'} replacement ${replacementName} (${launched.instanceId}) in ${place.availabilityDomain}/${place.faultDomain}`);
+    /** Launch the replacement and wait until it serves; a replacement that never does is terminated. */
+    const launchReplacement = async (): Promise<string> => {
+      progress.replacement = replacement;
+      let launchSent = false;
+      const forgetReplacement = rb.onFailure(async () => {
+        if (replacement.instanceId) {
+          await api.terminateInstance({ cluster, instanceId: replacement.instanceId });
+          rb.note(`terminated replacement ${replacement.instanceId} that never became operational`);
+        } else if (launchSent && patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH)) {
+          // Stopped mid-launch: OCI may have created the instance all the same. Find it by name and tag.
+          const { terminated } = await api.terminateLaunched({ cluster, compartmentId: old.compartmentId, displayName: replacementName, replaces: node });
+          if (terminated.length) rb.note(`terminated ${terminated.join(', ')}, launched as ${replacementName} although the launch never answered`);
+        }
+      });
+      await rb.gate('launching-replacement');
+      const launch = patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH) ? launching : api;
+      launchSent = true;
+      const launched = await rb.interruptible(() =>
+        launch.launchReplacement({
+          cluster,
+          nodeGroup: group.name,
+          replaces: node,
+          displayName: replacementName,
+          retryToken,
+          compartmentId: old.compartmentId,
+          availabilityDomain: place.availabilityDomain,
+          faultDomain: place.faultDomain,
+          subnetId: place.subnetId,
+          shape: group.shape,
+          shapeConfig: old.shape === group.shape ? old.shapeConfig : undefined,
+          imageId: image.imageId,
+          nodeLabels: nodeLabelsFor(cluster, group),
+          nodeTaints: group.taints,
+        }),
+      );
+      replacement.instanceId = launched.instanceId;
+      rb.note(`${launched.created ? 'launched' : 'found earlier launch of'} replacement ${replacementName} (${launched.instanceId}) in ${place.availabilityDomain}/${place.faultDomain}`);
 
-    await rb.gate('waiting-for-replacement');
-    const readyBy = Date.now() + req.readyTimeout;
-    const waits = longActivities(req.readyTimeout);
-    await rb.interruptible(() => waits.waitForInstanceRunning({ cluster, instanceId: launched.instanceId, deadline: readyBy }));
-    // The replacement's node is the one whose providerID names its instance: it may be named by IP or hostname.
-    const operational = await rb.interruptible(() =>
-      waits.waitForNodeOperational({ cluster, instanceId: launched.instanceId, node: replacementName, deadline: readyBy }),
-    );
-    const replacementNode = operational.node;
-    replacement.nodeName = replacementNode;
-    replacement.ready = true;
-    forgetReplacement();
-    rb.note(`replacement ${replacementNode} is Ready and runs its DaemonSet pods`);
+      await rb.gate('waiting-for-replacement');
+      const readyBy = Date.now() + req.readyTimeout;
+      const waits = longActivities(req.readyTimeout);
+      await rb.interruptible(() => waits.waitForInstanceRunning({ cluster, instanceId: launched.instanceId, deadline: readyBy }));
+      // The replacement's node is the one whose providerID names its instance: it may be named by IP or hostname.
+      const operational = await rb.interruptible(() =>
+        waits.waitForNodeOperational({ cluster, instanceId: launched.instanceId, node: replacementName, deadline: readyBy }),
+      );
+      replacement.nodeName = operational.node;
+      replacement.ready = true;
+      forgetReplacement();
+      rb.note(`replacement ${replacement.nodeName} is Ready and runs its DaemonSet pods`);
+      return launched.instanceId;
+    };
 
-    // 2. Move the workload. A failure here uncordons the old node; the Ready replacement keeps serving.
-    leftWith = `the drain of ${node} did not complete; it is uncordoned and serving beside its replacement ${replacementNode}`;
-    const forgetCordon = rb.onFailure(async () => {
-      await api.uncordonNode({ cluster, node });
-      rb.note(`uncordoned ${node}; replacement ${replacementNode} stays in service`);
-    });
-    await rb.gate('cordoning');
-    await api.cordonNode({ cluster, node });
-    await rb.gate('draining');
-    const drainBy = Date.now() + req.drainTimeout;
-    const drained = await rb.interruptible(() =>
-      longActivities(req.drainTimeout).drainNode({
-        cluster,
-        node,
-        deadline: drainBy,
-        evictUnmanagedPods: req.evictUnmanagedPods,
-        deletePodsBlockedByPdbAfterTimeout: req.deletePodsBlockedByPdbAfterTimeout,
-      }),
-    );
-    const evictedPods = drained.evicted.length + drained.deletedAfterTimeout.length;
-    progress.drain = { evicted: evictedPods, remaining: 0, blockedByPdb: [] };
-    forgetCordon();
-    rb.note(`drained ${node}: ${drained.evicted.length} pods evicted, ${drained.deletedAfterTimeout.length} deleted after the timeout`);
+    /** Cordon and drain the old node; a drain that does not complete uncordons it. */
+    const moveWorkload = async (): Promise<number> => {
+      const forgetCordon = rb.onFailure(async () => {
+        await api.uncordonNode({ cluster, node });
+        rb.note(inPlace || req.retireOnly ? `uncordoned ${node}; nothing was launched` : `uncordoned ${node}; replacement ${replacement.nodeName} stays in service`);
+      });
+      await rb.gate('cordoning');
+      await api.cordonNode({ cluster, node });
+      await rb.gate('draining');
+      const drainBy = Date.now() + req.drainTimeout;
+      const drained = await rb.interruptible(() =>
+        longActivities(req.drainTimeout).drainNode({
+          cluster,
+          node,
+          deadline: drainBy,
+          evictUnmanagedPods: req.evictUnmanagedPods,
+          deletePodsBlockedByPdbAfterTimeout: req.deletePodsBlockedByPdbAfterTimeout,
+        }),
+      );
+      const evictedPods = drained.evicted.length + drained.deletedAfterTimeout.length;
+      progress.drain = { evicted: evictedPods, remaining: 0, blockedByPdb: [] };
+      forgetCordon();
+      rb.note(`drained ${node}: ${drained.evicted.length} pods evicted, ${drained.deletedAfterTimeout.length} deleted after the timeout`);
+      return evictedPods;
+    };
 
-    // 3. The old node is empty: past this point there is nothing to undo, only to finish.
-    leftWith = `${node} is drained and its replacement ${replacementNode} serves: finish by deleting the node and terminating ${old.id}`;
-    rb.enter('deleting-node');
-    await api.deleteNode({ cluster, node, instanceId: old.id });
-    rb.enter('terminating-instance');
-    await api.terminateInstance({ cluster, instanceId: old.id });
-    rb.done(`${node} replaced by ${replacementNode}`);
-    return { node, replacement: { nodeName: replacementNode, instanceId: launched.instanceId }, oldInstanceId: old.id, evictedPods };
+    /** The old node is empty: delete it and terminate its instance. Nothing to undo, only to finish. */
+    const retireOldNode = async () => {
+      rb.enter('deleting-node');
+      await api.deleteNode({ cluster, node, instanceId: old.id });
+      rb.enter('terminating-instance');
+      await api.terminateInstance({ cluster, instanceId: old.id });
+    };
+
+    if (req.retireOnly) {
+      // The group is above its size: this node goes without a replacement, drain-first.
+      progress.retireOnly = true;
+      leftWith = `the drain of ${node} did not complete; it is uncordoned and serving`;
+      const evictedPods = await moveWorkload();
+      leftWith = `${node} is drained: finish by deleting it and terminating ${old.id}`;
+      await retireOldNode();
+      rb.done(`${node} retired without a replacement: group ${group.name} had ${facts.groupNodes} nodes for a size of ${group.size}`);
+      return { node, oldInstanceId: old.id, evictedPods };
+    }
+    let replacementId: string;
+    let evictedPods: number;
+    if (inPlace) {
+      // Drain-first (maxSurge 0, allowInPlace): the group runs one node short until the replacement serves.
+      leftWith = `the drain of ${node} did not complete; it is uncordoned and serving, nothing was launched`;
+      evictedPods = await moveWorkload();
+      leftWith = `${node} is drained: finish by deleting it and terminating ${old.id}, then launch a node for group ${group.name}`;
+      await retireOldNode();
+      rb.note(`retired ${node} (${old.id}); group ${group.name} is one node short until ${replacementName} serves`);
+      leftWith = `${node} was retired and its replacement ${replacementName} did not become operational (terminated): group ${group.name} is one node short; scale it back (nodeGroupManager) or let its lane repave`;
+      replacementId = await launchReplacement();
+    } else {
+      // n+1: a failure before the drain leaves the old node untouched; after it, the Ready replacement keeps serving.
+      leftWith = `the replacement was terminated and ${node} is left serving`;
+      replacementId = await launchReplacement();
+      leftWith = `the drain of ${node} did not complete; it is uncordoned and serving beside its replacement ${replacement.nodeName}`;
+      evictedPods = await moveWorkload();
+      leftWith = `${node} is drained and its replacement ${replacement.nodeName} serves: finish by deleting the node and terminating ${old.id}`;
+      await retireOldNode();
+    }
+    rb.done(`${node} replaced by ${replacement.nodeName}${inPlace ? ' (in place: drained first)' : ''}`);
+    return { node, replacement: { nodeName: replacement.nodeName, instanceId: replacementId }, oldInstanceId: old.id, evictedPods };
   });
 }

@@ -169,9 +169,10 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     paused: rb.progress.paused,
     pace,
     breaker,
-    queue: (plan?.queue ?? []).map((c) => ({ node: c.node, kind: c.kind, reasons: c.reasons, ...(c.faultDomain ? { faultDomain: c.faultDomain } : {}) })),
+    queue: (plan?.queue ?? []).map((c) => ({ node: c.node, kind: c.kind, reasons: c.reasons, ...(c.faultDomain ? { faultDomain: c.faultDomain } : {}), ...(c.retire ? { retire: true } : {}) })),
     inFlight: [...inFlight.values()],
     skipped: plan?.skipped ?? [],
+    ...(plan?.aboveSize ? { aboveSize: plan.aboveSize } : {}),
     reports,
     holds: activeHolds(),
     history,
@@ -321,13 +322,13 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
           return;
         }
       }
-      await startOne(c.node, c.reasons.join('; '), c.faultDomain);
+      await startOne(c.node, c.reasons.join('; '), c.faultDomain, c.retire === true);
       // With a pause, one node at a time: the next one is planned on a fresh sweep.
       if (pace.pauseBetweenNodes > 0) return;
     }
   }
 
-  async function startOne(node: string, why: string, faultDomain: string | undefined) {
+  async function startOne(node: string, why: string, faultDomain: string | undefined, retireOnly: boolean) {
     const workflowId = repaveNodeWorkflowId(cluster, node);
     const reason = why.slice(0, 200);
     const childInput: RepaveNodeInput = {
@@ -336,6 +337,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       reason,
       ...(req.readyTimeout !== undefined ? { readyTimeout: req.readyTimeout } : {}),
       ...(req.drainTimeout !== undefined ? { drainTimeout: req.drainTimeout } : {}),
+      ...(retireOnly ? { retireOnly } : {}),
     };
     try {
       const child = await startChild<(i: RepaveNodeInput) => Promise<RepaveNodeResult>>('repaveNode', {
@@ -353,7 +355,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       lastActivityAt = Date.now();
       log.info('repave started', { cluster, group: groupName, node, reason });
       child.result().then(
-        (r) => finished(node, { outcome: 'replaced', reason, replacement: r.replacement.nodeName }),
+        (r) => finished(node, r.replacement ? { outcome: 'replaced', reason, replacement: r.replacement.nodeName } : { outcome: 'retired', reason }),
         (e: unknown) => finished(node, failureOf(e, reason)),
       );
     } catch (e) {
@@ -371,10 +373,10 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     inFlight.delete(node);
     lastActivityAt = Date.now();
     record({ ...about, ...e });
-    if (e.outcome === 'replaced') {
+    if (e.outcome === 'replaced' || e.outcome === 'retired') {
       totals.replaced++;
       ({ reports, backoffs } = forgetReplaced({ reports, backoffs }, about));
-      log.info('repave finished', { cluster, group: groupName, node, replacement: e.replacement });
+      log.info(e.outcome === 'retired' ? 'node retired: the group was above its size' : 'repave finished', { cluster, group: groupName, node, replacement: e.replacement });
     } else {
       totals.failed++;
       backoffs = recordFailure(backoffs, about, Date.now(), backoffMs);

@@ -163,6 +163,33 @@ describe('planRepaves: budget', () => {
   });
 });
 
+describe('planRepaves: a group above its size', () => {
+  // size 4: two failed drains left two replacements serving beside the two old (aged) nodes.
+  const six = [node('old-1', 50, 1), node('old-2', 49, 2), node('new-1', 0.1, 1), node('new-2', 0.1, 2), node('c', 10, 3), node('d', 5, 3)];
+  const four = group({ size: 4 });
+
+  it.each([
+    { name: 'both surplus nodes due: both retired, not repaved', notBefore: {}, retiring: ['old-1', 'old-2'], note: /has 6 nodes for a size of 4: retiring old-1, old-2 without a replacement/ },
+    { name: 'one backing off after its failed drain: the other retired now, it later', notBefore: { 'old-1': NOW + H }, retiring: ['old-2'], note: /retiring old-2 without a replacement; retrying old-1 \(last repave failed; retried after .*\) as a retirement/ },
+    { name: 'both backing off: nothing now, both said', notBefore: { 'old-1': NOW + H, 'old-2': NOW + H }, retiring: [], note: /retrying old-1 .*, old-2 .* as a retirement/ },
+  ] as { name: string; notBefore: Record<string, number>; retiring: string[]; note: RegExp }[])('$name', ({ notBefore, retiring, note }) => {
+    const p = plan({ nodes: six, group: four, notBefore });
+    expect(p.aboveSize).toMatchObject({ nodes: 6, size: 4, surplus: 2, retiring });
+    expect(p.aboveSize!.note).toMatch(note);
+    expect(p.start.filter((c) => c.retire).map((c) => c.node)).toEqual(retiring);
+  });
+
+  it('never removes nodes that are not due; repaves in flight count as the surplus they make', () => {
+    const fresh = plan({ nodes: six.filter((n) => !n.name.startsWith('old')).concat(node('e', 1, 1), node('f', 1, 2)), group: four });
+    expect(fresh.aboveSize?.retiring).toEqual([]);
+    expect(fresh.aboveSize?.note).toMatch(/no node is due/);
+    expect(fresh.start).toEqual([]);
+    const inFlight: InFlightRepave[] = [1, 2].map((i) => ({ node: `old-${i}`, workflowId: `w${i}`, startedAt: iso(NOW), reason: 'aged' }));
+    expect(plan({ nodes: six, group: four, inFlight }).aboveSize).toBeUndefined();
+    expect(plan({ nodes: six.slice(0, 4), group: four }).aboveSize).toBeUndefined();
+  });
+});
+
 describe('circuit breaker', () => {
   it('threshold from a count or a percentage of the size (rounded down, at least 1 above 0%)', () => {
     expect(unhealthyThreshold({ size: 10, maxUnhealthy: 3 })).toBe(3);

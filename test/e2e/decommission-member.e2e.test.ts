@@ -124,6 +124,31 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     expect(stack.sim.cassandra.ring(NS, STS)!.members.filter((m) => m.inRing)).toHaveLength(3);
   }, 180_000);
 
+  it('garbled nodetool reads (30% of status/netstats cut short or missing rows): issued once, volume released only after the member left', async () => {
+    await healthyRingOf(4);
+    stack.sim.cassandra.faults.decommissionStreamMs = 6000;
+    const before = counters();
+    const garbledBefore = stack.sim.cassandra.counters().garbledReads;
+    const volume = watchVolume();
+    const { worker, close } = await inProcessWorker(stack);
+    stack.sim.cassandra.faults.garbledReadRate = 0.3;
+    try {
+      const result = await worker.runUntil(
+        stack.client.workflow.execute(decommissionMember, { taskQueue: TASK_QUEUE, workflowId: decommissionWorkflowId('sim-1', NS, STS), args: [input] }),
+      );
+      expect(result).toMatchObject({ member: MEMBER, issued: 1, replicasAfter: 3, volume: 'released' });
+    } finally {
+      stack.sim.cassandra.faults.garbledReadRate = 0;
+      await close();
+      await volume.stop();
+    }
+    expect(stack.sim.cassandra.counters().garbledReads - garbledBefore).toBeGreaterThan(3);
+    const after = counters();
+    expect(after.issued - before.issued).toBe(1);
+    expect(after.started - before.started).toBe(1);
+    expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
+  }, 180_000);
+
   it('a worker SIGKILLed while streaming is replaced: decommission issued exactly once, volume released only after the member left', async () => {
     await healthyRingOf(4);
     stack.sim.cassandra.faults.decommissionStreamMs = 25_000;

@@ -67,10 +67,10 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
     expect(stack.sim.oci.fleet.getInstance(oldInstance).lifecycleState).toMatch(/TERMINAT/);
     const after = await nodesOfGroup(stack.core, 'general');
     expect(after.map((n) => n.metadata!.name)).not.toContain(node);
-    const replacement = after.find((n) => n.metadata!.name === result.replacement.nodeName);
+    const replacement = after.find((n) => n.metadata!.name === result.replacement!.nodeName);
     expect(replacement && isReady(replacement)).toBe(true);
-    expect(replacement!.spec!.providerID).toBe(`oci://${result.replacement.instanceId}`);
-    expect(stack.sim.oci.fleet.getInstance(result.replacement.instanceId).freeformTags?.[TAG_REPLACES]).toBe(node);
+    expect(replacement!.spec!.providerID).toBe(`oci://${result.replacement!.instanceId}`);
+    expect(stack.sim.oci.fleet.getInstance(result.replacement!.instanceId).freeformTags?.[TAG_REPLACES]).toBe(node);
     // Evicted pods were recreated and run elsewhere.
     await eventually('shop pods running again', async () => {
       const pods = await shopPods();
@@ -146,12 +146,13 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
     await close();
 
     expect(result.oldInstanceId).toBe(oldInstance);
-    const launched = stack.sim.oci.fleet.getInstance(result.replacement.instanceId);
-    expect(result.replacement.nodeName).toMatch(/^10\.0\.\d+\.\d+$/);
-    expect(result.replacement.nodeName).not.toBe(launched.displayName.toLowerCase());
-    const replacement = await stack.core.readNode({ name: result.replacement.nodeName });
+    const replaced = result.replacement!;
+    const launched = stack.sim.oci.fleet.getInstance(replaced.instanceId);
+    expect(replaced.nodeName).toMatch(/^10\.0\.\d+\.\d+$/);
+    expect(replaced.nodeName).not.toBe(launched.displayName.toLowerCase());
+    const replacement = await stack.core.readNode({ name: replaced.nodeName });
     expect(isReady(replacement)).toBe(true);
-    expect(replacement.spec!.providerID).toBe(`oci://${result.replacement.instanceId}`);
+    expect(replacement.spec!.providerID).toBe(`oci://${replaced.instanceId}`);
     expect(launched.freeformTags[TAG_REPLACES]).toBe(node);
     await eventually('the old instance terminated and its node gone', async () => {
       const names = (await nodesOfGroup(stack.core, 'batch')).map((n) => n.metadata!.name);
@@ -195,5 +196,46 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
     expect(live()).toEqual([]);
     const still = await stack.core.readNode({ name: node });
     expect(still.spec?.unschedulable ?? false).toBe(false);
+  });
+
+  it('a group without surge that allows it is repaved in place: drained first, never above its size, never below size − maxUnavailable', async () => {
+    const fleet = structuredClone(stack.fleet);
+    const batch = fleet.clusters[0]!.nodeGroups.find((g) => g.name === 'batch')!;
+    Object.assign(batch, { maxSurge: 0, allowInPlace: true });
+    const target = await busiestReadyNode('batch');
+    const node = target!.metadata!.name!;
+    const oldInstance = target!.spec!.providerID!.replace('oci://', '');
+    const live = () => stack.sim.oci.fleet.summary().filter((i) => i.freeformTags['itinerant.dev/node-group'] === 'batch' && !/TERMINAT/.test(i.lifecycleState));
+    const sizeBefore = live().length;
+    const since = new Date().toISOString();
+    let most = 0;
+    let oldGoneBeforeLaunch: boolean | undefined;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const instances = live();
+        most = Math.max(most, instances.length);
+        const launched = instances.some((i) => i.freeformTags[TAG_REPLACES] === node);
+        if (launched && oldGoneBeforeLaunch === undefined) oldGoneBeforeLaunch = !instances.some((i) => i.id === oldInstance);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const { worker, close } = await inProcessWorker(stack, fleet);
+    try {
+      const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId: repaveNodeWorkflowId('sim-1', node), args: [{ cluster: 'sim-1', node, reason: 'e2e in place' }] });
+      const { result, progress } = await worker.runUntil(async () => ({ result: await handle.result(), progress: await handle.query(progressQuery) }));
+      expect(result.oldInstanceId).toBe(oldInstance);
+      expect(progress.inPlace).toBe(true);
+      const replacement = (await nodesOfGroup(stack.core, 'batch')).find((n) => n.metadata!.name === result.replacement!.nodeName);
+      expect(replacement && isReady(replacement)).toBe(true);
+    } finally {
+      watching = false;
+      await watch;
+      await close();
+    }
+    expect(oldGoneBeforeLaunch).toBe(true);
+    expect(most).toBe(sizeBefore);
+    expect(live()).toHaveLength(sizeBefore);
+    expect(minSchedulableSince('batch', since, sizeBefore)).toBeGreaterThanOrEqual(sizeBefore - batch.maxUnavailable);
   });
 });

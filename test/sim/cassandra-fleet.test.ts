@@ -40,7 +40,7 @@ describe('startSim: the seeded Cassandra ring', () => {
     const bad = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ stallDecommission: 'yes' }) });
     expect(bad.status).toBe(400);
     const put = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ stallDecommission: true, decommissionStreamMs: 300 }) });
-    expect(await put.json()).toEqual({ decommissionStreamMs: 300, stallDecommission: true, joinMs: 3000, failNextDecommission: 0, decommissionFailAt: 0.5 });
+    expect(await put.json()).toEqual({ decommissionStreamMs: 300, stallDecommission: true, joinMs: 3000, failNextDecommission: 0, decommissionFailAt: 0.5, garbledReadRate: 0 });
     const badFail = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ failNextDecommission: -1 }) });
     expect(badFail.status).toBe(400);
     const run = sim.cassandra.exec('data', 'cassandra-3', ['nodetool', 'decommission']);

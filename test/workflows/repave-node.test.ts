@@ -103,6 +103,73 @@ describe('repaveNode workflow', () => {
     ]);
   });
 
+  it('repaves a group without surge that allows it in place: drains, retires the old node, then launches', async () => {
+    const calls: string[] = [];
+    const inPlace = { ...group, maxSurge: 0, allowInPlace: true };
+    const result = await run(stubs(calls, { describeNodeGroup: async () => inPlace }), (taskQueue) =>
+      env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] }),
+    );
+    expect(result.replacement!.instanceId).toBe('ocid1.instance.oc1..new');
+    const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
+    expect(mutating).toEqual([
+      'claimNode',
+      'cordonNode',
+      'drainNode',
+      'deleteNode',
+      'terminateInstance',
+      'launchReplacement',
+      'waitForInstanceRunning',
+      'waitForNodeOperational',
+    ]);
+  });
+
+  it('in place, a drain that fails uncordons the node and launches nothing', async () => {
+    const calls: string[] = [];
+    const inPlace = { ...group, maxSurge: 0, allowInPlace: true };
+    const acts = stubs(calls, {
+      describeNodeGroup: async () => inPlace,
+      drainNode: async () => {
+        throw ApplicationFailure.nonRetryable('pods blocked by PodDisruptionBudgets: shop/web-1', 'DrainTimedOut');
+      },
+    });
+    const cause = await failureOf(run(acts, (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })));
+    expect(cause.type).toBe('Failed');
+    expect(cause.message).toContain('nothing was launched');
+    expect(calls).toContain('uncordonNode');
+    expect(calls).not.toContain('launchReplacement');
+    expect(calls).not.toContain('terminateInstance');
+  });
+
+  it('in place, refuses when the group would drop below its minimum Ready count without the node', async () => {
+    const calls: string[] = [];
+    const inPlace = { ...group, maxSurge: 0, allowInPlace: true, minReady: 4 };
+    const cause = await failureOf(
+      run(stubs(calls, { describeNodeGroup: async () => inPlace }), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] })),
+    );
+    expect(cause.type).toBe('Refused');
+    expect(cause.message).toMatch(/would leave 3 while draining, below its minimum of 4/);
+    expect(calls).not.toContain('claimNode');
+  });
+
+  it('retireOnly: a group above its size loses the node without a replacement; at its size it is refused', async () => {
+    const calls: string[] = [];
+    const above = { ...healthy, groupNodes: 5, groupReady: 5 };
+    const result = await run(stubs(calls, {}, above), (taskQueue) =>
+      env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, retireOnly: true }] }),
+    );
+    expect(result.replacement).toBeUndefined();
+    const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
+    expect(mutating).toEqual(['claimNode', 'cordonNode', 'drainNode', 'deleteNode', 'terminateInstance']);
+
+    const atSize: string[] = [];
+    const cause = await failureOf(
+      run(stubs(atSize, {}, { ...healthy, groupNodes: 4 }), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, retireOnly: true }] })),
+    );
+    expect(cause.type).toBe('Refused');
+    expect(cause.message).toMatch(/has 4 nodes for a size of 4: retiring general-a1 without a replacement would shrink it/);
+    expect(atSize).not.toContain('claimNode');
+  });
+
   it('terminates a replacement that never becomes operational and leaves the old node alone', async () => {
     const calls: string[] = [];
     const terminated: string[] = [];

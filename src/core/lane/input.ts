@@ -24,7 +24,7 @@ const dur = (minMs: number, maxMs: number) =>
 export interface HistoryEntry {
   at: string;
   node: string;
-  outcome: 'replaced' | 'failed' | 'refused' | 'skipped' | 'circuit-open' | 'circuit-closed' | 'pace' | 'paused' | 'resumed' | 'held' | 'released';
+  outcome: 'replaced' | 'retired' | 'failed' | 'refused' | 'skipped' | 'circuit-open' | 'circuit-closed' | 'pace' | 'paused' | 'resumed' | 'held' | 'released';
   reason: string;
   replacement?: string;
   detail?: string;

@@ -20,6 +20,20 @@ export interface Candidate {
   ageMs: number;
   /** Already counts as unavailable: repaving it (n+1) disrupts nothing more. */
   unavailable: boolean;
+  /** The group is above its size: the node is removed without a replacement instead of repaved. */
+  retire?: boolean;
+}
+
+/** A group with more nodes than its configured size (e.g. a failed drain left a replacement beside the old node). */
+export interface AboveSize {
+  nodes: number;
+  size: number;
+  /** Nodes beyond the size, less repaves in flight (each may add a node for a while). */
+  surplus: number;
+  /** Queued nodes that are retired rather than repaved, first in the queue. */
+  retiring: string[];
+  /** What the lane does about it, in words. */
+  note: string;
 }
 
 export interface Budget {
@@ -58,6 +72,7 @@ export interface RepavePlan {
   skipped: { node: string; why: string }[];
   /** Reports about nodes that are no longer in the group (drop them). */
   staleReports: string[];
+  aboveSize?: AboveSize;
   maxAgeMs: number;
   unhealthyAfterMs: number;
 }
@@ -140,6 +155,8 @@ export function planRepaves(input: PlanInput): RepavePlan {
     ({ since: _s, created: _c, ...c }) => c as Candidate,
   );
 
+  const aboveSize = retireSurplus(group, nodes.length, inFlight.length + heldElsewhere, queue, skipped);
+
   // Budget. Every repave adds a node first (n+1) and takes one out of service while it drains.
   const inPlace = group.allowInPlace && group.maxSurge === 0;
   let blockedBy: string | undefined;
@@ -176,9 +193,32 @@ export function planRepaves(input: PlanInput): RepavePlan {
     aged,
     skipped,
     staleReports,
+    ...(aboveSize ? { aboveSize } : {}),
     maxAgeMs,
     unhealthyAfterMs,
   };
+}
+
+/**
+ * Above its size, the group shrinks back as its nodes come due: the first queued nodes are retired (drained,
+ * removed, not replaced) instead of repaved. Healthy nodes that are not due are never removed for it.
+ */
+function retireSurplus(group: NodeGroupConfig, nodes: number, inFlight: number, queue: Candidate[], skipped: { node: string; why: string }[]): AboveSize | undefined {
+  const surplus = nodes - group.size - inFlight;
+  if (surplus <= 0) return undefined;
+  const retiring = queue.slice(0, surplus);
+  for (const c of retiring) {
+    c.retire = true;
+    c.reasons.push(`group has ${nodes} nodes for a size of ${group.size}: retired, not replaced`);
+  }
+  const head = `node group ${group.name} has ${nodes} nodes for a size of ${group.size}`;
+  const waiting = skipped.filter((s) => s.why.startsWith('last repave failed')).map((s) => `${s.node} (${s.why})`);
+  const parts = [
+    ...(retiring.length ? [`retiring ${retiring.map((c) => c.node).join(', ')} without a replacement`] : []),
+    ...(retiring.length < surplus && waiting.length ? [`retrying ${waiting.join(', ')} as a retirement`] : []),
+  ];
+  const note = parts.length ? `${head}: ${parts.join('; ')}` : `${head}: no node is due (aged, unhealthy or reported); the surplus is retired as nodes come due`;
+  return { nodes, size: group.size, surplus, retiring: retiring.map((c) => c.node), note };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -5,7 +5,7 @@ import type { HistoryEntry, LaneCarry } from './input.js';
 import type { LaneHold } from './names.js';
 import type { InFlightRepave, UnhealthyReport } from './observed.js';
 import type { Pace } from './pace.js';
-import type { Budget, Candidate } from './plan.js';
+import type { AboveSize, Budget, Candidate } from './plan.js';
 
 export type LanePhase = 'starting' | 'sweeping' | 'idle' | 'repaving' | 'paused' | 'held' | 'circuit-open' | 'blocked' | 'continuing';
 
@@ -35,9 +35,11 @@ export interface LaneState {
   paused: boolean;
   pace: Pace;
   breaker: BreakerState;
-  queue: { node: string; kind: Candidate['kind']; reasons: string[]; faultDomain?: string }[];
+  queue: { node: string; kind: Candidate['kind']; reasons: string[]; faultDomain?: string; retire?: boolean }[];
   inFlight: InFlightRepave[];
   skipped: { node: string; why: string }[];
+  /** The group has more nodes than its size, and what the lane does about it. */
+  aboveSize?: AboveSize;
   reports: UnhealthyReport[];
   holds: LaneHold[];
   history: HistoryEntry[];

@@ -33,13 +33,13 @@ export const cassandraAdapter: StatefulServiceAdapter = {
   },
 
   async state(exec, member): Promise<MemberState> {
-    let text: string;
+    // Unreachable and unreadable (output cut short or mangled) alike: the mode is unknown, never guessed.
+    let n: ReturnType<typeof parseNetstats>;
     try {
-      text = await output(exec, member, ['nodetool', 'netstats']);
+      n = parseNetstats(await output(exec, member, ['nodetool', 'netstats']));
     } catch (e) {
       return { mode: 'UNREACHABLE', error: errorText(e) };
     }
-    const n = parseNetstats(text);
     const s = n.sending;
     return {
       mode: n.mode,

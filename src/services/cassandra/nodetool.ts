@@ -204,12 +204,14 @@ export function parseNetstats(text: string): Netstats {
   let session: StreamSession | undefined;
   let inStreams = false;
   let notSending = false;
-  for (const raw of lines) {
+  for (const [i, raw] of lines.entries()) {
     const line = raw.trimEnd();
     const trimmed = line.trim();
     if (trimmed === '') continue;
     const modeMatch = /^Mode:\s*(\S+)/.exec(trimmed);
     if (modeMatch && mode === undefined) {
+      // nodetool ends every line: an unterminated mode line was cut short (JOINING_FAILED → "JOINING").
+      if (i === lines.length - 1) throw new NodetoolParseError('nodetool netstats', `output ends inside the "Mode:" line: ${JSON.stringify(trimmed)}`);
       const m = modeMatch[1]!.toUpperCase();
       if (!MODES.has(m)) throw new NodetoolParseError('nodetool netstats', `unknown mode ${JSON.stringify(modeMatch[1])}`);
       mode = m as OperationMode;

@@ -246,6 +246,21 @@ describe('nodetool netstats', () => {
     expect(() => parseNetstats('error: No nodetool connection')).toThrow(/no "Mode:" line/);
     expect(() => parseNetstats('Mode: WANDERING\n')).toThrow(/unknown mode/);
   });
+
+  it('never reads another mode from output cut short (JOINING_FAILED cut after JOINING is not JOINING)', () => {
+    for (const mode of ['STARTING', 'NORMAL', 'JOINING', 'JOINING_FAILED', 'LEAVING', 'DECOMMISSIONED', 'DECOMMISSION_FAILED', 'MOVING', 'DRAINING', 'DRAINED']) {
+      const full = `Mode: ${mode}\nNot sending any streams.\n`;
+      for (let cut = 0; cut <= full.length; cut++) {
+        let read: string | undefined;
+        try {
+          read = parseNetstats(full.slice(0, cut)).mode;
+        } catch {
+          continue;
+        }
+        expect(read, `${JSON.stringify(full.slice(0, cut))}`).toBe(mode);
+      }
+    }
+  });
 });
 
 describe('nodetool info', () => {

@@ -6,6 +6,7 @@ import type { ExecResult, KubeSim } from '../kube/index.js';
 import type { KObject } from '../kube/resources.js';
 import { cqlsh, nodetool } from './commands.js';
 import { builtinExec } from '../kube/exec.js';
+import { garble } from './garble.js';
 import { DEFAULT_CASSANDRA_FAULTS, RingModel, type CassandraFaults, type Member, type Mode, type Ring, type Stream } from './ring.js';
 
 export {
@@ -80,6 +81,8 @@ export interface CassandraCounters {
   decommissionFailed: Record<string, number>;
   /** nodetool / cqlsh commands run in Cassandra pods. */
   commands: number;
+  /** `nodetool status` / `netstats` outputs garbled by faults.garbledReadRate. */
+  garbledReads: number;
 }
 
 export interface CassandraSim {
@@ -106,6 +109,7 @@ export const cassandraFaultsPatchSchema = z
     joinMs: z.number().int().min(0).max(3_600_000),
     failNextDecommission: z.number().int().min(0).max(1000),
     decommissionFailAt: z.number().min(0).max(0.99),
+    garbledReadRate: z.number().min(0).max(1),
   })
   .partial();
 
@@ -137,6 +141,7 @@ export function createCassandraSim(kube: CassandraHost, opts: { faults?: Partial
   const faults: CassandraFaults = { ...DEFAULT_CASSANDRA_FAULTS, ...opts.faults };
   const model = new RingModel(kube.store, faults);
   let commands = 0;
+  let garbledReads = 0;
   let pending = false;
   const unsubscribe = kube.store.subscribe(() => {
     if (pending) return;
@@ -181,7 +186,13 @@ export function createCassandraSim(kube: CassandraHost, opts: { faults?: Partial
     const bin = (argv[0] ?? '').split('/').pop();
     if (bin === 'nodetool') {
       commands++;
-      return nodetool(model, ring, found?.member, argv.slice(1));
+      const out = await nodetool(model, ring, found?.member, argv.slice(1));
+      const read = argv.slice(1).find((a): a is 'status' | 'netstats' => a === 'status' || a === 'netstats');
+      if (read && out.exitCode === 0 && Math.random() < faults.garbledReadRate) {
+        garbledReads++;
+        return { ...out, stdout: garble(read, out.stdout).stdout };
+      }
+      return out;
     }
     if (bin === 'cqlsh') {
       commands++;
@@ -191,7 +202,7 @@ export function createCassandraSim(kube: CassandraHost, opts: { faults?: Partial
   });
 
   const counters = (): CassandraCounters => {
-    const c: CassandraCounters = { decommissionIssued: {}, decommissionStarted: {}, decommissionRefused: {}, decommissionFailed: {}, commands };
+    const c: CassandraCounters = { decommissionIssued: {}, decommissionStarted: {}, decommissionRefused: {}, decommissionFailed: {}, commands, garbledReads };
     for (const r of model.rings.values()) {
       for (const m of r.members) {
         const k = `${m.namespace}/${m.pod}`;

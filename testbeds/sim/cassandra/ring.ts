@@ -41,6 +41,8 @@ export interface CassandraFaults {
   failNextDecommission: number;
   /** Fraction (0..0.99) of the stream sent when a decommission armed by failNextDecommission fails. */
   decommissionFailAt: number;
+  /** Fraction (0..1) of `nodetool status` / `netstats` outputs cut short or missing rows (./garble.ts). */
+  garbledReadRate: number;
 }
 
 export const DEFAULT_CASSANDRA_FAULTS: CassandraFaults = {
@@ -49,6 +51,7 @@ export const DEFAULT_CASSANDRA_FAULTS: CassandraFaults = {
   joinMs: 3_000,
   failNextDecommission: 0,
   decommissionFailAt: 0.5,
+  garbledReadRate: 0,
 };
 
 /** StatefulSet label selecting the rings. */
