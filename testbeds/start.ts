@@ -6,6 +6,7 @@ import { loadFleetConfig } from '../src/config/fleet-config.js';
 import { dataDir, ensureDir, itinerantHome, logsDir } from '../src/config/home.js';
 import { ensureTemporalCli, startDevServer } from './temporal/temporal-cli.js';
 import { startSim } from './sim/index.js';
+import { controlCurlExamples } from './sim/control.js';
 import { createItinerantWorker } from '../src/workers/worker.js';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
@@ -38,7 +39,7 @@ async function main() {
 itinerant is running (state in ${rel(home)})
   Temporal      ${server.address}, namespace ${server.namespace}   Web UI ${server.uiUrl}
   sim fleet     cluster ${sim.clusterName}: Kubernetes ${sim.kubeUrl}, OCI ${sim.ociUrl}, control ${sim.controlUrl}
-  kubeconfig    ${rel(sim.kubeconfigPath)}       kubectl --kubeconfig ${rel(sim.kubeconfigPath)} get nodes   (the worker's identity, RBAC of deploy/rbac/worker.yaml)
+  kubeconfig    ${rel(sim.kubeconfigPath)}       kubectl --kubeconfig ${rel(sim.kubeconfigPath)} get nodes   (the worker's identity, RBAC rendered for fleet.yaml: itinerant rbac render)
   admin         ${rel(sim.adminKubeconfigPath)}   may do anything (kubectl get deployments -A, scale, ...)
   OCI config    ${rel(sim.ociConfigPath)} (profile DEFAULT)
   fleet config  ${rel(sim.fleetConfigPath)}
@@ -51,6 +52,10 @@ Decommission the last Cassandra member (namespace data):
   npx itinerant run decommission-member --input '{"cluster":"${sim.clusterName}","namespace":"data","statefulSet":"cassandra","member":"cassandra-3"}' --wait
 Repave continuously (one Schedule and lane per node group):
   npx itinerant schedules apply && npx itinerant lane state ${sim.clusterName} general
+The sim's control API (state, faults; a bearer token per start, in ${rel(sim.endpointsPath)}):
+${controlCurlExamples(sim.controlUrl, sim.endpointsPath)
+  .map((line) => `  ${line}`)
+  .join('\n')}
 
 Ctrl-C stops everything.`);
   try {

@@ -1,10 +1,11 @@
-// The worker's Kubernetes identity, as the project ships it: the ServiceAccount itinerant/itinerant-worker
-// bound to the least-privilege ClusterRole in deploy/rbac/worker.yaml. Both test beds hold the worker to it.
-import { join } from 'node:path';
-import { projectRoot } from '../src/config/home.js';
+// The worker's Kubernetes identity in the test beds: the ServiceAccount itinerant/itinerant-worker with the RBAC
+// `itinerant rbac render` renders for the test beds' cluster (src/config/worker-rbac.ts). Both test beds hold the worker to it.
+import { renderWorkerRbac } from '../src/config/worker-rbac.js';
 
-export const WORKER_NAMESPACE = 'itinerant';
-export const WORKER_SERVICE_ACCOUNT = 'itinerant-worker';
-export const WORKER_CLUSTER_ROLE = 'itinerant-worker';
-export const WORKER_USER = `system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`;
-export const WORKER_RBAC_MANIFEST = (): string => join(projectRoot(), 'deploy', 'rbac', 'worker.yaml');
+export { WORKER_CLUSTER_ROLE, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, WORKER_USER } from '../src/config/worker-rbac.js';
+
+/** The stateful-service namespaces the test beds' fleet.yaml declares: the seeded Cassandra ring's. */
+export const TESTBED_STATEFUL_NAMESPACES = ['data'];
+
+/** The worker's RBAC manifest for the test beds' cluster, as the fleet.yaml they write renders it. */
+export const testbedWorkerRbac = (clusterName: string): string => renderWorkerRbac({ name: clusterName, statefulNamespaces: TESTBED_STATEFUL_NAMESPACES });

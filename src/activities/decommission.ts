@@ -107,6 +107,8 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
 
     async inspectDecommission(ref: StatefulMemberRef & { owner: string }): Promise<DecommissionFacts> {
       const { cluster, namespace, statefulSet, member, owner } = ref;
+      const declared = clients.clusterConfig(cluster).statefulNamespaces;
+      if (!declared.includes(namespace)) return { statefulSetExists: false, replicas: 0, claimTemplates: [], pods: [], namespaceNotDeclared: { declared } };
       const sts = await readStatefulSet(ref);
       const facts: DecommissionFacts = { statefulSetExists: !!sts, replicas: sts?.spec?.replicas ?? 0, claimTemplates: [], pods: [] };
       if (!sts) return facts;

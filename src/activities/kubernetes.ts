@@ -105,11 +105,9 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       const labels = n.metadata?.labels ?? {};
       const group = labels[LABEL_NODE_GROUP];
       let groupReady = 0;
-      let groupNodes = 0;
       if (group) {
-        const members = (await core(cluster).listNode({ labelSelector: `${LABEL_NODE_GROUP}=${group}` })).items.filter((m) => labels[LABEL_CLUSTER] === m.metadata?.labels?.[LABEL_CLUSTER]);
-        groupNodes = members.length;
-        groupReady = members.filter(isNodeReady).length;
+        const members = await core(cluster).listNode({ labelSelector: `${LABEL_NODE_GROUP}=${group}` });
+        groupReady = members.items.filter((m) => labels[LABEL_CLUSTER] === m.metadata?.labels?.[LABEL_CLUSTER] && isNodeReady(m)).length;
       }
       const pods = classify(await podsOnNode(core(cluster), node)).toEvict;
       return {
@@ -123,7 +121,6 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         owner: n.metadata?.annotations?.[ANNOTATION_OWNER],
         unmanagedPods: pods.filter((p) => !controllerOf(p)).map(podKey),
         groupReady,
-        groupNodes,
       };
     },
 

@@ -1,7 +1,6 @@
 // Continuous repaving from the CLI: apply the Schedules of a fleet file, and look at or steer a node
 // group's repaver lane (the same signals and update the Web UI offers).
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { join } from 'node:path';
 import { repaverLaneWorkflowId } from '../core/ids.js';
 import {
   LANE_QUERY_STATE,
@@ -14,14 +13,11 @@ import {
 } from '../core/lane/index.js';
 import { formatDuration } from '../core/duration.js';
 import { RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
-import { loadFleetConfig } from '../config/fleet-config.js';
-import { itinerantHome } from '../config/home.js';
 import { applySchedules, reportUnhealthyNode, signalRepaverLane } from '../client/schedules.js';
 import { CliError, EXIT } from './errors.js';
+import { loadConfig } from './fleet.js';
 import { failureChain, formatTable } from './progress.js';
 import { connect, isNotFound, type Target } from './temporal.js';
-
-export const defaultFleetConfig = (env = process.env) => env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 'fleet.yaml');
 
 export const LANE_ACTIONS = {
   pause: RUNBOOK_SIGNAL_PAUSE,
@@ -30,14 +26,6 @@ export const LANE_ACTIONS = {
   'reset-breaker': LANE_SIGNAL_RESET_BREAKER,
 } as const;
 export type LaneAction = keyof typeof LANE_ACTIONS;
-
-function loadConfig(path: string) {
-  try {
-    return loadFleetConfig(path);
-  } catch (e) {
-    throw new CliError((e as Error).message, EXIT.usage);
-  }
-}
 
 export async function schedulesApplyCommand(target: Target, opts: { config: string }): Promise<number> {
   const fleet = loadConfig(opts.config);

@@ -11,6 +11,9 @@ import type { Target } from './temporal.js';
 const commands = () => import('./commands.js');
 const temporal = () => import('./temporal.js');
 const lanes = () => import('./lanes.js');
+const fleet = () => import('./fleet.js');
+const rbac = () => import('./rbac.js');
+const CONFIG_HELP = "fleet configuration (default: $ITINERANT_CONFIG or the simulated fleet's fleet.yaml)";
 const LANE_ACTIONS = ['pause', 'resume', 'sweep-now', 'reset-breaker'] as const;
 
 interface ConnOpts {
@@ -87,10 +90,22 @@ function program(): Command {
   );
   const schedules = p.command('schedules').description('Temporal Schedules that drive continuous repaving');
   connectionOptions(schedules.command('apply').description('create or update one sweep Schedule per node group of the fleet file (idempotent)'))
-    .option('--config <path>', 'fleet configuration (default: $ITINERANT_CONFIG or the simulated fleet\'s fleet.yaml)')
+    .option('--config <path>', CONFIG_HELP)
     .action(
       act(async (o: ConnOpts & { config?: string }) =>
-        (await lanes()).schedulesApplyCommand(await target(o), { config: o.config ?? (await lanes()).defaultFleetConfig() }),
+        (await lanes()).schedulesApplyCommand(await target(o), { config: o.config ?? (await fleet()).defaultFleetConfig() }),
+      ),
+    );
+
+  p.command('rbac')
+    .description("the worker's Kubernetes RBAC")
+    .command('render')
+    .description("print the worker's RBAC for a cluster of the fleet file: ServiceAccount, ClusterRole for nodes and drains, a Role per stateful-service namespace (kubectl apply -f -)")
+    .option('--config <path>', CONFIG_HELP)
+    .option('--cluster <name>', 'the cluster (needed when the fleet file declares several)')
+    .action(
+      act(async (o: { config?: string; cluster?: string }) =>
+        (await rbac()).rbacRenderCommand({ config: o.config ?? (await fleet()).defaultFleetConfig(), ...(o.cluster !== undefined ? { cluster: o.cluster } : {}) }),
       ),
     );
 

@@ -2,19 +2,21 @@
 import { Client, Connection, isGrpcServiceError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { createConnection } from 'node:net';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { connectionOptions, splitAddress, TemporalSettingsError, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
+import { tlsProblem } from '../config/temporal-tls-check.js';
 import { CliError, EXIT } from './errors.js';
 import { failureChain, type PendingActivityView } from './progress.js';
 
-export interface Target {
-  address: string;
-  namespace: string;
-}
+export type Target = TemporalConnectionSettings;
 
+/** --address / --namespace over TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE; TLS and the API key from TEMPORAL_TLS* and TEMPORAL_API_KEY. */
 export function resolveTarget(opts: { address?: string; namespace?: string }, env = process.env): Target {
-  return {
-    address: opts.address || env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
-    namespace: opts.namespace || env.TEMPORAL_NAMESPACE || 'default',
-  };
+  try {
+    return temporalConnectionFromEnv(env, opts);
+  } catch (e) {
+    if (e instanceof TemporalSettingsError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
 }
 
 export function unreachable(address: string, detail?: string): CliError {
@@ -24,21 +26,32 @@ export function unreachable(address: string, detail?: string): CliError {
   );
 }
 
+/** The error and its causes (five at most). */
+function errorChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) chain.push(e);
+  return chain;
+}
+
 /** True when the error (or a cause) says the server could not be reached at all. */
 export function isUnreachable(err: unknown): boolean {
-  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
-    if (isGrpcServiceError(e) && e.code === 14 /* UNAVAILABLE */) return true;
-    if (e instanceof Error && /Failed to connect before the deadline|ECONNREFUSED/.test(e.message)) return true;
-  }
-  return false;
+  const UNAVAILABLE = 14;
+  return errorChain(err).some((e) => (isGrpcServiceError(e) && e.code === UNAVAILABLE) || (e instanceof Error && /Failed to connect before the deadline|ECONNREFUSED/.test(e.message)));
+}
+
+/** True when the server (or a gateway before it) refused the caller's credentials. */
+function credentialsRefused(err: unknown): boolean {
+  const UNAUTHENTICATED = 16;
+  const PERMISSION_DENIED = 7;
+  return errorChain(err).some((e) => isGrpcServiceError(e) && (e.code === UNAUTHENTICATED || e.code === PERMISSION_DENIED));
 }
 
 /** A plain TCP connect first: a refused or unresolvable address fails in milliseconds, not after gRPC's retries. */
 function probe(address: string, timeoutMs = 3000): Promise<string | undefined> {
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address);
-  if (!m) return Promise.resolve(undefined); // let the client judge odd addresses
+  const hostPort = splitAddress(address);
+  if (!hostPort) return Promise.resolve(undefined); // let the client judge odd addresses
   return new Promise((resolve) => {
-    const socket = createConnection({ host: m[1], port: Number(m[2]) });
+    const socket = createConnection(hostPort);
     const done = (problem: string | undefined) => {
       socket.destroy();
       resolve(problem);
@@ -52,10 +65,15 @@ function probe(address: string, timeoutMs = 3000): Promise<string | undefined> {
 export async function connect(target: Target): Promise<Client> {
   const problem = await probe(target.address);
   if (problem) throw unreachable(target.address, problem);
+  const tls = await tlsProblem(target);
+  if (tls) throw new CliError(`TLS with ${target.address} failed: ${tls}`, EXIT.failed);
   try {
-    const connection = await Connection.connect({ address: target.address, connectTimeout: '5s' });
+    const connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
     return new Client({ connection, namespace: target.namespace });
   } catch (e) {
+    if (credentialsRefused(e)) {
+      throw new CliError(`Temporal at ${target.address} refused the credentials (${firstLine(e)}): check TEMPORAL_API_KEY`, EXIT.failed);
+    }
     throw unreachable(target.address, firstLine(e));
   }
 }

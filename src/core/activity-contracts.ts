@@ -40,8 +40,6 @@ export interface NodeInspection {
   unmanagedPods: string[];
   /** Ready nodes of the node's group (this one included when Ready). */
   groupReady: number;
-  /** Nodes of the group, Ready or not (undefined from workers older than retireOnly). */
-  groupNodes?: number;
 }
 
 export interface DrainRequest extends NodeRef {

@@ -14,6 +14,9 @@ const duration = () =>
 /** A count or a percentage of the group's size ("25%"). */
 const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'expected an integer or a percentage such as "25%"')]);
 
+/** Kubernetes' own namespaces: never granted the worker's exec and volume rights. */
+const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
+
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label (a-z, 0-9, "-")');
 
 export const placementSchema = z.strictObject({
@@ -62,6 +65,14 @@ export const clusterSchema = z.strictObject({
   }),
   compartmentId: z.string().startsWith('ocid1.compartment.', 'expected a compartment OCID'),
   nodeGroups: z.array(nodeGroupSchema).default([]),
+  /**
+   * Namespaces whose stateful services itinerant may decommission members of: the worker is granted exec,
+   * StatefulSet scaling and PVC deletion there only (itinerant rbac render), and decommissionMember refuses any other.
+   */
+  statefulNamespaces: z
+    .array(dnsLabel.refine((ns) => !SYSTEM_NAMESPACES.includes(ns), { message: `${SYSTEM_NAMESPACES.join(', ')} cannot hold stateful services itinerant works on` }))
+    .default([])
+    .refine((l) => new Set(l).size === l.length, { message: 'duplicate namespace' }),
 });
 
 export const fleetConfigSchema = z

@@ -185,6 +185,11 @@ export interface DecommissionFacts {
   replicationError?: string;
   /** The workflow holding the StatefulSet for a decommission, when another live one does. */
   heldBy?: string;
+  /**
+   * Set when the fleet configuration does not declare the namespace a stateful-service namespace of the
+   * cluster (statefulNamespaces): the worker has no rights there, and nothing else was read.
+   */
+  namespaceNotDeclared?: { declared: string[] };
 }
 
 export type DecommissionDecision =
@@ -198,6 +203,15 @@ export function checkDecommission(
 ): DecommissionDecision {
   const refuse = (field: string, message: string): DecommissionDecision => ({ ok: false, field, message });
   const sts = `${req.namespace}/${req.statefulSet}`;
+  if (f.namespaceNotDeclared) {
+    const declared = f.namespaceNotDeclared.declared.join(', ') || 'none';
+    return refuse(
+      'namespace',
+      `${req.namespace} is not a stateful-service namespace of cluster ${req.cluster} in the fleet configuration (statefulNamespaces: ${declared}), ` +
+        `so the worker may not exec, scale StatefulSets or release volumes there: declare it in the cluster's statefulNamespaces, ` +
+        `re-render and apply the worker's RBAC (itinerant rbac render --cluster ${req.cluster} | kubectl apply -f -) and restart the worker`,
+    );
+  }
   if (!f.statefulSetExists) return refuse('statefulSet', `StatefulSet ${sts} does not exist in cluster ${req.cluster}`);
   if (f.heldBy) return refuse('statefulSet', `another decommission of StatefulSet ${sts} is running (workflow ${f.heldBy}); one member at a time`);
   const ordinal = ordinalOf(req.statefulSet, req.member);

@@ -61,8 +61,6 @@ export interface RepaveTargetFacts {
   unmanagedPods: string[];
   /** Ready nodes of the group, this one included when Ready. */
   groupReady: number;
-  /** Nodes of the group, Ready or not. */
-  groupNodes?: number;
   group?: NodeGroupConfig;
 }
 
@@ -87,8 +85,8 @@ export function checkRepaveTarget(f: RepaveTargetFacts, req: Pick<RepaveNodeRequ
       `node ${f.node} runs pods no controller would recreate (${f.unmanagedPods.slice(0, 5).join(', ')}${f.unmanagedPods.length > 5 ? ', ...' : ''}); set evictUnmanagedPods: true to evict them anyway`,
     );
   }
-  if (req.retireOnly && (f.groupNodes ?? 0) <= f.group.size) {
-    return refuse('retireOnly', `node group ${f.group.name} has ${f.groupNodes ?? 'an unknown number of'} nodes for a size of ${f.group.size}: retiring ${f.node} without a replacement would shrink it; repave it instead`);
+  if (req.retireOnly && f.groupReady <= f.group.size) {
+    return refuse('retireOnly', `node group ${f.group.name} has ${f.groupReady} Ready nodes for a size of ${f.group.size}: retiring ${f.node} without a replacement would shrink it; repave it instead`);
   }
   const inPlace = f.group.allowInPlace && f.group.maxSurge === 0;
   const drainFirst = inPlace || req.retireOnly === true;

@@ -1,24 +1,31 @@
-// Worker process: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), ITINERANT_CONFIG (fleet file;
-// defaults to the simulated fleet's <home>/sim/fleet.yaml).
+// Worker process: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_API_KEY and TEMPORAL_TLS*
+// (src/config/temporal-connection.ts), ITINERANT_CONFIG (fleet file; defaults to the simulated fleet's <home>/sim/fleet.yaml).
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
 import { itinerantHome } from '../config/home.js';
 import { loadFleetConfig } from '../config/fleet-config.js';
+import { describeTemporalConnection, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
+import { tlsProblem } from '../config/temporal-tls-check.js';
 import { createItinerantWorker } from './worker.js';
 
-const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
 const configPath = process.env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 'fleet.yaml');
 
 Runtime.install({ logger: new DefaultLogger((process.env.ITINERANT_LOG_LEVEL ?? 'INFO') as 'INFO') });
 
 try {
+  const temporal = temporalConnectionFromEnv();
   const fleet = loadFleetConfig(configPath);
-  const { worker, close } = await createItinerantWorker({ address, namespace, fleet });
-  console.log(`itinerant worker: ${address} namespace ${namespace}, fleet ${configPath} (${fleet.clusters.map((c) => c.name).join(', ')})`);
+  const { worker, close } = await createItinerantWorker({ ...temporal, fleet }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
+  console.log(`itinerant worker: ${describeTemporalConnection(temporal)}; fleet ${configPath} (${fleet.clusters.map((c) => c.name).join(', ')})`);
   await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   await close();
 } catch (e) {
   console.error(`itinerant worker: ${(e as Error).message}`);
   process.exit(1);
+}
+
+/** The SDK's own connection error does not say what TLS refused: say it when that is what failed. */
+async function explainTls(e: unknown, temporal: TemporalConnectionSettings): Promise<unknown> {
+  const problem = await tlsProblem(temporal);
+  return problem ? new Error(`TLS with ${temporal.address} failed: ${problem}`) : e;
 }

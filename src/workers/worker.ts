@@ -3,14 +3,14 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.js';
 import type { FleetConfig } from '../core/config.js';
+import { connectionOptions, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { ownerRunningCheck } from './owner-check.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-export interface ItinerantWorkerOptions {
-  address: string;
-  namespace: string;
+/** Where Temporal is and how to reach it (temporalConnectionFromEnv), and what the worker serves. */
+export interface ItinerantWorkerOptions extends TemporalConnectionSettings {
   fleet: FleetConfig;
   taskQueue?: string;
   /** A prebuilt bundle (tests build it once per file); otherwise the worker bundles src/workflows. */
@@ -19,8 +19,8 @@ export interface ItinerantWorkerOptions {
 }
 
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
-  const connection = await NativeConnection.connect({ address: opts.address });
-  const client = new Client({ connection: await Connection.connect({ address: opts.address }), namespace: opts.namespace });
+  const connection = await NativeConnection.connect(connectionOptions(opts));
+  const client = new Client({ connection: await Connection.connect(connectionOptions(opts)), namespace: opts.namespace });
   const isWorkflowRunning = ownerRunningCheck((workflowId) => client.workflow.getHandle(workflowId).describe());
   const worker = await Worker.create({
     connection,

@@ -164,7 +164,7 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
       const evictedPods = await moveWorkload();
       leftWith = `${node} is drained: finish by deleting it and terminating ${old.id}`;
       await retireOldNode();
-      rb.done(`${node} retired without a replacement: group ${group.name} had ${facts.groupNodes} nodes for a size of ${group.size}`);
+      rb.done(`${node} retired without a replacement: group ${group.name} had ${facts.groupReady} Ready nodes for a size of ${group.size}`);
       return { node, oldInstanceId: old.id, evictedPods };
     }
     let replacementId: string;

@@ -50,6 +50,13 @@ describe('decommission activities against the simulated Cassandra ring', () => {
     expect(lower).toMatchObject({ ok: false, message: expect.stringMatching(/not the highest ordinal.*removes cassandra-3/) });
   });
 
+  it('refuses a namespace the fleet configuration does not declare without reading anything there', async () => {
+    const undeclared = { ...ref, namespace: 'kube-system', statefulSet: 'etcd', member: 'etcd-0' };
+    const { result: facts } = await runActivity(acts.inspectDecommission, [{ ...undeclared, owner: 'wf-a' }]);
+    expect(facts).toEqual({ statefulSetExists: false, replicas: 0, claimTemplates: [], pods: [], namespaceNotDeclared: { declared: ['data'] } });
+    expect(checkDecommission(facts, undeclared)).toMatchObject({ ok: false, field: 'namespace', message: expect.stringMatching(/^kube-system is not a stateful-service namespace/) });
+  });
+
   it('claims the StatefulSet for one run at a time', async () => {
     await runActivity(acts.claimStatefulSet, [{ ...ref, owner: 'wf-a' }]);
     await runActivity(acts.claimStatefulSet, [{ ...ref, owner: 'wf-a' }]);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +92,33 @@ describe('itinerant CLI refusals (no server needed)', () => {
     const badConfig = cli('schedules', 'apply', '--config', '/nonexistent/fleet.yaml');
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/cannot read fleet configuration \/nonexistent\/fleet.yaml/);
+  });
+
+  it('rbac render prints the RBAC of the cluster of a fleet file, needs --cluster when there are several, and refuses an unknown one', () => {
+    const example = resolve(import.meta.dirname, '../../deploy/fleet.example.yaml');
+    const one = cli('rbac', 'render', '--config', example);
+    expect([one.code, one.stderr]).toEqual([0, '']);
+    expect(one.stdout).toBe(readFileSync(resolve(import.meta.dirname, '../../deploy/rbac/worker.yaml'), 'utf8'));
+    const dir = mkdtempSync(join(tmpdir(), 'itinerant-rbac-cli-'));
+    const two = join(dir, 'fleet.yaml');
+    const cluster = (name: string, ns: string[]) => ({ name, kubeconfig: 'k', oci: { configFile: 'o' }, compartmentId: 'ocid1.compartment.oc1..x', statefulNamespaces: ns });
+    writeFileSync(two, JSON.stringify({ clusters: [cluster('a', ['data']), cluster('b', ['cache', 'queue'])] }));
+    const b = cli('rbac', 'render', '--config', two, '--cluster', 'b');
+    expect(b.code).toBe(0);
+    expect(b.stdout).toMatch(/statefulNamespaces\): cache, queue\./);
+    expect(b.stdout).toMatch(/namespace: queue/);
+    expect(b.stdout).not.toMatch(/namespace: data/);
+    const ambiguous = cli('rbac', 'render', '--config', two);
+    expect([ambiguous.code, ambiguous.stdout]).toEqual([2, '']);
+    expect(ambiguous.stderr).toMatch(/declares several clusters \(a, b\): name one with --cluster/);
+    const unknown = cli('rbac', 'render', '--config', two, '--cluster', 'c');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/cluster c is not in .*fleet\.yaml \(clusters: a, b\)/);
+    writeFileSync(two, JSON.stringify({ clusters: [cluster('a', ['kube-system'])] }));
+    const system = cli('rbac', 'render', '--config', two);
+    expect(system.code).toBe(2);
+    expect(system.stderr).toMatch(/statefulNamespaces\.0: kube-system, kube-public, kube-node-lease cannot hold stateful services/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses unknown commands and options with exit code 2', () => {

@@ -56,6 +56,19 @@ describe('checkDecommission', () => {
     if (d.ok) expect(d.observers).toEqual(['cassandra-1', 'cassandra-0', 'cassandra-2']);
   });
 
+  it('refuses a namespace the fleet configuration does not declare before anything else, saying how to declare it', () => {
+    const ring = [0, 1, 2, 3].map((i) => member(i, 'dc1'));
+    const d = checkDecommission({ ...facts(ring, []), namespaceNotDeclared: { declared: ['data', 'cache'] } }, { ...req, namespace: 'kube-system' });
+    expect(d).toEqual({
+      ok: false,
+      field: 'namespace',
+      message: expect.stringMatching(
+        /^kube-system is not a stateful-service namespace of cluster sim-1 in the fleet configuration \(statefulNamespaces: data, cache\).*declare it in the cluster's statefulNamespaces, re-render and apply the worker's RBAC \(itinerant rbac render --cluster sim-1/,
+      ),
+    });
+    expect(checkDecommission({ ...facts(ring, []), namespaceNotDeclared: { declared: [] } }, req)).toMatchObject({ ok: false, message: expect.stringMatching(/statefulNamespaces: none/) });
+  });
+
   it('refuses the only member', () => {
     const d = checkDecommission({ ...facts([member(0, 'dc1')], [], 1), memberId: member(0, 'dc1').id }, { ...req, member: 'cassandra-0' });
     expect(d).toMatchObject({ ok: false, message: expect.stringMatching(/only member/) });

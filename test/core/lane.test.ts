@@ -169,7 +169,7 @@ describe('planRepaves: a group above its size', () => {
   const four = group({ size: 4 });
 
   it.each([
-    { name: 'both surplus nodes due: both retired, not repaved', notBefore: {}, retiring: ['old-1', 'old-2'], note: /has 6 nodes for a size of 4: retiring old-1, old-2 without a replacement/ },
+    { name: 'both surplus nodes due: both retired, not repaved', notBefore: {}, retiring: ['old-1', 'old-2'], note: /has 6 Ready nodes for a size of 4: retiring old-1, old-2 without a replacement/ },
     { name: 'one backing off after its failed drain: the other retired now, it later', notBefore: { 'old-1': NOW + H }, retiring: ['old-2'], note: /retiring old-2 without a replacement; retrying old-1 \(last repave failed; retried after .*\) as a retirement/ },
     { name: 'both backing off: nothing now, both said', notBefore: { 'old-1': NOW + H, 'old-2': NOW + H }, retiring: [], note: /retrying old-1 .*, old-2 .* as a retirement/ },
   ] as { name: string; notBefore: Record<string, number>; retiring: string[]; note: RegExp }[])('$name', ({ notBefore, retiring, note }) => {
@@ -187,6 +187,9 @@ describe('planRepaves: a group above its size', () => {
     const inFlight: InFlightRepave[] = [1, 2].map((i) => ({ node: `old-${i}`, workflowId: `w${i}`, startedAt: iso(NOW), reason: 'aged' }));
     expect(plan({ nodes: six, group: four, inFlight }).aboveSize).toBeUndefined();
     expect(plan({ nodes: six.slice(0, 4), group: four }).aboveSize).toBeUndefined();
+    // A replacement that never got Ready lingers NotReady after its repave failed: not a surplus.
+    const lingering = [...six.slice(0, 4), notReady(node('never-ready', 0.01, 3), 5 * 60_000)];
+    expect(plan({ nodes: lingering, group: four }).aboveSize).toBeUndefined();
   });
 });
 

@@ -45,7 +45,7 @@ describe(`repaver lane, group above its size (dev server + worker + ${testbedFro
         return seen.aboveSize !== undefined && seen;
       });
       expect(seen!.aboveSize).toMatchObject({ nodes: 4, size: 3, surplus: 1 });
-      expect(seen!.aboveSize!.note).toMatch(/has 4 nodes for a size of 3/);
+      expect(seen!.aboveSize!.note).toMatch(/has 4 Ready nodes for a size of 3/);
       const state = await eventually(
         'the oldest node retired',
         async () => {

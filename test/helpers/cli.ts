@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/itinerant.js', import.meta.url));
 
-/** Run the itinerant CLI as a user would, against the Temporal frontend at `address`. */
-export function itinerant(address: string, args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TEMPORAL_ADDRESS: address } });
+/** Run the itinerant CLI as a user would, against the Temporal frontend at `address` (and `env`, e.g. TEMPORAL_TLS_*). */
+export function itinerant(address: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TEMPORAL_ADDRESS: address, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

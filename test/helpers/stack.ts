@@ -127,10 +127,24 @@ export async function runWorker(stack: Stack, fleet: FleetConfig = stack.fleet):
   };
 }
 
-/** The worker as its own process (src/workers/main.ts, as deployed), one a test can SIGKILL; on the stack's dev server unless told another. */
-export function spawnWorkerProcess(stack: Stack, server: { address: string; namespace: string } = stack.server, opts: { captureOutput?: boolean } = {}): ChildProcess {
+/**
+ * The worker as its own process (src/workers/main.ts, as deployed), one a test can SIGKILL; on the stack's dev server unless told
+ * another; `env` adds to its environment (e.g. TEMPORAL_TLS_*).
+ */
+export function spawnWorkerProcess(
+  stack: Stack,
+  server: { address: string; namespace: string } = stack.server,
+  opts: { captureOutput?: boolean; env?: Record<string, string> } = {},
+): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
-    env: { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, ITINERANT_CONFIG: stack.sim.fleetConfigPath, ITINERANT_LOG_LEVEL: 'WARN' },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: server.namespace,
+      ITINERANT_CONFIG: stack.sim.fleetConfigPath,
+      ITINERANT_LOG_LEVEL: 'WARN',
+      ...opts.env,
+    },
     stdio: ['ignore', opts.captureOutput ? 'pipe' : 'inherit', opts.captureOutput ? 'pipe' : 'inherit'],
   });
 }

@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPOSE_SCHEMA_FETCH_COMMAND, COMPOSE_SCHEMA_PATH, COMPOSE_GO_MODULE, COMPOSE_GO_VERSION } from '../../scripts/compose-schema.js';
 import { projectRoot } from '../../src/config/home.js';
+import { TEMPORAL_CONNECTION_VARIABLES } from '../../src/config/temporal-connection.js';
 import { ensureTemporalCli, getFreePort, itinerantSearchAttributes } from '../../testbeds/temporal/temporal-cli.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
@@ -74,21 +75,38 @@ function splitHostPort(address: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-/** Host-side published ports, as "ip:port/proto". Handles short and long syntax (no ranges needed here). */
-function publishedPorts(service: Service): { key: string; target: number }[] {
-  const out: { key: string; target: number }[] = [];
+/**
+ * Compose's interpolation of `${VAR}`, `${VAR:-default}`, `${VAR-default}` and `$$`, with `env` as the shell's environment
+ * (`{}`: what the file does by default). Other forms (`:?`, `:+`) are refused, so that a test never passes on text it did not read.
+ */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$\{[^}]*\}/g, (match, name?: string, op?: string, fallback?: string) => {
+    if (match === '$$') return '$';
+    if (name === undefined) throw new Error(`interpolation form not handled by this test: ${match}`);
+    const value = env[name];
+    if (op === ':-') return value ? value : (fallback ?? '');
+    if (op === '-') return value ?? fallback ?? '';
+    return value ?? '';
+  });
+}
+
+/** Host-side published ports, as "ip:port/proto", interpolated with `env`. Handles short and long syntax (no ranges needed here). */
+function publishedPorts(service: Service, env: Record<string, string> = {}): { key: string; ip: string; target: number }[] {
+  const out: { key: string; ip: string; target: number }[] = [];
   for (const p of service.ports ?? []) {
     if (typeof p === 'object') {
-      if (p.published !== undefined) out.push({ key: `${p.host_ip ?? '0.0.0.0'}:${p.published}/${p.protocol ?? 'tcp'}`, target: Number(p.target) });
+      if (p.published === undefined) continue;
+      const ip = p.host_ip === undefined ? '0.0.0.0' : interpolate(p.host_ip, env) || '0.0.0.0';
+      out.push({ key: `${ip}:${interpolate(String(p.published), env)}/${p.protocol ?? 'tcp'}`, ip, target: Number(p.target) });
       continue;
     }
-    const [spec, proto = 'tcp'] = String(p).split('/');
+    const [spec, proto = 'tcp'] = interpolate(String(p), env).split('/');
     const parts = spec!.split(':');
     if (parts.length === 1) continue; // container port only: ephemeral host port
     const target = Number(parts.at(-1));
     const published = parts.at(-2)!;
-    const ip = parts.length === 3 ? parts[0]! : '0.0.0.0';
-    out.push({ key: `${ip}:${published}/${proto}`, target });
+    const ip = parts.length === 3 && parts[0] ? parts[0] : '0.0.0.0';
+    out.push({ key: `${ip}:${published}/${proto}`, ip, target });
   }
   return out;
 }
@@ -208,6 +226,35 @@ describe('docker-compose.yml wiring', () => {
     }
     expect(mountFor(e.ITINERANT_CONFIG!)!.source).toBe('./config');
     expect(mountFor(e.OCI_CONFIG_FILE!)!.source).toBe('~/.oci');
+  });
+
+  it('every published port is bound to 127.0.0.1 by default; ITINERANT_PUBLISH_IP widens them all, explicitly', () => {
+    const all = (env: Record<string, string>) => Object.entries(services).flatMap(([name, service]) => publishedPorts(service, env).map((p) => ({ name, ...p })));
+    const byDefault = all({});
+    expect(byDefault.map((p) => p.name).sort()).toEqual(['temporal', 'temporal-ui']);
+    for (const p of byDefault) expect(p.ip, `${p.name} publishes ${p.key}`).toBe('127.0.0.1');
+    for (const p of all({ ITINERANT_PUBLISH_IP: '0.0.0.0' })) expect(p.ip, `${p.name} publishes ${p.key}`).toBe('0.0.0.0');
+    for (const p of all({ ITINERANT_PUBLISH_IP: '' })) expect(p.ip, `${p.name}: an empty ITINERANT_PUBLISH_IP keeps the default`).toBe('127.0.0.1');
+  });
+
+  it('the port check reads what it is given (a port without a host IP is on every interface)', () => {
+    expect(publishedPorts({ ports: ['7233:7233'] })[0]!.ip).toBe('0.0.0.0');
+    expect(publishedPorts({ ports: ['127.0.0.1:7233:7233'] })[0]!.ip).toBe('127.0.0.1');
+    expect(publishedPorts({ ports: [{ target: 7233, published: 7233 }] })[0]!.ip).toBe('0.0.0.0');
+    expect(publishedPorts({ ports: ['${IP:-127.0.0.1}:7233:7233'] }, { IP: '10.0.0.5' })[0]!.ip).toBe('10.0.0.5');
+    expect(() => publishedPorts({ ports: ['${IP:?must be set}:7233:7233'] })).toThrow(/not handled/);
+  });
+
+  it('the worker passes TLS and the API key through from the shell or .env, setting none here, with ./tls mounted read-only', () => {
+    const worker = svc('itinerant-worker');
+    const raw = worker.environment as Record<string, unknown>;
+    const passed = ['TEMPORAL_TLS', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'];
+    for (const name of passed) {
+      expect(TEMPORAL_CONNECTION_VARIABLES, `${name} is a variable the worker reads`).toContain(name);
+      expect(raw, name).toHaveProperty(name);
+      expect(raw[name], `${name} has no value in the file (a bare key: taken from the environment when set there)`).toBeNull();
+    }
+    expect(worker.volumes).toContainEqual({ type: 'bind', source: './tls', target: '/tls', read_only: true, bind: { create_host_path: true } });
   });
 
   it('published host ports do not collide', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type SimHandle } from '../../testbeds/sim/index.js';
+import { controlApi } from '../helpers/sim-control.js';
 import { waitFor } from '../helpers/wait.js';
 
 const until = <T>(what: string, fn: () => T | undefined | false) => waitFor(what, fn, 8000);
@@ -37,16 +38,17 @@ describe('startSim: the seeded Cassandra ring', () => {
   });
 
   it('control API: GET /sim/cassandra, PUT /sim/cassandra/faults (validated), counters', async () => {
-    const bad = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ stallDecommission: 'yes' }) });
+    const control = controlApi(sim);
+    const bad = await control('/sim/cassandra/faults', { method: 'PUT', body: { stallDecommission: 'yes' } });
     expect(bad.status).toBe(400);
-    const put = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ stallDecommission: true, decommissionStreamMs: 300 }) });
+    const put = await control('/sim/cassandra/faults', { method: 'PUT', body: { stallDecommission: true, decommissionStreamMs: 300 } });
     expect(await put.json()).toEqual({ decommissionStreamMs: 300, stallDecommission: true, joinMs: 3000, failNextDecommission: 0, decommissionFailAt: 0.5, garbledReadRate: 0 });
-    const badFail = await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ failNextDecommission: -1 }) });
+    const badFail = await control('/sim/cassandra/faults', { method: 'PUT', body: { failNextDecommission: -1 } });
     expect(badFail.status).toBe(400);
     const run = sim.cassandra.exec('data', 'cassandra-3', ['nodetool', 'decommission']);
     await until('LEAVING', () => sim.cassandra.member('data', 'cassandra-3')?.mode === 'LEAVING');
     await new Promise((r) => setTimeout(r, 300));
-    const state = (await (await fetch(`${sim.controlUrl}/sim/cassandra`)).json()) as {
+    const state = (await (await control('/sim/cassandra')).json()) as {
       rings: { members: { pod: string; mode: string; stream?: { sentBytes: number; totalBytes: number } }[] }[];
       faults: { stallDecommission: boolean };
       counters: { decommissionIssued: Record<string, number> };
@@ -55,9 +57,21 @@ describe('startSim: the seeded Cassandra ring', () => {
     expect(leaving.mode).toBe('LEAVING');
     expect(leaving.stream).toMatchObject({ sentBytes: 0 });
     expect(state.counters.decommissionIssued['data/cassandra-3']).toBe(1);
-    await fetch(`${sim.controlUrl}/sim/cassandra/faults`, { method: 'PUT', body: JSON.stringify({ stallDecommission: false }) });
+    await control('/sim/cassandra/faults', { method: 'PUT', body: { stallDecommission: false } });
     expect((await run).exitCode).toBe(0);
     expect(sim.cassandra.member('data', 'cassandra-3')?.mode).toBe('DECOMMISSIONED');
-    expect((await fetch(`${sim.controlUrl}/sim/state`)).status).toBe(200); // the other routes still answer
+    expect((await control('/sim/state')).status).toBe(200); // the other routes still answer
+  });
+
+  it('control API: the Cassandra routes need the token and a JSON content type, and a refused request changes nothing', async () => {
+    const before = sim.cassandra.faults.joinMs;
+    const url = `${sim.controlUrl}/sim/cassandra/faults`;
+    const body = JSON.stringify({ joinMs: before + 1 });
+    const noToken = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+    expect(noToken.status).toBe(401);
+    expect((await fetch(`${sim.controlUrl}/sim/cassandra`)).status).toBe(401);
+    const noType = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${sim.controlToken}` }, body: new Blob([body]) });
+    expect(noType.status).toBe(415);
+    expect(sim.cassandra.faults.joinMs).toBe(before);
   });
 });

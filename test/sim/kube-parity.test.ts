@@ -65,7 +65,7 @@ describe(`Kubernetes API parity (${testbedFromEnv()} test bed; reference kube-ap
     await expect(exec.run('cassandra-9', ['nodetool', 'status'])).rejects.toThrow(/404/);
   });
 
-  it("holds the worker's identity to deploy/rbac/worker.yaml and refuses the rest in kube-apiserver's words", async () => {
+  it("holds the worker's identity to the RBAC rendered for the test bed's fleet and refuses the rest in kube-apiserver's words", async () => {
     const worker = new k8s.KubeConfig();
     worker.loadFromFile(sim.kubeconfigPath);
     const apps = worker.makeApiClient(k8s.AppsV1Api);
@@ -86,5 +86,37 @@ describe(`Kubernetes API parity (${testbedFromEnv()} test bed; reference kube-ap
       reason: 'Forbidden',
       message: `namespaces "shop" is forbidden: User "${user}" cannot delete resource "namespaces" in API group "" in the namespace "shop"`, // a namespace is its own namespace (RequestInfo)
     });
+  });
+
+  it('lets the worker exec and delete claims only in the declared stateful-service namespace (data): 403 in kube-system and shop', async () => {
+    const worker = new k8s.KubeConfig();
+    worker.loadFromFile(sim.kubeconfigPath);
+    const user = 'system:serviceaccount:itinerant:itinerant-worker';
+    /** An exec attempt as client-node makes it (WebSocket): resolves 'opened', or the error the upgrade got. */
+    const execAttempt = (namespace: string, pod: string, container: string) =>
+      new k8s.Exec(worker).exec(namespace, pod, container, ['true'], null, null, null, false).then(
+        (ws) => (ws.close(), 'opened'),
+        (e: { message?: string }) => e.message ?? String(e),
+      );
+    const systemPod = (await core.listNamespacedPod({ namespace: 'kube-system' })).items.find((p) => p.spec?.nodeName);
+    expect(systemPod, 'a kube-system pod (kube-proxy) to aim at').toBeDefined();
+    expect(await execAttempt('kube-system', systemPod!.metadata!.name!, systemPod!.spec!.containers[0]!.name)).toMatch(/Unexpected server response: 403/);
+    expect(await execAttempt('data', 'cassandra-0', 'cassandra')).toBe('opened');
+
+    const claim = (namespace: string, name: string) =>
+      core.createNamespacedPersistentVolumeClaim({
+        namespace,
+        body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+      });
+    await claim('shop', 'rbac-scratch');
+    await claim('data', 'rbac-scratch');
+    const workerCore = worker.makeApiClient(k8s.CoreV1Api);
+    expect(await workerCore.deleteNamespacedPersistentVolumeClaim({ name: 'rbac-scratch', namespace: 'shop' }).then(() => 'ok', failure)).toEqual({
+      code: 403,
+      reason: 'Forbidden',
+      message: `persistentvolumeclaims "rbac-scratch" is forbidden: User "${user}" cannot delete resource "persistentvolumeclaims" in API group "" in the namespace "shop"`,
+    });
+    await workerCore.deleteNamespacedPersistentVolumeClaim({ name: 'rbac-scratch', namespace: 'data' });
+    expect((await core.listNamespacedPersistentVolumeClaim({ namespace: 'shop' })).items.map((c) => c.metadata?.name)).toContain('rbac-scratch');
   });
 });

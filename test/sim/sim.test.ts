@@ -10,6 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { fleetConfigSchema } from '../../src/core/config.js';
 import { LABEL_NODE_GROUP, METADATA_NODE_LABELS, TAG_CLUSTER, TAG_NODE_GROUP } from '../../src/core/labels.js';
 import { startSim, type SimHandle } from '../../testbeds/sim/index.js';
+import { controlApi } from '../helpers/sim-control.js';
 import { waitFor as until } from '../helpers/wait.js';
 
 describe('startSim', () => {
@@ -42,7 +43,9 @@ describe('startSim', () => {
     expect(await readFile(sim.ociConfigPath, 'utf8')).toMatch(/^region=us-ashburn-1$/m);
 
     const endpoints = JSON.parse(await readFile(path.join(dir, 'endpoints.json'), 'utf8'));
-    expect(endpoints).toMatchObject({ kubeUrl: sim.kubeUrl, kubeHttpUrl: sim.kubeHttpUrl, ociUrl: sim.ociUrl, controlUrl: sim.controlUrl, pid: process.pid });
+    expect(endpoints).toMatchObject({ kubeUrl: sim.kubeUrl, kubeHttpUrl: sim.kubeHttpUrl, ociUrl: sim.ociUrl, controlUrl: sim.controlUrl, controlToken: sim.controlToken, pid: process.pid });
+    expect(sim.controlToken).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
+    expect((await stat(path.join(dir, 'endpoints.json'))).mode & 0o777).toBe(0o600);
   });
 
   it('fleet.yaml is valid against fleetConfigSchema, with relative paths and the OCI endpoint override', async () => {
@@ -95,7 +98,7 @@ describe('startSim', () => {
     expect(mirrors.items.filter((p) => p.metadata?.annotations?.['kubernetes.io/config.mirror']).map((p) => p.spec?.nodeName).sort()).toEqual(
       nodes.items.map((n) => n.metadata!.name).sort(),
     );
-    // The kubeconfig is the worker's: RBAC holds it to deploy/rbac/worker.yaml, word for word as kube-apiserver says it.
+    // The kubeconfig is the worker's: RBAC holds it to what is rendered for fleet.yaml, word for word as kube-apiserver says it.
     const refused = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop' }).then(() => undefined, (e: k8s.ApiException<string>) => e);
     expect(refused?.code).toBe(403);
     expect(JSON.parse(refused!.body).message).toBe(
@@ -132,21 +135,24 @@ describe('startSim', () => {
     });
     await until('node', () => sim.kube.cluster.hasNode('sim-1-general-new1'));
     const auth = { authorization: `Bearer ${YAML.parse(await readFile(sim.kubeconfigPath, 'utf8')).users[0].user.token}` };
-    const mirror = await fetch(`${sim.kubeHttpUrl}/api/v1/namespaces/kube-system/pods/kube-proxy-sim-1-general-new1`, { headers: auth });
-    expect(mirror.status).toBe(200);
+    // as the worker's drain sees it: the pods on the node, listed across namespaces (it may not get a kube-system pod by name)
+    const onNode = await fetch(`${sim.kubeHttpUrl}/api/v1/pods?fieldSelector=spec.nodeName%3Dsim-1-general-new1`, { headers: auth });
+    expect(onNode.status).toBe(200);
+    const pods = ((await onNode.json()) as { items: { metadata: { namespace: string; name: string } }[] }).items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    expect(pods).toContain('kube-system/kube-proxy-sim-1-general-new1');
     await compute.terminateInstance({ instanceId: instance.id });
     await until('node removed', () => !sim.kube.cluster.hasNode('sim-1-general-new1'));
-    const counters = (await (await fetch(`${sim.controlUrl}/sim/counters`)).json()) as { oci: { launches: number; terminations: number } };
+    const counters = (await (await controlApi(sim)('/sim/counters')).json()) as { oci: { launches: number; terminations: number } };
     expect(counters.oci).toMatchObject({ launches: 1, terminations: 1 });
   });
 
   it('control API: state, counters, timeline, and validated fault patches', async () => {
-    const state = (await (await fetch(`${sim.controlUrl}/sim/state`)).json()) as { instances: unknown[]; nodes: { name: string }[] };
+    const control = controlApi(sim);
+    const state = (await (await control('/sim/state')).json()) as { instances: unknown[]; nodes: { name: string }[] };
     expect(state.instances.length).toBeGreaterThanOrEqual(9);
     expect(state.nodes.map((n) => n.name)).toContain('sim-1-control-plane-1');
 
-    const put = (body: unknown) =>
-      fetch(`${sim.controlUrl}/sim/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const put = (body: unknown) => control('/sim/faults', { method: 'PUT', body });
     const ok = await put({ oci: { errorRate: 0.25, outOfCapacity: 2 }, kube: { blockEvictions: true } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ oci: { errorRate: 0.25, outOfCapacity: 2, errorStatus: 500 }, kube: { blockEvictions: true } });
@@ -163,13 +169,71 @@ describe('startSim', () => {
     expect(sim.oci.faults.errorRate).toBe(0.25); // a refused patch changes nothing
 
     expect((await put({ oci: { errorRate: 0, outOfCapacity: 0 }, kube: { blockEvictions: false } })).status).toBe(200);
-    const faults = (await (await fetch(`${sim.controlUrl}/sim/faults`)).json()) as { oci: { errorRate: number } };
+    const faults = (await (await control('/sim/faults')).json()) as { oci: { errorRate: number } };
     expect(faults.oci.errorRate).toBe(0);
 
-    const timeline = await fetch(`${sim.controlUrl}/sim/timeline?group=general`);
+    const timeline = await control('/sim/timeline?group=general');
     expect(timeline.status).toBe(200);
     expect(Array.isArray(await timeline.json())).toBe(true);
-    expect((await fetch(`${sim.controlUrl}/sim/nope`)).status).toBe(404);
+    expect((await control('/sim/nope')).status).toBe(404);
+  });
+
+  it('control API: a token on every request (401 without, or with a wrong one), JSON bodies only (415), and a refused request changes nothing', async () => {
+    const url = (p: string) => `${sim.controlUrl}${p}`;
+    const patch = JSON.stringify({ oci: { outOfCapacity: 7 } });
+    const json = { 'content-type': 'application/json' };
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    const noToken = await fetch(url('/sim/state'));
+    expect(noToken.status).toBe(401);
+    expect(noToken.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(((await noToken.json()) as { error: string }).error).toMatch(/authorization: Bearer <token>.*endpoints\.json/);
+    expect((await fetch(url('/sim/nope'))).status).toBe(401); // nothing, not even which paths exist, without the token
+    expect((await fetch(url('/sim/state'), { headers: bearer(`${sim.controlToken.slice(0, -1)}x`) })).status).toBe(401);
+    expect((await fetch(url('/sim/state'), { headers: { authorization: sim.controlToken } })).status).toBe(401); // not "Bearer <token>"
+    expect((await fetch(url('/sim/faults'), { method: 'PUT', headers: { ...json, ...bearer('wrong') }, body: patch })).status).toBe(401);
+
+    // With the token, a body must be JSON: none of these may be taken as a fault patch.
+    const noType = await fetch(url('/sim/faults'), { method: 'PUT', headers: bearer(sim.controlToken), body: new Blob([patch]) });
+    expect(noType.status).toBe(415);
+    expect(((await noType.json()) as { error: string }).error).toMatch(/content-type: application\/json/);
+    const textPlain = await fetch(url('/sim/faults'), { method: 'PUT', headers: bearer(sim.controlToken), body: patch }); // fetch says text/plain
+    expect(textPlain.status).toBe(415);
+    const emptyPost = await fetch(url('/sim/images'), { method: 'POST', headers: bearer(sim.controlToken) });
+    expect(emptyPost.status).toBe(415);
+
+    // What a web page can send to a loopback port without a preflight: a form POST, no authorization header.
+    const form = await fetch(url('/sim/images'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' },
+      body: 'displayName=evil&channel=prod',
+    });
+    expect(form.status).toBe(401);
+    expect(form.headers.get('access-control-allow-origin')).toBeNull();
+    // Even holding the token, a form body is not JSON.
+    const formWithToken = await fetch(url('/sim/images'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...bearer(sim.controlToken) },
+      body: 'displayName=evil&channel=prod',
+    });
+    expect(formWithToken.status).toBe(415);
+
+    expect(sim.oci.faults.outOfCapacity).toBe(0);
+    expect([...sim.oci.fleet.images.values()].map((i) => i.displayName)).not.toContain('evil');
+    // A charset parameter is still JSON.
+    const ok = await fetch(url('/sim/faults'), { method: 'PUT', headers: { 'content-type': 'application/json; charset=utf-8', ...bearer(sim.controlToken) }, body: JSON.stringify({ oci: { outOfCapacity: 0 } }) });
+    expect(ok.status).toBe(200);
+  });
+
+  it('control API: the token is random per start', async () => {
+    const other = await startSim({ home: path.join(home, 'token'), seed: false });
+    try {
+      expect(other.controlToken).not.toBe(sim.controlToken);
+      expect((await fetch(`${other.controlUrl}/sim/state`, { headers: { authorization: `Bearer ${sim.controlToken}` } })).status).toBe(401);
+      expect((await controlApi(other)('/sim/state')).status).toBe(200);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('stop() removes endpoints.json and closes the listeners', async () => {

@@ -153,7 +153,7 @@ describe('repaveNode workflow', () => {
 
   it('retireOnly: a group above its size loses the node without a replacement; at its size it is refused', async () => {
     const calls: string[] = [];
-    const above = { ...healthy, groupNodes: 5, groupReady: 5 };
+    const above = { ...healthy, groupReady: 5 };
     const result = await run(stubs(calls, {}, above), (taskQueue) =>
       env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, retireOnly: true }] }),
     );
@@ -163,10 +163,10 @@ describe('repaveNode workflow', () => {
 
     const atSize: string[] = [];
     const cause = await failureOf(
-      run(stubs(atSize, {}, { ...healthy, groupNodes: 4 }), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, retireOnly: true }] })),
+      run(stubs(atSize, {}, healthy), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [{ ...input, retireOnly: true }] })),
     );
     expect(cause.type).toBe('Refused');
-    expect(cause.message).toMatch(/has 4 nodes for a size of 4: retiring general-a1 without a replacement would shrink it/);
+    expect(cause.message).toMatch(/has 4 Ready nodes for a size of 4: retiring general-a1 without a replacement would shrink it/);
     expect(atSize).not.toContain('claimNode');
   });
 

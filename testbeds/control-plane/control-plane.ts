@@ -6,7 +6,7 @@
  * Secure by default: TLS everywhere (etcd too), a client certificate per component identity, RBAC
  * (`--authorization-mode=Node,RBAC`), anonymous requests refused, service-account tokens signed with a
  * generated key. The worker's identity is the ServiceAccount `itinerant/itinerant-worker` bound by the
- * shipped `deploy/rbac/worker.yaml`, with a token from the TokenRequest API.
+ * RBAC `itinerant rbac render` renders for the test beds' fleet, with a token from the TokenRequest API.
  *
  * A component that fails to start is reported with the tail of its log (ControlPlaneStartError), never
  * a hang: every wait has a deadline and watches the processes.
@@ -22,12 +22,12 @@ import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBi
 import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './kwok-config.js';
 import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './pki.js';
 import { getFreePort } from '../temporal/temporal-cli.js';
-import { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT, WORKER_USER } from '../worker-identity.js';
+import { testbedWorkerRbac, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, WORKER_USER } from '../worker-identity.js';
 
 export { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions } from './build.js';
 export { KUBELET_REASON_ANNOTATION, KUBELET_STATE_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, KWOK_POD_DELETE_DELAY_ANNOTATION } from './kwok-config.js';
 
-export { WORKER_NAMESPACE, WORKER_RBAC_MANIFEST, WORKER_SERVICE_ACCOUNT } from '../worker-identity.js';
+export { WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from '../worker-identity.js';
 
 export class ControlPlaneStartError extends Error {
   constructor(
@@ -56,6 +56,8 @@ export interface ControlPlaneOptions {
    * (as configured by `Exec` objects, kwok.x-k8s.io/v1alpha1), so these hold what a pod's commands are here.
    */
   execPath?: string[];
+  /** The worker's RBAC manifest (default: rendered for the test beds' fleet, testbedWorkerRbac); its namespaces are created first. */
+  workerRbac?: string;
   log?: (line: string) => void;
 }
 
@@ -67,7 +69,7 @@ export interface ControlPlane {
   pki: Pki;
   /** system:masters client certificate: what a person's kubectl uses, and the fleet dynamics (kubelet registration). */
   adminKubeconfigPath: string;
-  /** ServiceAccount itinerant/itinerant-worker (token), bound by deploy/rbac/worker.yaml only. */
+  /** ServiceAccount itinerant/itinerant-worker (token), bound by the worker's rendered RBAC (workerRbac) only. */
   workerKubeconfigPath: string;
   logsDir: string;
   /**
@@ -311,8 +313,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     void etcd;
     await waitFor('kube-apiserver /readyz', apiserver, async () => (await adminRequest('GET', '/readyz')).status === 200);
 
-    // ---- RBAC: the shipped worker role, and kwok's own role ----
-    await applyManifest(adminRequest, readFileSync(WORKER_RBAC_MANIFEST(), 'utf8'));
+    // ---- RBAC: the worker's rendered RBAC (the stateful-service namespaces it names exist first, as on a cluster that runs them), and kwok's own role ----
+    await applyManifest(adminRequest, opts.workerRbac ?? testbedWorkerRbac(clusterName), { createNamespaces: true });
     await applyManifest(adminRequest, KWOK_RBAC);
     // KWOK's Exec resource: which local command answers pods/exec for a pod (created per pod by the test bed)
     await applyManifest(adminRequest, KWOK_EXEC_CRD);
@@ -378,7 +380,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await waitFor('kube-controller-manager (ServiceAccount default/default)', kcm, async () => (await adminRequest('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200);
     void scheduler;
 
-    // ---- the worker identity: a token for the ServiceAccount bound by deploy/rbac/worker.yaml ----
+    // ---- the worker identity: a token for the ServiceAccount bound by the worker's RBAC ----
     let token = '';
     await waitFor('a token for itinerant/itinerant-worker', apiserver, async () => {
       const r = await adminRequest('POST', `/api/v1/namespaces/${WORKER_NAMESPACE}/serviceaccounts/${WORKER_SERVICE_ACCOUNT}/token`, {
@@ -489,13 +491,16 @@ export function collectionPath(obj: { apiVersion?: string; kind?: string; metada
 
 type AdminRequest = ControlPlane['request'];
 
-/** Create every document of a YAML manifest (existing objects are left as they are). */
-export async function applyManifest(req: AdminRequest, yaml: string): Promise<void> {
-  for (const doc of YAML.parseAllDocuments(yaml)) {
-    const obj = doc.toJSON() as Record<string, any> | null;
-    if (!obj) continue;
-    await createObject(req, obj);
+/** Create every document of a YAML manifest (existing objects are left as they are); with createNamespaces, the namespaces its objects are in too. */
+export async function applyManifest(req: AdminRequest, yaml: string, { createNamespaces = false } = {}): Promise<void> {
+  const objects = YAML.parseAllDocuments(yaml)
+    .map((doc) => doc.toJSON() as Record<string, any> | null)
+    .filter((o): o is Record<string, any> => !!o);
+  if (createNamespaces) {
+    const namespaces = new Set(objects.map((o) => o.metadata?.namespace).filter((ns): ns is string => !!ns));
+    for (const name of namespaces) await createObject(req, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
+  for (const obj of objects) await createObject(req, obj);
 }
 
 export async function createObject(req: AdminRequest, obj: Record<string, any>): Promise<void> {

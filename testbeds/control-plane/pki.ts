@@ -2,6 +2,7 @@
  * A throwaway PKI for a local control plane, made with the openssl CLI: one CA, the API server's
  * serving certificate, a client certificate per component identity, and the service-account
  * signing key pair. ECDSA P-256 throughout (fast to generate, accepted by every component).
+ * makeCa and issue also make the certificates of the Temporal TLS tests.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,8 +34,19 @@ function openssl(args: string[], cwd: string): void {
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-/** Issue a certificate signed by the CA. `subject` like `/CN=admin/O=system:masters`. */
-function issue(dir: string, name: string, subject: string, ext: string): CertFiles {
+/** A self-signed CA, `ca.crt` and `ca.key` in `dir` (the CA `issue` signs with). */
+export function makeCa(dir: string, subject: string): CertFiles {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  openssl(
+    ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-sha256', '-subj', subject,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'],
+    dir,
+  );
+  return { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+}
+
+/** Issue a certificate signed by the CA in `dir` (makeCa). `subject` like `/CN=admin/O=system:masters`. */
+export function issue(dir: string, name: string, subject: string, ext: string): CertFiles {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
   const csr = join(dir, `${name}.csr`);
@@ -45,8 +57,8 @@ function issue(dir: string, name: string, subject: string, ext: string): CertFil
   return { cert, key };
 }
 
-const CLIENT_EXT = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
-const SERVER_EXT = (sans: string) =>
+export const CLIENT_EXT = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+export const SERVER_EXT = (sans: string) =>
   `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${sans}\n`;
 
 /** Client identities: name → subject (CN = user, O = groups). */
@@ -63,12 +75,7 @@ export const IDENTITIES: Record<string, string> = {
 };
 
 export function makePki(dir: string): Pki {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  openssl(
-    ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-sha256', '-subj', '/CN=itinerant-test-bed-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'],
-    dir,
-  );
+  const ca = makeCa(dir, '/CN=itinerant-test-bed-ca');
   const sans = 'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1';
   const apiserver = issue(dir, 'apiserver', '/CN=kube-apiserver', SERVER_EXT(sans));
   const etcd = issue(dir, 'etcd', '/CN=etcd', SERVER_EXT('IP:127.0.0.1,DNS:localhost'));
@@ -77,7 +84,7 @@ export function makePki(dir: string): Pki {
   for (const [name, subject] of Object.entries(IDENTITIES)) clients[name] = issue(dir, name, subject, CLIENT_EXT);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', 'sa.key'], dir);
   openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
-  return { dir, ca: { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') }, apiserver, kubelet, clients, saKey: join(dir, 'sa.key'), saPub: join(dir, 'sa.pub') };
+  return { dir, ca, apiserver, kubelet, clients, saKey: join(dir, 'sa.key'), saPub: join(dir, 'sa.pub') };
 }
 
 const b64 = (file: string) => readFileSync(file).toString('base64');

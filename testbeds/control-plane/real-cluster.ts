@@ -14,6 +14,7 @@ import { createOciSim } from '../sim/oci/index.js';
 import { startInformer } from './real-watch.js';
 import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from '../sim/kubelet-status.js';
 import { writeSimFiles } from '../sim/fleet-file.js';
+import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac } from '../worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from '../sim/seed.js';
 import type { KubeSim, SimHandle, StartSimOptions } from '../sim/index.js';
 import { cassandraObjects, createCassandraSim } from '../sim/cassandra/index.js';
@@ -331,7 +332,14 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;
   const execBin = await writeExecShims(path.join(dir, 'exec-bin'));
-  const cp = await startControlPlane({ dir: path.join(dir, 'control-plane'), clusterName, execPath: [execBin], ...(opts.log ? { log: opts.log } : {}) });
+  // the worker is held to the RBAC rendered for the fleet.yaml written below (statefulNamespaces: TESTBED_STATEFUL_NAMESPACES)
+  const cp = await startControlPlane({
+    dir: path.join(dir, 'control-plane'),
+    clusterName,
+    execPath: [execBin],
+    workerRbac: testbedWorkerRbac(clusterName),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
   const cluster = new RealCluster({ clusterName, controlPlane: cp, ...(opts.log ? { log: opts.log } : {}) });
   const kube = realKubeFacade(cluster, { ...defaults, ...opts.kubeFaults }) as KubeSim;
   const oci = createOciSim({
@@ -376,7 +384,7 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     if (workloads.errors.length) throw new Error(`control-plane test bed: ${workloads.errors.join('; ')}`);
     const ociUrl = await oci.listen(opts.ociPort ?? 0);
     const controlUrl = await control.listen(opts.controlPort ?? 0);
-    // fleet.yaml's kubeconfig is the worker's: ServiceAccount itinerant/itinerant-worker, deploy/rbac/worker.yaml only.
+    // fleet.yaml's kubeconfig is the worker's: ServiceAccount itinerant/itinerant-worker, held to the RBAC rendered for this fleet.yaml.
     const { kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath } = await writeSimFiles(dir, {
       clusterName,
       kubeconfig: await readFile(cp.workerKubeconfigPath),
@@ -384,15 +392,29 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
       oci,
       ociUrl,
       nodeGroups: seeded?.nodeGroups,
+      statefulNamespaces: TESTBED_STATEFUL_NAMESPACES,
       header: `Written by the itinerant test bed (testbeds/control-plane: kubernetes ${cp.versions.kubernetes})`,
     });
     await writeFile(
       endpointsPath,
       JSON.stringify(
-        { backend: 'control-plane', kubeUrl: cp.url, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath },
+        {
+          backend: 'control-plane',
+          kubeUrl: cp.url,
+          ociUrl,
+          controlUrl,
+          controlToken: control.token,
+          pid: process.pid,
+          clusterName,
+          kubeconfigPath,
+          adminKubeconfigPath,
+          ociConfigPath,
+          fleetConfigPath,
+        },
         null,
         2,
       ) + '\n',
+      { mode: 0o600 },
     );
     return {
       backend: 'control-plane',
@@ -400,6 +422,7 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
       kubeHttpUrl: cp.url,
       ociUrl,
       controlUrl,
+      controlToken: control.token,
       kubeconfigPath,
       adminKubeconfigPath,
       ociConfigPath,

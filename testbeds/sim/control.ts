@@ -1,6 +1,8 @@
 // Control API of the simulated fleet: inspect state, counters and readiness timelines, and
-// change faults at runtime. Its own listener on 127.0.0.1, JSON, no auth (a local test bed).
+// change faults at runtime. Its own listener on 127.0.0.1, JSON only, a bearer token random per start
+// on every request: any local process (a browser page too) can reach a loopback port.
 import http from 'node:http';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { describeIssues } from '../../src/core/config.js';
@@ -52,6 +54,8 @@ const imageSchema = z.strictObject({
 });
 
 export interface ControlServer {
+  /** Every request carries `authorization: Bearer <token>`; random per server. */
+  readonly token: string;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -70,6 +74,7 @@ export type ControlRoutes = (method: string, path: string, body: unknown) => { s
 
 export function createControlServer(deps: { oci: OciSim; kube: ControlKube; clusterName: string; routes?: ControlRoutes[] }): ControlServer {
   const { oci, kube } = deps;
+  const token = randomBytes(32).toString('base64url');
   const faults = () => ({ oci: { ...oci.faults }, kube: { ...kube.faults } });
 
   const handle = (method: string, url: URL, body: unknown): unknown => {
@@ -120,14 +125,22 @@ export function createControlServer(deps: { oci: OciSim; kube: ControlKube; clus
   };
 
   const server = http.createServer((req, res) => {
+    const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      const text = JSON.stringify(value, null, 2) + '\n';
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+      res.end(text);
+    };
+    const refused = refusal(req, token);
+    if (refused) {
+      // Refused before the body is read (it is discarded), and the connection closed with the answer.
+      req.resume();
+      const headers: Record<string, string> = { connection: 'close' };
+      if (refused.status === 401) headers['www-authenticate'] = 'Bearer realm="itinerant-sim"';
+      return send(refused.status, { error: refused.error }, headers);
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const send = (status: number, value: unknown) => {
-        const text = JSON.stringify(value, null, 2) + '\n';
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-        res.end(text);
-      };
       try {
         const raw = Buffer.concat(chunks).toString('utf8');
         let body: unknown = undefined;
@@ -152,6 +165,7 @@ export function createControlServer(deps: { oci: OciSim; kube: ControlKube; clus
   });
 
   return {
+    token,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -169,6 +183,35 @@ export function createControlServer(deps: { oci: OciSim; kube: ControlKube; clus
       });
     },
   };
+}
+
+/** Shell lines that call the control API with its token (read from endpoints.json, so the token is not printed). */
+export function controlCurlExamples(controlUrl: string, endpointsPath: string): string[] {
+  return [
+    `TOKEN=$(node -p 'require(${JSON.stringify(endpointsPath)}).controlToken')`,
+    `curl -s -H "authorization: Bearer $TOKEN" ${controlUrl}/sim/state`,
+    `curl -s -X PUT -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"oci":{"errorRate":0.2}}' ${controlUrl}/sim/faults`,
+  ];
+}
+
+/** Why a request is refused before anything is read or changed: a missing or wrong token (401), a body that is not JSON (415). */
+function refusal(req: http.IncomingMessage, token: string): { status: number; error: string } | undefined {
+  const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+  if (!m || !sameSecret(m[1]!, token)) {
+    return { status: 401, error: 'the control API needs authorization: Bearer <token>; the token is controlToken in the sim\'s endpoints.json' };
+  }
+  const hasBody = ['POST', 'PUT', 'PATCH'].includes(req.method ?? '') || req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (hasBody && mediaType !== 'application/json') {
+    return { status: 415, error: `a request with a body must have content-type: application/json${mediaType ? `, not ${mediaType}` : ''}` };
+  }
+  return undefined;
+}
+
+/** Constant-time comparison (of digests, so that the length of the token does not leak either). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.output<T> {

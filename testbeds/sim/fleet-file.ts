@@ -18,6 +18,8 @@ export async function writeSimFiles(
     oci: { writeConfig(dir: string): Promise<{ configPath: string }> };
     ociUrl: string;
     nodeGroups: SeedNodeGroup[] | undefined;
+    /** The stateful-service namespaces the cluster declares (the worker's RBAC is rendered from them). */
+    statefulNamespaces: string[];
     header: string;
   },
 ): Promise<{ kubeconfigPath: string; adminKubeconfigPath: string; ociConfigPath: string; fleetConfigPath: string }> {
@@ -35,7 +37,7 @@ export async function writeSimFiles(
 /** Write `<dir>/fleet.yaml`: the fleet configuration the worker reads for the test bed (paths relative to it). */
 async function writeFleetFile(
   dir: string,
-  a: { clusterName: string; kubeconfigPath: string; ociConfigPath: string; ociUrl: string; nodeGroups: SeedNodeGroup[] | undefined; header: string },
+  a: { clusterName: string; kubeconfigPath: string; ociConfigPath: string; ociUrl: string; nodeGroups: SeedNodeGroup[] | undefined; statefulNamespaces: string[]; header: string },
 ): Promise<string> {
   const fleetConfigPath = path.join(dir, 'fleet.yaml');
   const fleet = {
@@ -47,6 +49,7 @@ async function writeFleetFile(
         oci: { configFile: path.relative(dir, a.ociConfigPath), profile: 'DEFAULT', endpoints: { compute: a.ociUrl, identity: a.ociUrl } },
         compartmentId: SIM_COMPARTMENT,
         nodeGroups: a.nodeGroups ?? [],
+        statefulNamespaces: a.statefulNamespaces,
       },
     ],
   };

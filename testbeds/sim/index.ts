@@ -1,6 +1,5 @@
 // The simulated fleet: a Kubernetes API subset, an OCI API subset and a control API on 127.0.0.1,
 // with the kubeconfig, OCI config and fleet.yaml that let the real clients talk to them.
-import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -9,8 +8,8 @@ import { createOciSim, type NodeNaming, type OciFaults, type OciSim } from './oc
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeSimFiles } from './fleet-file.js';
-import { clusterRoleRules } from './kube/rbac.js';
-import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST, WORKER_USER } from '../worker-identity.js';
+import { grantsOf } from './kube/rbac.js';
+import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_USER } from '../worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
 export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
@@ -51,10 +50,12 @@ export interface SimHandle {
   kubeHttpUrl: string;
   ociUrl: string;
   controlUrl: string;
+  /** The control API's bearer token (random per start; also in endpoints.json). */
+  controlToken: string;
   kubeconfigPath: string;
   ociConfigPath: string;
   fleetConfigPath: string;
-  /** `<home>/sim/endpoints.json` ({kubeUrl, ociUrl, controlUrl, pid, ...}); removed on stop. */
+  /** `<home>/sim/endpoints.json` ({kubeUrl, ociUrl, controlUrl, controlToken, pid, ...}, mode 0600); removed on stop. */
   endpointsPath: string;
   clusterName: string;
   compartmentId: string;
@@ -64,7 +65,7 @@ export interface SimHandle {
   cassandra: CassandraSim;
   /** What the seed created (undefined with seed: false). */
   seeded: SeedResult | undefined;
-  /** The administrator's kubeconfig (kubeconfigPath is the worker's least-privilege identity, held to deploy/rbac/worker.yaml). */
+  /** The administrator's kubeconfig (kubeconfigPath is the worker's least-privilege identity, held to the RBAC rendered for fleet.yaml). */
   adminKubeconfigPath: string;
   stop(): Promise<void>;
 }
@@ -76,8 +77,8 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   await mkdir(path.join(dir, 'oci'), { recursive: true, mode: 0o700 });
   const clusterName = SIM_CLUSTER;
   const token = randomBytes(24).toString('hex');
-  // As on a real cluster, the worker is not the administrator: its requests are held to the ClusterRole we ship.
-  const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, rules: clusterRoleRules(readFileSync(WORKER_RBAC_MANIFEST(), 'utf8'), WORKER_CLUSTER_ROLE) };
+  // As on a real cluster, the worker is not the administrator: its requests are held to the RBAC rendered for fleet.yaml.
+  const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, grants: grantsOf(testbedWorkerRbac(clusterName), WORKER_USER) };
 
   const kube = createKubeSim({ clusterName, token, restricted: worker, faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults } });
   const oci = createOciSim({
@@ -124,11 +125,17 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       oci,
       ociUrl,
       nodeGroups: seeded?.nodeGroups,
+      statefulNamespaces: TESTBED_STATEFUL_NAMESPACES,
       header: 'Written by the itinerant simulated fleet (testbeds/sim)',
     });
     await writeFile(
       endpointsPath,
-      JSON.stringify({ kubeUrl, kubeHttpUrl, ociUrl, controlUrl, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath }, null, 2) + '\n',
+      JSON.stringify(
+        { kubeUrl, kubeHttpUrl, ociUrl, controlUrl, controlToken: control.token, pid: process.pid, clusterName, kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath },
+        null,
+        2,
+      ) + '\n',
+      { mode: 0o600 },
     );
 
     return {
@@ -136,6 +143,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       kubeHttpUrl,
       ociUrl,
       controlUrl,
+      controlToken: control.token,
       kubeconfigPath,
       adminKubeconfigPath,
       ociConfigPath,

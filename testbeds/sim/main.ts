@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { controlCurlExamples } from './control.js';
 import { startSim } from './index.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,15 +67,18 @@ async function main(): Promise<void> {
   console.log(`simulated fleet ${sim.clusterName} is up (pid ${process.pid})
   kubernetes API   ${sim.kubeUrl}
   OCI API          ${sim.ociUrl}   (compute + identity, /20160918)
-  control API      ${sim.controlUrl}   (GET /sim/state, GET|PUT /sim/faults, GET /sim/timeline?group=, GET /sim/counters)
-  kubeconfig       ${sim.kubeconfigPath}   (the worker's identity: deploy/rbac/worker.yaml)
+  control API      ${sim.controlUrl}   (GET /sim/state, GET|PUT /sim/faults, GET /sim/timeline?group=, GET /sim/counters;
+                   authorization: Bearer <controlToken from endpoints.json>, content-type: application/json)
+  kubeconfig       ${sim.kubeconfigPath}   (the worker's identity: the RBAC itinerant rbac render renders for fleet.yaml)
   admin kubeconfig ${sim.adminKubeconfigPath}
   OCI config       ${sim.ociConfigPath}   (profile DEFAULT)
   fleet config     ${sim.fleetConfigPath}
   endpoints        ${sim.endpointsPath}
 
   try: KUBECONFIG=${sim.kubeconfigPath} kubectl get nodes -L itinerant.dev/node-group
-       curl -s ${sim.controlUrl}/sim/state
+${controlCurlExamples(sim.controlUrl, sim.endpointsPath)
+  .map((line) => `       ${line}`)
+  .join('\n')}
   Ctrl-C to stop.`);
 
   let stopping = false;

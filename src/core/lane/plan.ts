@@ -26,6 +26,7 @@ export interface Candidate {
 
 /** A group with more nodes than its configured size (e.g. a failed drain left a replacement beside the old node). */
 export interface AboveSize {
+  /** Ready nodes of the group. */
   nodes: number;
   size: number;
   /** Nodes beyond the size, less repaves in flight (each may add a node for a while). */
@@ -155,7 +156,8 @@ export function planRepaves(input: PlanInput): RepavePlan {
     ({ since: _s, created: _c, ...c }) => c as Candidate,
   );
 
-  const aboveSize = retireSurplus(group, nodes.length, inFlight.length + heldElsewhere, queue, skipped);
+  // Only Ready nodes count: a replacement that never got Ready lingers NotReady for a while after it is terminated.
+  const aboveSize = retireSurplus(group, nodes.filter((n) => n.ready).length, inFlight.length + heldElsewhere, queue, skipped);
 
   // Budget. Every repave adds a node first (n+1) and takes one out of service while it drains.
   const inPlace = group.allowInPlace && group.maxSurge === 0;
@@ -209,9 +211,9 @@ function retireSurplus(group: NodeGroupConfig, nodes: number, inFlight: number, 
   const retiring = queue.slice(0, surplus);
   for (const c of retiring) {
     c.retire = true;
-    c.reasons.push(`group has ${nodes} nodes for a size of ${group.size}: retired, not replaced`);
+    c.reasons.push(`group has ${nodes} Ready nodes for a size of ${group.size}: retired, not replaced`);
   }
-  const head = `node group ${group.name} has ${nodes} nodes for a size of ${group.size}`;
+  const head = `node group ${group.name} has ${nodes} Ready nodes for a size of ${group.size}`;
   const waiting = skipped.filter((s) => s.why.startsWith('last repave failed')).map((s) => `${s.node} (${s.why})`);
   const parts = [
     ...(retiring.length ? [`retiring ${retiring.map((c) => c.node).join(', ')} without a replacement`] : []),

@@ -11,7 +11,7 @@ import { patchTypeOf, type KubeApi } from './rest.js';
 import { ApiError, errors, failure, success } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import type { WatchHub } from './watch.js';
-import { allowed, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
+import { authorized, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
 
 export interface Route {
   rt: ResourceType;
@@ -116,7 +116,7 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
 
     if (rest.length > 0 && caller !== 'admin') {
       const a = requestAttributes(method, group, rest, q);
-      if (!allowed(caller.rules, a)) throw forbidden(caller.user, a);
+      if (!authorized(caller.grants, a)) throw forbidden(caller.user, a);
     }
     if (rest.length === 0) {
       const doc = method === 'GET' ? apiResourceList(group, version) : undefined;

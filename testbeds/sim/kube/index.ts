@@ -12,7 +12,7 @@ import { ExecRegistry, type ExecHandler, type ExecMatch } from './exec.js';
 import { createHandler } from './http.js';
 import { NodeAgent, ReadinessTimeline, type ReadinessPoint } from './nodes.js';
 import { pvcProtectionController } from './pvc.js';
-import { allowed, forbidden, type RestrictedIdentity } from './rbac.js';
+import { authorized, forbidden, type RestrictedIdentity } from './rbac.js';
 import type { ApiError } from './status.js';
 import { KubeApi } from './rest.js';
 import { ObjectStore } from './store.js';
@@ -21,7 +21,7 @@ import { WatchHub } from './watch.js';
 
 export type { NodeRegistration, SimCluster } from './cluster-api.js';
 export type { KubeFaults } from './context.js';
-export type { PolicyRule, RestrictedIdentity } from './rbac.js';
+export type { PolicyRule, RbacGrants, RestrictedIdentity } from './rbac.js';
 export type { KObject } from './resources.js';
 export type { ReadinessPoint } from './nodes.js';
 export { KubeApi } from './rest.js';
@@ -33,7 +33,7 @@ export interface KubeSimOptions {
   clusterName: string;
   /** The administrator's bearer token (may do anything). */
   token: string;
-  /** A second identity whose requests RBAC checks against its rules (the worker's ClusterRole). */
+  /** A second identity whose requests RBAC checks against what is bound to it (the worker's rendered RBAC). */
   restricted?: RestrictedIdentity;
   faults: KubeFaults;
   now?: () => Date;
@@ -53,7 +53,7 @@ function upgradeDenied(caller: RestrictedIdentity, req: IncomingMessage): ApiErr
   if (!m) return undefined; // not found: the upgrade handler answers 404
   for (const verb of ['get', 'create']) {
     const a = { verb, group: '', resource: 'pods/exec', namespace: decodeURIComponent(m[1]!), name: decodeURIComponent(m[2]!) };
-    if (!allowed(caller.rules, a)) return forbidden(caller.user, a);
+    if (!authorized(caller.grants, a)) return forbidden(caller.user, a);
   }
   return undefined;
 }

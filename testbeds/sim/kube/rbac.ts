@@ -1,8 +1,9 @@
 // RBAC for the sim's restricted identity, as kube-apiserver decides it: a request becomes (verb,
-// API group, resource[/subresource], namespace, name) and is allowed when a rule of the identity's
-// ClusterRole matches all of them. Discovery and health endpoints are open to every authenticated user
-// (system:discovery, system:public-info-viewer). The sim loads the worker's rules from the shipped
-// deploy/rbac/worker.yaml, so a call the activities make that the role does not grant fails here too.
+// API group, resource[/subresource], namespace, name) and is allowed when a rule bound to the identity
+// matches all of them: a ClusterRoleBinding's rules anywhere, a RoleBinding's only in its namespace.
+// Discovery and health endpoints are open to every authenticated user (system:discovery,
+// system:public-info-viewer). The sim reads the worker's bindings from the RBAC the project renders for
+// the test bed's fleet (src/config/worker-rbac.ts), so a call the activities make that it does not grant fails here too.
 import YAML from 'yaml';
 import { ApiError, failure } from './status.js';
 
@@ -13,11 +14,17 @@ export interface PolicyRule {
   resourceNames?: string[];
 }
 
+/** What is bound to an identity: rules everywhere (ClusterRoleBindings), and rules per namespace (RoleBindings). */
+export interface RbacGrants {
+  cluster: PolicyRule[];
+  namespaces: Record<string, PolicyRule[]>;
+}
+
 export interface RestrictedIdentity {
   token: string;
   /** e.g. system:serviceaccount:itinerant:itinerant-worker */
   user: string;
-  rules: PolicyRule[];
+  grants: RbacGrants;
 }
 
 export interface RequestAttributes {
@@ -44,6 +51,11 @@ export function allowed(rules: PolicyRule[], a: RequestAttributes): boolean {
       resourceMatches(r.resources, a.resource) &&
       (!r.resourceNames?.length || (a.name !== undefined && r.resourceNames.includes(a.name))),
   );
+}
+
+/** Is the request allowed by what is bound to the identity? */
+export function authorized(grants: RbacGrants, a: RequestAttributes): boolean {
+  return allowed(grants.cluster, a) || (a.namespace !== undefined && allowed(grants.namespaces[a.namespace] ?? [], a));
 }
 
 /** The 403 kube-apiserver answers, word for word. */
@@ -80,11 +92,30 @@ export function verbOf(method: string, hasName: boolean, watch: boolean): string
   }
 }
 
-/** The rules of the ClusterRole `name` in a manifest (YAML, several documents). */
-export function clusterRoleRules(manifest: string, name: string): PolicyRule[] {
-  for (const doc of YAML.parseAllDocuments(manifest)) {
-    const o = doc.toJSON() as { kind?: string; metadata?: { name?: string }; rules?: PolicyRule[] } | null;
-    if (o?.kind === 'ClusterRole' && o.metadata?.name === name) return o.rules ?? [];
+type RbacObject = {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  rules?: PolicyRule[];
+  roleRef?: { kind?: string; name?: string };
+  subjects?: { kind?: string; name?: string; namespace?: string }[];
+};
+
+/** What a manifest (YAML, several documents) binds to `user`: a ServiceAccount (system:serviceaccount:<ns>:<name>) or a User. */
+export function grantsOf(manifest: string, user: string): RbacGrants {
+  const objects = YAML.parseAllDocuments(manifest).map((d) => d.toJSON() as RbacObject | null).filter((o): o is RbacObject => !!o);
+  const find = (kind: string, name: string | undefined, namespace?: string) =>
+    objects.find((o) => o.kind === kind && o.metadata?.name === name && (namespace === undefined || o.metadata?.namespace === namespace));
+  const boundToUser = (b: RbacObject) =>
+    (b.subjects ?? []).some((s) => (s.kind === 'ServiceAccount' ? `system:serviceaccount:${s.namespace ?? b.metadata?.namespace}:${s.name}` : s.name) === user);
+  const grants: RbacGrants = { cluster: [], namespaces: {} };
+  for (const b of objects.filter(boundToUser)) {
+    if (b.kind === 'ClusterRoleBinding') {
+      grants.cluster.push(...(find('ClusterRole', b.roleRef?.name)?.rules ?? []));
+    } else if (b.kind === 'RoleBinding' && b.metadata?.namespace) {
+      const ns = b.metadata.namespace;
+      const role = b.roleRef?.kind === 'ClusterRole' ? find('ClusterRole', b.roleRef.name) : find('Role', b.roleRef?.name, ns);
+      (grants.namespaces[ns] ??= []).push(...(role?.rules ?? []));
+    }
   }
-  throw new Error(`no ClusterRole ${name} in the manifest`);
+  return grants;
 }
