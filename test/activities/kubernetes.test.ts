@@ -76,7 +76,6 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
       owner: undefined,
       unmanagedPods: [],
       groupReady: 4,
-      groupNodes: 4,
     });
 
     const [b1, b2] = seeded.nodes.batch!;
