@@ -44,6 +44,7 @@ import { repaveNode } from '../src/workflows/repave-node.js';
 import { laneStateQuery, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
 import { abortSignal, answerUpdate, pauseSignal, progressQueryOf } from '../src/workflows/runbook.js';
 import { sweepNodeGroup } from '../src/workflows/sweep-node-group.js';
+import { signalRepaverLane } from '../src/client/schedules.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
 import { historyFromJSON, historyToJSON } from '../test/replay/history-json.js';
 import { eventually, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../test/helpers/stack.js';
@@ -245,6 +246,38 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'repaverLane-by-machine',
+    files: ['repaverLane-by-machine-run1', 'repaverLane-by-machine-run2'],
+    // The lane keyed by machine (patch lane-state-by-machine) on batch, whose nodes are named by private IP: started
+    // by an unhealthy report on one node (signal-with-start), whose first repave fails (its replacement never turns
+    // Ready) and is retried after the backoff; run 2 starts from the carried state and repaves on.
+    async run({ stack }) {
+      const group = 'batch';
+      const laneId = repaverLaneWorkflowId(CLUSTER, group);
+      const [target] = (await nodesOfGroup(stack.core, group)).map((n) => n.metadata!.name!).sort();
+      assert.match(target!, /^10\.0\.\d+\.\d+$/, 'batch is named by private IP in the recording stack');
+      stack.sim.oci.faults.neverReady = 1;
+      const lane = { pace: { maxAge: '1h' }, sweepInterval: '2s', sweepsPerRun: 3, readyTimeout: '5s', failureBackoff: '2s' };
+      await signalRepaverLane(stack.client, { cluster: CLUSTER, group, signal: 'reportUnhealthy', report: { node: target!, reason: 'record-histories: disk errors' }, lane });
+      const run1 = (await stack.client.workflow.getHandle(laneId).describe()).runId;
+      const run2 = await continuedAs(stack, laneId, run1);
+      const run3 = await continuedAs(stack, laneId, run2);
+      const last = stack.client.workflow.getHandle(laneId, run3);
+      await last.signal(pauseSignal, 'record-histories done');
+      await eventually('lane run 3 idle', async () => ((await last.query(laneStateQuery)) as LaneState).inFlight.length === 0, 120_000, 500);
+      await last.terminate('record-histories done');
+      const events = async (runId: string) => (await stack.client.workflow.getHandle(laneId, runId).fetchHistory()).events ?? [];
+      const [first, second] = [await events(run1), await events(run2)];
+      for (const e of [first, second]) assert.ok(e.some((x) => x.markerRecordedEventAttributes?.markerName === 'core_patch'), 'no patch marker');
+      assert.ok(first.some((x) => x.childWorkflowExecutionFailedEventAttributes), 'run 1: the first repave did not fail');
+      assert.ok([...first, ...second].some((x) => x.childWorkflowExecutionCompletedEventAttributes), 'no repave completed');
+      return [
+        { file: 'repaverLane-by-machine-run1', workflowId: laneId, runId: run1 },
+        { file: 'repaverLane-by-machine-run2', workflowId: laneId, runId: run2 },
+      ];
+    },
+  },
+  {
     name: 'nodeGroupManager-scale',
     files: ['nodeGroupManager-scale-up', 'nodeGroupManager-scale-down'],
     // Scale general 4 → 5 and back to 4 (the youngest goes: drained, deleted, terminated). Each run holds the
@@ -360,7 +393,7 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bundle = await workflowBundle();
   log('starting the stack (dev server, sim, worker)');
-  const stack = await startStack({ backend: 'sim' });
+  const stack = await startStack({ backend: 'sim', nodeNaming: { batch: 'private-ip' } });
   const recorded: { file: string; events: number; bytes: number }[] = [];
   let worker: { stop(): Promise<void> } | undefined;
   try {

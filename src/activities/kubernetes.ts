@@ -1,7 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { activityInfo, ApplicationFailure, heartbeat, log, sleep } from '@temporalio/activity';
-import type { DrainCheckpoint, DrainRequest, DrainResult, KubernetesActivities, NodeInspection, NodeRef } from '../core/activity-contracts.js';
+import type { DrainCheckpoint, DrainRequest, DrainResult, KubernetesActivities, NodeInspection, NodeOfInstance, NodeRef } from '../core/activity-contracts.js';
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_NODE_GROUP } from '../core/labels.js';
+import { instanceIdOfProviderID } from '../core/provider-id.js';
 import type { ClientRegistry } from './clients.js';
 import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, messageOf, rethrow, statusOf } from './kube-api.js';
 
@@ -71,6 +72,20 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
     }
   }
 
+  const runsOn = (n: k8s.V1Node | undefined, instanceId: string) => instanceIdOfProviderID(n?.spec?.providerID) === instanceId;
+
+  /**
+   * The Node of an instance: the one whose spec.providerID names it, never one found by name (a name can be
+   * an IP another machine had before). `named` is checked first, so that a node already found costs one read.
+   */
+  async function nodeOfInstance(cluster: string, instanceId: string, named?: string): Promise<k8s.V1Node | undefined> {
+    if (named) {
+      const n = await readNode(cluster, named);
+      if (runsOn(n, instanceId)) return n;
+    }
+    return (await core(cluster).listNode()).items.find((n) => runsOn(n, instanceId));
+  }
+
   async function setUnschedulable({ cluster, node }: NodeRef, unschedulable: boolean): Promise<{ changed: boolean }> {
     const current = await readNode(cluster, node);
     if (!current) throw ApplicationFailure.nonRetryable(`node ${node} does not exist`, 'NodeNotFound');
@@ -89,7 +104,6 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       if (!n) return { exists: false, controlPlane: false, ready: false, unschedulable: false, unmanagedPods: [], groupReady: 0 };
       const labels = n.metadata?.labels ?? {};
       const group = labels[LABEL_NODE_GROUP];
-      const providerID = n.spec?.providerID ?? '';
       let groupReady = 0;
       if (group) {
         const members = await core(cluster).listNode({ labelSelector: `${LABEL_NODE_GROUP}=${group}` });
@@ -103,7 +117,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         nodeGroup: group,
         ready: isNodeReady(n),
         unschedulable: n.spec?.unschedulable ?? false,
-        instanceId: providerID.startsWith('oci://') ? providerID.slice('oci://'.length) : undefined,
+        instanceId: instanceIdOfProviderID(n.spec?.providerID),
         owner: n.metadata?.annotations?.[ANNOTATION_OWNER],
         unmanagedPods: pods.filter((p) => !controllerOf(p)).map(podKey),
         groupReady,
@@ -135,23 +149,31 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       await core(cluster).patchNode({ name: node, body: { metadata: { annotations: { [ANNOTATION_OWNER]: null } } } }, MERGE_PATCH);
     },
 
-    /** Operational = Ready, and every DaemonSet that targets the node runs a Ready pod on it. */
-    async waitForNodeOperational({ cluster, node, deadline }: NodeRef & { deadline: number }) {
+    /**
+     * Operational = Ready, and every DaemonSet that targets the node runs a Ready pod on it. The node is the
+     * instance's (by providerID), whatever it is named; a node without one yet (its cloud controller has not
+     * initialized it) is not it yet. Only a call without `instanceId` (scheduled by a run started before nodes
+     * were found by providerID) waits for the node by name, as that run did.
+     */
+    async waitForNodeOperational({ cluster, instanceId, node: named, deadline }: NodeOfInstance & { deadline: number }) {
+      let name = instanceId ? undefined : named;
       for (;;) {
-        const n = await readNode(cluster, node);
-        let missing: string[] = ['node not registered'];
+        const n = instanceId ? await nodeOfInstance(cluster, instanceId, name) : await readNode(cluster, named ?? '');
+        let missing: string[] = [instanceId ? `no node with providerID of ${instanceId}` : 'node not registered'];
         if (n) {
+          name = n.metadata?.name ?? '';
           const daemonSets = (await apps(cluster).listDaemonSetForAllNamespaces()).items.filter((ds) => daemonSetTargets(ds, n));
-          const pods = await podsOnNode(core(cluster), node);
+          const pods = await podsOnNode(core(cluster), name);
           missing = daemonSets
             .filter((ds) => !pods.some((p) => controllerOf(p)?.uid === ds.metadata?.uid && isPodReady(p)))
             .map((ds) => `DaemonSet ${ds.metadata?.namespace}/${ds.metadata?.name} pod not Ready`);
           if (!isNodeReady(n)) missing.unshift('node not Ready');
-          if (missing.length === 0) return { node, daemonSetPods: daemonSets.length };
+          if (missing.length === 0) return { node: name, daemonSetPods: daemonSets.length };
         }
-        heartbeat({ waitingFor: missing });
+        heartbeat({ waitingFor: missing, ...(name ? { node: name } : {}) });
         if (Date.now() > deadline) {
-          throw ApplicationFailure.nonRetryable(`node ${node} did not become operational in time: ${missing.join('; ')}`, 'ReplacementNotReady');
+          const what = name ? `node ${name}` : instanceId ? `the node of instance ${instanceId}` : `node ${named}`;
+          throw ApplicationFailure.nonRetryable(`${what} did not become operational in time: ${missing.join('; ')}`, 'ReplacementNotReady');
         }
         await sleep(POLL_MS);
       }
@@ -230,13 +252,25 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       }
     },
 
-    async deleteNode({ cluster, node }: NodeRef): Promise<{ deleted: boolean }> {
+    /**
+     * Delete the node. With `instanceId`, only the node that instance runs (by providerID; `node` is read first):
+     * a node of that name on another machine, which reused the name, is left alone. Gone already: deleted false.
+     */
+    async deleteNode({ cluster, node, instanceId }: NodeOfInstance): Promise<{ deleted: boolean }> {
+      let target: { name: string; uid?: string } | undefined;
+      if (instanceId) {
+        const n = await nodeOfInstance(cluster, instanceId, node);
+        target = n?.metadata?.name ? { name: n.metadata.name, uid: n.metadata.uid } : undefined;
+      } else if (node) target = { name: node };
+      else throw ApplicationFailure.nonRetryable('deleteNode: neither a node nor an instance named', 'InvalidArgument');
+      if (!target) return { deleted: false };
       try {
-        await core(cluster).deleteNode({ name: node });
+        // The UID precondition: never a node that replaced the one just read under the same name.
+        await core(cluster).deleteNode({ name: target.name, ...(target.uid ? { body: { preconditions: { uid: target.uid } } } : {}) });
         return { deleted: true };
       } catch (e) {
-        if (isNotFound(e)) return { deleted: false };
-        rethrow(e, `delete node ${node}`);
+        if (isNotFound(e) || isConflict(e)) return { deleted: false };
+        rethrow(e, `delete node ${target.name}`);
       }
     },
   } satisfies KubernetesActivities;

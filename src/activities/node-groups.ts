@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { NodeGroupActivities, NodeGroupRef } from '../core/activity-contracts.js';
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE } from '../core/labels.js';
 import { repaverLaneWorkflowId } from '../core/ids.js';
+import { instanceIdOfProviderID } from '../core/provider-id.js';
 import { LANE_QUERY_STATE, LANE_SIGNAL_HOLD, LANE_SIGNAL_RELEASE, type LaneState, type NodeGroupObservation, type ObservedNode } from '../core/lane/index.js';
 import { signalRepaverLane } from '../client/schedules.js';
 import type { ClientRegistry } from './clients.js';
@@ -51,8 +52,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
           ...(c.reason ? { reason: c.reason } : {}),
         }));
         const owner = n.metadata?.annotations?.[ANNOTATION_OWNER];
-        const providerID = n.spec?.providerID ?? '';
-        const instanceId = providerID.startsWith('oci://') ? providerID.slice('oci://'.length) : undefined;
+        const instanceId = instanceIdOfProviderID(n.spec?.providerID);
         nodes.push({
           name: n.metadata?.name ?? '',
           createdAt: (instanceId ? launched.get(instanceId) : undefined) ?? new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
@@ -63,6 +63,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
           ...(labels[LABEL_ZONE] ? { zone: labels[LABEL_ZONE] } : {}),
           ...(owner && (await live(owner)) ? { owner } : {}),
           ...(instanceId ? { instanceId } : {}),
+          ...(n.metadata?.uid ? { uid: n.metadata.uid } : {}),
         });
       }
       nodes.sort((a, b) => (a.name < b.name ? -1 : 1));

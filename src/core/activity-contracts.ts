@@ -18,6 +18,15 @@ export interface NodeRef extends ClusterRef {
   node: string;
 }
 
+/**
+ * The Node an OCI instance runs: found by spec.providerID, never by name alone. `node` is where to look first
+ * (the name it was found under before); calls scheduled by runs from before this field existed carry `node` only.
+ */
+export interface NodeOfInstance extends ClusterRef {
+  instanceId?: string;
+  node?: string;
+}
+
 export interface NodeInspection {
   exists: boolean;
   nodeCluster?: string;
@@ -59,11 +68,13 @@ export interface KubernetesActivities {
   inspectNode(a: NodeRef): Promise<NodeInspection>;
   claimNode(a: NodeRef & { owner: string }): Promise<void>;
   releaseNode(a: NodeRef & { owner: string }): Promise<void>;
-  waitForNodeOperational(a: NodeRef & { deadline: number }): Promise<{ node: string; daemonSetPods: number }>;
+  /** Wait until the instance's node is Ready and runs its DaemonSet pods; answers the node's name. */
+  waitForNodeOperational(a: NodeOfInstance & { deadline: number }): Promise<{ node: string; daemonSetPods: number }>;
   cordonNode(a: NodeRef): Promise<{ changed: boolean }>;
   uncordonNode(a: NodeRef): Promise<{ changed: boolean }>;
   drainNode(a: DrainRequest): Promise<DrainResult>;
-  deleteNode(a: NodeRef): Promise<{ deleted: boolean }>;
+  /** With `instanceId`: only that instance's node, whatever its name (a name reused by another machine is left alone). */
+  deleteNode(a: NodeOfInstance): Promise<{ deleted: boolean }>;
 }
 
 export interface InstanceFacts {

@@ -55,7 +55,7 @@ export interface RepaveTargetFacts {
   controlPlane: boolean;
   nodeGroup?: string;
   ready: boolean;
-  /** Set when the node is not backed by an OCI instance (providerID not oci://). */
+  /** The OCI instance its spec.providerID names (`oci://<OCID>` or the bare OCID); unset when none. */
   instanceId?: string;
   /** Pods that no controller would recreate, by namespace/name. */
   unmanagedPods: string[];
@@ -78,7 +78,7 @@ export function checkRepaveTarget(f: RepaveTargetFacts, req: Pick<RepaveNodeRequ
   if (f.controlPlane) return refuse('node', `node ${f.node} is a control-plane node; itinerant only repaves worker nodes of node groups`);
   if (!f.nodeGroup) return refuse('node', `node ${f.node} has no itinerant.dev/node-group label: it belongs to no node group`);
   if (!f.group) return refuse('node', `node ${f.node} is in node group ${f.nodeGroup}, which the fleet configuration of cluster ${f.cluster} does not declare`);
-  if (!f.instanceId) return refuse('node', `node ${f.node} has no OCI instance (providerID is not oci://...)`);
+  if (!f.instanceId) return refuse('node', `node ${f.node} has no OCI instance (its spec.providerID names no OCI instance: expected oci://ocid1.instance... or ocid1.instance...); a node is never matched to an instance by name`);
   if (f.unmanagedPods.length > 0 && !req.evictUnmanagedPods) {
     return refuse(
       'evictUnmanagedPods',

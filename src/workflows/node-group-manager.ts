@@ -142,9 +142,10 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
       const deadline = Date.now() + req.readyTimeout;
       const waits = longActivities(req.readyTimeout);
       await waits.waitForInstanceRunning({ cluster, instanceId: launched.instanceId, deadline });
-      await waits.waitForNodeOperational({ cluster, node: nodeName, deadline });
+      const operational = await waits.waitForNodeOperational({ cluster, instanceId: launched.instanceId, node: nodeName, deadline });
+      entry.node = operational.node; // named as the cluster names it (IP, hostname), found by providerID
       entry.ready = true;
-      rb.note(`${nodeName} is Ready and runs its DaemonSet pods`);
+      rb.note(`${entry.node} is Ready and runs its DaemonSet pods`);
     } catch (e) {
       const error = rb.abortReason !== undefined ? `aborted by operator: ${rb.abortReason}` : rootMessage(e);
       progress.failed.push({ node: nodeName, error });
@@ -152,7 +153,7 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
       await CancellationScope.nonCancellable(async () => {
         if (entry.instanceId) {
           await api.terminateInstance({ cluster, instanceId: entry.instanceId });
-          await api.deleteNode({ cluster, node: nodeName });
+          await api.deleteNode({ cluster, node: nodeName, instanceId: entry.instanceId });
           rb.note(`terminated ${entry.instanceId}`);
         } else if (patched(PATCH_TERMINATE_UNCONFIRMED_LAUNCH)) {
           // Stopped mid-launch: OCI may have created the instance all the same. Find it by name and tag.
@@ -204,7 +205,7 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
     }
     // Drained: finishing is the safe direction, even when an abort arrives now.
     await CancellationScope.nonCancellable(async () => {
-      await api.deleteNode({ cluster, node });
+      await api.deleteNode({ cluster, node, ...(n.instanceId ? { instanceId: n.instanceId } : {}) });
       if (n.instanceId) await api.terminateInstance({ cluster, instanceId: n.instanceId });
     });
     progress.removed.push(node);

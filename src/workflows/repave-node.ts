@@ -112,10 +112,14 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
       const readyBy = Date.now() + req.readyTimeout;
       const waits = longActivities(req.readyTimeout);
       await rb.interruptible(() => waits.waitForInstanceRunning({ cluster, instanceId: launched.instanceId, deadline: readyBy }));
-      await rb.interruptible(() => waits.waitForNodeOperational({ cluster, node: replacementName, deadline: readyBy }));
+      // The replacement's node is the one whose providerID names its instance: it may be named by IP or hostname.
+      const operational = await rb.interruptible(() =>
+        waits.waitForNodeOperational({ cluster, instanceId: launched.instanceId, node: replacementName, deadline: readyBy }),
+      );
+      replacement.nodeName = operational.node;
       replacement.ready = true;
       forgetReplacement();
-      rb.note(`replacement ${replacementName} is Ready and runs its DaemonSet pods`);
+      rb.note(`replacement ${replacement.nodeName} is Ready and runs its DaemonSet pods`);
       return launched.instanceId;
     };
 
@@ -123,7 +127,7 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     const moveWorkload = async (): Promise<number> => {
       const forgetCordon = rb.onFailure(async () => {
         await api.uncordonNode({ cluster, node });
-        rb.note(inPlace || req.retireOnly ? `uncordoned ${node}; nothing was launched` : `uncordoned ${node}; replacement ${replacementName} stays in service`);
+        rb.note(inPlace || req.retireOnly ? `uncordoned ${node}; nothing was launched` : `uncordoned ${node}; replacement ${replacement.nodeName} stays in service`);
       });
       await rb.gate('cordoning');
       await api.cordonNode({ cluster, node });
@@ -148,7 +152,7 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     /** The old node is empty: delete it and terminate its instance. Nothing to undo, only to finish. */
     const retireOldNode = async () => {
       rb.enter('deleting-node');
-      await api.deleteNode({ cluster, node });
+      await api.deleteNode({ cluster, node, instanceId: old.id });
       rb.enter('terminating-instance');
       await api.terminateInstance({ cluster, instanceId: old.id });
     };
@@ -178,12 +182,12 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
       // n+1: a failure before the drain leaves the old node untouched; after it, the Ready replacement keeps serving.
       leftWith = `the replacement was terminated and ${node} is left serving`;
       replacementId = await launchReplacement();
-      leftWith = `the drain of ${node} did not complete; it is uncordoned and serving beside its replacement ${replacementName}`;
+      leftWith = `the drain of ${node} did not complete; it is uncordoned and serving beside its replacement ${replacement.nodeName}`;
       evictedPods = await moveWorkload();
-      leftWith = `${node} is drained and its replacement ${replacementName} serves: finish by deleting the node and terminating ${old.id}`;
+      leftWith = `${node} is drained and its replacement ${replacement.nodeName} serves: finish by deleting the node and terminating ${old.id}`;
       await retireOldNode();
     }
-    rb.done(`${node} replaced by ${replacementName}${inPlace ? ' (in place: drained first)' : ''}`);
-    return { node, replacement: { nodeName: replacementName, instanceId: replacementId }, oldInstanceId: old.id, evictedPods };
+    rb.done(`${node} replaced by ${replacement.nodeName}${inPlace ? ' (in place: drained first)' : ''}`);
+    return { node, replacement: { nodeName: replacement.nodeName, instanceId: replacementId }, oldInstanceId: old.id, evictedPods };
   });
 }

@@ -10,6 +10,7 @@ import {
   defineUpdate,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -23,10 +24,12 @@ import { formatDuration } from '../core/duration.js';
 import { repaveNodeWorkflowId } from '../core/ids.js';
 import type { RepaveNodeInput, RepaveNodeResult } from '../core/repave.js';
 import {
-  addReport,
   applyPacePatch,
   backoffAfter,
+  carriedBackoffs,
   closedBreaker,
+  forgetReplaced,
+  machineOf,
   defaultPace,
   describePace,
   evaluateBreaker,
@@ -43,6 +46,9 @@ import {
   parseRepaverLaneInput,
   planRepaves,
   pushHistory,
+  receiveReport,
+  reconcileMachineState,
+  recordFailure,
   resetBreaker,
   sweepIntervalOf,
   type HistoryEntry,
@@ -79,6 +85,12 @@ const api = proxyActivities<NodeGroupActivities & ConfigActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/**
+ * The lane keys reports and failure backoff by the machine behind a node (its instance), not by its name, which
+ * IP-named clusters reuse. A run started before keeps keying by name until it continues as new.
+ */
+export const PATCH_LANE_STATE_BY_MACHINE = 'lane-state-by-machine';
+
 /** History events beyond which the lane continues as new even when Temporal does not suggest it yet. */
 const HISTORY_EVENTS_LIMIT = 20_000;
 
@@ -94,13 +106,17 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const { cluster } = req;
   const groupName = req.group;
   const carry: LaneCarry | undefined = req.carry;
+  const byName = !patched(PATCH_LANE_STATE_BY_MACHINE);
 
   let pace: Pace = carry?.pace ?? { ...defaultPace(), ...stripUndefined(req.pace ?? {}) };
   let reports = carry?.reports ?? [];
   let breaker = carry?.breaker ?? closedBreaker();
   let history: HistoryEntry[] = carry?.history ?? [];
   let holds: LaneHold[] = carry?.holds ?? [];
-  const failures: LaneCarry['failures'] = { ...(carry?.failures ?? {}) };
+  const backoffMs = (count: number) => backoffAfter(count, req.failureBackoff);
+  let backoffs = carriedBackoffs(carry, backoffMs); // carried by name before machines: migrated, bound at the first sweep
+  /** Node name → machine, as of the last sweep. */
+  let lastSeen = new Map<string, string>();
   const totals = { ...(carry?.totals ?? { started: 0, replaced: 0, failed: 0 }) };
   const runs = (carry?.runs ?? 0) + 1;
 
@@ -193,11 +209,11 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       log.warn('ignored an unhealthy report without a valid node name', { cluster, group: groupName });
       return;
     }
-    const r = addReport(reports, { node, reason: typeof report.reason === 'string' ? report.reason : 'reported unhealthy' }, nowIso());
+    const r = receiveReport(reports, { node, reason: typeof report.reason === 'string' ? report.reason : 'reported unhealthy' }, nowIso(), lastSeen, byName);
     if (!r.added) return; // duplicate: the first report stands
     reports = r.reports;
     log.info('node reported unhealthy', { cluster, group: groupName, node, reason: report.reason });
-    wake = true;
+    if (r.wake) wake = true;
   });
   setHandler(resetCircuitBreakerSignal, (note) => {
     const was = breaker;
@@ -265,12 +281,12 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       group = g;
       const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: groupName });
       const now = Date.now();
-      const notBefore = Object.fromEntries(Object.entries(failures).map(([n, f]) => [n, f.notBefore]));
-      plan = planRepaves({ group, nodes: obs.nodes, reports, inFlight: [...inFlight.values()], pace, now, notBefore });
-      // Forget what no longer exists.
-      const present = new Set(obs.nodes.map((n) => n.name));
-      if (plan.staleReports.length) reports = reports.filter((r) => present.has(r.node) || inFlight.has(r.node));
-      for (const n of Object.keys(failures)) if (!present.has(n)) delete failures[n];
+      // Bind reports and backoffs to the machines that have the names now; forget those of machines gone.
+      const state = reconcileMachineState({ reports, backoffs }, obs.nodes, [...inFlight.values()], byName);
+      ({ reports, backoffs } = state);
+      if (!byName) lastSeen = new Map(obs.nodes.map((n) => [n.name, machineOf(n)]));
+      if (state.dropped.length) log.info('forgot state of nodes no longer in the group', { cluster, group: groupName, dropped: state.dropped });
+      plan = planRepaves({ group, nodes: obs.nodes, reports: state.planReports, inFlight: [...inFlight.values()], pace, now, notBefore: state.notBefore });
       lastUnhealthy = plan.unhealthy.length;
       const decision = evaluateBreaker(breaker, plan.unhealthy, group, nowIso());
       breaker = decision.state;
@@ -332,7 +348,8 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         // still claimed by the running repave and counts it against the budget.
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
-      const entry: InFlightRepave = { node, workflowId, startedAt: nowIso(), reason, ...(faultDomain ? { faultDomain } : {}) };
+      const machine = lastSeen.get(node);
+      const entry: InFlightRepave = { node, workflowId, startedAt: nowIso(), reason, ...(faultDomain ? { faultDomain } : {}), ...(machine ? { machine } : {}) };
       inFlight.set(node, entry);
       totals.started++;
       lastActivityAt = Date.now();
@@ -351,19 +368,20 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   }
 
   function finished(node: string, e: Omit<HistoryEntry, 'at' | 'node'>) {
+    const machine = inFlight.get(node)?.machine;
+    const about = { node, ...(machine ? { machine } : {}) };
     inFlight.delete(node);
     lastActivityAt = Date.now();
-    record({ node, ...e });
+    record({ ...about, ...e });
     if (e.outcome === 'replaced' || e.outcome === 'retired') {
       totals.replaced++;
-      delete failures[node];
-      reports = reports.filter((r) => r.node !== node);
+      ({ reports, backoffs } = forgetReplaced({ reports, backoffs }, about));
       log.info(e.outcome === 'retired' ? 'node retired: the group was above its size' : 'repave finished', { cluster, group: groupName, node, replacement: e.replacement });
     } else {
       totals.failed++;
-      const count = (failures[node]?.count ?? 0) + 1;
-      failures[node] = { count, notBefore: Date.now() + backoffAfter(count, req.failureBackoff) };
-      log.warn('repave did not complete', { cluster, group: groupName, node, outcome: e.outcome, detail: e.detail, retryIn: formatDuration(backoffAfter(count, req.failureBackoff)) });
+      backoffs = recordFailure(backoffs, about, Date.now(), backoffMs);
+      const retryIn = formatDuration(backoffs[backoffs.length - 1]!.notBefore - Date.now());
+      log.warn('repave did not complete', { cluster, group: groupName, node, outcome: e.outcome, detail: e.detail, retryIn });
     }
     wake = true;
   }
@@ -417,7 +435,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     reports,
     breaker,
     history: history.slice(-HISTORY_CARRIED),
-    failures,
+    backoffs,
     runs,
     totals,
     ...(Number.isFinite(lastActivityAt) ? { lastActivityAt } : {}),

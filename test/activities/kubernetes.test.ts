@@ -421,6 +421,31 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
       expect(fx.sim.oci.faults.neverReady).toBe(0);
     });
 
+    it('waitForNodeOperational finds the node by its providerID when the group names nodes by private IP, and deleteNode leaves a node another instance runs alone', async () => {
+      const name = 'sim-1-general-op-ip';
+      fx.sim.oci.fleet.nodeNaming.general = 'private-ip';
+      let instanceId: string;
+      try {
+        instanceId = (await launch(name, 'op-ip')).instanceId;
+      } finally {
+        delete fx.sim.oci.fleet.nodeNaming.general;
+      }
+      const ipName = fx.sim.oci.fleet.nodeNameOf(instanceId);
+      expect(ipName).toMatch(/^10\.0\.\d+\.\d+$/);
+      const { result } = await runActivity(fx.acts.waitForNodeOperational, [{ ...ref(name), instanceId, deadline: Date.now() + 15_000 }]);
+      expect(result).toEqual({ node: ipName, daemonSetPods: 1 });
+      expect(nodeObj(name)).toBeUndefined();
+      expect(nodeObj(ipName)?.spec?.providerID).toBe(`oci://${instanceId}`);
+      expect((nodeObj(ipName)?.status?.addresses as { type: string; address: string }[]).find((a) => a.type === 'InternalIP')?.address).toBe(ipName);
+
+      // The name is the IP: a call about another instance that had it must not delete this machine's node.
+      const other = 'ocid1.instance.oc1.iad.simformerowner';
+      expect((await runActivity(fx.acts.deleteNode, [{ ...ref(ipName), instanceId: other }])).result).toEqual({ deleted: false });
+      expect(nodeObj(ipName)).toBeDefined();
+      expect((await runActivity(fx.acts.deleteNode, [{ cluster: fx.cluster, instanceId }])).result).toEqual({ deleted: true });
+      expect(nodeObj(ipName)).toBeUndefined();
+    });
+
     it('deleteNode deletes once and then reports deleted: false', async () => {
       const name = 'sim-1-general-op-2';
       expect(nodeObj(name)).toBeDefined();

@@ -34,7 +34,7 @@ describe('checkRepaveTarget refuses', () => {
     ['a node without a node-group label', { nodeGroup: undefined, group: undefined }, false, 'node', /^node n1 has no itinerant\.dev\/node-group label: it belongs to no node group$/],
     ['a node with an empty node-group label', { nodeGroup: '' }, false, 'node', /has no itinerant\.dev\/node-group label/],
     ['a node of an undeclared group', { nodeGroup: 'gpu', group: undefined }, false, 'node', /^node n1 is in node group gpu, which the fleet configuration of cluster sim-1 does not declare$/],
-    ['a node without an OCI instance', { instanceId: undefined }, false, 'node', /^node n1 has no OCI instance \(providerID is not oci:\/\/\.\.\.\)$/],
+    ['a node without an OCI instance', { instanceId: undefined }, false, 'node', /^node n1 has no OCI instance \(its spec\.providerID names no OCI instance: expected oci:\/\/ocid1\.instance\.\.\. or ocid1\.instance\.\.\.\); a node is never matched to an instance by name$/],
     ['a node with an empty instance id', { instanceId: '' }, false, 'node', /has no OCI instance/],
     ['unmanaged pods (one)', { unmanagedPods: pods(1) }, false, 'evictUnmanagedPods', /^node n1 runs pods no controller would recreate \(default\/p1\); set evictUnmanagedPods: true to evict them anyway$/],
     ['unmanaged pods (five, all named)', { unmanagedPods: pods(5) }, false, 'evictUnmanagedPods', /\(default\/p1, default\/p2, default\/p3, default\/p4, default\/p5\);/],

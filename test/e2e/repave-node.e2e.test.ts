@@ -13,7 +13,8 @@ import { testbedFromEnv } from '../../testbeds/index.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  // batch's kubelets name their nodes by private IP, as OKE's do; general's by the instance's display name.
+  stack = await startStack({ nodeNaming: { batch: 'private-ip' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -126,6 +127,37 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       second?.kill('SIGTERM');
       if (second) await new Promise((r) => second!.once('exit', r));
     }
+  });
+
+  it('in a group whose nodes are named by private IP, the replacement is found by its providerID and the old node goes', async () => {
+    const target = await busiestReadyNode('batch');
+    const node = target!.metadata!.name!;
+    expect(node).toMatch(/^10\.0\.\d+\.\d+$/);
+    const oldInstance = target!.spec!.providerID!.replace('oci://', '');
+    const { worker, close } = await inProcessWorker(stack);
+    const result = await worker.runUntil(
+      stack.client.workflow.execute(repaveNode, {
+        taskQueue: TASK_QUEUE,
+        workflowId: repaveNodeWorkflowId('sim-1', node),
+        // Found by name, the replacement would never be: a short readyTimeout makes that a failure, not a hang.
+        args: [{ cluster: 'sim-1', node, reason: 'e2e: IP-named group', readyTimeout: '60s' }],
+      }),
+    );
+    await close();
+
+    expect(result.oldInstanceId).toBe(oldInstance);
+    const replaced = result.replacement!;
+    const launched = stack.sim.oci.fleet.getInstance(replaced.instanceId);
+    expect(replaced.nodeName).toMatch(/^10\.0\.\d+\.\d+$/);
+    expect(replaced.nodeName).not.toBe(launched.displayName.toLowerCase());
+    const replacement = await stack.core.readNode({ name: replaced.nodeName });
+    expect(isReady(replacement)).toBe(true);
+    expect(replacement.spec!.providerID).toBe(`oci://${replaced.instanceId}`);
+    expect(launched.freeformTags[TAG_REPLACES]).toBe(node);
+    await eventually('the old instance terminated and its node gone', async () => {
+      const names = (await nodesOfGroup(stack.core, 'batch')).map((n) => n.metadata!.name);
+      return /TERMINAT/.test(stack.sim.oci.fleet.getInstance(oldInstance).lifecycleState) && !names.includes(node);
+    }, 30_000);
   });
 
   it('an abort while OCI is still answering the launch: the instance it created anyway is found by name and tag and terminated', async () => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
 import { loadFleetConfig } from '../../src/config/fleet-config.js';
 import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
-import { startTestbed, testbedFromEnv, type TestbedHandle, type Testbed } from '../../testbeds/index.js';
+import { startTestbed, testbedFromEnv, type StartTestbedOptions, type TestbedHandle, type Testbed } from '../../testbeds/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { workflowBundle } from './bundle.js';
 import { poll } from './wait.js';
@@ -32,12 +32,12 @@ export interface Stack {
  * A real Temporal dev server (in memory, free port) and a seeded fleet. The Kubernetes side is chosen by
  * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds".
  */
-export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed } = {}): Promise<Stack> {
+export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming'] } = {}): Promise<Stack> {
   const backend = opts.backend ?? testbedFromEnv();
   const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
   const [server, sim] = await Promise.all([
     startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log') }),
-    startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500 }),
+    startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500, ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}) }),
   ]);
   const fleet = loadFleetConfig(sim.fleetConfigPath);
   const connection = await Connection.connect({ address: server.address });

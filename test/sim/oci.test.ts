@@ -220,6 +220,31 @@ describe('simulated OCI API with the real OCI SDK', () => {
     await until('node removed', () => !cluster.hasNode('dup-1') || undefined);
   });
 
+  it('a group named by private IP: the node is named by the instance private IP, which the next instance in the subnet gets once it is TERMINATED', async () => {
+    sim.fleet.nodeNaming.general = 'private-ip';
+    try {
+      const details = launchDetails('ip-1', { createVnicDetails: { subnetId: 'ocid1.subnet.oc1.iad.simipnamed' } });
+      const a = await compute.launchInstance({ launchInstanceDetails: details });
+      const ip = sim.fleet.nodeNameOf(a.instance.id);
+      expect(ip).toMatch(/^10\.0\.\d+\.2$/);
+      const node = await until('node', () => cluster.nodes.get(ip)?.readyNow && cluster.nodes.get(ip));
+      expect(node).toMatchObject({ providerID: `oci://${a.instance.id}`, internalIP: ip });
+      expect(cluster.hasNode('ip-1')).toBe(false);
+      const b = await compute.launchInstance({ launchInstanceDetails: { ...details, displayName: 'ip-2' } });
+      expect(sim.fleet.nodeNameOf(b.instance.id)).not.toBe(ip); // in use: the next free one
+
+      await compute.terminateInstance({ instanceId: a.instance.id });
+      await until('a TERMINATED', async () => (await compute.getInstance({ instanceId: a.instance.id })).instance.lifecycleState === 'TERMINATED' || undefined);
+      await until('its node removed', () => !cluster.hasNode(ip) || undefined);
+      const c = await compute.launchInstance({ launchInstanceDetails: { ...details, displayName: 'ip-3' } });
+      expect(sim.fleet.nodeNameOf(c.instance.id)).toBe(ip); // the released IP, and so the name, is reused
+      await until('the new node under the old name', () => cluster.nodes.get(ip)?.providerID === `oci://${c.instance.id}` || undefined);
+      for (const i of [b, c]) await compute.terminateInstance({ instanceId: i.instance.id });
+    } finally {
+      delete sim.fleet.nodeNaming.general;
+    }
+  });
+
   it('refuses unsigned requests and requests signed with another key (401 NotAuthenticated)', async () => {
     const target = `${url}/20160918/instances?compartmentId=${encodeURIComponent(COMPARTMENT)}`;
     const unsigned = await fetch(target);

@@ -63,7 +63,8 @@ function fakeFleet(initial: number) {
       return { instanceId: `ocid1.instance.oc1..${r.displayName}`, created: true };
     },
     waitForInstanceRunning: async ({ instanceId }) => ({ instanceId }),
-    waitForNodeOperational: async ({ node }) => {
+    waitForNodeOperational: async ({ node: displayName }) => {
+      const node = displayName!;
       const l = launched.get(node)!;
       nodes.set(node, { name: node, createdAt: new Date().toISOString(), ready: true, conditions: [], unschedulable: false, zone: l.ad.split(':')[1]!, ...(l.fd ? { faultDomain: l.fd } : {}) });
       return { node, daemonSetPods: 1 };
@@ -80,7 +81,7 @@ function fakeFleet(initial: number) {
       if (node === 'general-blocked') throw ApplicationFailure.nonRetryable('drain timed out', 'DrainTimeout');
       return { evicted: [], deletedAfterTimeout: [], skipped: { daemonSet: 1, mirror: 1, finished: 0 } };
     },
-    deleteNode: async ({ node }) => ({ deleted: nodes.delete(node) }),
+    deleteNode: async ({ node }) => ({ deleted: nodes.delete(node!) }),
     terminateInstance: async () => ({ lifecycleState: 'TERMINATING' }),
     terminateLaunched: async () => ({ terminated: [] }),
   };

@@ -39,7 +39,8 @@ function stubs(calls: string[], overrides: Overrides = {}, facts: NodeInspection
     inspectNode: async () => facts,
     claimNode: async () => {},
     releaseNode: async () => {},
-    waitForNodeOperational: async ({ node }) => ({ node, daemonSetPods: 1 }),
+    // The cluster names its nodes by private IP: the replacement's node is not named like its instance.
+    waitForNodeOperational: async ({ instanceId }) => ({ node: instanceId === 'ocid1.instance.oc1..new' ? '10.0.10.7' : 'unknown', daemonSetPods: 1 }),
     cordonNode: async () => ({ changed: true }),
     uncordonNode: async () => ({ changed: true }),
     drainNode: async () => ({ evicted: ['shop/web-1', 'shop/api-1'], deletedAfterTimeout: [], skipped: { daemonSet: 1, mirror: 1, finished: 0 } }),
@@ -87,7 +88,7 @@ describe('repaveNode workflow', () => {
     const result = await run(stubs(calls), (taskQueue) =>
       env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] }),
     );
-    expect(result.replacement!.instanceId).toBe('ocid1.instance.oc1..new');
+    expect(result.replacement).toEqual({ nodeName: '10.0.10.7', instanceId: 'ocid1.instance.oc1..new' });
     expect(result.evictedPods).toBe(2);
     const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
     expect(mutating).toEqual([

@@ -14,6 +14,8 @@ export interface FakeNode {
   readySince: number;
   fd: string;
   owner?: string;
+  /** The machine: a node that comes back under the same name (a reused IP) is on another instance. */
+  instanceId: string;
 }
 
 /** A node group in memory whose clock is Temporal's (time-skipped) clock. */
@@ -25,11 +27,17 @@ export class FakeGroup {
   readonly failing = new Set<string>();
   durationMs = 30 * M;
   private seq = 0;
+  private machines = 0;
 
   constructor(public group: NodeGroupConfig) {}
 
   add(name: string, createdAt: number, fd: string) {
-    this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd });
+    this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd, instanceId: `ocid1.instance.oc1..fake${++this.machines}` });
+  }
+
+  /** The node's machine is gone, and a new one registers under the same name (its IP was reused). */
+  reuseName(name: string, createdAt: number) {
+    this.add(name, createdAt, this.nodes.get(name)!.fd);
   }
 
   setReady(name: string, ready: boolean, at: number) {
@@ -62,6 +70,7 @@ export class FakeGroup {
             conditions: [{ type: 'Ready', status: x.ready ? 'True' : 'False', since: new Date(x.readySince).toISOString() }],
             unschedulable: false,
             faultDomain: x.fd,
+            instanceId: x.instanceId,
             ...(x.owner ? { owner: x.owner } : {}),
           }),
         ),

@@ -200,4 +200,56 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       expect(s.history.filter((e) => e.node === 'general-0').map((e) => e.outcome)).toEqual(['failed', 'replaced']);
     });
   });
+
+  it('a name that comes back on another machine starts afresh: reported unhealthy, it is repaved at once, not held behind the backoff of the machine that had the name', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 3, maxAge: '2d', maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    fake.add('10.0.10.2', t0 - 3 * D, 'FAULT-DOMAIN-1');
+    fake.add('10.0.10.3', t0 - 1 * D, 'FAULT-DOMAIN-2');
+    fake.add('10.0.10.4', t0 - 1 * D, 'FAULT-DOMAIN-3');
+    fake.failing.add('10.0.10.2');
+    await withLane(fake, { failureBackoff: '2h' }, async (h) => {
+      await env.sleep(50 * M);
+      expect((await state(h)).skipped).toEqual([expect.objectContaining({ node: '10.0.10.2', why: expect.stringMatching(/last repave failed/) })]);
+
+      // Its instance is gone; a new one got the IP, registers as 10.0.10.2, and is reported unhealthy.
+      fake.failing.clear();
+      fake.reuseName('10.0.10.2', await env.currentTimeMs());
+      await h.signal(reportUnhealthySignal, { node: '10.0.10.2', reason: 'disk errors' });
+      await env.sleep(5 * M);
+      const s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['10.0.10.2', '10.0.10.2']);
+      expect(fake.repaves[1]!.at - fake.repaves[0]!.at).toBeLessThan(60 * M); // not after the 2h backoff
+      expect(s.inFlight).toEqual([expect.objectContaining({ node: '10.0.10.2', machine: 'ocid1.instance.oc1..fake4', reason: expect.stringMatching(/disk errors/) })]);
+      expect(s.reports).toEqual([expect.objectContaining({ node: '10.0.10.2', machine: 'ocid1.instance.oc1..fake4' })]);
+      expect(s.history.find((e) => e.outcome === 'failed')).toMatchObject({ node: '10.0.10.2', machine: 'ocid1.instance.oc1..fake1' });
+    });
+  });
+
+  it('state carried by a lane run keyed by name is migrated: a carried backoff still holds its machine, not a new machine under the name', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 3, maxAge: '2d', maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    fake.add('10.0.10.2', t0 - 3 * D, 'FAULT-DOMAIN-1');
+    fake.add('10.0.10.3', t0 - 3 * D, 'FAULT-DOMAIN-2');
+    fake.add('10.0.10.4', t0 - 1 * D, 'FAULT-DOMAIN-3');
+    // Both failed 30 minutes ago; 10.0.10.3's machine has gone since, and a new one under its name was reported.
+    fake.reuseName('10.0.10.3', t0 - 10 * M);
+    const carry = {
+      pace: { concurrency: 1, pauseBetweenNodes: 0 },
+      paused: false,
+      reports: [{ node: '10.0.10.3', reason: 'disk errors', at: new Date(t0 - 5 * M).toISOString() }],
+      breaker: { open: false },
+      history: [],
+      failures: { '10.0.10.2': { count: 1, notBefore: t0 + 30 * M }, '10.0.10.3': { count: 1, notBefore: t0 + 30 * M } },
+      runs: 1,
+      totals: { started: 2, replaced: 0, failed: 2 },
+    };
+    await withLane(fake, { failureBackoff: '1h', carry }, async (h) => {
+      await env.sleep(5 * M);
+      const s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['10.0.10.3']);
+      expect(s.skipped).toEqual([expect.objectContaining({ node: '10.0.10.2', why: expect.stringMatching(/last repave failed/) })]);
+      expect(s.reports).toEqual([expect.objectContaining({ node: '10.0.10.3', machine: 'ocid1.instance.oc1..fake4' })]);
+    });
+  });
 });

@@ -350,6 +350,7 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     ...(opts.nodeReadyDelayMs !== undefined ? { nodeReadyDelayMs: opts.nodeReadyDelayMs } : {}),
     ...(opts.terminateDelayMs !== undefined ? { terminateDelayMs: opts.terminateDelayMs } : {}),
     onNodeRegistered: (nodeName) => cluster.apply(kubeProxyMirrorPod(nodeName)),
+    ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
   // Cassandra rings in the real StatefulSets, nodetool / cqlsh through pods/exec → kube-apiserver → KWOK → exec shim

@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createKubeSim, type KubeFaults, type KubeSim } from './kube/index.js';
-import { createOciSim, type OciFaults, type OciSim } from './oci/index.js';
+import { createOciSim, type NodeNaming, type OciFaults, type OciSim } from './oci/index.js';
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeSimFiles } from './fleet-file.js';
@@ -13,7 +13,7 @@ import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_USER } from '../
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
 export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
-export type { OciSim, OciFaults } from './oci/index.js';
+export type { OciSim, OciFaults, NodeNaming } from './oci/index.js';
 export type { KubeSim, KubeFaults } from './kube/index.js';
 export type { CassandraSim, CassandraFaults } from './cassandra/index.js';
 
@@ -39,6 +39,8 @@ export interface StartSimOptions {
   cassandraFaults?: Partial<CassandraFaults>;
   /** Log OCI requests (one line each). */
   log?: (line: string) => void;
+  /** Node groups whose kubelets name nodes otherwise than by the instance's display name, e.g. `{ batch: 'private-ip' }` (as OKE does). */
+  nodeNaming?: Record<string, NodeNaming>;
 }
 
 export interface SimHandle {
@@ -88,6 +90,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     ...(opts.terminateDelayMs !== undefined ? { terminateDelayMs: opts.terminateDelayMs } : {}),
     // The kubelet of a new node starts its static pods: kube-proxy shows up as a mirror pod.
     onNodeRegistered: (nodeName) => kube.cluster.apply(kubeProxyMirrorPod(nodeName)),
+    ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
   const cassandra = createCassandraSim(kube, { faults: opts.cassandraFaults ?? {} });

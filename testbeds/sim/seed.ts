@@ -173,10 +173,10 @@ export function seedFleet(oci: OciSim, cluster: SimCluster, now = Date.now()): S
     nodes[g.name] = [];
     for (let i = 0; i < g.size; i++) {
       const p = g.placement[i % g.placement.length]!;
-      const name = `${cluster.name}-${g.name}-${i + 1}`;
       const ageDays = ages[g.name]?.[i] ?? 10 + i;
-      fleet.seedInstance({
-        displayName: name,
+      const instance = fleet.seedInstance({
+        displayName: `${cluster.name}-${g.name}-${i + 1}`,
+        subnetId: p.subnetId,
         availabilityDomain: p.availabilityDomain,
         faultDomain: p.faultDomain,
         shape: g.shape,
@@ -190,6 +190,7 @@ export function seedFleet(oci: OciSim, cluster: SimCluster, now = Date.now()): S
         },
         timeCreated: new Date(now - ageDays * DAY - i * 3 * HOUR),
       });
+      const name = fleet.nodeNameOf(instance.id); // the display name, or the private IP (the group's nodeNaming)
       nodes[g.name]!.push(name);
       allNodes.push(name);
     }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from '../duration.js';
 import type { BreakerState } from './breaker.js';
 import type { LaneHold } from './names.js';
+import type { Backoff } from './machines.js';
 import type { UnhealthyReport } from './observed.js';
 import type { Checked, Pace } from './pace.js';
 import { HOUR, MINUTE } from './names.js';
@@ -27,6 +28,8 @@ export interface HistoryEntry {
   reason: string;
   replacement?: string;
   detail?: string;
+  /** The machine (machineOf) the entry is about, when it is about one. */
+  machine?: string;
 }
 
 /** State a lane hands to its next run (continue-as-new). */
@@ -36,7 +39,10 @@ export interface LaneCarry {
   reports: UnhealthyReport[];
   breaker: BreakerState;
   history: HistoryEntry[];
-  failures: Record<string, { count: number; notBefore: number }>;
+  /** Failure backoff per machine. */
+  backoffs?: Backoff[];
+  /** What lanes carried before backoffs were kept per machine: by node name (read on load, see carriedBackoffs). */
+  failures?: Record<string, { count: number; notBefore: number }>;
   runs: number;
   totals: { started: number; replaced: number; failed: number };
   /** Last repave start or finish (epoch ms), for the pace across runs. */

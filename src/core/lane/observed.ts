@@ -24,7 +24,10 @@ export interface ObservedNode {
   zone?: string;
   /** The live workflow that holds the node (claims of finished workflows are left out by the sweep). */
   owner?: string;
+  /** The OCI instance the node runs (its spec.providerID). */
   instanceId?: string;
+  /** The Node object's metadata.uid. */
+  uid?: string;
 }
 
 export interface NodeGroupObservation {
@@ -40,6 +43,8 @@ export interface UnhealthyReport {
   reason: string;
   /** When the lane received it (ISO). */
   at: string;
+  /** The machine (machineOf) of the node that had the name at the first sweep after it came in; unset until then. */
+  machine?: string;
 }
 
 export interface InFlightRepave {
@@ -49,6 +54,8 @@ export interface InFlightRepave {
   startedAt: string;
   reason: string;
   faultDomain?: string;
+  /** The machine (machineOf) being repaved. */
+  machine?: string;
 }
 
 

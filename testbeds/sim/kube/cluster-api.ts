@@ -2,10 +2,12 @@
 // Kubernetes side (nodes, pods, controllers). Both live in testbeds/sim only.
 
 export interface NodeRegistration {
-  /** Node name (the instance's hostname / display name, lower-cased). */
+  /** Node name: the instance's display name (lower-cased) or its private IP, as its node group's kubelets name nodes. */
   name: string;
-  /** `oci://<instance ocid>` */
+  /** `oci://<instance ocid>`: how activities find the node of an instance, whatever its name. */
   providerID: string;
+  /** The instance's private IP (the Node's InternalIP where the backend allows: KWOK's nodes all answer on 127.0.0.1). */
+  internalIP?: string;
   labels: Record<string, string>;
   taints?: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
   /** Whether the node's Ready condition starts True. */

@@ -50,7 +50,7 @@ export class NodeAgent {
       return;
     }
     const seq = this.nodeSeq++;
-    const ip = `10.0.${Math.floor(seq / 250)}.${(seq % 250) + 2}`;
+    const ip = reg.internalIP ?? `10.0.${Math.floor(seq / 250)}.${(seq % 250) + 2}`;
     const hb = ts(now);
     const node: KObject = {
       apiVersion: 'v1',

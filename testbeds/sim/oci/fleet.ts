@@ -2,7 +2,8 @@
 // retry tokens, counters and faults. No HTTP here (see server.ts).
 import { randomBytes } from 'node:crypto';
 import type { NodeRegistration, SimCluster } from '../kube/cluster-api.js';
-import { LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE, LABEL_ZONE, METADATA_NODE_LABELS, METADATA_NODE_TAINTS } from '../../../src/core/labels.js';
+import { LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE, LABEL_ZONE, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, TAG_NODE_GROUP } from '../../../src/core/labels.js';
+import { providerIDOf } from '../../../src/core/provider-id.js';
 import {
   OciApiError,
   type AvailabilityDomain,
@@ -35,12 +36,23 @@ export interface FleetOptions {
   terminatedRetentionMs: number;
   /** Called after a launched instance's Node registered (e.g. to create its static/mirror pods). */
   onNodeRegistered?: (nodeName: string, instance: OciInstance) => void;
+  /** How the kubelets of each node group (instance tag itinerant.dev/node-group) name their nodes; default display-name. */
+  nodeNaming?: Record<string, NodeNaming>;
 }
+
+/**
+ * `display-name`: the instance's display name, lower-cased (the hostname label it was launched with).
+ * `private-ip`: its primary private IP, as OKE names nodes; a released IP goes to the next instance in the subnet.
+ */
+export type NodeNaming = 'display-name' | 'private-ip';
 
 export type NodeStatus = 'none' | 'registered' | 'ready' | 'failed' | 'removed';
 
 interface InstanceRecord {
   wire: OciInstance;
+  /** Primary VNIC's private IP in its subnet; released when the instance is TERMINATED. */
+  privateIp: string;
+  subnet: string;
   nodeName: string;
   nodeStatus: NodeStatus;
   nodeError?: string;
@@ -91,6 +103,7 @@ export interface LaunchDetails {
 
 export interface SeedInstanceSpec {
   displayName: string;
+  subnetId?: string;
   availabilityDomain: string;
   faultDomain: string;
   shape: string;
@@ -141,6 +154,10 @@ export class OciFleet {
   /** Which instance's kubelet registered the Node of that name last. */
   private readonly nodeOwner = new Map<string, string>();
   private fdCursor = 0;
+  /** Private IPs in use, by subnet (each subnet a /24 of 10.0.0.0/16, in the order first used). */
+  private readonly subnetIps = new Map<string, Set<string>>();
+  /** Mutable: applies to instances launched from then on. */
+  readonly nodeNaming: Record<string, NodeNaming>;
   private closed = false;
   readonly counters: OciCounters = {
     launches: 0,
@@ -158,6 +175,7 @@ export class OciFleet {
   readonly faultDomains: FaultDomain[];
 
   constructor(readonly opts: FleetOptions) {
+    this.nodeNaming = { ...opts.nodeNaming };
     const comp = opts.tenancyId;
     this.availabilityDomains = opts.availabilityDomains.map((name, i) => ({
       id: `ocid1.availabilitydomain.oc1..sim${opts.regionKey}ad${i + 1}`,
@@ -316,7 +334,7 @@ export class OciFleet {
     };
     const neverReady = this.faults.neverReady > 0;
     if (neverReady) this.faults.neverReady--;
-    const rec: InstanceRecord = { wire, nodeName: spec.displayName.toLowerCase(), nodeStatus: 'none', neverReady, timers: new Set() };
+    const rec: InstanceRecord = { wire, ...this.addressing(wire, spec.subnetId), nodeStatus: 'none', neverReady, timers: new Set() };
     this.instances.set(id, rec);
     this.counters.launches++;
     if (tokenRec) {
@@ -342,6 +360,7 @@ export class OciFleet {
     this.after(rec, this.opts.terminateDelayMs, () => {
       rec.wire.lifecycleState = 'TERMINATED';
       rec.terminatedAt = Date.now();
+      this.subnetIps.get(rec.subnet)?.delete(rec.privateIp);
       if (this.ownsLiveNode(rec)) {
         this.safe(() => this.opts.cluster.removeNode(rec.nodeName));
       }
@@ -375,16 +394,24 @@ export class OciFleet {
       lifecycleState: 'RUNNING',
       timeCreated: spec.timeCreated.toISOString(),
     };
-    const rec: InstanceRecord = { wire, nodeName: spec.displayName.toLowerCase(), nodeStatus: 'none', neverReady: false, timers: new Set() };
+    const rec: InstanceRecord = { wire, ...this.addressing(wire, spec.subnetId), nodeStatus: 'none', neverReady: false, timers: new Set() };
     this.instances.set(id, rec);
     this.registerNode(rec, true, spec.timeCreated);
     return wire;
+  }
+
+  /** The name of the Node this instance's kubelet registers (or would). */
+  nodeNameOf(instanceId: string): string {
+    const rec = this.instances.get(instanceId);
+    if (!rec) throw notFound();
+    return rec.nodeName;
   }
 
   /** Summary for the control API. */
   summary(): {
     id: string;
     displayName: string;
+    privateIp: string;
     lifecycleState: InstanceLifecycleState;
     availabilityDomain: string;
     faultDomain: string;
@@ -397,6 +424,7 @@ export class OciFleet {
     return [...this.instances.values()].map((r) => ({
       id: r.wire.id,
       displayName: r.wire.displayName,
+      privateIp: r.privateIp,
       lifecycleState: r.wire.lifecycleState,
       availabilityDomain: r.wire.availabilityDomain,
       faultDomain: r.wire.faultDomain,
@@ -422,6 +450,21 @@ export class OciFleet {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /** A private IP from the instance's subnet (the lowest free one), and the node name its group's kubelets use. */
+  private addressing(w: OciInstance, subnetId: string | undefined): Pick<InstanceRecord, 'privateIp' | 'subnet' | 'nodeName'> {
+    const subnet = subnetId ?? `default-${w.availabilityDomain}`;
+    let used = this.subnetIps.get(subnet);
+    if (!used) this.subnetIps.set(subnet, (used = new Set()));
+    const prefix = `10.0.${10 + [...this.subnetIps.keys()].indexOf(subnet)}`;
+    let host = 2;
+    while (used.has(`${prefix}.${host}`)) host++;
+    if (host > 254) throw new OciApiError(400, 'InvalidParameter', `Subnet ${subnet} has no free private IP.`);
+    const privateIp = `${prefix}.${host}`;
+    used.add(privateIp);
+    const naming = this.nodeNaming[w.freeformTags[TAG_NODE_GROUP] ?? ''] ?? 'display-name';
+    return { privateIp, subnet, nodeName: naming === 'private-ip' ? privateIp : w.displayName.toLowerCase() };
+  }
 
   private boot(rec: InstanceRecord): void {
     if (rec.wire.lifecycleState !== 'PROVISIONING') return;
@@ -468,7 +511,8 @@ export class OciFleet {
     }
     const reg: NodeRegistration = {
       name: rec.nodeName,
-      providerID: `oci://${w.id}`,
+      providerID: providerIDOf(w.id),
+      internalIP: rec.privateIp,
       labels: {
         ...labels,
         'kubernetes.io/hostname': rec.nodeName,
@@ -539,6 +583,7 @@ export class OciFleet {
       compartmentId,
       availabilityDomain,
       faultDomain,
+      ...(typeof subnetId === 'string' ? { subnetId } : {}),
       shape,
       shapeConfig: shapeConfigFor(shape, ocpus, memoryInGBs),
       imageId,

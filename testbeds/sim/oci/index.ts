@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
 import type { SimCluster } from '../kube/cluster-api.js';
 import { generateOciCredentials, writeOciConfig, type KnownKey, type OciCredentials } from './auth.js';
-import { OciFleet, type OciCounters } from './fleet.js';
+import { OciFleet, type NodeNaming, type OciCounters } from './fleet.js';
 import { createOciHttpServer } from './server.js';
 import type { OciFaults, OciInstance } from './types.js';
 
 export { generateOciCredentials, writeOciConfig, signRequest, verifyRequest, fingerprintOf, type OciCredentials } from './auth.js';
-export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstanceSpec, type NodeStatus } from './fleet.js';
+export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstanceSpec, type NodeStatus, type NodeNaming } from './fleet.js';
 export type { OciFaults, OciInstance, OciImage, AvailabilityDomain, FaultDomain, InstanceLifecycleState } from './types.js';
 
 export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000 };
@@ -31,6 +31,8 @@ export interface OciSimOptions {
   /** Defaults to a fresh RSA 2048 key pair. */
   credentials?: OciCredentials;
   onNodeRegistered?: (nodeName: string, instance: OciInstance) => void;
+  /** How each node group's kubelets name their nodes (default: by display name). */
+  nodeNaming?: Record<string, NodeNaming>;
   log?: (line: string) => void;
 }
 
@@ -73,6 +75,7 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     terminateDelayMs: opts.terminateDelayMs ?? 1000,
     terminatedRetentionMs: opts.terminatedRetentionMs ?? 3_600_000,
     ...(opts.onNodeRegistered ? { onNodeRegistered: opts.onNodeRegistered } : {}),
+    ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}),
   });
   const server: http.Server = createOciHttpServer({ fleet, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
   let url: string | undefined;
