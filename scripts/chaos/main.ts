@@ -28,16 +28,16 @@ const rate = (v: string) => {
 };
 const range = (v: string): [number, number] => {
   const m = /^(\d+)-(\d+)$/.exec(v);
-  if (!m || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected <min>-<max> in ms, e.g. 4000-12000');
+  if (!m || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected <min>-<max> in ms, e.g. 3000-10000');
   return [Number(m[1]), Number(m[2])];
 };
 
 const options = new Command('chaos')
   .description('every runbook under worker kills, Temporal restarts and API faults, with its invariants watched')
-  .addOption(new Option('--runs <n>', 'runs per runbook').env('ITINERANT_CHAOS_RUNS').argParser(int(1)).default(2))
+  .addOption(new Option('--runs <n>', 'runs per runbook').env('ITINERANT_CHAOS_RUNS').argParser(int(1)).default(1))
   .addOption(new Option('--seed <n>', 'replay the schedule of an earlier suite').env('ITINERANT_CHAOS_SEED').argParser(int(1)))
   .addOption(new Option('--only <runbooks>', 'comma-separated subset').choices(SCENARIOS.map((s) => s.runbook)).argParser((v) => v.split(',')))
-  .addOption(new Option('--kill-after <ms>', 'a ready worker is SIGKILLed after a uniform delay in this range').argParser(range).default([4000, 12000] as [number, number], '4000-12000'))
+  .addOption(new Option('--kill-after <ms>', 'a ready worker is SIGKILLed after a uniform delay in this range').argParser(range).default([3000, 10000] as [number, number], '3000-10000'))
   .addOption(new Option('--error-rate <r>', 'fraction of OCI and Kubernetes requests failing with 500').argParser(rate).default(0.1))
   .addOption(new Option('--latency <ms>', 'added latency per OCI and Kubernetes request').argParser(range).default([20, 100] as [number, number], '20-100'))
   .parse()
@@ -83,7 +83,7 @@ async function runOnce(scenario: Scenario, index: number): Promise<void> {
     watcher.start();
     let inFlight = true;
     const run = scenario.run(bed, random, Date.now() + scenario.deadlineMs).finally(() => (inFlight = false));
-    const serverRestartAt = index % 2 === 0 ? 2 : undefined; // every other run, at least once per runbook
+    const serverRestartAt = index % 2 === 0 ? 1 : undefined; // the first disruption of every other run: at least once per runbook
     const [outcome] = await Promise.all([run, disrupt(bed, random, { killAfterMs: options.killAfter, ...(serverRestartAt ? { serverRestartAt } : {}) }, () => inFlight, counts, log)]);
     watcher.finish(plan.sizes);
     for (const v of outcomeViolations(new Date().toISOString(), name, outcome)) report(v);

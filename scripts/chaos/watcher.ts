@@ -20,6 +20,8 @@ export interface WatchPlan {
   /** Ready nodes per group never below this (size − maxUnavailable). */
   floors: Record<string, number>;
   launches: LaunchBudget;
+  /** Instances the run launched that are still live at its end (a scale up and down again: none). */
+  liveAtEnd: number;
   /** PersistentVolumeClaim deletes the run needs. */
   claimsToRelease: number;
 }
@@ -74,8 +76,8 @@ export class Watcher {
     this.check();
     const at = new Date().toISOString();
     const live = this.launched().filter((i) => i.lifecycleState !== 'TERMINATED' && i.lifecycleState !== 'TERMINATING');
-    if (live.length !== this.plan.launches.needed) {
-      this.record([{ at, invariant: 'duplicate-launch', evidence: `${live.length} live instances launched by the run at its end, ${this.plan.launches.needed} needed` }]);
+    if (live.length !== this.plan.liveAtEnd) {
+      this.record([{ at, invariant: 'duplicate-launch', evidence: `${live.length} instances launched by the run live at its end, ${this.plan.liveAtEnd} expected: ${live.map((i) => i.id).join(', ')}` }]);
     }
     if (this.claimsDeleted() !== this.plan.claimsToRelease) {
       this.record([{ at, invariant: 'duplicate-volume-release', evidence: `${this.claimsDeleted()} claims deleted at the end, ${this.plan.claimsToRelease} needed` }]);

@@ -22,7 +22,7 @@ export const decommission: Scenario = {
       60_000,
     );
   },
-  plan: (bed) => ({ ...seededGroups(bed), launches: { needed: 0, strict: true }, claimsToRelease: 1 }),
+  plan: (bed) => ({ ...seededGroups(bed), launches: { needed: 0, strict: true }, liveAtEnd: 0, claimsToRelease: 1 }),
   async run(bed, _random, deadline) {
     const workflowId = decommissionWorkflowId('sim-1', NS, STS);
     await bed.temporal.client().workflow.start(decommissionMember, {

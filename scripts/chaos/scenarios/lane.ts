@@ -21,7 +21,7 @@ export const lane: Scenario = {
   deadlineMs: 420_000,
   fleet: { bootDelayMs: 800, nodeReadyDelayMs: 400 },
   prepare: (bed) => removeCassandraRing(bed.stack),
-  plan: (bed) => ({ ...seededGroups(bed), launches: { needed: agedNodes(bed).size, strict: false }, claimsToRelease: 0 }),
+  plan: (bed) => ({ ...seededGroups(bed), launches: { needed: agedNodes(bed).size, strict: false }, liveAtEnd: agedNodes(bed).size, claimsToRelease: 0 }),
   async run(bed, _random, deadline) {
     const aged = agedNodes(bed);
     const ids = GROUPS.map((g) => repaverLaneWorkflowId('sim-1', g));

@@ -10,7 +10,7 @@ export const repave: Scenario = {
   deadlineMs: 240_000,
   fleet: { bootDelayMs: 1000, nodeReadyDelayMs: 500 },
   prepare: (bed) => removeCassandraRing(bed.stack),
-  plan: (bed) => ({ ...seededGroups(bed), launches: { needed: 1, strict: true }, claimsToRelease: 0 }),
+  plan: (bed) => ({ ...seededGroups(bed), launches: { needed: 1, strict: true }, liveAtEnd: 1, claimsToRelease: 0 }),
   async run(bed, random, deadline) {
     const nodes = bed.stack.sim.oci.fleet.summary().filter((i) => i.freeformTags[TAG_NODE_GROUP] === 'general' && i.node.present);
     const node = nodes[Math.floor(random.next() * nodes.length)]!.node.name;
