@@ -28,7 +28,7 @@ const rate = (v: string) => {
 };
 const range = (v: string): [number, number] => {
   const m = /^(\d+)-(\d+)$/.exec(v);
-  if (!m || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected <min>-<max> in ms, e.g. 3000-10000');
+  if (!m || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected <min>-<max> in ms, e.g. 1000-6000');
   return [Number(m[1]), Number(m[2])];
 };
 
@@ -37,7 +37,7 @@ const options = new Command('chaos')
   .addOption(new Option('--runs <n>', 'runs per runbook').env('ITINERANT_CHAOS_RUNS').argParser(int(1)).default(1))
   .addOption(new Option('--seed <n>', 'replay the schedule of an earlier suite').env('ITINERANT_CHAOS_SEED').argParser(int(1)))
   .addOption(new Option('--only <runbooks>', 'comma-separated subset').choices(SCENARIOS.map((s) => s.runbook)).argParser((v) => v.split(',')))
-  .addOption(new Option('--kill-after <ms>', 'a ready worker is SIGKILLed after a uniform delay in this range').argParser(range).default([3000, 10000] as [number, number], '3000-10000'))
+  .addOption(new Option('--kill-after <ms>', 'a ready worker is SIGKILLed after a uniform delay in this range').argParser(range).default([1000, 6000] as [number, number], '1000-6000'))
   .addOption(new Option('--error-rate <r>', 'fraction of OCI and Kubernetes requests failing with 500').argParser(rate).default(0.1))
   .addOption(new Option('--latency <ms>', 'added latency per OCI and Kubernetes request').argParser(range).default([20, 100] as [number, number], '20-100'))
   .parse()
