@@ -39,12 +39,13 @@ const options = new Command('chaos')
   .addOption(new Option('--only <runbooks>', 'comma-separated subset').choices(SCENARIOS.map((s) => s.runbook)).argParser((v) => v.split(',')))
   .addOption(new Option('--kill-after <ms>', 'a ready worker is SIGKILLed after a uniform delay in this range').argParser(range).default([1000, 6000] as [number, number], '1000-6000'))
   .addOption(new Option('--error-rate <r>', 'fraction of OCI and Kubernetes requests failing with 500').argParser(rate).default(0.1))
+  .addOption(new Option('--garbled-read-rate <r>', 'fraction of nodetool status/netstats outputs cut short or mangled').argParser(rate).default(0.1))
   .addOption(new Option('--latency <ms>', 'added latency per OCI and Kubernetes request').argParser(range).default([20, 100] as [number, number], '20-100'))
   .parse()
-  .opts<{ runs: number; seed?: number; only?: string[]; killAfter: [number, number]; errorRate: number; latency: [number, number] }>();
+  .opts<{ runs: number; seed?: number; only?: string[]; killAfter: [number, number]; errorRate: number; garbledReadRate: number; latency: [number, number] }>();
 
 const seed = options.seed ?? newSeed();
-const faults: FaultSettings = { errorRate: options.errorRate, latencyMs: options.latency[0], latencyJitterMs: options.latency[1] - options.latency[0] };
+const faults: FaultSettings = { errorRate: options.errorRate, garbledReadRate: options.garbledReadRate, latencyMs: options.latency[0], latencyJitterMs: options.latency[1] - options.latency[0] };
 const scenarios = SCENARIOS.filter((s) => !options.only || options.only.includes(s.runbook));
 const counts: ChaosCounts = { runs: 0, kills: 0, serverRestarts: 0, faults: 0, violations: 0 };
 const log = (line: string) => console.log(line);
