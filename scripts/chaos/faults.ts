@@ -16,7 +16,11 @@ export function injectFaults(sim: SimHandle, f: FaultSettings): void {
   sim.cassandra.faults.garbledReadRate = f.garbledReadRate;
 }
 
-/** Faults the sim injected so far. */
-export function faultsInjected(sim: SimHandle): number {
-  return sim.oci.counters().injectedErrors + sim.kube.counters().injectedErrors + sim.cassandra.counters().garbledReads;
+/** Faults the sim injected so far, in all and by kind. */
+export function faultsInjected(sim: SimHandle): { total: number; detail: string } {
+  const [oci, kube, cassandra] = [sim.oci.counters(), sim.kube.counters(), sim.cassandra.counters()];
+  return {
+    total: oci.injectedErrors + kube.injectedErrors + cassandra.garbledReads,
+    detail: `OCI ${oci.injectedErrors} of ${oci.requests} requests, Kubernetes ${kube.injectedErrors}, garbled ring reads ${cassandra.garbledReads} of ${cassandra.commands} Cassandra commands`,
+  };
 }

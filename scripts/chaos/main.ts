@@ -89,13 +89,13 @@ async function runOnce(scenario: Scenario, index: number): Promise<void> {
     watcher.finish(plan.sizes);
     for (const v of outcomeViolations(new Date().toISOString(), name, outcome)) report(v);
     counts.runs++;
-    log(`${name}: ${outcome.status} in ${((Date.now() - runStarted) / 1000).toFixed(0)} s (${faultsInjected(bed.stack.sim)} faults injected); logs in ${bed.stack.home}`);
+    log(`${name}: ${outcome.status} in ${((Date.now() - runStarted) / 1000).toFixed(0)} s (faults injected: ${faultsInjected(bed.stack.sim).detail}); logs in ${bed.stack.home}`);
   } catch (e) {
     errors.push(`${name}: ${(e as Error).stack ?? String(e)}`);
     log(`${name}: could not be carried out: ${(e as Error).message}`);
   } finally {
     watcher?.stop();
-    counts.faults += faultsInjected(bed.stack.sim);
+    counts.faults += faultsInjected(bed.stack.sim).total;
     await bed.stop();
   }
 }
