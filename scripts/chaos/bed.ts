@@ -49,6 +49,8 @@ export class RestartableTemporal {
 
 /** The worker as its own process (src/workers/main.ts), its output appended to `<home>/worker.log`. */
 export class KillableWorker {
+  /** Exits nobody asked for (a worker that dies by itself is a finding, not a disruption). */
+  readonly crashes: string[] = [];
   private child: ChildProcess | undefined;
   private ready: Promise<void> | undefined;
   private readonly log: WriteStream;
@@ -74,21 +76,26 @@ export class KillableWorker {
         out += b.toString();
         if (out.includes('itinerant worker:')) resolve();
       });
-      child.once('exit', (code, signal) => reject(new Error(`worker exited (${signal ?? code}) before it was ready; see ${join(this.stack.home, 'worker.log')}`)));
+      child.once('exit', (code, signal) => {
+        const how = `worker process ${child.pid} exited (${signal ?? code}) unasked; see ${join(this.stack.home, 'worker.log')}`;
+        if (this.child === child) this.crashes.push(how);
+        reject(new Error(how));
+      });
     });
     this.ready.catch(() => undefined);
     child.stderr!.on('data', (b: Buffer) => this.log.write(b));
   }
 
-  /** Resolves once the worker has bundled its workflows and polls; fails when it exits first or after `timeoutMs`. */
+  /** Resolves once the worker has loaded its workflows and polls; fails when it exits first or after `timeoutMs`. */
   async whenReady(timeoutMs = 120_000): Promise<void> {
     if (!this.ready) throw new Error('the worker was never started');
     await withDeadline(this.ready, timeoutMs, 'the worker process to be ready');
   }
 
   async kill(): Promise<void> {
-    await stopWorkerProcess(this.child, 'SIGKILL');
+    const child = this.child;
     this.child = undefined;
+    await stopWorkerProcess(child, 'SIGKILL');
   }
 
   async stop(): Promise<void> {

@@ -87,6 +87,7 @@ async function runOnce(scenario: Scenario, index: number): Promise<void> {
     const serverRestartAt = index % 2 === 0 ? 1 : undefined; // the first disruption of every other run: at least once per runbook
     const [outcome] = await Promise.all([run, disrupt(bed, random, { killAfterMs: options.killAfter, ...(serverRestartAt ? { serverRestartAt } : {}) }, () => inFlight, counts, log)]);
     watcher.finish(plan.sizes);
+    for (const crash of bed.worker.crashes) errors.push(`${name}: ${crash}`);
     for (const v of outcomeViolations(new Date().toISOString(), name, outcome)) report(v);
     counts.runs++;
     log(`${name}: ${outcome.status} in ${((Date.now() - runStarted) / 1000).toFixed(0)} s (faults injected: ${faultsInjected(bed.stack.sim).detail}); logs in ${bed.stack.home}`);
