@@ -32,11 +32,18 @@ const range = (v: string): [number, number] => {
   return [Number(m[1]), Number(m[2])];
 };
 
+const runbooks = (v: string) => {
+  const names = v.split(',');
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.runbook === n));
+  if (unknown.length) throw new InvalidArgumentError(`no runbook ${unknown.join(', ')}; choose from ${SCENARIOS.map((s) => s.runbook).join(', ')}`);
+  return names;
+};
+
 const options = new Command('chaos')
   .description('every runbook under worker kills, Temporal restarts and API faults, with its invariants watched')
   .addOption(new Option('--runs <n>', 'runs per runbook').env('ITINERANT_CHAOS_RUNS').argParser(int(1)).default(1))
   .addOption(new Option('--seed <n>', 'replay the schedule of an earlier suite').env('ITINERANT_CHAOS_SEED').argParser(int(1)))
-  .addOption(new Option('--only <runbooks>', 'comma-separated subset').choices(SCENARIOS.map((s) => s.runbook)).argParser((v) => v.split(',')))
+  .addOption(new Option('--only <runbooks>', `comma-separated subset of ${SCENARIOS.map((s) => s.runbook).join(', ')}`).argParser(runbooks))
   .addOption(new Option('--kill-after <ms>', 'a ready worker is SIGKILLed after a uniform delay in this range').argParser(range).default([1000, 6000] as [number, number], '1000-6000'))
   .addOption(new Option('--error-rate <r>', 'fraction of OCI and Kubernetes requests failing with 500').argParser(rate).default(0.1))
   .addOption(new Option('--garbled-read-rate <r>', 'fraction of nodetool status/netstats outputs cut short or mangled').argParser(rate).default(0.1))
