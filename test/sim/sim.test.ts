@@ -250,7 +250,8 @@ describe('startSim', () => {
     };
     const listInstances = () => compute.listInstances({ compartmentId: sim.compartmentId });
     const listNodes = () => kube.listNode();
-    const put = (body: unknown) => fetch(`${sim.controlUrl}/sim/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const control = controlApi(sim);
+    const put = (body: unknown) => control('/sim/faults', { method: 'PUT', body });
 
     expect((await put({ oci: { latencyMs: -1 } })).status).toBe(400);
     const set = await put({ oci: { latencyMs: 300, latencyJitterMs: 100 }, kube: { latencyMs: 300, latencyJitterMs: 100 } });
