@@ -44,12 +44,13 @@ const options = new Command('chaos')
   .addOption(new Option('--runs <n>', 'runs per runbook').env('ITINERANT_CHAOS_RUNS').argParser(int(1)).default(1))
   .addOption(new Option('--seed <n>', 'replay the schedule of an earlier suite').env('ITINERANT_CHAOS_SEED').argParser(int(1)))
   .addOption(new Option('--only <runbooks>', `comma-separated subset of ${SCENARIOS.map((s) => s.runbook).join(', ')}`).argParser(runbooks))
+  .addOption(new Option('--min-kills <n>', 'then more runs, one runbook after the other, until the worker was killed this often (at most one more round)').argParser(int(0)).default(20))
   .addOption(new Option('--kill-after <ms>', 'a ready worker is SIGKILLed after a uniform delay in this range').argParser(range).default([1000, 6000] as [number, number], '1000-6000'))
   .addOption(new Option('--error-rate <r>', 'fraction of OCI and Kubernetes requests failing with 500').argParser(rate).default(0.1))
   .addOption(new Option('--garbled-read-rate <r>', 'fraction of nodetool status/netstats outputs cut short or mangled').argParser(rate).default(0.1))
   .addOption(new Option('--latency <ms>', 'added latency per OCI and Kubernetes request').argParser(range).default([20, 100] as [number, number], '20-100'))
   .parse()
-  .opts<{ runs: number; seed?: number; only?: string[]; killAfter: [number, number]; errorRate: number; garbledReadRate: number; latency: [number, number] }>();
+  .opts<{ runs: number; minKills: number; seed?: number; only?: string[]; killAfter: [number, number]; errorRate: number; garbledReadRate: number; latency: [number, number] }>();
 
 const seed = options.seed ?? newSeed();
 const faults: FaultSettings = { errorRate: options.errorRate, garbledReadRate: options.garbledReadRate, latencyMs: options.latency[0], latencyJitterMs: options.latency[1] - options.latency[0] };
@@ -63,6 +64,10 @@ const bundlePath = await prebuiltBundle();
 log(`chaos: seed ${seed} (replay with --seed ${seed}), ${options.runs} run(s) of ${scenarios.map((s) => s.runbook).join(', ')}; faults ${JSON.stringify(faults)}`);
 for (const scenario of scenarios) {
   for (let i = 0; i < options.runs; i++) await runOnce(scenario, i);
+}
+for (let extra = 0; counts.kills < options.minKills && extra < scenarios.length; extra++) {
+  log(`chaos: ${counts.kills} kills so far, fewer than ${options.minKills}: one more run`);
+  await runOnce(scenarios[extra]!, options.runs);
 }
 const wall = Math.round((Date.now() - started) / 1000);
 log(
