@@ -236,6 +236,51 @@ describe('startSim', () => {
     }
   });
 
+  it('latency and error faults on both APIs: set through the control API, felt by the real clients, errors counted', async () => {
+    const provider = new common.ConfigFileAuthenticationDetailsProvider(sim.ociConfigPath, 'DEFAULT');
+    const compute = new core.ComputeClient({ authenticationDetailsProvider: provider }, { retryConfiguration: { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) } });
+    compute.endpoint = sim.ociUrl;
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(sim.kubeconfigPath);
+    const kube = kc.makeApiClient(k8s.CoreV1Api);
+    const timed = async (f: () => Promise<unknown>) => {
+      const t = Date.now();
+      await f();
+      return Date.now() - t;
+    };
+    const listInstances = () => compute.listInstances({ compartmentId: sim.compartmentId });
+    const listNodes = () => kube.listNode();
+    const control = controlApi(sim);
+    const put = (body: unknown) => control('/sim/faults', { method: 'PUT', body });
+
+    expect((await put({ oci: { latencyMs: -1 } })).status).toBe(400);
+    const set = await put({ oci: { latencyMs: 300, latencyJitterMs: 100 }, kube: { latencyMs: 300, latencyJitterMs: 100 } });
+    expect(await set.json()).toMatchObject({ oci: { latencyMs: 300, latencyJitterMs: 100 }, kube: { latencyMs: 300, latencyJitterMs: 100 } });
+    try {
+      for (const call of [listInstances, listNodes]) {
+        const ms = await timed(call);
+        expect(ms).toBeGreaterThanOrEqual(295);
+        expect(ms).toBeLessThan(2000);
+      }
+    } finally {
+      await put({ oci: { latencyMs: 0, latencyJitterMs: 0 }, kube: { latencyMs: 0, latencyJitterMs: 0 } });
+    }
+    expect(await timed(listNodes)).toBeLessThan(250);
+
+    const before = { oci: sim.oci.counters().injectedErrors, kube: sim.kube.counters().injectedErrors };
+    sim.oci.faults.errorRate = 1;
+    sim.kube.faults.errorRate = 1;
+    try {
+      await expect(listInstances()).rejects.toMatchObject({ statusCode: 500 });
+      await expect(listNodes()).rejects.toMatchObject({ code: 500 });
+    } finally {
+      sim.oci.faults.errorRate = 0;
+      sim.kube.faults.errorRate = 0;
+    }
+    expect(sim.oci.counters().injectedErrors - before.oci).toBe(1);
+    expect(sim.kube.counters().injectedErrors - before.kube).toBe(1);
+  });
+
   it('stop() removes endpoints.json and closes the listeners', async () => {
     const endpoints = path.join(home, 'sim', 'endpoints.json');
     const other = await startSim({ home: path.join(home, 'second'), seed: false });

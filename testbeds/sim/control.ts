@@ -13,7 +13,7 @@ import type { OciSim } from './oci/index.js';
 /** What the control API needs from the Kubernetes side (a subset of KubeSim). */
 export interface ControlKube {
   cluster: SimCluster;
-  faults: { errorRate: number; errorStatus: number; evictionDelayMs: number; blockEvictions: boolean; podStartDelayMs: number };
+  faults: { errorRate: number; errorStatus: number; evictionDelayMs: number; blockEvictions: boolean; podStartDelayMs: number; latencyMs?: number; latencyJitterMs?: number };
   counters(): Record<string, number>;
   readinessTimeline(group?: string): { at: string; group: string; ready: number; readySchedulable: number }[];
 }
@@ -29,6 +29,8 @@ export const ociFaultsPatchSchema = z
     lostLaunchResponses: z.number().int().min(0),
     launchResponseDelayMs: ms,
     bootDelayMs: ms,
+    latencyMs: ms,
+    latencyJitterMs: ms,
   })
   .partial();
 
@@ -39,6 +41,8 @@ export const kubeFaultsPatchSchema = z
     evictionDelayMs: ms,
     blockEvictions: z.boolean(),
     podStartDelayMs: ms,
+    latencyMs: ms,
+    latencyJitterMs: ms,
   })
   .partial();
 

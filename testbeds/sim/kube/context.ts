@@ -1,8 +1,9 @@
 // State shared by the parts of one simulated API server.
 
+import type { LatencyFault } from '../latency.js';
 import type { ObjectStore } from './store.js';
 
-export interface KubeFaults {
+export interface KubeFaults extends LatencyFault {
   /** 0..1, fraction of API requests answered with errorStatus. */
   errorRate: number;
   /** 429 | 500 */
@@ -26,6 +27,10 @@ export type Counters = {
   evictionsRefused: number;
   /** Pods deleted through the API (DELETE), i.e. not by eviction nor by controllers. */
   deletedPods: number;
+  /** PersistentVolumeClaims deleted through the API (DELETE of one that existed). */
+  deletedClaims: number;
+  /** Requests answered with the errorRate fault. */
+  injectedErrors: number;
 };
 
 /** setTimeout bookkeeping so that close() leaves nothing behind; keyed timers are deduplicated. */

@@ -10,6 +10,7 @@ import { groupVersion, resourceByPlural, type KObject, type ResourceType } from 
 import { patchTypeOf, type KubeApi } from './rest.js';
 import { ApiError, errors, failure, success } from './status.js';
 import { toTable, wantsTable } from './table.js';
+import { injectLatency } from '../latency.js';
 import type { WatchHub } from './watch.js';
 import { authorized, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
 
@@ -83,7 +84,9 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
 
     const caller = authenticate(req);
     if (!caller) throw new ApiError(failure(401, 'Unauthorized', 'Unauthorized'));
+    if (!isDiscovery(path)) await injectLatency(ctx.faults);
     if (!isDiscovery(path) && ctx.faults.errorRate > 0 && Math.random() < ctx.faults.errorRate) {
+      ctx.counters.injectedErrors++;
       const code = ctx.faults.errorStatus;
       if (code === 429) throw errors.tooManyRequests('the server has received too many requests and has asked us to try again later', undefined, 1);
       throw new ApiError(failure(code, `an error on the server ("simulated fault") has prevented the request from succeeding`, code === 500 ? 'InternalError' : undefined));
@@ -203,6 +206,7 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
           ctx.counters.deletedPods++;
           return send(res, 200, gone);
         }
+        if (rt.plural === 'persistentvolumeclaims') ctx.counters.deletedClaims++;
         return send(res, 200, { ...success(200, { name, group: rt.group || undefined, kind: rt.plural, uid: gone.metadata.uid }) });
       }
       default: throw errors.methodNotAllowed();

@@ -107,7 +107,7 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
     now: opts.now ?? (() => new Date()),
     faults: opts.faults,
     timing: { controllerDelayMs: opts.controllerDelayMs ?? 200 },
-    counters: { evictions: 0, evictionsRefused: 0, deletedPods: 0 },
+    counters: { evictions: 0, evictionsRefused: 0, deletedPods: 0, deletedClaims: 0, injectedErrors: 0 },
     timers: new Timers(),
   };
   const timeline = new ReadinessTimeline(ctx.store, ctx.now);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { AuthError, verifyRequest, type KnownKey } from './auth.js';
 import type { OciFleet } from './fleet.js';
 import { OciApiError } from './types.js';
+import { addedLatencyMs } from '../latency.js';
 
 const API = '/20160918';
 const MAX_BODY = 1 << 20;
@@ -49,22 +50,31 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
         console.error('[sim/oci] internal error', e);
         return send(500, { code: 'InternalServerError', message: 'Internal Server Error' });
       };
+      const body = Buffer.concat(chunks);
+      const answer = () => {
+        try {
+          const faults = opts.fleet.faults;
+          if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
+            opts.fleet.counters.injectedErrors++;
+            throw faults.errorStatus === 429
+              ? new OciApiError(429, 'TooManyRequests', 'Too many requests for the user.')
+              : new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault).');
+          }
+          route(opts.fleet, req, body, send);
+        } catch (e) {
+          fail(e);
+        }
+      };
       try {
         if (size > MAX_BODY) throw new OciApiError(413, 'RequestEntityTooLarge', 'The request body is too large.');
-        const body = Buffer.concat(chunks);
         opts.fleet.counters.requests++;
         verifyRequest(req, body, opts.keys());
-        const faults = opts.fleet.faults;
-        if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
-          opts.fleet.counters.injectedErrors++;
-          throw faults.errorStatus === 429
-            ? new OciApiError(429, 'TooManyRequests', 'Too many requests for the user.')
-            : new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault).');
-        }
-        route(opts.fleet, req, body, send);
       } catch (e) {
-        fail(e);
+        return fail(e);
       }
+      const delayMs = addedLatencyMs(opts.fleet.faults);
+      if (delayMs === 0) answer();
+      else setTimeout(answer, delayMs);
     });
   });
 }

@@ -1,4 +1,5 @@
 // Wire shapes of the OCI resources the simulated fleet serves (JSON, camelCase, as the OCI SDK models them).
+import type { LatencyFault } from '../latency.js';
 
 export type InstanceLifecycleState = 'PROVISIONING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'STARTING' | 'TERMINATING' | 'TERMINATED';
 
@@ -65,7 +66,7 @@ export interface FaultDomain {
 }
 
 /** Faults on the OCI side; mutable at runtime (the control API patches this object in place). */
-export interface OciFaults {
+export interface OciFaults extends LatencyFault {
   /** Probability (0..1) that any authenticated OCI call fails with errorStatus. */
   errorRate: number;
   errorStatus: 429 | 500;
