@@ -11,9 +11,9 @@ import { cassandraObjects, createCassandraSim, type CassandraFaults, type Cassan
 import { writeSimFiles } from './fleet-file.js';
 import { clusterRoleRules } from './kube/rbac.js';
 import { WORKER_CLUSTER_ROLE, WORKER_RBAC_MANIFEST, WORKER_USER } from '../worker-identity.js';
-import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
+import { DEFAULT_FLEET_SHAPE, kubeProxyMirrorPod, seedFleet, type FleetShape, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
-export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
+export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type FleetShape } from './seed.js';
 export type { OciSim, OciFaults } from './oci/index.js';
 export type { KubeSim, KubeFaults } from './kube/index.js';
 export type { CassandraSim, CassandraFaults } from './cassandra/index.js';
@@ -33,6 +33,12 @@ export interface StartSimOptions {
   terminateDelayMs?: number;
   /** Populate sim-1 (images, node groups, workloads); default true. */
   seed?: boolean;
+  /** How many node groups and nodes per group the seed creates (default 2 × 4). */
+  fleetShape?: Partial<FleetShape>;
+  /** Seed the Cassandra ring (namespace data) with the rest; default true. */
+  seedCassandra?: boolean;
+  /** The Kubernetes controllers' reaction latency after a change; default 200 ms. */
+  controllerDelayMs?: number;
   /** Initial faults (all also changeable at runtime through the control API). */
   ociFaults?: Partial<OciFaults>;
   kubeFaults?: Partial<KubeFaults>;
@@ -77,7 +83,13 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   // As on a real cluster, the worker is not the administrator: its requests are held to the ClusterRole we ship.
   const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, rules: clusterRoleRules(readFileSync(WORKER_RBAC_MANIFEST(), 'utf8'), WORKER_CLUSTER_ROLE) };
 
-  const kube = createKubeSim({ clusterName, token, restricted: worker, faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults } });
+  const kube = createKubeSim({
+    clusterName,
+    token,
+    restricted: worker,
+    faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults },
+    ...(opts.controllerDelayMs !== undefined ? { controllerDelayMs: opts.controllerDelayMs } : {}),
+  });
   const oci = createOciSim({
     cluster: kube.cluster,
     region: SIM_REGION,
@@ -103,9 +115,9 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   };
 
   try {
-    const seeded = opts.seed === false ? undefined : seedFleet(oci, kube.cluster);
+    const seeded = opts.seed === false ? undefined : seedFleet(oci, kube.cluster, Date.now(), { ...DEFAULT_FLEET_SHAPE, ...opts.fleetShape });
     // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB), after the rest of the seed
-    if (seeded) for (const o of cassandraObjects()) kube.cluster.apply(o);
+    if (seeded && opts.seedCassandra !== false) for (const o of cassandraObjects()) kube.cluster.apply(o);
     const kubeHttpUrl = await kube.listen(opts.kubePort ?? 0, { scheme: 'http' });
     const kubeUrl = kube.urls()?.https ?? kubeHttpUrl.replace(/^http:/, 'https:');
     const ociUrl = await oci.listen(opts.ociPort ?? 0);
