@@ -5,6 +5,7 @@ import { createActivities } from '../activities/index.js';
 import type { FleetConfig } from '../core/config.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { ownerRunningCheck } from './owner-check.js';
+import { workerOptionsOf, type WorkerTuning } from './tuning.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -16,6 +17,7 @@ export interface ItinerantWorkerOptions {
   /** A prebuilt bundle (tests build it once per file); otherwise the worker bundles src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  tuning?: WorkerTuning;
 }
 
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
@@ -29,6 +31,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
+    ...workerOptionsOf(opts.tuning ?? {}),
   });
   return {
     worker,

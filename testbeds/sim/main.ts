@@ -1,7 +1,7 @@
 // CLI entry of the simulated fleet:
 //   tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n]
 //                       [--groups n] [--nodes-per-group n] [--boot-delay-ms n] [--node-ready-delay-ms n] ... (testbeds/sim/tuning.ts)
-//                       [--no-seed] [--verbose]
+//                       [--no-seed] [--no-cassandra] [--verbose]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
         'control-port': { type: 'string' },
         ...Object.fromEntries(Object.keys(SIM_TUNING).map((flag) => [flag, { type: 'string' as const }])),
         'no-seed': { type: 'boolean', default: false },
+        'no-cassandra': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     console.log(
-      'usage: tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--no-seed] [--verbose] [tuning]\n' +
+      'usage: tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--no-seed] [--no-cassandra] [--verbose] [tuning]\n' +
         'home defaults to $ITINERANT_HOME or <project>/.itinerant; ports default to random free ports.\ntuning (each also from its environment variable):\n' +
         Object.entries(SIM_TUNING)
           .map(([flag, [env, , help]]) => `  --${flag} n   ${env}   ${help}`)
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   const sim = await startSim({
     home,
     seed: !values['no-seed'],
+    seedCassandra: !values['no-cassandra'],
     ...(kubePort !== undefined ? { kubePort } : {}),
     ...(ociPort !== undefined ? { ociPort } : {}),
     ...(controlPort !== undefined ? { controlPort } : {}),
