@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { startDevServer } from '../testbeds/temporal/temporal-cli.js';
 import { machine } from './measure.js';
 import type { Scenario, Size } from './scenario.js';
+import { concurrency } from './scenarios/concurrency.js';
+import { orchestrationCost } from './scenarios/orchestration-cost.js';
 import { repaveFloor } from './scenarios/repave-floor.js';
 
-export const SCENARIOS: Scenario[] = [repaveFloor];
+export const SCENARIOS: Scenario[] = [repaveFloor, orchestrationCost, concurrency];
 
 export interface BenchResult {
   scenario: string;

@@ -8,10 +8,12 @@ import { startBed, type SimFlags } from '../bed.js';
 import { mean, round, runStats } from '../measure.js';
 import type { Scenario } from '../scenario.js';
 
-const SIZES = {
-  tiny: { runs: 1, flags: { 'boot-delay-ms': 300, 'node-ready-delay-ms': 200, 'controller-delay-ms': 20, 'pod-start-delay-ms': 50, 'eviction-delay-ms': 200 } },
-  full: { runs: 3, flags: { 'boot-delay-ms': 3000, 'node-ready-delay-ms': 2000, 'controller-delay-ms': 200, 'pod-start-delay-ms': 500, 'eviction-delay-ms': 2000 } },
-} satisfies Record<string, { runs: number; flags: SimFlags }>;
+/** The sim's delays on a repave's path (also scenario orchestration-cost's). */
+export const REPAVE_DELAYS = {
+  tiny: { 'boot-delay-ms': 300, 'node-ready-delay-ms': 200, 'controller-delay-ms': 20, 'pod-start-delay-ms': 50, 'eviction-delay-ms': 200 },
+  full: { 'boot-delay-ms': 3000, 'node-ready-delay-ms': 2000, 'controller-delay-ms': 200, 'pod-start-delay-ms': 500, 'eviction-delay-ms': 2000 },
+} satisfies Record<string, SimFlags>;
+const RUNS = { tiny: 1, full: 3 };
 
 /** Nodes of `group` carrying shop pods, at most one per app (so no PDB paces their drain), busiest first. */
 async function drainableNodes(admin: k8s.KubeConfig, group: string): Promise<string[]> {
@@ -25,7 +27,8 @@ async function drainableNodes(admin: k8s.KubeConfig, group: string): Promise<str
 export const repaveFloor: Scenario = {
   name: 'repave-floor',
   async run({ server, size }) {
-    const { runs, flags } = SIZES[size];
+    const runs = RUNS[size];
+    const flags = REPAVE_DELAYS[size];
     const bed = await startBed(server, flags);
     try {
       const floorMs = flags['boot-delay-ms'] + flags['node-ready-delay-ms'] + flags['controller-delay-ms'] + flags['pod-start-delay-ms'] + flags['eviction-delay-ms'];
