@@ -19,12 +19,15 @@ export interface RunStats {
   workflowTaskScheduleToStartMs: number[];
   activityScheduleToStartMs: number[];
   taskTimeouts: number;
+  /** Scheduled → closed, per activity (in order; a retried one once). */
+  activityMs: { type: string; ms: number }[];
 }
 
 export async function runStats(client: Client, workflowId: string): Promise<RunStats> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const at = new Map<string, number>();
-  const stats: RunStats = { events: events.length, workflowTasks: 0, activities: 0, searchAttributeUpserts: 0, wallMs: 0, workflowTaskScheduleToStartMs: [], activityScheduleToStartMs: [], taskTimeouts: 0 };
+  const stats: RunStats = { events: events.length, workflowTasks: 0, activities: 0, searchAttributeUpserts: 0, wallMs: 0, workflowTaskScheduleToStartMs: [], activityScheduleToStartMs: [], taskTimeouts: 0, activityMs: [] };
+  const activityType = new Map<string, string>();
   let first: number | undefined;
   let last = 0;
   for (const e of events) {
@@ -40,6 +43,9 @@ export async function runStats(client: Client, workflowId: string): Promise<RunS
       stats.activities++;
       stats.activityScheduleToStartMs.push(t - at.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!);
     }
+    if (e.activityTaskScheduledEventAttributes) activityType.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    if (closed) stats.activityMs.push({ type: activityType.get(String(closed.scheduledEventId))!, ms: t - at.get(String(closed.scheduledEventId))! });
     if (e.upsertWorkflowSearchAttributesEventAttributes) stats.searchAttributeUpserts++;
     if (e.workflowTaskTimedOutEventAttributes || e.activityTaskTimedOutEventAttributes) stats.taskTimeouts++;
   }

@@ -56,6 +56,7 @@ export const repaveFloor: Scenario = {
         activities: results[0]!.activities,
         workflowTasks: results[0]!.workflowTasks,
         searchAttributeUpserts: results[0]!.searchAttributeUpserts,
+        activityMs: results.at(-1)!.activityMs.map((a) => `${a.type} ${a.ms}`),
       };
     } finally {
       await bed.stop();
