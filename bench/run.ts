@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevServer } from '../testbeds/temporal/temporal-cli.js';
+import { workflowBundle } from '../test/helpers/bundle.js';
 import { machine } from './measure.js';
 import type { Scenario, Size } from './scenario.js';
 import { concurrency } from './scenarios/concurrency.js';
@@ -24,6 +25,7 @@ export interface BenchResult {
 export async function runBench(opts: { size: Size; scenarios?: string[]; resultsDir: string; log?: (line: string) => void }): Promise<BenchResult[]> {
   const log = opts.log ?? (() => {});
   const chosen = opts.scenarios?.length ? opts.scenarios.map((n) => SCENARIOS.find((s) => s.name === n) ?? unknown(n)) : SCENARIOS;
+  void workflowBundle(); // bundling takes seconds: meanwhile the dev server starts
   const server = await startDevServer({ port: 0, ui: false, logFile: join(tmpdir(), `itinerant-bench-dev-server-${process.pid}.log`) });
   const results: BenchResult[] = [];
   try {
