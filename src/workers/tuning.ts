@@ -10,6 +10,14 @@ export interface WorkerTuning {
   pollers?: number;
 }
 
+/**
+ * Our defaults where the SDK's do not fit. Every repave in flight holds an activity slot for its long waits
+ * (instance running, node operational, drain: seconds to minutes of I/O, no CPU); with the SDK's 100 slots, 100
+ * runs in flight left their short steps queued behind those waits for up to 105 s (npm run bench, scenario
+ * orchestration-cost). 1,000 slots cover the 1,000 runs in flight the bench proves.
+ */
+export const DEFAULT_WORKER_TUNING: WorkerTuning = { maxConcurrentActivityTaskExecutions: 1000 };
+
 const ENV: Record<keyof WorkerTuning, string> = {
   maxConcurrentActivityTaskExecutions: 'ITINERANT_WORKER_MAX_ACTIVITIES',
   maxConcurrentWorkflowTaskExecutions: 'ITINERANT_WORKER_MAX_WORKFLOW_TASKS',

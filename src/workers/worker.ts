@@ -5,7 +5,7 @@ import { createActivities } from '../activities/index.js';
 import type { FleetConfig } from '../core/config.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { ownerRunningCheck } from './owner-check.js';
-import { workerOptionsOf, type WorkerTuning } from './tuning.js';
+import { DEFAULT_WORKER_TUNING, workerOptionsOf, type WorkerTuning } from './tuning.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -17,6 +17,7 @@ export interface ItinerantWorkerOptions {
   /** A prebuilt bundle (tests build it once per file); otherwise the worker bundles src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Over DEFAULT_WORKER_TUNING. */
   tuning?: WorkerTuning;
 }
 
@@ -31,7 +32,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
-    ...workerOptionsOf(opts.tuning ?? {}),
+    ...workerOptionsOf({ ...DEFAULT_WORKER_TUNING, ...opts.tuning }),
   });
   return {
     worker,
