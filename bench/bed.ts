@@ -31,7 +31,9 @@ const SIM_MAIN = fileURLToPath(new URL('../testbeds/sim/main.ts', import.meta.ur
 
 /** The sim as its own process (testbeds/sim/main.ts, no Cassandra ring: its PDB would hold drains), once its endpoints are written. */
 export async function startSimProcess(home: string, flags: SimFlags): Promise<SimProcess> {
-  const args = ['--import', 'tsx', SIM_MAIN, '--home', home, '--no-cassandra', ...Object.entries(flags).flatMap(([f, v]) => [`--${f}`, String(v)])];
+  // ITINERANT_BENCH_SIM_NODE_ARGS: extra node options for the sim, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const nodeArgs = (process.env.ITINERANT_BENCH_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, '--import', 'tsx', SIM_MAIN, '--home', home, '--no-cassandra', ...Object.entries(flags).flatMap(([f, v]) => [`--${f}`, String(v)])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));

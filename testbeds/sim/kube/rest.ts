@@ -45,7 +45,7 @@ export class KubeApi {
   list(rt: ResourceType, ns: string | undefined, opts: ListOptions = {}): KObject[] {
     const lm = parseLabelSelector(opts.labelSelector);
     const fm = parseFieldSelector(opts.fieldSelector, rt.plural);
-    return this.store.list(rt.plural, rt.namespaced ? ns : undefined).filter((o) => lm(o.metadata.labels) && fm(o));
+    return this.store.list(rt.plural, rt.namespaced ? ns : undefined, (o) => lm(o.metadata.labels) && fm(o));
   }
 
   create(rt: ResourceType, ns: string | undefined, body: unknown): KObject {
