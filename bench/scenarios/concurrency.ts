@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario.js';
 import type { WorkerTuning } from '../../src/workers/tuning.js';
 
 const ZERO_DELAYS: SimFlags = { 'boot-delay-ms': 0, 'node-ready-delay-ms': 0, 'terminate-delay-ms': 0, 'pod-start-delay-ms': 0, 'eviction-delay-ms': 0 };
-const SIZES = { tiny: { groups: 2, 'nodes-per-group': 5 }, full: { groups: 10, 'nodes-per-group': 100 } };
+const SIZES = { tiny: { groups: 2, 'nodes-per-group': 3 }, full: { groups: 10, 'nodes-per-group': 100 } };
 
 /** The worker's settings for this scenario (the SDK's defaults unless the figures said otherwise; see the README's bench section). */
 export const CONCURRENCY_TUNING: WorkerTuning = {};

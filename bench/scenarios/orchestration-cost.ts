@@ -5,7 +5,7 @@ import { groupNodes, repaveMany } from '../repave-many.js';
 import type { Scenario } from '../scenario.js';
 import { REPAVE_DELAYS } from './repave-floor.js';
 
-const SIZES = { tiny: { groups: 2, 'nodes-per-group': 3 }, full: { groups: 10, 'nodes-per-group': 10 } };
+const SIZES = { tiny: { groups: 2, 'nodes-per-group': 2 }, full: { groups: 10, 'nodes-per-group': 10 } };
 
 export const orchestrationCost: Scenario = {
   name: 'orchestration-cost',
