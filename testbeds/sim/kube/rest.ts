@@ -150,7 +150,7 @@ export class KubeApi {
       return this.store.update(rt.plural, obj);
     }
     if (rt.plural === 'nodes') {
-      for (const p of this.store.list('pods')) if (p.spec?.nodeName === name) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+      for (const p of this.store.list('pods', undefined, (o) => o.spec?.nodeName === name)) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
     }
     if (rt.plural === 'namespaces') {
       for (const r of ['pods', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'poddisruptionbudgets', 'persistentvolumeclaims']) {
