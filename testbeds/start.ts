@@ -7,6 +7,7 @@ import { dataDir, ensureDir, itinerantHome, logsDir } from '../src/config/home.j
 import { ensureTemporalCli, startDevServer } from './temporal/temporal-cli.js';
 import { startSim } from './sim/index.js';
 import { controlCurlExamples } from './sim/control.js';
+import { simTuningFromEnv } from './sim/tuning.js';
 import { createItinerantWorker } from '../src/workers/worker.js';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
@@ -27,6 +28,7 @@ async function main() {
     kubePort: env('ITINERANT_SIM_KUBE_PORT', 16443),
     ociPort: env('ITINERANT_SIM_OCI_PORT', 16444),
     controlPort: env('ITINERANT_SIM_CONTROL_PORT', 16445),
+    ...simTuningFromEnv(), // fleet size and delays: ITINERANT_SIM_GROUPS, ITINERANT_SIM_BOOT_DELAY_MS, ... (testbeds/sim/tuning.ts)
   }).catch(async (e) => {
     await server.stop();
     throw e;

@@ -45,6 +45,8 @@ export interface ClusterClients {
   config: ClusterConfig;
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
+  /** For watches (src/activities/kube-watch.ts); without it, waits poll. */
+  kubeConfig?: k8s.KubeConfig;
   compute: ComputeClient;
   identity: IdentityClient;
 }
@@ -115,7 +117,7 @@ export class ClientRegistry {
     const identity = new IdentityClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     if (config.oci.endpoints.compute) compute.endpoint = config.oci.endpoints.compute;
     if (config.oci.endpoints.identity) identity.endpoint = config.oci.endpoints.identity;
-    const clients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), compute, identity };
+    const clients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, identity };
     this.cache.set(cluster, clients);
     return clients;
   }

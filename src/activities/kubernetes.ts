@@ -4,6 +4,7 @@ import type { DrainCheckpoint, DrainRequest, DrainResult, KubernetesActivities, 
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_NODE_GROUP } from '../core/labels.js';
 import { instanceIdOfProviderID } from '../core/provider-id.js';
 import type { ClientRegistry } from './clients.js';
+import { nextChange, type WatchTarget } from './kube-watch.js';
 import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, messageOf, rethrow, statusOf } from './kube-api.js';
 
 const POLL_MS = 1000;
@@ -24,8 +25,11 @@ const isFinished = (pod: k8s.V1Pod) => pod.status?.phase === 'Succeeded' || pod.
 const podKey = (pod: k8s.V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
 async function podsOnNode(core: k8s.CoreV1Api, node: string): Promise<k8s.V1Pod[]> {
-  return (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items;
+  return (await podListOnNode(core, node)).items;
 }
+const podListOnNode = (core: k8s.CoreV1Api, node: string) => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });
+/** A watch on the pods of a node, from a list's resourceVersion. */
+const podsOnNodeChange = (node: string, list: k8s.V1PodList): WatchTarget => ({ path: '/api/v1/pods', fieldSelector: `spec.nodeName=${node}`, resourceVersion: list.metadata?.resourceVersion });
 
 /** Pods drain must move away, as kubectl drain sees them: not DaemonSet-managed, not mirror, not finished. */
 function classify(pods: k8s.V1Pod[]) {
@@ -62,6 +66,11 @@ function daemonSetTargets(ds: k8s.V1DaemonSet, node: k8s.V1Node): boolean {
 export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesDeps) {
   const core = (cluster: string) => clients.for(cluster).core;
   const apps = (cluster: string) => clients.for(cluster).apps;
+  /** Wake at the first change to `targets` (a Kubernetes watch), at the latest after `maxMs`. */
+  const changeOrTimeout = (cluster: string, targets: WatchTarget[], maxMs: number) => {
+    const kc = clients.for(cluster).kubeConfig;
+    return kc ? nextChange(kc, targets, maxMs) : sleep(maxMs);
+  };
 
   async function readNode(cluster: string, node: string): Promise<k8s.V1Node | undefined> {
     try {
@@ -160,10 +169,14 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       for (;;) {
         const n = instanceId ? await nodeOfInstance(cluster, instanceId, name) : await readNode(cluster, named ?? '');
         let missing: string[] = [instanceId ? `no node with providerID of ${instanceId}` : 'node not registered'];
+        // Until the instance's node has registered there is no name to watch: the loop then polls.
+        const changes: WatchTarget[] = n ? [{ path: '/api/v1/nodes', fieldSelector: `metadata.name=${n.metadata?.name ?? ''}`, resourceVersion: n.metadata?.resourceVersion }] : [];
         if (n) {
           name = n.metadata?.name ?? '';
           const daemonSets = (await apps(cluster).listDaemonSetForAllNamespaces()).items.filter((ds) => daemonSetTargets(ds, n));
-          const pods = await podsOnNode(core(cluster), name);
+          const podList = await podListOnNode(core(cluster), name);
+          const pods = podList.items;
+          changes.push(podsOnNodeChange(name, podList));
           missing = daemonSets
             .filter((ds) => !pods.some((p) => controllerOf(p)?.uid === ds.metadata?.uid && isPodReady(p)))
             .map((ds) => `DaemonSet ${ds.metadata?.namespace}/${ds.metadata?.name} pod not Ready`);
@@ -175,7 +188,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
           const what = name ? `node ${name}` : instanceId ? `the node of instance ${instanceId}` : `node ${named}`;
           throw ApplicationFailure.nonRetryable(`${what} did not become operational in time: ${missing.join('; ')}`, 'ReplacementNotReady');
         }
-        await sleep(POLL_MS);
+        await changeOrTimeout(cluster, changes, POLL_MS);
       }
     },
 
@@ -194,7 +207,8 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       if (checkpoint) log.info('drain resumes from checkpoint', { node, evicted: evicted.size, remaining: checkpoint.remaining });
       let backoff = POLL_MS;
       for (;;) {
-        const { toEvict, skipped } = classify(await podsOnNode(api, node));
+        const podList = await podListOnNode(api, node);
+        const { toEvict, skipped } = classify(podList.items);
         const unmanaged = toEvict.filter((p) => !controllerOf(p));
         if (unmanaged.length > 0 && !req.evictUnmanagedPods) {
           throw ApplicationFailure.nonRetryable(
@@ -247,7 +261,10 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
             { blockedByPdb: blocked, refused, remaining: toEvict.length },
           );
         }
-        await sleep(backoff);
+        // Refused evictions wait out their backoff (what frees a PDB happens elsewhere); pods already evicted are
+        // awaited on a watch of the node's pods.
+        if (blocked.length + Object.keys(refused).length > 0) await sleep(backoff);
+        else await changeOrTimeout(cluster, [podsOnNodeChange(node, podList)], backoff);
         backoff = blocked.length + Object.keys(refused).length > 0 ? Math.min(backoff * 2, MAX_BACKOFF_MS) : POLL_MS;
       }
     },

@@ -22,12 +22,12 @@ type Grant = [why: string, rule: PolicyRule];
 
 const CLUSTER_GRANTS: Grant[] = [
   [
-    'preflight, claim/release (annotation), cordon/uncordon, wait for Ready, delete the old node; node-group membership (list by label)',
-    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch', 'delete'] },
+    'preflight, claim/release (annotation), cordon/uncordon, wait for Ready (woken by a watch of the node), delete the old node; node-group membership (list by label)',
+    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
   ],
   [
-    'drain: pods on a node (all namespaces, fieldSelector spec.nodeName); delete after the drain deadline only when the input says so',
-    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] },
+    'drain: pods on a node (all namespaces, fieldSelector spec.nodeName; the drain and the wait for DaemonSet pods wake on a watch of them); delete after the drain deadline only when the input says so',
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'delete'] },
   ],
   ['drain: the Eviction API, which honours PodDisruptionBudgets', { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] }],
   ['operational = every DaemonSet that targets the node runs a Ready pod on it', { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] }],

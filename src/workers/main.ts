@@ -1,7 +1,7 @@
 // Worker process: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_API_KEY and TEMPORAL_TLS*
 // (src/config/temporal-connection.ts), ITINERANT_CONFIG (fleet file; defaults to the simulated fleet's <home>/sim/fleet.yaml).
 // ITINERANT_WORKFLOW_BUNDLE: a prebuilt workflow bundle (bundleWorkflowCode's code in a file); otherwise the worker
-// bundles src/workflows as it starts.
+// bundles src/workflows as it starts. ITINERANT_WORKER_* tune it (src/workers/tuning.ts).
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
 import { itinerantHome } from '../config/home.js';
@@ -9,6 +9,7 @@ import { loadFleetConfig } from '../config/fleet-config.js';
 import { describeTemporalConnection, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { tlsProblem } from '../config/temporal-tls-check.js';
 import { createItinerantWorker } from './worker.js';
+import { workerTuningFromEnv } from './tuning.js';
 
 const configPath = process.env.ITINERANT_CONFIG ?? join(itinerantHome(), 'sim', 'fleet.yaml');
 const bundlePath = process.env.ITINERANT_WORKFLOW_BUNDLE;
@@ -18,7 +19,7 @@ Runtime.install({ logger: new DefaultLogger((process.env.ITINERANT_LOG_LEVEL ?? 
 try {
   const temporal = temporalConnectionFromEnv();
   const fleet = loadFleetConfig(configPath);
-  const { worker, close } = await createItinerantWorker({ ...temporal, fleet, ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}) }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
+  const { worker, close } = await createItinerantWorker({ ...temporal, fleet, tuning: workerTuningFromEnv(), ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}) }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
   console.log(`itinerant worker: ${describeTemporalConnection(temporal)}; fleet ${configPath} (${fleet.clusters.map((c) => c.name).join(', ')})`);
   await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   await close();

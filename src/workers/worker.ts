@@ -6,6 +6,7 @@ import type { FleetConfig } from '../core/config.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { ownerRunningCheck } from './owner-check.js';
+import { DEFAULT_WORKER_TUNING, workerOptionsOf, type WorkerTuning } from './tuning.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -16,6 +17,8 @@ export interface ItinerantWorkerOptions extends TemporalConnectionSettings {
   /** A prebuilt bundle (tests build it once per file); otherwise the worker bundles src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Over DEFAULT_WORKER_TUNING. */
+  tuning?: WorkerTuning;
 }
 
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
@@ -29,6 +32,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
+    ...workerOptionsOf({ ...DEFAULT_WORKER_TUNING, ...opts.tuning }),
   });
   return {
     worker,

@@ -110,7 +110,7 @@ describe.skipIf(!enabled)('worker RBAC on a real API server (rendered for statef
       ['patch', 'nodes', { subresource: 'status' }],
       ['create', 'pods', { namespace: 'shop' }],
       ['update', 'pods', { namespace: 'shop' }],
-      ['watch', 'pods'],
+      ['watch', 'secrets'],
       ['create', 'pods', { subresource: 'attach', namespace: 'data' }],
       ['get', 'configmaps', { namespace: 'kube-system' }],
       ['get', 'persistentvolumeclaims', { namespace: 'data' }],

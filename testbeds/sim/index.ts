@@ -10,9 +10,9 @@ import { cassandraObjects, createCassandraSim, type CassandraFaults, type Cassan
 import { writeSimFiles } from './fleet-file.js';
 import { grantsOf } from './kube/rbac.js';
 import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_USER } from '../worker-identity.js';
-import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
+import { DEFAULT_FLEET_SHAPE, kubeProxyMirrorPod, seedFleet, type FleetShape, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
 
-export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from './seed.js';
+export { SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type FleetShape } from './seed.js';
 export type { OciSim, OciFaults, NodeNaming } from './oci/index.js';
 export type { KubeSim, KubeFaults } from './kube/index.js';
 export type { CassandraSim, CassandraFaults } from './cassandra/index.js';
@@ -32,6 +32,12 @@ export interface StartSimOptions {
   terminateDelayMs?: number;
   /** Populate sim-1 (images, node groups, workloads); default true. */
   seed?: boolean;
+  /** How many node groups and nodes per group the seed creates (default 2 × 4). */
+  fleetShape?: Partial<FleetShape>;
+  /** Seed the Cassandra ring (namespace data) with the rest; default true. */
+  seedCassandra?: boolean;
+  /** The Kubernetes controllers' reaction latency after a change; default 200 ms. */
+  controllerDelayMs?: number;
   /** Initial faults (all also changeable at runtime through the control API). */
   ociFaults?: Partial<OciFaults>;
   kubeFaults?: Partial<KubeFaults>;
@@ -80,7 +86,13 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   // As on a real cluster, the worker is not the administrator: its requests are held to the RBAC rendered for fleet.yaml.
   const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, grants: grantsOf(testbedWorkerRbac(clusterName), WORKER_USER) };
 
-  const kube = createKubeSim({ clusterName, token, restricted: worker, faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults } });
+  const kube = createKubeSim({
+    clusterName,
+    token,
+    restricted: worker,
+    faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults },
+    ...(opts.controllerDelayMs !== undefined ? { controllerDelayMs: opts.controllerDelayMs } : {}),
+  });
   const oci = createOciSim({
     cluster: kube.cluster,
     region: SIM_REGION,
@@ -107,9 +119,9 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   };
 
   try {
-    const seeded = opts.seed === false ? undefined : seedFleet(oci, kube.cluster);
+    const seeded = opts.seed === false ? undefined : seedFleet(oci, kube.cluster, Date.now(), { ...DEFAULT_FLEET_SHAPE, ...opts.fleetShape });
     // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB), after the rest of the seed
-    if (seeded) for (const o of cassandraObjects()) kube.cluster.apply(o);
+    if (seeded && opts.seedCassandra !== false) for (const o of cassandraObjects()) kube.cluster.apply(o);
     const kubeHttpUrl = await kube.listen(opts.kubePort ?? 0, { scheme: 'http' });
     const kubeUrl = kube.urls()?.https ?? kubeHttpUrl.replace(/^http:/, 'https:');
     const ociUrl = await oci.listen(opts.ociPort ?? 0);

@@ -1,11 +1,13 @@
 // CLI entry of the simulated fleet:
 //   tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n]
-//                       [--boot-delay-ms n] [--node-ready-delay-ms n] [--no-seed] [--verbose]
+//                       [--groups n] [--nodes-per-group n] [--boot-delay-ms n] [--node-ready-delay-ms n] ... (testbeds/sim/tuning.ts)
+//                       [--no-seed] [--no-cassandra] [--verbose]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { controlCurlExamples } from './control.js';
 import { startSim } from './index.js';
+import { SIM_TUNING, simTuningOptions } from './tuning.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,9 +30,9 @@ async function main(): Promise<void> {
         'kube-port': { type: 'string' },
         'oci-port': { type: 'string' },
         'control-port': { type: 'string' },
-        'boot-delay-ms': { type: 'string' },
-        'node-ready-delay-ms': { type: 'string' },
+        ...Object.fromEntries(Object.keys(SIM_TUNING).map((flag) => [flag, { type: 'string' as const }])),
         'no-seed': { type: 'boolean', default: false },
+        'no-cassandra': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -42,8 +44,11 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     console.log(
-      'usage: tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--boot-delay-ms n] [--node-ready-delay-ms n] [--no-seed] [--verbose]\n' +
-        'home defaults to $ITINERANT_HOME or <project>/.itinerant; ports default to random free ports.',
+      'usage: tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--no-seed] [--no-cassandra] [--verbose] [tuning]\n' +
+        'home defaults to $ITINERANT_HOME or <project>/.itinerant; ports default to random free ports.\ntuning (each also from its environment variable):\n' +
+        Object.entries(SIM_TUNING)
+          .map(([flag, [env, , help]]) => `  --${flag} n   ${env}   ${help}`)
+          .join('\n'),
     );
     return;
   }
@@ -51,16 +56,21 @@ async function main(): Promise<void> {
   const kubePort = int('kube-port', values['kube-port']);
   const ociPort = int('oci-port', values['oci-port']);
   const controlPort = int('control-port', values['control-port']);
-  const bootDelayMs = int('boot-delay-ms', values['boot-delay-ms']);
-  const nodeReadyDelayMs = int('node-ready-delay-ms', values['node-ready-delay-ms']);
+  let tuning;
+  try {
+    tuning = simTuningOptions((flag, env) => (values as Record<string, unknown>)[flag] as string | undefined ?? process.env[env]);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
   const sim = await startSim({
     home,
     seed: !values['no-seed'],
+    seedCassandra: !values['no-cassandra'],
     ...(kubePort !== undefined ? { kubePort } : {}),
     ...(ociPort !== undefined ? { ociPort } : {}),
     ...(controlPort !== undefined ? { controlPort } : {}),
-    ...(bootDelayMs !== undefined ? { bootDelayMs } : {}),
-    ...(nodeReadyDelayMs !== undefined ? { nodeReadyDelayMs } : {}),
+    ...tuning,
     ...(values.verbose ? { log: (line: string) => console.log(`[oci] ${line}`) } : {}),
   });
 

@@ -45,12 +45,21 @@ export interface SeedResult {
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-/** The node groups of sim-1 (pure: depends only on the availability domain names). */
-export function simNodeGroups(availabilityDomains: string[], cluster = SIM_CLUSTER): SeedNodeGroup[] {
+/** How many node groups and nodes the seed creates: the default is `general` and `batch` of 4; groups past two are `group-3`, `group-4`, ... */
+export interface FleetShape {
+  groups: number;
+  nodesPerGroup: number;
+}
+export const DEFAULT_FLEET_SHAPE: FleetShape = { groups: 2, nodesPerGroup: 4 };
+
+const groupName = (i: number) => ['general', 'batch'][i] ?? `group-${i + 1}`;
+
+/** The node groups of sim-1 (pure: depends only on the availability domain names and the shape). */
+export function simNodeGroups(availabilityDomains: string[], cluster = SIM_CLUSTER, shape: FleetShape = DEFAULT_FLEET_SHAPE): SeedNodeGroup[] {
   const ad = (i: number) => availabilityDomains[i % availabilityDomains.length]!;
   const group = (name: string, fdOffset: number): SeedNodeGroup => ({
     name,
-    size: 4,
+    size: shape.nodesPerGroup,
     shape: SIM_SHAPE,
     image: { channel: 'prod' },
     placement: [0, 1, 2].map((i) => ({
@@ -65,7 +74,7 @@ export function simNodeGroups(availabilityDomains: string[], cluster = SIM_CLUST
     maxUnavailable: 1,
     maxUnhealthy: '25%',
   });
-  return [group('general', 0), group('batch', 1)];
+  return Array.from({ length: shape.groups }, (_, i) => group(groupName(i), i));
 }
 
 /** The mirror pod the kubelet creates for its static kube-proxy manifest. */
@@ -120,7 +129,7 @@ function pdb(ns: string, name: string, spec: { minAvailable: number } | { maxUna
 }
 
 /** Populate the OCI tenancy and the cluster. Call once, before clients connect. */
-export function seedFleet(oci: OciSim, cluster: SimCluster, now = Date.now()): SeedResult {
+export function seedFleet(oci: OciSim, cluster: SimCluster, now = Date.now(), shape: FleetShape = DEFAULT_FLEET_SHAPE): SeedResult {
   const fleet = oci.fleet;
   const ads = fleet.availabilityDomains.map((a) => a.name);
 
@@ -146,7 +155,7 @@ export function seedFleet(oci: OciSim, cluster: SimCluster, now = Date.now()): S
     timeCreated: new Date(now - 2 * DAY),
   }).id;
 
-  const nodeGroups = simNodeGroups(ads, cluster.name);
+  const nodeGroups = simNodeGroups(ads, cluster.name, shape);
   const ages: Record<string, number[]> = { general: [41, 27, 16, 6], batch: [38, 22, 12, 3] };
   const nodes: Record<string, string[]> = {};
   const allNodes: string[] = [];

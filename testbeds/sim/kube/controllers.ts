@@ -131,10 +131,10 @@ export class Controllers {
   }
 
   private podGC(): void {
-    const nodes = new Set(this.store.list('nodes').map((n) => n.metadata.name));
-    for (const p of this.store.list('pods')) {
-      if (p.spec?.nodeName && !nodes.has(p.spec.nodeName)) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
-    }
+    // peek, not list: a pass over every pod of the fleet must not copy them all to find the few orphans
+    const nodes = new Set([...this.store.peek('nodes')].map((n) => n.metadata.name));
+    const orphans = [...this.store.peek('pods')].filter((p) => p.spec?.nodeName && !nodes.has(p.spec.nodeName));
+    for (const p of orphans) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
   }
 
   private ownerGC(): void {
@@ -142,10 +142,12 @@ export class Controllers {
     for (const r of ['deployments', 'replicasets', 'daemonsets', 'statefulsets', 'nodes']) for (const o of this.store.peek(r)) owners.add(o.metadata.uid);
     const known = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'Node']);
     for (const plural of ['replicasets', 'pods']) {
-      for (const o of this.store.list(plural)) {
+      const orphans = [...this.store.peek(plural)].filter((o) => {
         const ref = ctrlRef(o);
-        if (!ref || !known.has(ref.kind) || owners.has(ref.uid)) continue;
-        if (plural === 'pods') this.api.terminatePod(o);
+        return ref && known.has(ref.kind) && !owners.has(ref.uid);
+      });
+      for (const o of orphans) {
+        if (plural === 'pods') this.api.terminatePod(structuredClone(o));
         else this.store.remove(plural, o.metadata.namespace, o.metadata.name);
       }
     }

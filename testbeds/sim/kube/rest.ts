@@ -45,7 +45,7 @@ export class KubeApi {
   list(rt: ResourceType, ns: string | undefined, opts: ListOptions = {}): KObject[] {
     const lm = parseLabelSelector(opts.labelSelector);
     const fm = parseFieldSelector(opts.fieldSelector, rt.plural);
-    return this.store.list(rt.plural, rt.namespaced ? ns : undefined).filter((o) => lm(o.metadata.labels) && fm(o));
+    return this.store.list(rt.plural, rt.namespaced ? ns : undefined, (o) => lm(o.metadata.labels) && fm(o));
   }
 
   create(rt: ResourceType, ns: string | undefined, body: unknown): KObject {
@@ -150,7 +150,7 @@ export class KubeApi {
       return this.store.update(rt.plural, obj);
     }
     if (rt.plural === 'nodes') {
-      for (const p of this.store.list('pods')) if (p.spec?.nodeName === name) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+      for (const p of this.store.list('pods', undefined, (o) => o.spec?.nodeName === name)) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
     }
     if (rt.plural === 'namespaces') {
       for (const r of ['pods', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'poddisruptionbudgets', 'persistentvolumeclaims']) {

@@ -1,0 +1,116 @@
+// What every scenario measures with: figures from Temporal histories, percentiles, process accounting, the machine.
+import type { Client } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time.js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { TEMPORAL_CLI_VERSION } from '../testbeds/temporal/temporal-cli.js';
+
+/** One workflow run as its history tells it. */
+export interface RunStats {
+  events: number;
+  workflowTasks: number;
+  activities: number;
+  searchAttributeUpserts: number;
+  /** Started → closed. */
+  wallMs: number;
+  /** Per task: Scheduled → Started. */
+  workflowTaskScheduleToStartMs: number[];
+  activityScheduleToStartMs: number[];
+  taskTimeouts: number;
+  /** Scheduled → closed, per activity (in order; a retried one once). */
+  activityMs: { type: string; ms: number }[];
+}
+
+export async function runStats(client: Client, workflowId: string): Promise<RunStats> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const at = new Map<string, number>();
+  const stats: RunStats = { events: events.length, workflowTasks: 0, activities: 0, searchAttributeUpserts: 0, wallMs: 0, workflowTaskScheduleToStartMs: [], activityScheduleToStartMs: [], taskTimeouts: 0, activityMs: [] };
+  const activityType = new Map<string, string>();
+  let first: number | undefined;
+  let last = 0;
+  for (const e of events) {
+    const t = tsToMs(e.eventTime);
+    first ??= t;
+    last = t;
+    at.set(String(e.eventId), t);
+    if (e.workflowTaskStartedEventAttributes) {
+      stats.workflowTasks++;
+      stats.workflowTaskScheduleToStartMs.push(t - at.get(String(e.workflowTaskStartedEventAttributes.scheduledEventId))!);
+    }
+    if (e.activityTaskStartedEventAttributes) {
+      stats.activities++;
+      stats.activityScheduleToStartMs.push(t - at.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!);
+    }
+    if (e.activityTaskScheduledEventAttributes) activityType.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    if (closed) stats.activityMs.push({ type: activityType.get(String(closed.scheduledEventId))!, ms: t - at.get(String(closed.scheduledEventId))! });
+    if (e.upsertWorkflowSearchAttributesEventAttributes) stats.searchAttributeUpserts++;
+    if (e.workflowTaskTimedOutEventAttributes || e.activityTaskTimedOutEventAttributes) stats.taskTimeouts++;
+  }
+  stats.wallMs = last - (first ?? last);
+  return stats;
+}
+
+/** Nearest-rank percentile (p in 0..100) of `values`; NaN when empty. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+export const mean = (values: number[]) => (values.length ? sum(values) / values.length : NaN);
+export const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+
+/** CPU seconds (user + system) this process used since `since` (from process.cpuUsage()): the worker's when it runs here. */
+export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+}
+
+/** Resident set of a process (Linux /proc), in MiB. */
+export function rssMiB(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kb ? round(Number(kb) / 1024, 1) : NaN;
+}
+
+/** CPU seconds a process (Linux /proc) has used so far: utime + stime. */
+export function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+}
+
+const require = createRequire(import.meta.url);
+const versionOf = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
+const kubectlVersion = () => {
+  try {
+    return (JSON.parse(execFileSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' })) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
+  } catch {
+    return undefined;
+  }
+};
+const gitCommit = () => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+};
+
+/** The machine and the versions a result was measured with. */
+export function machine() {
+  return {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    loadAverage1m: round(os.loadavg()[0]!, 2),
+    node: process.version,
+    temporalSdk: versionOf('@temporalio/worker'),
+    temporalCli: TEMPORAL_CLI_VERSION,
+    kubernetesClient: versionOf('@kubernetes/client-node'),
+    kubectl: kubectlVersion(),
+    commit: gitCommit(),
+  };
+}

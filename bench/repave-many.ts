@@ -1,0 +1,58 @@
+// Repave many nodes at once on one worker and account for it: per-run history figures, makespan, the worker's
+// CPU and peak RSS (it runs in this process), the sim process's CPU (to show whether the sim is what limits).
+import * as k8s from '@kubernetes/client-node';
+import { repaveNodeWorkflowId, TASK_QUEUE } from '../src/core/ids.js';
+import { LABEL_NODE_GROUP } from '../src/core/labels.js';
+import { repaveNode } from '../src/workflows/repave-node.js';
+import type { Bed } from './bed.js';
+import { cpuSecondsSince, mean, percentile, processCpuSeconds, round, runStats, sum, type RunStats } from './measure.js';
+
+/** Every node of the seeded node groups (not the control plane). */
+export async function groupNodes(bed: Bed): Promise<string[]> {
+  const core = bed.admin.makeApiClient(k8s.CoreV1Api);
+  return (await core.listNode({ labelSelector: LABEL_NODE_GROUP })).items.map((n) => n.metadata!.name!).sort();
+}
+
+export async function repaveMany(bed: Bed, nodes: string[]) {
+  const cluster = bed.fleet.clusters[0]!.name;
+  const ids = nodes.map((node) => repaveNodeWorkflowId(cluster, node));
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+  const cpu = process.cpuUsage();
+  const simCpu = processCpuSeconds(bed.sim.pid);
+  const started = Date.now();
+  try {
+    await bed.withWorker(async () => {
+      const handles = await Promise.all(
+        nodes.map((node, i) => bed.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId: ids[i]!, args: [{ cluster, node, reason: 'bench' }] })),
+      );
+      for (const h of handles) await h.result();
+    });
+  } finally {
+    clearInterval(sampler);
+  }
+  const wallSeconds = (Date.now() - started) / 1000;
+  const workerCpuSeconds = cpuSecondsSince(cpu);
+  const simCpuSeconds = processCpuSeconds(bed.sim.pid) - simCpu;
+  const runs: RunStats[] = [];
+  for (const id of ids) runs.push(await runStats(bed.client, id));
+  const wft = runs.flatMap((r) => r.workflowTaskScheduleToStartMs);
+  const act = runs.flatMap((r) => r.activityScheduleToStartMs);
+  return {
+    runs: nodes.length,
+    wallSeconds: round(wallSeconds, 2),
+    completedPerSecond: round(nodes.length / wallSeconds, 2),
+    eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
+    activitiesPerRun: round(mean(runs.map((r) => r.activities)), 1),
+    workflowTasksPerRun: round(mean(runs.map((r) => r.workflowTasks)), 1),
+    runWallMs: { p50: percentile(runs.map((r) => r.wallMs), 50), p99: percentile(runs.map((r) => r.wallMs), 99), max: percentile(runs.map((r) => r.wallMs), 100) },
+    workflowTaskScheduleToStartMs: { p50: percentile(wft, 50), p99: percentile(wft, 99), max: percentile(wft, 100) },
+    activityScheduleToStartMs: { p50: percentile(act, 50), p99: percentile(act, 99), max: percentile(act, 100) },
+    taskTimeouts: sum(runs.map((r) => r.taskTimeouts)),
+    workerCpuSeconds: round(workerCpuSeconds, 2),
+    workerCpuMsPerNode: round((workerCpuSeconds * 1000) / nodes.length, 1),
+    workerPeakRssMiB: round(peakRss / 2 ** 20, 1),
+    simCpuSeconds: round(simCpuSeconds, 2),
+    simCpuShareOfWall: round(simCpuSeconds / wallSeconds, 2),
+  };
+}

@@ -1,0 +1,50 @@
+// Runs scenarios one after another on one Temporal dev server; each result is one JSON line, also written to
+// <resultsDir>/<date>-<scenario>.json with the machine and the versions it was measured with.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevServer } from '../testbeds/temporal/temporal-cli.js';
+import { workflowBundle } from '../test/helpers/bundle.js';
+import { machine } from './measure.js';
+import type { Scenario, Size } from './scenario.js';
+import { concurrency } from './scenarios/concurrency.js';
+import { orchestrationCost } from './scenarios/orchestration-cost.js';
+import { repaveFloor } from './scenarios/repave-floor.js';
+
+export const SCENARIOS: Scenario[] = [repaveFloor, orchestrationCost, concurrency];
+
+export interface BenchResult {
+  scenario: string;
+  size: Size;
+  startedAt: string;
+  seconds: number;
+  figures: Record<string, unknown>;
+  machine: ReturnType<typeof machine>;
+}
+
+export async function runBench(opts: { size: Size; scenarios?: string[]; resultsDir: string; log?: (line: string) => void }): Promise<BenchResult[]> {
+  const log = opts.log ?? (() => {});
+  const chosen = opts.scenarios?.length ? opts.scenarios.map((n) => SCENARIOS.find((s) => s.name === n) ?? unknown(n)) : SCENARIOS;
+  void workflowBundle(); // bundling takes seconds: meanwhile the dev server starts
+  const server = await startDevServer({ port: 0, ui: false, logFile: join(tmpdir(), `itinerant-bench-dev-server-${process.pid}.log`) });
+  const results: BenchResult[] = [];
+  try {
+    mkdirSync(opts.resultsDir, { recursive: true });
+    for (const s of chosen) {
+      const startedAt = new Date();
+      log(`${s.name} (${opts.size}) ...`);
+      const figures = await s.run({ server, size: opts.size, log });
+      const result: BenchResult = { scenario: s.name, size: opts.size, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, figures, machine: machine() };
+      writeFileSync(join(opts.resultsDir, `${startedAt.toISOString().slice(0, 10)}-${s.name}.json`), JSON.stringify(result, null, 2) + '\n');
+      results.push(result);
+      console.log(JSON.stringify(result));
+    }
+  } finally {
+    await server.stop();
+  }
+  return results;
+}
+
+function unknown(name: string): never {
+  throw new Error(`no scenario ${JSON.stringify(name)}; the scenarios are ${SCENARIOS.map((s) => s.name).join(', ')}`);
+}

@@ -1,0 +1,25 @@
+// Scenario 5: 1,000 repaveNode runs in flight on one worker against the sim with zero delays: how fast Temporal
+// hands the worker its tasks (schedule-to-start, goal p99 < 1 s), throughput, memory, no task timeouts.
+import { startBed, type SimFlags } from '../bed.js';
+import { groupNodes, repaveMany } from '../repave-many.js';
+import type { Scenario } from '../scenario.js';
+import type { WorkerTuning } from '../../src/workers/tuning.js';
+
+const ZERO_DELAYS: SimFlags = { 'boot-delay-ms': 0, 'node-ready-delay-ms': 0, 'terminate-delay-ms': 0, 'pod-start-delay-ms': 0, 'eviction-delay-ms': 0 };
+const SIZES = { tiny: { groups: 2, 'nodes-per-group': 3 }, full: { groups: 10, 'nodes-per-group': 100 } };
+
+/** The worker's settings for this scenario (the SDK's defaults unless the figures said otherwise; see the README's bench section). */
+export const CONCURRENCY_TUNING: WorkerTuning = {};
+
+export const concurrency: Scenario = {
+  name: 'concurrency',
+  async run({ server, size }) {
+    const bed = await startBed(server, { ...ZERO_DELAYS, ...SIZES[size] }, CONCURRENCY_TUNING);
+    try {
+      const figures = await repaveMany(bed, await groupNodes(bed));
+      return { goal: 'workflowTaskScheduleToStartMs.p99 < 1000 and taskTimeouts = 0', fleet: SIZES[size], tuning: CONCURRENCY_TUNING, ...figures };
+    } finally {
+      await bed.stop();
+    }
+  },
+};
