@@ -227,11 +227,7 @@ const scenarios: Scenario[] = [
       await eventually('setPace accepted', async () => (await first.executeUpdate(setPaceUpdate, { args: [{ concurrency: 1 }] })).concurrency === 1, 30_000, 200);
       const run2 = await continuedAs(stack, laneId, run1);
       const run3 = await continuedAs(stack, laneId, run2);
-      // Stop the lane: pause it (no new repave), let its repave in flight finish, terminate it.
-      const last = stack.client.workflow.getHandle(laneId, run3);
-      await last.signal(pauseSignal, 'record-histories done');
-      await eventually('lane run 3 idle', async () => ((await last.query(laneStateQuery)) as LaneState).inFlight.length === 0, 120_000, 500);
-      await last.terminate('record-histories done');
+      await stopLane(stack, laneId, run3);
       for (const runId of [run1, run2]) {
         const h = await stack.client.workflow.getHandle(laneId, runId).fetchHistory();
         const kinds = (h.events ?? []).map((e) => e.eventType);
@@ -262,10 +258,7 @@ const scenarios: Scenario[] = [
       const run1 = (await stack.client.workflow.getHandle(laneId).describe()).runId;
       const run2 = await continuedAs(stack, laneId, run1);
       const run3 = await continuedAs(stack, laneId, run2);
-      const last = stack.client.workflow.getHandle(laneId, run3);
-      await last.signal(pauseSignal, 'record-histories done');
-      await eventually('lane run 3 idle', async () => ((await last.query(laneStateQuery)) as LaneState).inFlight.length === 0, 120_000, 500);
-      await last.terminate('record-histories done');
+      await stopLane(stack, laneId, run3);
       const events = async (runId: string) => (await stack.client.workflow.getHandle(laneId, runId).fetchHistory()).events ?? [];
       const [first, second] = [await events(run1), await events(run2)];
       for (const e of [first, second]) assert.ok(e.some((x) => x.markerRecordedEventAttributes?.markerName === 'core_patch'), 'no patch marker');
@@ -344,6 +337,14 @@ async function assertActivities(handle: WorkflowHandle, present: string[], absen
   const scheduled = (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
   for (const a of present) assert.ok(scheduled.includes(a), `${handle.workflowId}: expected activity ${a}, scheduled: ${scheduled.join(', ')}`);
   for (const a of absent) assert.ok(!scheduled.includes(a), `${handle.workflowId}: unexpected activity ${a}`);
+}
+
+/** Stop a lane's run: pause it (no new repave), let its repave in flight finish, terminate it. */
+async function stopLane(stack: Stack, laneId: string, runId: string): Promise<void> {
+  const last = stack.client.workflow.getHandle(laneId, runId);
+  await last.signal(pauseSignal, 'record-histories done');
+  await eventually('lane run idle', async () => ((await last.query(laneStateQuery)) as LaneState).inFlight.length === 0, 120_000, 500);
+  await last.terminate('record-histories done');
 }
 
 /** Wait until run `runId` of `workflowId` continued as new; the new run's ID. */
