@@ -279,14 +279,17 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         return 'unknown-group';
       }
       group = g;
+      // A repave that ends while the nodes are listed still has its two nodes in the list: count it in flight.
+      const inFlightWhileListing = new Map(inFlight);
       const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: groupName });
+      for (const [node, f] of inFlight) inFlightWhileListing.set(node, f);
       const now = Date.now();
       // Bind reports and backoffs to the machines that have the names now; forget those of machines gone.
       const state = reconcileMachineState({ reports, backoffs }, obs.nodes, [...inFlight.values()], byName);
       ({ reports, backoffs } = state);
       if (!byName) lastSeen = new Map(obs.nodes.map((n) => [n.name, machineOf(n)]));
       if (state.dropped.length) log.info('forgot state of nodes no longer in the group', { cluster, group: groupName, dropped: state.dropped });
-      plan = planRepaves({ group, nodes: obs.nodes, reports: state.planReports, inFlight: [...inFlight.values()], pace, now, notBefore: state.notBefore });
+      plan = planRepaves({ group, nodes: obs.nodes, reports: state.planReports, inFlight: [...inFlight.values()], inFlightWhileListing: inFlightWhileListing.size, pace, now, notBefore: state.notBefore });
       lastUnhealthy = plan.unhealthy.length;
       const decision = evaluateBreaker(breaker, plan.unhealthy, group, nowIso());
       breaker = decision.state;

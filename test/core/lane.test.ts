@@ -186,6 +186,8 @@ describe('planRepaves: a group above its size', () => {
     expect(fresh.start).toEqual([]);
     const inFlight: InFlightRepave[] = [1, 2].map((i) => ({ node: `old-${i}`, workflowId: `w${i}`, startedAt: iso(NOW), reason: 'aged' }));
     expect(plan({ nodes: six, group: four, inFlight }).aboveSize).toBeUndefined();
+    // Two repaves ended while the nodes were listed: their old nodes are still in the list, and no surplus.
+    expect(plan({ nodes: six, group: four, inFlightWhileListing: 2 }).aboveSize).toBeUndefined();
     expect(plan({ nodes: six.slice(0, 4), group: four }).aboveSize).toBeUndefined();
     // A replacement that never got Ready lingers NotReady after its repave failed: not a surplus.
     const lingering = [...six.slice(0, 4), notReady(node('never-ready', 0.01, 3), 5 * 60_000)];

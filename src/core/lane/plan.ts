@@ -59,6 +59,8 @@ export interface PlanInput {
   now: number;
   /** Nodes not to be retried before this time (epoch ms), after a failed repave. */
   notBefore?: Record<string, number>;
+  /** Repaves in flight at any time while `nodes` was listed (at least `inFlight`): each may have added a node to it. */
+  inFlightWhileListing?: number;
 }
 
 export interface RepavePlan {
@@ -157,7 +159,7 @@ export function planRepaves(input: PlanInput): RepavePlan {
   );
 
   // Only Ready nodes count: a replacement that never got Ready lingers NotReady for a while after it is terminated.
-  const aboveSize = retireSurplus(group, nodes.filter((n) => n.ready).length, inFlight.length + heldElsewhere, queue, skipped);
+  const aboveSize = retireSurplus(group, nodes.filter((n) => n.ready).length, Math.max(inFlight.length, input.inFlightWhileListing ?? 0) + heldElsewhere, queue, skipped);
 
   // Budget. Every repave adds a node first (n+1) and takes one out of service while it drains.
   const inPlace = group.allowInPlace && group.maxSurge === 0;
