@@ -7,7 +7,8 @@ import { createHash, createHmac, createPublicKey, randomBytes, webcrypto, X509Ce
 import * as x509 from '@peculiar/x509';
 import type { KeyMeta, KeyPurpose } from '../core/keyring.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -23,8 +24,8 @@ export type KeyMaterial =
   | (MaterialBase & { purpose: 'secret-encryption'; secret: string });
 
 async function pemPair(keys: CryptoKeyPair): Promise<{ publicKeyPem: string; privateKeyPem: string }> {
-  const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey as webcrypto.CryptoKey));
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey));
+  const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey));
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return { publicKeyPem: x509.PemConverter.encode(spki, 'PUBLIC KEY'), privateKeyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
 }
 
@@ -90,7 +91,7 @@ export async function issueClientCertificate(
     subject: name,
     issuer: caCert.subject,
     publicKey: keys.publicKey,
-    signingKey: caKey as CryptoKey,
+    signingKey: caKey as unknown as x509.X509CertificateCreateWithKeyParams['signingKey'],
     notBefore: new Date(opts.now.getTime() - 60_000),
     notAfter: new Date(opts.now.getTime() + opts.validityMs),
     signingAlgorithm: SIGNING,

@@ -90,11 +90,17 @@ export interface HeldKeyring {
 
 /** Why withdrawing `keyId` now would leave a holder trusting no active key or with a credential nobody trusts; undefined when safe. */
 export function withdrawalProblem(ring: Keyring, keyId: string, holders: { name: string; held?: HeldKeyring }[]): string | undefined {
-  const stale = holders.filter((h) => !h.held || !h.held.trusts.includes(ring.active.keyId));
-  if (stale.length) return `${names(stale)} would trust no active ${ring.purpose} key (${ring.active.keyId}) after ${keyId} is withdrawn: repave ${stale.length === 1 ? 'it' : 'them'} first`;
+  const untrusting = trustProblem(ring, holders);
+  if (untrusting) return `${untrusting} after ${keyId} is withdrawn: repave first`;
   const signed = holders.filter((h) => h.held?.signedBy === keyId);
   if (signed.length) return `${names(signed)} ${signed.length === 1 ? 'holds a credential' : 'hold credentials'} signed by ${keyId}, which nobody would trust once it is withdrawn: repave first`;
   return undefined;
+}
+
+/** Who trusts no active key of the ring (never booted with it, or never reported); undefined when everybody does. */
+export function trustProblem(ring: Keyring, holders: { name: string; held?: HeldKeyring }[]): string | undefined {
+  const stale = holders.filter((h) => !h.held || !h.held.trusts.includes(ring.active.keyId));
+  return stale.length ? `${names(stale)} would trust no active ${ring.purpose} key (${ring.active.keyId})` : undefined;
 }
 
 /** Holders that do not yet trust every key of the ring at `version` (those a spread must repave). */
