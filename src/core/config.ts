@@ -52,6 +52,18 @@ export const nodeGroupSchema = z
   .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] })
   .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] });
 
+export const etcdSchema = z
+  .strictObject({
+    /** Client URLs; the first answers. https needs the three files (etcd's client certificate authentication). */
+    endpoints: z.array(z.url()).min(1),
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+  })
+  .refine((e) => !e.endpoints.some((u) => u.startsWith('https:')) || (e.caFile && e.certFile && e.keyFile), {
+    message: 'an https endpoint needs caFile, certFile and keyFile',
+  });
+
 export const clusterSchema = z.strictObject({
   name: dnsLabel,
   kubeconfig: z.string().min(1),
@@ -73,6 +85,8 @@ export const clusterSchema = z.strictObject({
     .array(dnsLabel.refine((ns) => !SYSTEM_NAMESPACES.includes(ns), { message: `${SYSTEM_NAMESPACES.join(', ')} cannot hold stateful services itinerant works on` }))
     .default([])
     .refine((l) => new Set(l).size === l.length, { message: 'duplicate namespace' }),
+  /** etcd, read directly by the secret-encryption rotation to check how Secrets are stored (read-only use). */
+  etcd: etcdSchema.optional(),
 });
 
 export const fleetConfigSchema = z
@@ -94,6 +108,7 @@ export type FleetConfig = z.output<typeof fleetConfigSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
 export type Placement = z.output<typeof placementSchema>;
+export type EtcdConfig = z.output<typeof etcdSchema>;
 
 /** Fewest Ready nodes a group may have while a runbook works on it. */
 /** The ceiling of a scale: maxSize, or twice the configured size. */

@@ -88,7 +88,7 @@ export class RealCluster implements SimCluster {
         name,
         labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name, ...reg.labels },
         // KWOK plays this node's kubelet (it only takes on nodes created with its annotation); our kubelet state drives its stages.
-        annotations: { [KWOK_NODE_ANNOTATION]: KWOK_NODE_ANNOTATION_VALUE, [KUBELET_STATE_ANNOTATION]: reg.ready ? 'ready' : 'starting' },
+        annotations: { ...reg.annotations, [KWOK_NODE_ANNOTATION]: KWOK_NODE_ANNOTATION_VALUE, [KUBELET_STATE_ANNOTATION]: reg.ready ? 'ready' : 'starting' },
       },
       spec: { providerID: reg.providerID, ...(taints.length ? { taints } : {}) },
       status: {
