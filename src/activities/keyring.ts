@@ -128,6 +128,8 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
   }
 
   return {
+    describeKeyring: async (ref) => (await readKeyringDocument(keyStore(ref.cluster), ref))?.doc.ring,
+
     async claimKeyring(ref) {
       const store = keyStore(ref.cluster);
       const found = await readKeyringDocument(store, ref);

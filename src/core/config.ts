@@ -64,6 +64,18 @@ export const etcdSchema = z
     message: 'an https endpoint needs caFile, certFile and keyFile',
   });
 
+export const keyRotationSchema = z.strictObject({
+  /** Rotate a keyring when its active key is this old. */
+  rotateEvery: duration().default(30 * 86_400_000),
+  /** ...or earlier, when any key it trusts expires within this. */
+  expiringWithin: duration().default(14 * 86_400_000),
+  /** How often the Schedule looks (itinerant schedules apply). */
+  checkEvery: duration().default(3_600_000),
+  purposes: z.array(z.enum(['client-ca', 'service-account', 'secret-encryption'])).min(1).default(['client-ca', 'service-account', 'secret-encryption']),
+  /** Scheduled rotations wait for an operator between phases. */
+  holdBetweenPhases: z.boolean().default(false),
+});
+
 export const clusterSchema = z.strictObject({
   name: dnsLabel,
   kubeconfig: z.string().min(1),
@@ -85,6 +97,8 @@ export const clusterSchema = z.strictObject({
     .array(dnsLabel.refine((ns) => !SYSTEM_NAMESPACES.includes(ns), { message: `${SYSTEM_NAMESPACES.join(', ')} cannot hold stateful services itinerant works on` }))
     .default([])
     .refine((l) => new Set(l).size === l.length, { message: 'duplicate namespace' }),
+  /** Continuous key rotation from a Schedule (needs keyStore). */
+  keyRotation: keyRotationSchema.optional(),
   /** etcd, read directly by the secret-encryption rotation to check how Secrets are stored (read-only use). */
   etcd: etcdSchema.optional(),
 });
@@ -109,6 +123,7 @@ export type ClusterConfig = z.output<typeof clusterSchema>;
 export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
 export type Placement = z.output<typeof placementSchema>;
 export type EtcdConfig = z.output<typeof etcdSchema>;
+export type KeyRotationConfig = z.output<typeof keyRotationSchema>;
 
 /** Fewest Ready nodes a group may have while a runbook works on it. */
 /** The ceiling of a scale: maxSize, or twice the configured size. */

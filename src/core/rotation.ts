@@ -1,7 +1,8 @@
 // The rotateKeys runbook's input, progress and the activities it calls: pure, imported by the workflow.
 import { z } from 'zod';
 import { boundedDuration, parseObjectInput, type ParseResult } from './input.js';
-import { KEY_PURPOSES, type HeldKeyring, type KeyMeta, type Keyring, type KeyPurpose } from './keyring.js';
+import { formatDuration } from './duration.js';
+import { KEY_PURPOSES, trustSet, type HeldKeyring, type KeyMeta, type Keyring, type KeyPurpose } from './keyring.js';
 import type { RunbookProgress } from './runbook.js';
 
 const DAY = 86_400_000;
@@ -69,6 +70,8 @@ export interface ReencryptCheckpoint {
 }
 
 export interface KeyringActivities {
+  /** The ring as the key store holds it (undefined: none), without claiming it. */
+  describeKeyring(a: KeyringRef): Promise<Keyring | undefined>;
   /** The ring, claimed for this rotation; refuses when there is none or another running rotation holds it. */
   claimKeyring(a: OwnedKeyringRef): Promise<Keyring>;
   releaseKeyring(a: OwnedKeyringRef): Promise<void>;
@@ -93,3 +96,32 @@ export const rotateKeysWorkflowId = (cluster: string, purpose: KeyPurpose) => `r
 /** A key ID made from the rotation's start (deterministic in the workflow): lower-case, a valid key name. */
 export const newKeyId = (startedAt: Date, runId: string) =>
   `${startedAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', 't')}-${runId.replace(/[^a-z0-9]/gi, '').slice(0, 6).toLowerCase()}`;
+
+/** Why a keyring is due for rotation now (undefined: not due): an unfinished rotation, an old active key, a trusted key about to expire. */
+export function rotationDue(ring: Keyring, nowMs: number, policy: { rotateEvery: number; expiringWithin: number }): string | undefined {
+  if (ring.introducing || ring.withdrawing) return `a rotation is unfinished (${ring.introducing ? `${ring.introducing.keyId} introducing` : `${ring.withdrawing!.keyId} to withdraw`})`;
+  const age = nowMs - Date.parse(ring.active.createdAt);
+  if (age >= policy.rotateEvery) return `active key ${ring.active.keyId} is ${formatDuration(age)} old (rotateEvery ${formatDuration(policy.rotateEvery)})`;
+  const keys = [ring.active, ring.retiring].filter((k): k is KeyMeta => !!k);
+  const expiring = keys.find((k) => Date.parse(k.notAfter) - nowMs <= policy.expiringWithin);
+  if (expiring) return `key ${expiring.keyId} expires ${expiring.notAfter}, within ${formatDuration(policy.expiringWithin)}`;
+  return undefined;
+}
+
+export interface CheckKeyringsInput {
+  cluster: string;
+  purposes: KeyPurpose[];
+  rotateEvery: number;
+  expiringWithin: number;
+  holdBetweenPhases?: boolean;
+}
+
+export interface CheckKeyringsResult {
+  started: { purpose: KeyPurpose; workflowId: string; why: string }[];
+  notDue: KeyPurpose[];
+  /** Purposes with no keyring, or already rotating. */
+  skipped: { purpose: KeyPurpose; why: string }[];
+}
+
+export const keyringCheckScheduleId = (cluster: string) => `keyring-check.${cluster}`;
+export const keyringCheckWorkflowId = (cluster: string) => `keyring-check.${cluster}`;

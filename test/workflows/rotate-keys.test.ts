@@ -48,6 +48,7 @@ function fakeCluster(purpose: KeyPurpose, ring: Omit<Keyring, 'cluster' | 'purpo
     if (owner !== o) throw ApplicationFailure.nonRetryable(`not claimed by ${o}`);
   };
   const keyring: KeyringActivities = {
+    describeKeyring: async () => current,
     async claimKeyring({ owner: o }) {
       if (owner && owner !== o) throw ApplicationFailure.nonRetryable(`a rotation of the ${purpose} keyring of c1 is already running: ${owner}`, 'KeyringBusy');
       owner = o;
