@@ -33,9 +33,10 @@ export function routeVault(vault: SimVault, req: http.IncomingMessage, url: URL,
       return send(200, undefined, { etag: vault.etagOf(id) });
     }
   }
-  if (`/${parts[0]}` === SECRETS_API && collection === 'secretbundles' && actionName === undefined && method === 'GET') {
-    if (id === 'actions' && action === 'getByName') return send(200, vault.bundleByName(required('secretName'), required('vaultId'), selector(q)));
-    if (id !== undefined && action === undefined) {
+  if (`/${parts[0]}` === SECRETS_API && collection === 'secretbundles' && actionName === undefined) {
+    // GetSecretBundleByName is a POST without a body: its parameters are in the query.
+    if (id === 'actions' && action === 'getByName' && method === 'POST') return send(200, vault.bundleByName(required('secretName'), required('vaultId'), selector(q)));
+    if (id !== undefined && action === undefined && method === 'GET') {
       const bundle = vault.bundle(id, selector(q));
       return send(200, bundle, { etag: vault.etagOf(id) });
     }
