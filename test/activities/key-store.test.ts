@@ -94,6 +94,15 @@ describe('key store over the simulated OCI Vault', () => {
     expect((await failure(store.write('sa/absent', secret(), { expectVersion: 1 }))).type).toBe('KeyStoreConflict');
     expect(await store.read('sa/signing')).toEqual({ content: v1, version: 1 });
     expect(await store.write('sa/signing', secret(), { expectVersion: 1 })).toEqual({ version: 2 });
+    // Two writers from the same version at once: one wins, the other is told, and nothing is lost.
+    const [a, b] = [secret(), secret()];
+    const results = await Promise.allSettled([store.write('sa/signing', a, { expectVersion: 2 }), store.write('sa/signing', b, { expectVersion: 2 })]);
+    const won = results.findIndex((r) => r.status === 'fulfilled');
+    expect(results[won]).toEqual({ status: 'fulfilled', value: { version: 3 } });
+    const lost = results[1 - won] as PromiseRejectedResult;
+    expect((lost.reason as ApplicationFailure).type).toBe('KeyStoreConflict');
+    errors.push((lost.reason as Error).message);
+    expect(await store.read('sa/signing')).toEqual({ content: won === 0 ? a : b, version: 3 });
   });
 
   it('a retried write after a lost answer makes no second version, for a create and for an update', async () => {
@@ -114,6 +123,18 @@ describe('key store over the simulated OCI Vault', () => {
     expect(await store.write('etcd/encryption', v2, { expectVersion: 1 })).toEqual({ version: 2 });
     expect(await store.readVersion('etcd/encryption', 3)).toBeUndefined();
     expect((await vaults.listSecrets({ compartmentId: fx.sim.compartmentId, name: 'etcd/encryption' })).items).toHaveLength(1);
+  });
+
+  it('a lost answer retried by the SDK itself writes once: the create by its retry token, the update by if-match and the content', async () => {
+    const v1 = secret();
+    const v2 = secret();
+    fx.sim.oci.faults.lostSecretWriteResponses = 1;
+    expect(await store.write('lost/answer', v1)).toEqual({ version: 1 });
+    fx.sim.oci.faults.lostSecretWriteResponses = 1;
+    expect(await store.write('lost/answer', v2, { expectVersion: 1 })).toEqual({ version: 2 });
+    expect(fx.sim.oci.faults.lostSecretWriteResponses).toBe(0);
+    expect(await store.readVersion('lost/answer', 3)).toBeUndefined();
+    expect(await store.read('lost/answer')).toEqual({ content: v2, version: 2 });
   });
 
   it('lists live secrets by prefix across pages, and removes idempotently', async () => {

@@ -87,7 +87,7 @@ function route({ fleet, vault }: OciServerOptions, req: http.IncomingMessage, bo
   const q = url.searchParams;
   const method = req.method ?? 'GET';
   const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
-  if (`/${parts[0]}` === VAULTS_API || `/${parts[0]}` === SECRETS_API) return routeVault(vault, req, url, parts, body, send);
+  if (`/${parts[0]}` === VAULTS_API || `/${parts[0]}` === SECRETS_API) return routeVault(vault, fleet.faults, req, url, parts, body, send);
   if (`/${parts[0]}` !== API) throw new OciApiError(404, 'NotFound', `No such API version or path: ${url.pathname}`);
   const [collection, id, ...rest] = parts.slice(1);
   if (rest.length) throw new OciApiError(404, 'NotFound', `No such path: ${url.pathname}`);

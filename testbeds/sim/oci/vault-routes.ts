@@ -1,14 +1,14 @@
 // Routes of the Vault secrets management API (20180608: /secrets...) and the Secrets retrieval API
 // (20190301: /secretbundles...) over the simulated vault, in the wire format of oci-vault and oci-secrets.
 import type http from 'node:http';
-import { OciApiError } from './types.js';
+import { OciApiError, type OciFaults } from './types.js';
 import type { BundleSelector, SecretWire, SimVault } from './vault.js';
 import { jsonObject, page, queryReader, type Send } from './wire.js';
 
 export const VAULTS_API = '/20180608';
 export const SECRETS_API = '/20190301';
 
-export function routeVault(vault: SimVault, req: http.IncomingMessage, url: URL, parts: string[], body: Buffer, send: Send): void {
+export function routeVault(vault: SimVault, faults: OciFaults, req: http.IncomingMessage, url: URL, parts: string[], body: Buffer, send: Send): void {
   const method = req.method ?? 'GET';
   const q = url.searchParams;
   const { opt, required } = queryReader(q);
@@ -17,17 +17,27 @@ export function routeVault(vault: SimVault, req: http.IncomingMessage, url: URL,
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
   const withEtag = (secret: SecretWire) => send(200, secret, { etag: vault.etagOf(secret.id) });
+  const written = (secret: SecretWire) => {
+    if (faults.lostSecretWriteResponses > 0) {
+      faults.lostSecretWriteResponses--;
+      throw new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault: the secret was written, its response was lost).');
+    }
+    withEtag(secret);
+  };
   const path = `${method} /${parts.slice(1).join('/')}`;
   const [, collection, id, action, actionName, ...rest] = parts;
 
   if (`/${parts[0]}` === VAULTS_API && collection === 'secrets' && rest.length === 0) {
-    if (id === undefined && method === 'POST') return withEtag(vault.createSecret(jsonObject(body), header('opc-retry-token'), body));
+    if (id === undefined && method === 'POST') {
+      const { secret, replay } = vault.createSecret(jsonObject(body), header('opc-retry-token'), body);
+      return replay ? withEtag(secret) : written(secret);
+    }
     if (id === undefined && method === 'GET') {
       const filter = { compartmentId: required('compartmentId'), vaultId: opt('vaultId'), name: opt('name'), lifecycleState: opt('lifecycleState'), sortBy: opt('sortBy'), sortOrder: opt('sortOrder') };
       return page(vault.listSecrets(filter), q, send);
     }
     if (id !== undefined && action === undefined && method === 'GET') return withEtag(vault.getSecret(id));
-    if (id !== undefined && action === undefined && method === 'PUT') return withEtag(vault.updateSecret(id, jsonObject(body), header('if-match')));
+    if (id !== undefined && action === undefined && method === 'PUT') return written(vault.updateSecret(id, jsonObject(body), header('if-match')));
     if (id !== undefined && action === 'actions' && actionName === 'scheduleDeletion' && method === 'POST') {
       vault.scheduleDeletion(id, jsonObject(body), header('if-match'));
       return send(200, undefined, { etag: vault.etagOf(id) });

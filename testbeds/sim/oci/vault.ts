@@ -87,12 +87,12 @@ export class SimVault {
     return s ? Buffer.from(this.version(s, s.currentVersionNumber).content) : undefined;
   }
 
-  createSecret(details: Record<string, unknown>, retryToken: string | undefined, requestBody: Buffer): SecretWire {
+  createSecret(details: Record<string, unknown>, retryToken: string | undefined, requestBody: Buffer): { secret: SecretWire; replay: boolean } {
     const requestHash = createHash('sha256').update(requestBody).digest('hex');
     const earlier = retryToken === undefined ? undefined : this.retryTokens.get(retryToken);
     if (earlier) {
       if (earlier.requestHash !== requestHash) throw new OciApiError(409, 'Conflict', 'The opc-retry-token was used for a different request.');
-      return this.wire(this.get(earlier.secretId));
+      return { secret: this.wire(this.get(earlier.secretId)), replay: true };
     }
     const vaultId = requiredString(details, 'vaultId');
     const compartmentId = requiredString(details, 'compartmentId');
@@ -126,7 +126,7 @@ export class SimVault {
     this.secrets.set(secret.id, secret);
     if (retryToken !== undefined) this.retryTokens.set(retryToken, { secretId: secret.id, requestHash });
     this.settle(secret);
-    return this.wire(secret);
+    return { secret: this.wire(secret), replay: false };
   }
 
   getSecret(id: string): SecretWire {
