@@ -158,6 +158,7 @@ export class SimVault {
   /** New content makes a new version (CURRENT unless its stage says PENDING); currentVersionNumber promotes one. */
   updateSecret(id: string, details: Record<string, unknown>, ifMatch: string | undefined): SecretWire {
     const s = this.changeable(id, ifMatch);
+    if (details.secretContent !== undefined && details.currentVersionNumber !== undefined) throw invalid('secretContent and currentVersionNumber cannot be updated at the same time.');
     if (details.secretContent !== undefined) {
       const content = parseContent(details.secretContent);
       if (content.name && s.versions.some((v) => v.versionName === content.name)) throw new OciApiError(409, 'Conflict', `Secret ${id} already has a version named ${content.name}.`);
