@@ -2,6 +2,8 @@ import * as k8s from '@kubernetes/client-node';
 import { CircuitBreaker, ConfigFileAuthenticationDetailsProvider, MaxAttemptsTerminationStrategy, type ClientConfiguration, type DelayStrategy } from 'oci-common';
 import { ComputeClient } from 'oci-core';
 import { IdentityClient } from 'oci-identity';
+import { SecretsClient } from 'oci-secrets';
+import { VaultsClient } from 'oci-vault';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterConfig, FleetConfig } from '../core/config.js';
 
@@ -49,6 +51,9 @@ export interface ClusterClients {
   kubeConfig?: k8s.KubeConfig;
   compute: ComputeClient;
   identity: IdentityClient;
+  /** Vault secrets management (write) and Secrets (read bundles): only for a cluster with a keyStore. */
+  vaults?: VaultsClient;
+  secrets?: SecretsClient;
 }
 
 /**
@@ -117,7 +122,13 @@ export class ClientRegistry {
     const identity = new IdentityClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     if (config.oci.endpoints.compute) compute.endpoint = config.oci.endpoints.compute;
     if (config.oci.endpoints.identity) identity.endpoint = config.oci.endpoints.identity;
-    const clients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, identity };
+    const clients: ClusterClients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, identity };
+    if (config.keyStore) {
+      clients.vaults = new VaultsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+      clients.secrets = new SecretsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+      if (config.oci.endpoints.vaults) clients.vaults.endpoint = config.oci.endpoints.vaults;
+      if (config.oci.endpoints.secrets) clients.secrets.endpoint = config.oci.endpoints.secrets;
+    }
     this.cache.set(cluster, clients);
     return clients;
   }

@@ -76,6 +76,14 @@ export const keyRotationSchema = z.strictObject({
   holdBetweenPhases: z.boolean().default(false),
 });
 
+export const keyStoreSchema = z.strictObject({
+  vaultId: z.string().startsWith('ocid1.vault.', 'expected a vault OCID'),
+  /** The secrets' compartment; defaults to the cluster's compartmentId. */
+  compartmentId: z.string().startsWith('ocid1.compartment.', 'expected a compartment OCID').optional(),
+  /** The vault's master encryption key that encrypts the secrets. */
+  masterKeyId: z.string().startsWith('ocid1.key.', 'expected a key OCID'),
+});
+
 export const clusterSchema = z.strictObject({
   name: dnsLabel,
   kubeconfig: z.string().min(1),
@@ -85,9 +93,11 @@ export const clusterSchema = z.strictObject({
     configFile: z.string().min(1),
     profile: z.string().default('DEFAULT'),
     /** Endpoint overrides (the simulated fleet, or a private endpoint). */
-    endpoints: z.strictObject({ compute: z.url().optional(), identity: z.url().optional() }).default({}),
+    endpoints: z.strictObject({ compute: z.url().optional(), identity: z.url().optional(), vaults: z.url().optional(), secrets: z.url().optional() }).default({}),
   }),
   compartmentId: z.string().startsWith('ocid1.compartment.', 'expected a compartment OCID'),
+  /** Where the cluster's private key material lives: OCI Vault secrets (src/activities/key-store.ts). */
+  keyStore: keyStoreSchema.optional(),
   nodeGroups: z.array(nodeGroupSchema).default([]),
   /**
    * Namespaces whose stateful services itinerant may decommission members of: the worker is granted exec,
@@ -124,6 +134,7 @@ export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
 export type Placement = z.output<typeof placementSchema>;
 export type EtcdConfig = z.output<typeof etcdSchema>;
 export type KeyRotationConfig = z.output<typeof keyRotationSchema>;
+export type KeyStoreConfig = z.output<typeof keyStoreSchema>;
 
 /** Fewest Ready nodes a group may have while a runbook works on it. */
 /** The ceiling of a scale: maxSize, or twice the configured size. */

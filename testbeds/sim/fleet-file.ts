@@ -15,7 +15,7 @@ export async function writeSimFiles(
     /** kubeconfig YAML of the worker's identity, and of the administrator's */
     kubeconfig: string | Buffer;
     adminKubeconfig: string | Buffer;
-    oci: { writeConfig(dir: string): Promise<{ configPath: string }> };
+    oci: { writeConfig(dir: string): Promise<{ configPath: string }>; vault: { vaultId: string; masterKeyId: string } };
     ociUrl: string;
     nodeGroups: SeedNodeGroup[] | undefined;
     /** The stateful-service namespaces the cluster declares (the worker's RBAC is rendered from them). */
@@ -37,7 +37,16 @@ export async function writeSimFiles(
 /** Write `<dir>/fleet.yaml`: the fleet configuration the worker reads for the test bed (paths relative to it). */
 async function writeFleetFile(
   dir: string,
-  a: { clusterName: string; kubeconfigPath: string; ociConfigPath: string; ociUrl: string; nodeGroups: SeedNodeGroup[] | undefined; statefulNamespaces: string[]; header: string },
+  a: {
+    clusterName: string;
+    kubeconfigPath: string;
+    ociConfigPath: string;
+    ociUrl: string;
+    oci: { vault: { vaultId: string; masterKeyId: string } };
+    nodeGroups: SeedNodeGroup[] | undefined;
+    statefulNamespaces: string[];
+    header: string;
+  },
 ): Promise<string> {
   const fleetConfigPath = path.join(dir, 'fleet.yaml');
   const fleet = {
@@ -46,8 +55,9 @@ async function writeFleetFile(
         name: a.clusterName,
         kubeconfig: path.relative(dir, a.kubeconfigPath),
         context: a.clusterName,
-        oci: { configFile: path.relative(dir, a.ociConfigPath), profile: 'DEFAULT', endpoints: { compute: a.ociUrl, identity: a.ociUrl } },
+        oci: { configFile: path.relative(dir, a.ociConfigPath), profile: 'DEFAULT', endpoints: { compute: a.ociUrl, identity: a.ociUrl, vaults: a.ociUrl, secrets: a.ociUrl } },
         compartmentId: SIM_COMPARTMENT,
+        keyStore: { vaultId: a.oci.vault.vaultId, masterKeyId: a.oci.vault.masterKeyId },
         nodeGroups: a.nodeGroups ?? [],
         statefulNamespaces: a.statefulNamespaces,
       },

@@ -1,4 +1,4 @@
-// The simulated OCI tenancy (Compute + Identity subset) for the simulated fleet.
+// The simulated OCI tenancy (Compute + Identity subset, and the cluster's Vault) for the simulated fleet.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
@@ -6,13 +6,15 @@ import type { SimCluster } from '../kube/cluster-api.js';
 import { generateOciCredentials, writeOciConfig, type KnownKey, type OciCredentials } from './auth.js';
 import { OciFleet, type NodeNaming, type OciCounters } from './fleet.js';
 import { createOciHttpServer } from './server.js';
+import { SimVault } from './vault.js';
 import type { OciFaults, OciInstance } from './types.js';
 
 export { generateOciCredentials, writeOciConfig, signRequest, verifyRequest, fingerprintOf, type OciCredentials } from './auth.js';
 export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstanceSpec, type NodeStatus, type NodeNaming } from './fleet.js';
+export { SimVault, type SecretLifecycleState, type SecretStage } from './vault.js';
 export type { OciFaults, OciInstance, OciImage, AvailabilityDomain, FaultDomain, InstanceLifecycleState } from './types.js';
 
-export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000 };
+export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, lostSecretWriteResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000 };
 
 export interface OciSimOptions {
   cluster: SimCluster;
@@ -26,6 +28,8 @@ export interface OciSimOptions {
   nodeReadyDelayMs?: number;
   /** TERMINATING → TERMINATED; default 1000 ms. */
   terminateDelayMs?: number;
+  /** A secret's CREATING / UPDATING → ACTIVE; default 100 ms. */
+  secretStateDelayMs?: number;
   /** TERMINATED instances stay visible this long; default 1 h. */
   terminatedRetentionMs?: number;
   /** Defaults to a fresh RSA 2048 key pair. */
@@ -38,6 +42,8 @@ export interface OciSimOptions {
 
 export interface OciSim {
   readonly fleet: OciFleet;
+  /** The cluster's vault (its vaultId and masterKeyId are in fleet.yaml); `vault.readCurrent(name)` reads a secret in-process. */
+  readonly vault: SimVault;
   /** Mutable: changes apply to the next request. */
   readonly faults: OciFaults;
   readonly credentials: OciCredentials;
@@ -77,11 +83,13 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     ...(opts.onNodeRegistered ? { onNodeRegistered: opts.onNodeRegistered } : {}),
     ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}),
   });
-  const server: http.Server = createOciHttpServer({ fleet, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
+  const vault = new SimVault({ regionKey, compartmentId: opts.compartmentId, stateDelayMs: opts.secretStateDelayMs ?? 100 });
+  const server: http.Server = createOciHttpServer({ fleet, vault, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
   let url: string | undefined;
 
   return {
     fleet,
+    vault,
     faults,
     credentials,
     region,
@@ -107,6 +115,7 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     },
     close() {
       fleet.close();
+      vault.close();
       return new Promise<void>((resolve) => {
         if (!server.listening) return resolve();
         server.close(() => resolve());

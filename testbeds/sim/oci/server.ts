@@ -1,4 +1,5 @@
-// HTTP front of the simulated OCI tenancy: Compute and Identity (API version 20160918), wire
+// HTTP front of the simulated OCI tenancy: Compute and Identity (API version 20160918), Vault secrets
+// management (20180608) and Secrets retrieval (20190301, see vault-routes.ts), wire
 // format as the OCI SDK expects, every request authenticated with an OCI request signature.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -6,14 +7,16 @@ import { AuthError, verifyRequest, type KnownKey } from './auth.js';
 import type { OciFleet } from './fleet.js';
 import { OciApiError } from './types.js';
 import { addedLatencyMs } from '../latency.js';
+import { jsonObject, page, queryReader, type Send } from './wire.js';
+import { routeVault, SECRETS_API, VAULTS_API } from './vault-routes.js';
+import type { SimVault } from './vault.js';
 
 const API = '/20160918';
 const MAX_BODY = 1 << 20;
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 
 export interface OciServerOptions {
   fleet: OciFleet;
+  vault: SimVault;
   keys: () => KnownKey[];
   log?: (line: string) => void;
 }
@@ -60,7 +63,7 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
               ? new OciApiError(429, 'TooManyRequests', 'Too many requests for the user.')
               : new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault).');
           }
-          route(opts.fleet, req, body, send);
+          route(opts, req, body, send);
         } catch (e) {
           fail(e);
         }
@@ -79,22 +82,16 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
   });
 }
 
-type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
-
-function route(fleet: OciFleet, req: http.IncomingMessage, body: Buffer, send: Send): void {
+function route({ fleet, vault }: OciServerOptions, req: http.IncomingMessage, body: Buffer, send: Send): void {
   const url = new URL(req.url ?? '/', 'http://sim');
   const q = url.searchParams;
   const method = req.method ?? 'GET';
   const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
+  if (`/${parts[0]}` === VAULTS_API || `/${parts[0]}` === SECRETS_API) return routeVault(vault, fleet.faults, req, url, parts, body, send);
   if (`/${parts[0]}` !== API) throw new OciApiError(404, 'NotFound', `No such API version or path: ${url.pathname}`);
   const [collection, id, ...rest] = parts.slice(1);
   if (rest.length) throw new OciApiError(404, 'NotFound', `No such path: ${url.pathname}`);
-  const opt = (name: string) => q.get(name) ?? undefined;
-  const required = (name: string) => {
-    const v = q.get(name);
-    if (!v) throw new OciApiError(400, 'MissingParameter', `Missing required parameter ${name}.`);
-    return v;
-  };
+  const { opt, required } = queryReader(q);
 
   switch (collection) {
     case 'instances': {
@@ -174,36 +171,6 @@ function route(fleet: OciFleet, req: http.IncomingMessage, body: Buffer, send: S
       throw new OciApiError(404, 'NotFound', `No such path: ${url.pathname}`);
   }
   throw new OciApiError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
-}
-
-function jsonObject(body: Buffer): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = body.length ? JSON.parse(body.toString('utf8')) : {};
-  } catch {
-    throw new OciApiError(400, 'InvalidParameter', 'The request body is not valid JSON.');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OciApiError(400, 'InvalidParameter', 'The request body must be a JSON object.');
-  return v as Record<string, unknown>;
-}
-
-function page<T>(items: T[], q: URLSearchParams, send: Send): void {
-  const limitRaw = q.get('limit');
-  let limit = DEFAULT_LIMIT;
-  if (limitRaw !== null) {
-    limit = Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new OciApiError(400, 'InvalidParameter', `Invalid limit ${limitRaw}; expected 1..${MAX_LIMIT}.`);
-  }
-  let offset = 0;
-  const pageRaw = q.get('page');
-  if (pageRaw !== null) {
-    const m = /^sim-page-(\d+)$/.exec(pageRaw);
-    if (!m) throw new OciApiError(400, 'InvalidParameter', `Invalid page token ${pageRaw}.`);
-    offset = Number(m[1]);
-  }
-  const slice = items.slice(offset, offset + limit);
-  const next: Record<string, string> = offset + limit < items.length ? { 'opc-next-page': `sim-page-${offset + limit}` } : {};
-  send(200, slice, next);
 }
 
 function etagOf(instance: { id: string; lifecycleState: string }): string {
