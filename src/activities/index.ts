@@ -6,6 +6,8 @@ import { configActivities } from './fleet-config.js';
 import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
+import { keyringActivities } from './keyring.js';
+import { keyStoreFor } from './key-store.js';
 
 export interface ActivityDeps {
   fleet: FleetConfig;
@@ -20,5 +22,6 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...configActivities({ clients }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
+    ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
   } satisfies RepaveActivities;
 }

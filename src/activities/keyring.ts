@@ -23,12 +23,10 @@ import type { ClientRegistry } from './clients.js';
 import { generateKeyMaterial, keyMetaOf, parseMaterial, serializeMaterial, type KeyMaterial } from './key-material.js';
 import { isConflict, isNotFound, messageOf, rethrow, statusOf } from './kube-api.js';
 import { secretsStoredUnder } from './etcd.js';
+import type { KeyStore } from './key-store.js';
 
-/** What rotateKeys needs of a key store: named secrets with versions (OCI Vault; src/activities/key-store.ts). */
-export interface KeyStore {
-  read(name: string): Promise<{ content: Buffer; version: number } | undefined>;
-  write(name: string, content: Buffer, opts?: { expectVersion?: number; retryToken?: string }): Promise<{ version: number }>;
-}
+/** What a keyring needs of the key store (OCI Vault secrets by name, with versions). */
+export type KeyringStore = Pick<KeyStore, 'read' | 'write'>;
 
 /** The keyring document: the ring and the rotation that holds it. No key material. */
 export interface KeyringDocument {
@@ -39,18 +37,18 @@ export interface KeyringDocument {
 /** Where control-plane members report the keyring each runs: one entry `<member>.<purpose>` (JSON HeldKeyring). */
 export const CONTROL_PLANE_REPORT = { namespace: 'kube-system', name: 'itinerant-control-plane-keyring' } as const;
 
-export async function readKeyringDocument(store: KeyStore, ref: KeyringRef): Promise<{ doc: KeyringDocument; version: number } | undefined> {
+export async function readKeyringDocument(store: KeyringStore, ref: KeyringRef): Promise<{ doc: KeyringDocument; version: number } | undefined> {
   const found = await store.read(keyringSecretName(ref.cluster, ref.purpose));
   if (!found) return undefined;
   return { doc: JSON.parse(found.content.toString('utf8')) as KeyringDocument, version: found.version };
 }
 
-async function writeKeyringDocument(store: KeyStore, ref: KeyringRef, doc: KeyringDocument, expectVersion?: number): Promise<void> {
+async function writeKeyringDocument(store: KeyringStore, ref: KeyringRef, doc: KeyringDocument, expectVersion?: number): Promise<void> {
   await store.write(keyringSecretName(ref.cluster, ref.purpose), Buffer.from(JSON.stringify(doc), 'utf8'), expectVersion === undefined ? {} : { expectVersion });
 }
 
 /** Start a cluster's keyring with one active key (cluster creation; the test beds seed theirs so). */
-export async function seedKeyring(store: KeyStore, ref: KeyringRef, material: KeyMaterial): Promise<Keyring> {
+export async function seedKeyring(store: KeyringStore, ref: KeyringRef, material: KeyMaterial): Promise<Keyring> {
   const existing = await readKeyringDocument(store, ref);
   if (existing) return existing.doc.ring;
   await store.write(keySecretName(ref.cluster, ref.purpose, material.keyId), serializeMaterial(material));
@@ -60,7 +58,7 @@ export async function seedKeyring(store: KeyStore, ref: KeyringRef, material: Ke
 }
 
 /** The material of a key of the ring (the control plane's bootstrap reads it so; never for the workflow). */
-export async function readKeyMaterial(store: KeyStore, ref: KeyringRef, keyId: string): Promise<KeyMaterial> {
+export async function readKeyMaterial(store: KeyringStore, ref: KeyringRef, keyId: string): Promise<KeyMaterial> {
   const found = await store.read(keySecretName(ref.cluster, ref.purpose, keyId));
   if (!found) throw new Error(`key ${keyId} of the ${ref.purpose} keyring of ${ref.cluster} is not in the key store`);
   return parseMaterial(found.content, { purpose: ref.purpose, keyId });
@@ -68,7 +66,7 @@ export async function readKeyMaterial(store: KeyStore, ref: KeyringRef, keyId: s
 
 export interface KeyringDeps {
   clients: ClientRegistry;
-  keyStore: (cluster: string) => KeyStore;
+  keyStore: (cluster: string) => KeyringStore;
   isWorkflowRunning: (workflowId: string) => Promise<boolean>;
   /** How often waits look again (tests shorten it). */
   pollMs?: number;

@@ -13,6 +13,8 @@ import { createControlServer, type ControlKube } from '../sim/control.js';
 import { createOciSim } from '../sim/oci/index.js';
 import { startInformer } from './real-watch.js';
 import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from '../sim/kubelet-status.js';
+import { CONTROL_PLANE_REPORT } from '../../src/activities/keyring.js';
+import { reportConfigMap, startSimKeyrings, type ControlPlaneMember } from '../sim/keyring/index.js';
 import { writeSimFiles } from '../sim/fleet-file.js';
 import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac } from '../worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from '../sim/seed.js';
@@ -359,10 +361,12 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
   const control = createControlServer({ oci, kube: kube as unknown as ControlKube, clusterName, routes: [cassandra.control] });
   const endpointsPath = path.join(dir, 'endpoints.json');
   let stopped = false;
+  let keyrings: ControlPlaneMember | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await rm(endpointsPath, { force: true });
+    keyrings?.close();
     cluster.close();
     cassandra.close();
     workloads.close();
@@ -372,6 +376,9 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
   try {
     await cluster.start();
     await workloads.start();
+    ({ member: keyrings } = await startSimKeyrings(oci.vault, { clusterName, report: (data) => reportKeyrings(cp, data) }));
+    const member = keyrings;
+    oci.fleet.bootAnnotations = () => member.bootAnnotations();
     const seeded = opts.seed === false ? undefined : seedFleet(oci, cluster);
     if (seeded) {
       // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB) on block volumes, as in the sim
@@ -436,10 +443,21 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
       seeded,
       controlPlane: cp,
       realCluster: cluster,
+      keyrings,
       stop,
     };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/** The control-plane member's report of the keyrings it runs (kube-system/itinerant-control-plane-keyring). */
+async function reportKeyrings(cp: ControlPlane, data: Record<string, string>): Promise<void> {
+  const path = `/api/v1/namespaces/${CONTROL_PLANE_REPORT.namespace}/configmaps/${CONTROL_PLANE_REPORT.name}`;
+  const r = await cp.request('PUT', path, reportConfigMap(data));
+  if (r.status === 404) {
+    const c = await cp.request('POST', `/api/v1/namespaces/${CONTROL_PLANE_REPORT.namespace}/configmaps`, reportConfigMap(data));
+    if (c.status !== 201) throw new Error(`report keyrings: ${c.status} ${c.body?.message ?? ''}`);
+  } else if (r.status !== 200) throw new Error(`report keyrings: ${r.status} ${r.body?.message ?? ''}`);
 }

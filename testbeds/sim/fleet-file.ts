@@ -20,6 +20,8 @@ export async function writeSimFiles(
     nodeGroups: SeedNodeGroup[] | undefined;
     /** The stateful-service namespaces the cluster declares (the worker's RBAC is rendered from them). */
     statefulNamespaces: string[];
+    /** etcd as the secret-encryption rotation reads it (the sim's etcd view, or the control plane's etcd). */
+    etcd?: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string };
     header: string;
   },
 ): Promise<{ kubeconfigPath: string; adminKubeconfigPath: string; ociConfigPath: string; fleetConfigPath: string }> {
@@ -45,6 +47,7 @@ async function writeFleetFile(
     oci: { vault: { vaultId: string; masterKeyId: string } };
     nodeGroups: SeedNodeGroup[] | undefined;
     statefulNamespaces: string[];
+    etcd?: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string };
     header: string;
   },
 ): Promise<string> {
@@ -60,6 +63,7 @@ async function writeFleetFile(
         keyStore: { vaultId: a.oci.vault.vaultId, masterKeyId: a.oci.vault.masterKeyId },
         nodeGroups: a.nodeGroups ?? [],
         statefulNamespaces: a.statefulNamespaces,
+        ...(a.etcd ? { etcd: a.etcd } : {}),
       },
     ],
   };

@@ -2,12 +2,11 @@
 // with a new image would be) it reads each keyring from the key store, runs it, and reports what it runs
 // in kube-system/itinerant-control-plane-keyring. Nodes booting read the keyrings the same way.
 import { heldAtBoot, KEY_PURPOSES, keyringAnnotation, type HeldKeyring, type Keyring, type KeyPurpose } from '../../../src/core/keyring.js';
-import { readKeyringDocument, type KeyStore } from '../../../src/activities/keyring.js';
-import { CONTROL_PLANE_REPORT } from '../../../src/activities/keyring.js';
+import { CONTROL_PLANE_REPORT, readKeyringDocument, type KeyringStore } from '../../../src/activities/keyring.js';
 
 export interface ControlPlaneMemberOptions {
   clusterName: string;
-  store: KeyStore;
+  store: KeyringStore;
   /** Member name in the report (default cp-0). */
   member?: string;
   /** Write the report ConfigMap's data (upsert). */
