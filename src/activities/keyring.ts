@@ -98,12 +98,14 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
 
   async function holders(ref: KeyringRef): Promise<KeyringHolder[]> {
     const { core } = clients.for(ref.cluster);
-    const nodes = await core.listNode({ labelSelector: LABEL_NODE_GROUP }).catch((e: unknown) => rethrow(e, 'list nodes'));
+    // Every node, control-plane nodes too: those hold what their member runs (they are not repaved by a spread).
+    const nodes = await core.listNode().catch((e: unknown) => rethrow(e, 'list nodes'));
     return nodes.items
       .filter((n) => (n.metadata?.labels?.[LABEL_CLUSTER] ?? ref.cluster) === ref.cluster)
       .map((n) => {
         const held = parseHeldKeyring(n.metadata?.annotations?.[keyringAnnotation(ref.purpose)]);
-        return { name: n.metadata!.name!, nodeGroup: n.metadata!.labels![LABEL_NODE_GROUP]!, ...(held ? { held } : {}) };
+        const nodeGroup = n.metadata?.labels?.[LABEL_NODE_GROUP];
+        return { name: n.metadata!.name!, ...(nodeGroup ? { nodeGroup } : {}), ...(held ? { held } : {}) };
       });
   }
 
@@ -153,9 +155,9 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
       const found = await store.read(name);
       if (!found) {
         const material = await generateKeyMaterial(ref.purpose, { cluster: ref.cluster, keyId: ref.keyId, now: new Date(), validityMs: ref.validityMs });
-        // A retried create after a lost answer is the same create (retry token): what is stored may be an
-        // earlier attempt's key, so the key introduced is the one read back, never the one just made.
-        await store.write(name, serializeMaterial(material), { retryToken: `introduce-${ref.cluster}-${ref.keyId}`.slice(0, 64) });
+        // A retry after a lost answer finds the earlier attempt's key (read above, or as a name conflict the
+        // key store reports retryable until that secret is ACTIVE): the key introduced is always the one read back.
+        await store.write(name, serializeMaterial(material));
       }
       const stored = found ?? (await store.read(name));
       if (!stored) throw new Error(`key ${ref.keyId} was written to the key store and cannot be read back yet`);

@@ -93,9 +93,9 @@ export interface KeyringActivities {
 /** The ID a rotation runs under: one per cluster and purpose. */
 export const rotateKeysWorkflowId = (cluster: string, purpose: KeyPurpose) => `rotate-keys.${cluster}.${purpose}`;
 
-/** A key ID made from the rotation's start (deterministic in the workflow): lower-case, a valid key name. */
+/** A key ID made from the rotation's start (deterministic in the workflow): lower-case, a valid key name; the run ID's random tail tells apart runs started in the same second. */
 export const newKeyId = (startedAt: Date, runId: string) =>
-  `${startedAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', 't')}-${runId.replace(/[^a-z0-9]/gi, '').slice(0, 6).toLowerCase()}`;
+  `${startedAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', 't')}-${runId.replace(/[^a-z0-9]/gi, '').slice(-6).toLowerCase()}`;
 
 /** Why a keyring is due for rotation now (undefined: not due): an unfinished rotation, an old active key, a trusted key about to expire. */
 export function rotationDue(ring: Keyring, nowMs: number, policy: { rotateEvery: number; expiringWithin: number }): string | undefined {

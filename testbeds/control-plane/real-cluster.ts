@@ -14,6 +14,7 @@ import { createOciSim } from '../sim/oci/index.js';
 import { startInformer } from './real-watch.js';
 import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from '../sim/kubelet-status.js';
 import { CONTROL_PLANE_REPORT } from '../../src/activities/keyring.js';
+import { LABEL_CONTROL_PLANE } from '../../src/core/labels.js';
 import { reportConfigMap, startSimKeyrings, type ControlPlaneMember } from '../sim/keyring/index.js';
 import { writeSimFiles } from '../sim/fleet-file.js';
 import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac } from '../worker-identity.js';
@@ -376,7 +377,7 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
   try {
     await cluster.start();
     await workloads.start();
-    ({ member: keyrings } = await startSimKeyrings(oci.vault, { clusterName, report: (data) => reportKeyrings(cp, data) }));
+    ({ member: keyrings } = await startSimKeyrings(oci.vault, { clusterName, report: (data, annotations) => reportKeyrings(cp, data, annotations) }));
     const member = keyrings;
     oci.fleet.bootAnnotations = () => member.bootAnnotations();
     const seeded = opts.seed === false ? undefined : seedFleet(oci, cluster);
@@ -453,7 +454,11 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
 }
 
 /** The control-plane member's report of the keyrings it runs (kube-system/itinerant-control-plane-keyring). */
-async function reportKeyrings(cp: ControlPlane, data: Record<string, string>): Promise<void> {
+async function reportKeyrings(cp: ControlPlane, data: Record<string, string>, annotations: Record<string, string>): Promise<void> {
+  const nodes = await cp.request('GET', `/api/v1/nodes?labelSelector=${encodeURIComponent(LABEL_CONTROL_PLANE)}`);
+  for (const n of (nodes.body?.items ?? []) as { metadata: { name: string } }[]) {
+    await cp.request('PATCH', `/api/v1/nodes/${n.metadata.name}`, { metadata: { annotations } }, MERGE);
+  }
   const path = `/api/v1/namespaces/${CONTROL_PLANE_REPORT.namespace}/configmaps/${CONTROL_PLANE_REPORT.name}`;
   const r = await cp.request('PUT', path, reportConfigMap(data));
   if (r.status === 404) {

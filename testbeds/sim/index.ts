@@ -8,6 +8,7 @@ import { createOciSim, type NodeNaming, type OciFaults, type OciSim } from './oc
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeSimFiles } from './fleet-file.js';
+import { LABEL_CONTROL_PLANE } from '../../src/core/labels.js';
 import { reportConfigMap, startKeyringEffects, startSimKeyrings, type ControlPlaneMember, type KeyringEffects } from './keyring/index.js';
 import { grantsOf } from './kube/rbac.js';
 import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_USER } from '../worker-identity.js';
@@ -129,7 +130,15 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
 
   try {
     // The cluster's keys exist before its nodes: seeded nodes boot holding the keyrings.
-    ({ member: keyrings } = await startSimKeyrings(oci.vault, { clusterName, report: async (data) => void kube.cluster.apply(reportConfigMap(data)) }));
+    ({ member: keyrings } = await startSimKeyrings(oci.vault, {
+      clusterName,
+      report: async (data, annotations) => {
+        kube.cluster.apply(reportConfigMap(data));
+        for (const n of kube.store.list('nodes', undefined, (o) => o.metadata.labels?.[LABEL_CONTROL_PLANE] !== undefined)) {
+          kube.store.update('nodes', { ...n, metadata: { ...n.metadata, annotations: { ...n.metadata.annotations, ...annotations } } });
+        }
+      },
+    }));
     const member = keyrings;
     oci.fleet.bootAnnotations = () => member.bootAnnotations();
     keyringEffects = await startKeyringEffects(kube, member);

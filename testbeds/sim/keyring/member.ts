@@ -9,8 +9,11 @@ export interface ControlPlaneMemberOptions {
   store: KeyringStore;
   /** Member name in the report (default cp-0). */
   member?: string;
-  /** Write the report ConfigMap's data (upsert). */
-  report(data: Record<string, string>): Promise<void>;
+  /**
+   * Write the report ConfigMap's data (upsert), and put `nodeAnnotations` on the member's own Node (the
+   * control-plane nodes): a member restarted with a new keyring holds it as a repaved node would.
+   */
+  report(data: Record<string, string>, nodeAnnotations: Record<string, string>): Promise<void>;
   /** Run a new keyring (restart the API server with it); resolves once the member serves with it. */
   run?(rings: Partial<Record<KeyPurpose, Keyring>>, changed: KeyPurpose): Promise<void>;
   /** How long a "restart" takes beyond `run` (default 300 ms). */
@@ -41,7 +44,10 @@ export async function startControlPlaneMember(opts: ControlPlaneMemberOptions): 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   const report = () =>
-    opts.report(Object.fromEntries([...running].map(([purpose, ring]) => [`${member}.${purpose}`, JSON.stringify(heldAtBoot(ring))])));
+    opts.report(
+      Object.fromEntries([...running].map(([purpose, ring]) => [`${member}.${purpose}`, JSON.stringify(heldAtBoot(ring))])),
+      Object.fromEntries([...running].map(([purpose, ring]) => [keyringAnnotation(purpose), JSON.stringify(heldAtBoot(ring))])),
+    );
 
   async function syncOnce(): Promise<void> {
     for (const purpose of KEY_PURPOSES) {
