@@ -3,8 +3,9 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TASK_QUEUE } from '../../src/core/ids.js';
 import { KEY_PURPOSES, keyringAnnotation, keySecretName, parseHeldKeyring, trustSet, type KeyPurpose } from '../../src/core/keyring.js';
-import { rotateKeysWorkflowId, type RotateKeysProgress, type RotateKeysResult } from '../../src/core/rotation.js';
-import { progressQueryOf } from '../../src/workflows/runbook.js';
+import { keyringCheckScheduleId, keyringCheckWorkflowId, rotateKeysWorkflowId, type CheckKeyringsResult, type RotateKeysProgress, type RotateKeysResult } from '../../src/core/rotation.js';
+import { applyKeyringSchedules } from '../../src/client/keyring-schedules.js';
+import { abortSignal, progressQueryOf } from '../../src/workflows/runbook.js';
 import { secretsStoredUnder } from '../../src/activities/etcd.js';
 import { rotateKeys } from '../../src/workflows/rotate-keys.js';
 import { eventually, removeCassandraRing, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
@@ -12,6 +13,7 @@ import { whileRunning } from '../helpers/wait.js';
 
 // Every purpose rotated at once on the sim, the worker killed mid-run: every node trusts the active client CA at
 // every moment, Secrets end under the new encryption key, and no key material reaches history or the worker's log.
+const DAY = 86_400_000;
 let stack: Stack;
 let worker: ChildProcess | undefined;
 let output = '';
@@ -113,3 +115,24 @@ it('a second client-ca rotation withdraws the first key: nobody trusts it, every
   expect(stack.sim.keyringEffects!.counters.untrustedNodes).toBe(0);
   expect(violations).toEqual([]);
 }, 300_000);
+
+it('the keyring-check Schedule starts a rotation when a trusted key expires within expiringWithin (held for an operator here)', async () => {
+  const fleet = structuredClone(stack.fleet);
+  fleet.clusters[0]!.keyRotation = { rotateEvery: 30 * DAY, expiringWithin: 400 * DAY, checkEvery: 3_600_000, purposes: ['service-account'], holdBetweenPhases: true };
+  const applied = await applyKeyringSchedules(stack.client, fleet);
+  expect(applied.map((a) => `${a.scheduleId}:${a.action}`)).toEqual([`${keyringCheckScheduleId('sim-1')}:created`]);
+  expect((await applyKeyringSchedules(stack.client, fleet)).map((a) => a.action)).toEqual(['updated']);
+  await stack.client.schedule.getHandle(keyringCheckScheduleId('sim-1')).trigger();
+  // a Schedule's run has the action's workflow ID with the time it fired appended
+  const fired = await eventually('the check started', async () => (await stack.client.schedule.getHandle(keyringCheckScheduleId('sim-1')).describe()).info.recentActions[0]?.action.workflow.workflowId);
+  expect(fired.startsWith(keyringCheckWorkflowId('sim-1'))).toBe(true);
+  const check = (await whileRunning(stack.client.workflow.getHandle(fired).result(), worker!)) as CheckKeyringsResult;
+  expect(check.started).toEqual([{ purpose: 'service-account', workflowId: rotateKeysWorkflowId('sim-1', 'service-account'), why: expect.stringMatching(/^key initial-sa expires .*, within 400d$/) }]);
+  const rotation = stack.client.workflow.getHandle(rotateKeysWorkflowId('sim-1', 'service-account'));
+  const held = await eventually('the rotation holds for an operator', async () => (await rotation.query(progressQueryOf<RotateKeysProgress>())).question);
+  expect(held.text).toMatch(/is in the introducing slot\. Next: publishing/);
+  await rotation.signal(abortSignal, 'end of the test');
+  await expect(whileRunning(rotation.result(), worker!)).rejects.toThrow();
+  // without keyRotation the Schedule goes
+  expect((await applyKeyringSchedules(stack.client, stack.fleet)).map((a) => a.action)).toEqual(['deleted']);
+}, 120_000);
