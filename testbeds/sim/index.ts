@@ -47,6 +47,12 @@ export interface StartSimOptions {
   cassandraFaults?: Partial<CassandraFaults>;
   /** Log OCI requests (one line each). */
   log?: (line: string) => void;
+  /**
+   * The control-plane backend only: kube-apiserver runs the keyrings (restarted with new key files at each
+   * keyring change) and the worker's token is refreshed into a token file its kubeconfig reads. Off by
+   * default: the API server keeps the test bed's own keys and no restarts happen.
+   */
+  apiServerKeyrings?: boolean;
   /** Node groups whose kubelets name nodes otherwise than by the instance's display name, e.g. `{ batch: 'private-ip' }` (as OKE does). */
   nodeNaming?: Record<string, NodeNaming>;
 }

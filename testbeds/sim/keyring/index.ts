@@ -47,8 +47,13 @@ export async function seedKeyrings(store: KeyringStore, cluster: string, initial
 }
 
 /** Seed the keyrings and start the control-plane member that runs them. */
-export async function startSimKeyrings(vault: SimVault, opts: Omit<ControlPlaneMemberOptions, 'store'>): Promise<{ store: KeyringStore; member: ControlPlaneMember }> {
+export async function startSimKeyrings(
+  vault: SimVault,
+  opts: Omit<ControlPlaneMemberOptions, 'store' | 'run'> & { initial?: Partial<Record<KeyPurpose, KeyMaterial>>; run?: (store: KeyringStore) => ControlPlaneMemberOptions['run'] },
+): Promise<{ store: KeyringStore; member: ControlPlaneMember }> {
   const store = inProcessStore(vault);
-  await seedKeyrings(store, opts.clusterName);
-  return { store, member: await startControlPlaneMember({ ...opts, store }) };
+  await seedKeyrings(store, opts.clusterName, opts.initial);
+  const { initial: _initial, run, ...memberOptions } = opts;
+  const runner = run?.(store);
+  return { store, member: await startControlPlaneMember({ ...memberOptions, store, ...(runner ? { run: runner } : {}) }) };
 }

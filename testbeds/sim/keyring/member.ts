@@ -14,8 +14,11 @@ export interface ControlPlaneMemberOptions {
    * control-plane nodes): a member restarted with a new keyring holds it as a repaved node would.
    */
   report(data: Record<string, string>, nodeAnnotations: Record<string, string>): Promise<void>;
-  /** Run a new keyring (restart the API server with it); resolves once the member serves with it. */
-  run?(rings: Partial<Record<KeyPurpose, Keyring>>, changed: KeyPurpose): Promise<void>;
+  /**
+   * Run new keyrings (restart the API server with them); resolves once the member serves with them. At boot
+   * it is called once with every ring (`changed` undefined), then once per changed ring.
+   */
+  run?(rings: Partial<Record<KeyPurpose, Keyring>>, changed?: KeyPurpose): Promise<void>;
   /** How long a "restart" takes beyond `run` (default 300 ms). */
   restartDelayMs?: number;
   pollMs?: number;
@@ -54,15 +57,23 @@ export async function startControlPlaneMember(opts: ControlPlaneMemberOptions): 
       const found = await readKeyringDocument(opts.store, { cluster: opts.clusterName, purpose });
       if (found) latest.set(purpose, found.doc.ring);
     }
+    if (running.size === 0) {
+      // boot: every ring at once
+      const rings = Object.fromEntries(latest) as Partial<Record<KeyPurpose, Keyring>>;
+      if (opts.run) await opts.run(rings);
+      for (const [purpose, ring] of latest) running.set(purpose, ring);
+      await report();
+      return;
+    }
+    // then one restart per changed ring, as a member repaved for each phase would be
     for (const purpose of KEY_PURPOSES) {
       const ring = latest.get(purpose);
       if (!ring || running.get(purpose)?.version === ring.version) continue;
-      const first = !running.has(purpose);
       const next = Object.fromEntries([...running, [purpose, ring]]) as Partial<Record<KeyPurpose, Keyring>>;
       if (opts.run) await opts.run(next, purpose);
-      if (!first) await sleep(opts.restartDelayMs ?? 300);
+      await sleep(opts.restartDelayMs ?? 300);
       running.set(purpose, ring);
-      if (!first) m.restarts++;
+      m.restarts++;
       opts.log?.(`control-plane member ${member} runs ${purpose} keyring v${ring.version}`);
       await report();
     }
