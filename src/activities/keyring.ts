@@ -74,6 +74,17 @@ export interface KeyringDeps {
 
 const refused = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.Refused);
 
+/**
+ * The control plane restarts at every phase of a rotation, and a member just started may answer 401/403 for
+ * a moment (its authorizer's caches still filling): retried like a 5xx, not taken as final. A permission that
+ * is really missing fails once the activity's retries run out, with the API's message.
+ */
+function readFailed(e: unknown, what: string): never {
+  const code = statusOf(e);
+  if (code === 401 || code === 403) throw ApplicationFailure.retryable(`${what}: Kubernetes API answered ${code}: ${messageOf(e)}`, 'KubernetesApiRefused');
+  return rethrow(e, what);
+}
+
 export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs = 2000 }: KeyringDeps): KeyringActivities {
   async function ownedDocument(ref: OwnedKeyringRef) {
     const found = await readKeyringDocument(keyStore(ref.cluster), ref);
@@ -99,7 +110,7 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
   async function holders(ref: KeyringRef): Promise<KeyringHolder[]> {
     const { core } = clients.for(ref.cluster);
     // Every node, control-plane nodes too: those hold what their member runs (they are not repaved by a spread).
-    const nodes = await core.listNode().catch((e: unknown) => rethrow(e, 'list nodes'));
+    const nodes = await core.listNode().catch((e: unknown) => readFailed(e, 'list nodes'));
     return nodes.items
       .filter((n) => (n.metadata?.labels?.[LABEL_CLUSTER] ?? ref.cluster) === ref.cluster)
       .map((n) => {
@@ -116,7 +127,7 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
       cm = await core.readNamespacedConfigMap({ namespace: CONTROL_PLANE_REPORT.namespace, name: CONTROL_PLANE_REPORT.name });
     } catch (e) {
       if (isNotFound(e)) return [];
-      return rethrow(e, `read ${CONTROL_PLANE_REPORT.namespace}/${CONTROL_PLANE_REPORT.name}`);
+      return readFailed(e, `read ${CONTROL_PLANE_REPORT.namespace}/${CONTROL_PLANE_REPORT.name}`);
     }
     const suffix = `.${ref.purpose}`;
     return Object.entries(cm.data ?? {})
@@ -177,7 +188,16 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
     async waitForControlPlane({ cluster, purpose, version, timeoutMs }) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const members = await controlPlaneMembers({ cluster, purpose });
+        let members: { name: string; held?: HeldKeyring }[];
+        try {
+          members = await controlPlaneMembers({ cluster, purpose });
+        } catch (e) {
+          // restarting members refuse or drop requests for a moment: look again until the deadline
+          if (Date.now() > deadline) throw e;
+          heartbeat({ lastError: (e as Error).message });
+          await sleep(pollMs);
+          continue;
+        }
         const behind = members.filter((m) => !m.held || m.held.version < version);
         heartbeat({ members: members.map((m) => `${m.name} v${m.held?.version ?? '?'}`) });
         if (members.length > 0 && behind.length === 0) return { members: members.map((m) => m.name) };
