@@ -199,8 +199,23 @@ export class RealCluster implements SimCluster {
     if (r.status >= 300 && !ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${r.body?.message ?? ''}`);
   }
 
+  /**
+   * Requests in order, each retried for a minute as kubelets and the cloud do: the API server may be
+   * restarting (a key rotation restarts it at every phase) and refuse connections or, just started, requests.
+   */
   private enqueue(what: string, fn: () => Promise<void>): void {
-    this.queue = this.queue.then(fn).catch((e: unknown) => {
+    const attempt = async () => {
+      const until = Date.now() + 60_000;
+      for (;;) {
+        try {
+          return await fn();
+        } catch (e) {
+          if (Date.now() > until) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+    this.queue = this.queue.then(attempt).catch((e: unknown) => {
       const line = `real cluster: ${what} failed: ${(e as Error).message}`;
       this.errors.push(line);
       this.log(line);
