@@ -48,6 +48,8 @@ export const nodeGroupSchema = z
     sweepInterval: duration().optional(),
     /** NotReady, or a problem condition, for this long makes a node unhealthy; default 5m (see src/core/lane/names.ts). */
     unhealthyAfter: duration().optional(),
+    /** Most repaves in flight at once for one reason (unhealthy, drifted, aged), within maxUnavailable: a count or a percentage of the size. */
+    reasonBudgets: z.strictObject({ unhealthy: countOrPercent.optional(), drifted: countOrPercent.optional(), aged: countOrPercent.optional() }).optional(),
   })
   .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] })
   .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] });
