@@ -14,16 +14,16 @@ export interface NodeGroupDeps {
 }
 
 /**
- * When each instance of the cluster's compartment was launched. A node's age is its machine's: the
- * Node object can be younger (a kubelet that re-registered after its Node was deleted), and an aged
- * machine must not pass for new because of that.
+ * When each instance of the cluster's compartment was launched, and from which image. A node's age is its
+ * machine's: the Node object can be younger (a kubelet that re-registered after its Node was deleted), and an
+ * aged machine must not pass for new because of that.
  */
-async function instanceLaunchTimes(clients: ClientRegistry, cluster: string, compartmentId: string): Promise<Map<string, string>> {
-  const times = new Map<string, string>();
+async function instancesOf(clients: ClientRegistry, cluster: string, compartmentId: string): Promise<Map<string, { launched?: string; imageId?: string }>> {
+  const instances = new Map<string, { launched?: string; imageId?: string }>();
   for await (const i of clients.for(cluster).compute.listInstancesRecordIterator({ compartmentId })) {
-    if (i.timeCreated) times.set(i.id, new Date(i.timeCreated).toISOString());
+    instances.set(i.id, { ...(i.timeCreated ? { launched: new Date(i.timeCreated).toISOString() } : {}), ...(i.imageId ? { imageId: i.imageId } : {}) });
   }
-  return times;
+  return instances;
 }
 
 /** Activities of the repaver lanes: the sweep (read-only) and the lane's signal-with-start. */
@@ -32,7 +32,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
     async listNodeGroupNodes({ cluster, nodeGroup }: NodeGroupRef): Promise<NodeGroupObservation> {
       const { compartmentId } = clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
       const list = await clients.for(cluster).core.listNode({ labelSelector: `${LABEL_NODE_GROUP}=${nodeGroup}` });
-      const launched = await instanceLaunchTimes(clients, cluster, compartmentId);
+      const instances = await instancesOf(clients, cluster, compartmentId);
       const liveness = new Map<string, Promise<boolean>>();
       const live = (owner: string) => {
         let p = liveness.get(owner);
@@ -53,9 +53,10 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
         }));
         const owner = n.metadata?.annotations?.[ANNOTATION_OWNER];
         const instanceId = instanceIdOfProviderID(n.spec?.providerID);
+        const instance = instanceId ? instances.get(instanceId) : undefined;
         nodes.push({
           name: n.metadata?.name ?? '',
-          createdAt: (instanceId ? launched.get(instanceId) : undefined) ?? new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
+          createdAt: instance?.launched ?? new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
           ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
           conditions,
           unschedulable: n.spec?.unschedulable ?? false,
@@ -64,6 +65,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
           ...(owner && (await live(owner)) ? { owner } : {}),
           ...(instanceId ? { instanceId } : {}),
           ...(n.metadata?.uid ? { uid: n.metadata.uid } : {}),
+          ...(instance?.imageId ? { imageId: instance.imageId } : {}),
         });
       }
       nodes.sort((a, b) => (a.name < b.name ? -1 : 1));

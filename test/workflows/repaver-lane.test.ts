@@ -10,11 +10,12 @@ import {
   laneStateQuery,
   reportUnhealthySignal,
   resetCircuitBreakerSignal,
+  setDesiredImageSignal,
   setPaceUpdate,
 } from '../../src/workflows/repaver-lane.js';
 import { pauseSignal } from '../../src/workflows/runbook.js';
 import { timeSkippingEnv } from '../helpers/workflow-env.js';
-import { FakeGroup, makeGroup } from './repaver-fakes.js';
+import { FAKE_CHANNEL_IMAGE, FakeGroup, makeGroup } from './repaver-fakes.js';
 
 const H = 3_600_000;
 const M = 60_000;
@@ -53,7 +54,11 @@ async function withLane<T>(fake: FakeGroup, input: Partial<RepaverLaneInput>, bo
     try {
       return await body(handle);
     } finally {
+      // Repaves still in flight outlive the lane (abandoned): end them too, or their timers keep the next test's
+      // time-skipping server waiting for a worker that is gone.
+      const inFlight = await state(handle).then((s) => s.inFlight, () => []);
       await handle.terminate('test over').catch(() => undefined);
+      for (const f of inFlight) await env.client.workflow.getHandle(f.workflowId).terminate('test over').catch(() => undefined);
     }
   });
 }
@@ -250,6 +255,41 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       expect(fake.repaves.map((r) => r.node)).toEqual(['10.0.10.3']);
       expect(s.skipped).toEqual([expect.objectContaining({ node: '10.0.10.2', why: expect.stringMatching(/last repave failed/) })]);
       expect(s.reports).toEqual([expect.objectContaining({ node: '10.0.10.3', machine: 'ocid1.instance.oc1..fake4' })]);
+    });
+  });
+
+  it('keeps a desired image: resolved once from the channel, pinned by a rollout; drifted nodes are repaved onto it, a partial wave moves only what it asks for', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 3, maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 3; i++) fake.add(`general-${i}`, t0 - (i + 1) * D, `FAULT-DOMAIN-${i + 1}`);
+    const NEW = 'ocid1.image.oc1..new-2';
+    await withLane(fake, {}, async (h) => {
+      await env.sleep(M);
+      let s = await state(h);
+      expect(s.desiredImage).toMatchObject({ imageId: FAKE_CHANNEL_IMAGE, source: 'channel' });
+      fake.channelImage = 'ocid1.image.oc1..published-later';
+      await h.signal(sweepNowSignal);
+      await env.sleep(M);
+      expect((await state(h)).desiredImage?.imageId).toBe(FAKE_CHANNEL_IMAGE); // resolved once, not at every sweep
+      expect(fake.repaves).toEqual([]);
+
+      await h.signal(setDesiredImageSignal, { by: 'rollout-1', imageId: NEW, nodes: 1 });
+      await env.sleep(2 * H);
+      s = await state(h);
+      expect(s.desiredImage).toMatchObject({ imageId: NEW, source: 'pinned', by: 'rollout-1', nodes: 1 });
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-2']); // the oldest drifted node, and only one
+      expect(fake.bootedFrom.get('general-2')).toBe(NEW);
+
+      await h.signal(setDesiredImageSignal, { by: 'rollout-1', imageId: NEW });
+      await env.sleep(3 * H);
+      s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-2', 'general-1', 'general-0']);
+      expect(Object.values(s.images ?? {})).toEqual([NEW, NEW, NEW]);
+      expect(s.history.filter((e) => e.outcome === 'image').map((e) => e.reason)).toEqual([
+        expect.stringMatching(/resolved from/),
+        expect.stringMatching(/pinned by rollout-1: .*new-2 \(at most 1 node/),
+        expect.stringMatching(/pinned by rollout-1/),
+      ]);
     });
   });
 });
