@@ -1,8 +1,9 @@
-import type { RepaveActivities } from '../core/activity-contracts.js';
+import type { ImageRolloutActivities, RepaveActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
 import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
+import { healthGateActivities } from './health-gates.js';
 import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
@@ -20,5 +21,6 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...configActivities({ clients }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
-  } satisfies RepaveActivities;
+    ...healthGateActivities({ clients }),
+  } satisfies RepaveActivities & ImageRolloutActivities;
 }

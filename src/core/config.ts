@@ -12,7 +12,7 @@ const duration = () =>
   });
 
 /** A count or a percentage of the group's size ("25%"). */
-const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'expected an integer or a percentage such as "25%"')]);
+export const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'expected an integer or a percentage such as "25%"')]);
 
 /** Kubernetes' own namespaces: never granted the worker's exec and volume rights. */
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
@@ -96,6 +96,13 @@ export type FleetConfig = z.output<typeof fleetConfigSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
 export type Placement = z.output<typeof placementSchema>;
+
+/** A count or a percentage of a size as a node count: a count as is; a percentage rounded down, but at least 1 above 0%. */
+export function nodeCountOf(v: number | string, size: number): number {
+  if (typeof v === 'number') return v;
+  const pct = Number(v.slice(0, -1));
+  return pct <= 0 ? 0 : Math.max(1, Math.floor((size * pct) / 100));
+}
 
 /** Fewest Ready nodes a group may have while a runbook works on it. */
 /** The ceiling of a scale: maxSize, or twice the configured size. */

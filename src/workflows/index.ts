@@ -4,3 +4,4 @@ export { repaverLane } from './repaver-lane.js';
 export { sweepNodeGroup } from './sweep-node-group.js';
 export { nodeGroupManager } from './node-group-manager.js';
 export { decommissionMember } from './decommission-member.js';
+export { rolloutNodeImage } from './rollout-node-image.js';

@@ -1,7 +1,7 @@
 // Why a node is repaved: an ordered list of reasons (Karpenter's disruption methods as model), each deciding on
 // its own whether a node is due and how its candidates are ordered. The first reason a node matches is its kind;
 // a reason may have its own budget (reasonBudgets in the group's configuration). To add a reason, add it here.
-import type { NodeGroupConfig } from '../config.js';
+import { nodeCountOf, type NodeGroupConfig } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { roundMin, type NodeHealth } from './health.js';
 import type { ObservedNode } from './observed.js';
@@ -64,9 +64,7 @@ export const REPAVE_REASONS: readonly RepaveReason[] = [unhealthy, drifted, aged
 /** A reason's budget as a node count (a percentage of the size rounded down, at least 1 above 0%); unset: none. */
 export function reasonBudgetOf(group: Pick<NodeGroupConfig, 'size' | 'reasonBudgets'>, kind: RepaveReasonKind): number | undefined {
   const b = group.reasonBudgets?.[kind];
-  if (b === undefined || typeof b === 'number') return b;
-  const pct = Number(b.slice(0, -1));
-  return pct <= 0 ? 0 : Math.max(1, Math.floor((group.size * pct) / 100));
+  return b === undefined ? undefined : nodeCountOf(b, group.size);
 }
 
 /** How many more nodes a partial wave may move to the desired image (Infinity: no limit). */
