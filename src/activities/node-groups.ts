@@ -163,12 +163,13 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
     async waitForGroupOnImage({ cluster, nodeGroup, imageId, nodes, deadline }: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number }): Promise<{ images: Record<string, string> }> {
       for (;;) {
         const obs: NodeGroupObservation = await acts.listNodeGroupNodes({ cluster, nodeGroup });
-        const onImage = obs.nodes.filter((n) => n.imageId === imageId && n.ready);
+        // Not Ready nodes count: whether they serve is for the health gates to judge.
+        const onImage = obs.nodes.filter((n) => n.imageId === imageId);
         const busy = obs.nodes.filter((n) => n.owner);
         const want = nodes === 'all' ? obs.nodes.length : nodes;
         const images = Object.fromEntries(obs.nodes.map((n) => [n.name, n.imageId ?? 'unknown']));
         if (onImage.length >= want && busy.length === 0) return { images };
-        const where = `${onImage.length} of ${want} node(s) of ${cluster}/${nodeGroup} Ready on ${imageId}${busy.length ? `, ${busy.map((n) => n.name).join(', ')} being repaved` : ''}`;
+        const where = `${onImage.length} of ${want} node(s) of ${cluster}/${nodeGroup} on ${imageId}${busy.length ? `, ${busy.map((n) => n.name).join(', ')} being repaved` : ''}`;
         heartbeat({ where });
         if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`${where} at the deadline`, 'WaveTimedOut');
         await sleep(2000);

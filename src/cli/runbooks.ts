@@ -1,10 +1,11 @@
 // Runbooks the CLI can start: a CLI name mapped to a workflow type, the workflow's own input parser
 // (so bad input is refused before anything is sent), the workflow ID derived from the target, and its signals.
 import { parseDecommissionMemberInput } from '../core/decommission.js';
-import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowId } from '../core/ids.js';
+import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowId, rolloutNodeImageWorkflowId } from '../core/ids.js';
 import { parseNodeGroupManagerInput } from '../core/node-groups.js';
 import type { ParseResult } from '../core/input.js';
 import { parseRepaveNodeInput } from '../core/repave.js';
+import { parseRolloutNodeImageInput } from '../core/rollout.js';
 import { RUNBOOK_SIGNAL_ABORT, RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 
 export interface Runbook<I> {
@@ -93,6 +94,17 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
       keepWaiting: { description: 'a stuck decommission: keep waiting for progress (as `itinerant answer <id> keepWaiting`)' },
     },
     busy: (member) => `a decommission of this StatefulSet is already running (asked for ${member})`,
+  }),
+  'rollout-node-image': defineRunbook({
+    name: 'rollout-node-image',
+    workflowType: 'rolloutNodeImage',
+    summary: 'roll a node image out to a channel in waves of node groups (soak, health gates, approvals), rolling back on failure',
+    parse: parseRolloutNodeImageInput,
+    workflowId: (i) => rolloutNodeImageWorkflowId(i.cluster, i.channel),
+    cluster: (i) => i.cluster,
+    target: (i) => i.channel,
+    signals: operatorSignals,
+    busy: (channel) => `a rollout to channel ${channel} is already running; one rollout per channel at a time`,
   }),
 };
 

@@ -194,8 +194,8 @@ export interface ImageRolloutActivities {
   /** Pin the lane's desired image (signal-with-start: a lane starts if none runs). */
   pinLaneImage(a: NodeGroupRef & DesiredImageRequest): Promise<{ workflowId: string }>;
   /**
-   * Wait (heartbeating) until `nodes` Ready nodes of the group run the image (`all`: every node) and no node is
-   * held by a repave; answers node → image. Past the deadline: a non-retryable WaveTimedOut.
+   * Wait (heartbeating) until `nodes` nodes of the group run the image (`all`: every node) and no node is held by
+   * a repave (the lanes are done; whether the nodes serve is for the health gates); answers node → image. Past the deadline: a non-retryable WaveTimedOut.
    */
   waitForGroupOnImage(a: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number }): Promise<{ images: Record<string, string> }>;
   /** Each node's readiness and its pods, for the health gates. */

@@ -70,7 +70,7 @@ function fakeFleet() {
     },
     waitForGroupOnImage: async ({ nodeGroup, imageId, nodes }) => {
       record(`wait ${nodeGroup} ${imageId.slice(17)}`);
-      if (imageId === STUCK && nodeGroup === 'prod') throw ApplicationFailure.nonRetryable(`0 of ${nodes} node(s) of ${nodeGroup} Ready on ${imageId} at the deadline`, 'WaveTimedOut');
+      if (imageId === STUCK && nodeGroup === 'prod') throw ApplicationFailure.nonRetryable(`0 of ${nodes} node(s) of ${nodeGroup} on ${imageId} at the deadline`, 'WaveTimedOut');
       const group = images.get(nodeGroup)!;
       const want = nodes === 'all' ? group.size : nodes;
       for (const name of [...group.keys()].slice(0, want)) {

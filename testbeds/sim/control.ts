@@ -31,6 +31,7 @@ export const ociFaultsPatchSchema = z
     bootDelayMs: ms,
     latencyMs: ms,
     latencyJitterMs: ms,
+    badImages: z.record(z.string().startsWith('ocid1.image.'), z.strictObject({ notReadyAfterMs: ms })),
   })
   .partial();
 

@@ -476,6 +476,12 @@ export class OciFleet {
       if (rec.wire.lifecycleState !== 'RUNNING' || rec.nodeStatus !== 'registered' || !this.ownsLiveNode(rec)) return;
       this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, true, 'KubeletReady'));
       rec.nodeStatus = 'ready';
+      const bad = this.faults.badImages[rec.wire.imageId];
+      if (bad) {
+        this.after(rec, bad.notReadyAfterMs, () => {
+          if (rec.wire.lifecycleState === 'RUNNING' && this.ownsLiveNode(rec)) this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, false, 'KubeletNotReady'));
+        });
+      }
     });
   }
 

@@ -12,7 +12,7 @@ export { generateOciCredentials, writeOciConfig, signRequest, verifyRequest, fin
 export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstanceSpec, type NodeStatus, type NodeNaming } from './fleet.js';
 export type { OciFaults, OciInstance, OciImage, AvailabilityDomain, FaultDomain, InstanceLifecycleState } from './types.js';
 
-export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000 };
+export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000, badImages: {} };
 
 export interface OciSimOptions {
   cluster: SimCluster;

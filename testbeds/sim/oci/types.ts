@@ -80,6 +80,8 @@ export interface OciFaults extends LatencyFault {
   launchResponseDelayMs: number;
   /** PROVISIONING → RUNNING (and Node registration) delay for launched instances. */
   bootDelayMs: number;
+  /** Image OCID → a bad image: instances booted from it become Ready, then NotReady this long after (KubeletNotReady). */
+  badImages: Record<string, { notReadyAfterMs: number }>;
 }
 
 export class OciApiError extends Error {
