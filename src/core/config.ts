@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { maintenanceWindowSchema } from './windows.js';
 
 const duration = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -50,6 +51,10 @@ export const nodeGroupSchema = z
     unhealthyAfter: duration().optional(),
     /** Most repaves in flight at once for one reason (unhealthy, drifted, aged), within maxUnavailable: a count or a percentage of the size. */
     reasonBudgets: z.strictObject({ unhealthy: countOrPercent.optional(), drifted: countOrPercent.optional(), aged: countOrPercent.optional() }).optional(),
+    /** When the lane may start repaves of aged or drifted nodes; none: at any time. */
+    maintenanceWindows: z.array(maintenanceWindowSchema).min(1).optional(),
+    /** Outside the windows an unhealthy node is still replaced (`replace`, the default) or waits too (`wait`). */
+    unhealthyOutsideWindows: z.enum(['replace', 'wait']).optional(),
   })
   .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] })
   .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] });

@@ -65,7 +65,9 @@ import {
   type PacePatch,
   type RepavePlan,
   type RepaverLaneInput,
+  waitingForWindow,
 } from '../core/lane/index.js';
+import { windowState, type WindowState } from '../core/windows.js';
 import { LEGACY_REFUSED, FailureType, rootMessage } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { invalidInput, startRunbook } from './runbook.js';
@@ -102,6 +104,9 @@ export const PATCH_LANE_STATE_BY_MACHINE = 'lane-state-by-machine';
  */
 export const PATCH_LANE_DESIRED_IMAGE = 'lane-desired-image';
 
+/** Outside its group's maintenance windows the lane starts no repave of aged or drifted nodes (runs from before: any time). */
+export const PATCH_LANE_MAINTENANCE_WINDOWS = 'lane-maintenance-windows';
+
 /** History events beyond which the lane continues as new even when Temporal does not suggest it yet. */
 const HISTORY_EVENTS_LIMIT = 20_000;
 
@@ -119,6 +124,8 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const carry: LaneCarry | undefined = req.carry;
   const byName = !patched(PATCH_LANE_STATE_BY_MACHINE);
   const withDesiredImage = patched(PATCH_LANE_DESIRED_IMAGE);
+  const withWindows = patched(PATCH_LANE_MAINTENANCE_WINDOWS);
+  let window: WindowState | undefined;
 
   let pace: Pace = carry?.pace ?? { ...defaultPace(), ...stripUndefined(req.pace ?? {}) };
   let reports = carry?.reports ?? [];
@@ -196,6 +203,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     history,
     ...(lastSweep ? { lastSweep } : {}),
     ...(desiredImage ? { desiredImage, images } : {}),
+    ...(window ? { window: describeWindow(window) } : {}),
     ...(nextSweepAt !== undefined ? { nextSweepAt: new Date(nextSweepAt).toISOString() } : {}),
     ...(nextStartAt !== undefined ? { nextStartAt: new Date(nextStartAt).toISOString() } : {}),
     sweeps,
@@ -319,6 +327,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       if (!byName) lastSeen = new Map(obs.nodes.map((n) => [n.name, machineOf(n)]));
       if (state.dropped.length) log.info('forgot state of nodes no longer in the group', { cluster, group: groupName, dropped: state.dropped });
       images = Object.fromEntries(obs.nodes.flatMap((n) => (n.imageId ? [[n.name, n.imageId]] : [])));
+      window = withWindows && group.maintenanceWindows ? windowState(group.maintenanceWindows, now) : undefined;
       plan = planRepaves({
         group,
         nodes: obs.nodes,
@@ -329,6 +338,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         now,
         notBefore: state.notBefore,
         ...(desiredImage ? { desiredImage } : {}),
+        ...(window && !window.open ? { notNow: waitingForWindow(group, window) } : {}),
       });
       lastUnhealthy = plan.unhealthy.length;
       const decision = evaluateBreaker(breaker, plan.unhealthy, group, nowIso());
@@ -506,6 +516,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     nextSweepAt = Date.now() + interval();
     let wakeAt = nextStartAt !== undefined ? Math.min(nextStartAt, nextSweepAt) : nextSweepAt;
     for (const h of holds) wakeAt = Math.min(wakeAt, Date.parse(h.until));
+    if (window?.opensAt !== undefined) wakeAt = Math.min(wakeAt, window.opensAt);
     await sleepUntil(wakeAt);
   }
 
@@ -546,6 +557,10 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       totals,
     };
   }
+}
+
+function describeWindow(w: WindowState): NonNullable<LaneState['window']> {
+  return { open: w.open, ...(w.closesAt !== undefined ? { closesAt: new Date(w.closesAt).toISOString() } : {}), ...(w.opensAt !== undefined ? { opensAt: new Date(w.opensAt).toISOString() } : {}) };
 }
 
 function failureOf(e: unknown, reason: string): Omit<HistoryEntry, 'at' | 'node'> {

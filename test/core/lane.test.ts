@@ -13,6 +13,7 @@ import {
   resetBreaker,
   unhealthyThreshold,
   reasonBudgetOf,
+  waitingForWindow,
   type DesiredImage,
   type InFlightRepave,
   type ObservedNode,
@@ -212,6 +213,16 @@ describe('planRepaves: reasons as data (unhealthy, drifted, aged)', () => {
     expect(reasonBudgetOf(group({ size: 10, reasonBudgets: { drifted: '1%' } }), 'drifted')).toBe(1);
     expect(reasonBudgetOf(group({ size: 10, reasonBudgets: { unhealthy: '0%' } }), 'unhealthy')).toBe(0);
     expect(reasonBudgetOf(group(), 'aged')).toBeUndefined();
+  });
+
+  it.each([
+    { unhealthyOutsideWindows: undefined, waiting: ['aged', 'drifted'] },
+    { unhealthyOutsideWindows: 'replace', waiting: ['aged', 'drifted'] },
+    { unhealthyOutsideWindows: 'wait', waiting: ['aged', 'drifted', 'unhealthy'] },
+  ] as const)('outside its windows, unhealthyOutsideWindows $unhealthyOutsideWindows: $waiting wait', ({ unhealthyOutsideWindows, waiting }) => {
+    const w = waitingForWindow({ name: 'general', ...(unhealthyOutsideWindows ? { unhealthyOutsideWindows } : {}) }, { opensAt: NOW + H });
+    expect(Object.keys(w).sort()).toEqual(waiting);
+    expect(w.aged).toBe('outside the maintenance windows of general; the next opens at 2025-03-01T13:00:00.000Z');
   });
 
   it('a reason that may not start now is queued and skipped with its why; the others start', () => {

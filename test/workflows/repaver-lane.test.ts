@@ -292,4 +292,27 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       ]);
     });
   });
+
+  it('outside its maintenance window starts no repave of an aged node, but still replaces an unhealthy one; sweeps when the window opens', async () => {
+    const t0 = await env.currentTimeMs();
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const opens = Math.ceil((t0 + 3 * H) / M) * M;
+    const window = { start: hhmm(opens), end: hhmm(opens + H), timeZone: 'UTC' };
+    const fake = new FakeGroup(makeGroup({ size: 3, maxUnhealthy: '50%', sweepInterval: '24h', maintenanceWindows: [window] }));
+    fake.add('general-old', t0 - 40 * D, 'FAULT-DOMAIN-1');
+    fake.add('general-sick', t0 - D, 'FAULT-DOMAIN-2');
+    fake.add('general-ok', t0 - D, 'FAULT-DOMAIN-3');
+    fake.setReady('general-sick', false, t0 - H);
+    await withLane(fake, {}, async (h) => {
+      await env.sleep(M);
+      const s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-sick']);
+      expect(s.window).toEqual({ open: false, opensAt: new Date(opens).toISOString() });
+      expect(s.skipped).toEqual([{ node: 'general-old', why: expect.stringMatching(/outside the maintenance windows of general; the next opens at/) }]);
+      await env.sleep(4 * H); // no sweep is due for a day: only the window's opening wakes the lane
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-sick', 'general-old']);
+      expect(fake.repaves[1]!.at).toBeGreaterThanOrEqual(opens);
+      expect(fake.repaves[1]!.at).toBeLessThan(opens + 5 * M);
+    });
+  });
 });

@@ -183,13 +183,10 @@ export function planRepaves(input: PlanInput): RepavePlan {
   let disrupted = inFlightCount + unavailableElsewhere;
   const perReason = new Map<RepaveReasonKind, number>(REPAVE_REASON_KINDS.map((k) => [k, inFlight.filter((f) => f.kind === k).length]));
   const start: Candidate[] = [];
-  for (const c of queue) {
+  const waiting = (c: Candidate) => input.notNow?.[c.kind] !== undefined && !c.retire;
+  for (const c of queue.filter(waiting)) skipped.push({ node: c.node, why: input.notNow![c.kind]! });
+  for (const c of queue.filter((c) => !waiting(c))) {
     if (slots === 0) break;
-    const notNow = input.notNow?.[c.kind];
-    if (notNow !== undefined && !c.retire) {
-      skipped.push({ node: c.node, why: notNow });
-      continue;
-    }
     const budget = reasonBudgetOf(group, c.kind);
     if (budget !== undefined && perReason.get(c.kind)! >= budget) {
       if (start.length === 0 && !blockedBy) blockedBy = `${perReason.get(c.kind)} ${c.kind} repave(s) in flight, the budget for ${c.kind} is ${budget}`;

@@ -5,6 +5,7 @@ import { nodeCountOf, type NodeGroupConfig } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { roundMin, type NodeHealth } from './health.js';
 import type { ObservedNode } from './observed.js';
+import type { WindowState } from '../windows.js';
 
 export const REPAVE_REASON_KINDS = ['unhealthy', 'drifted', 'aged'] as const;
 export type RepaveReasonKind = (typeof REPAVE_REASON_KINDS)[number];
@@ -72,4 +73,13 @@ export function driftAllowance(desired: DesiredImage | undefined, nodes: Observe
   if (!desired || desired.nodes === undefined) return Number.POSITIVE_INFINITY;
   const onImage = nodes.filter((n) => n.imageId === desired.imageId).length;
   return Math.max(0, desired.nodes - onImage - driftedInFlight);
+}
+
+/** Outside the group's maintenance windows: the reasons that wait (aged, drifted; unhealthy only if the group says so), and why. */
+export function waitingForWindow(
+  group: Pick<NodeGroupConfig, 'name' | 'unhealthyOutsideWindows'>,
+  w: Pick<WindowState, 'opensAt'>,
+): Partial<Record<RepaveReasonKind, string>> {
+  const why = `outside the maintenance windows of ${group.name}${w.opensAt !== undefined ? `; the next opens at ${new Date(w.opensAt).toISOString()}` : ''}`;
+  return { aged: why, drifted: why, ...(group.unhealthyOutsideWindows === 'wait' ? { unhealthy: why } : {}) };
 }

@@ -49,6 +49,8 @@ export interface LaneState {
   desiredImage?: DesiredImage;
   /** Each node's image as of the last sweep, name → image OCID (unknown: absent). */
   images?: Record<string, string>;
+  /** The group's maintenance windows as of the last sweep (none configured: unset). ISO times. */
+  window?: { open: boolean; closesAt?: string; opensAt?: string };
   nextSweepAt?: string;
   nextStartAt?: string;
   sweeps: number;
