@@ -1,6 +1,7 @@
-import type { ImageRolloutActivities, RepaveActivities } from '../core/activity-contracts.js';
+import type { DeploymentActivities, ImageRolloutActivities, RepaveActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
+import { deploymentActivities } from './deployments.js';
 import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
 import { healthGateActivities } from './health-gates.js';
@@ -22,5 +23,6 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
     ...healthGateActivities({ clients }),
-  } satisfies RepaveActivities & ImageRolloutActivities;
+    ...deploymentActivities({ clients }),
+  } satisfies RepaveActivities & ImageRolloutActivities & DeploymentActivities;
 }

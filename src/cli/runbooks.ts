@@ -1,11 +1,12 @@
 // Runbooks the CLI can start: a CLI name mapped to a workflow type, the workflow's own input parser
 // (so bad input is refused before anything is sent), the workflow ID derived from the target, and its signals.
 import { parseDecommissionMemberInput } from '../core/decommission.js';
-import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowId, rolloutNodeImageWorkflowId } from '../core/ids.js';
+import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowId, rolloutDeploymentWorkflowId, rolloutNodeImageWorkflowId } from '../core/ids.js';
 import { parseNodeGroupManagerInput } from '../core/node-groups.js';
 import type { ParseResult } from '../core/input.js';
 import { parseRepaveNodeInput } from '../core/repave.js';
 import { parseRolloutNodeImageInput } from '../core/rollout.js';
+import { parseRolloutDeploymentInput } from '../core/deployment-rollout.js';
 import { RUNBOOK_SIGNAL_ABORT, RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 
 export interface Runbook<I> {
@@ -105,6 +106,17 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     target: (i) => i.channel,
     signals: operatorSignals,
     busy: (channel) => `a rollout to channel ${channel} is already running; one rollout per channel at a time`,
+  }),
+  'rollout-deployment': defineRunbook({
+    name: 'rollout-deployment',
+    workflowType: 'rolloutDeployment',
+    summary: "set a Deployment's images and follow the rollout (optional canary pause), undoing to the previous revision on failure",
+    parse: parseRolloutDeploymentInput,
+    workflowId: (i) => rolloutDeploymentWorkflowId(i.cluster, i.namespace, i.deployment),
+    cluster: (i) => i.cluster,
+    target: (i) => `${i.namespace}/${i.deployment}`,
+    signals: operatorSignals,
+    busy: (d) => `Deployment ${d} is already being rolled out`,
   }),
 };
 

@@ -11,6 +11,7 @@ import type {
 } from './decommission.js';
 import type { DesiredImageRequest, LaneOptions, LaneState, NodeGroupObservation } from './lane/index.js';
 import type { NodeHealthFacts } from './rollout.js';
+import type { DeploymentFacts, DeploymentRef, RolloutDeploymentRequest } from './deployment-rollout.js';
 
 export interface ClusterRef {
   cluster: string;
@@ -200,4 +201,19 @@ export interface ImageRolloutActivities {
   waitForGroupOnImage(a: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number }): Promise<{ images: Record<string, string> }>;
   /** Each node's readiness and its pods, for the health gates. */
   inspectNodeHealth(a: ClusterRef & { nodes: string[] }): Promise<NodeHealthFacts[]>;
+}
+
+// ---- Deployment rollouts (src/activities/deployments.ts) ----
+
+export interface DeploymentActivities {
+  inspectDeployment(a: DeploymentRef): Promise<DeploymentFacts>;
+  /** Set container images (and resume); already so: no change. */
+  setDeploymentImages(a: DeploymentRef & { images: Record<string, string> }): Promise<{ changed: boolean }>;
+  pauseDeployment(a: DeploymentRef & { paused: boolean }): Promise<{ changed: boolean }>;
+  /** Make an earlier template (by pod-template-hash) the Deployment's again (and resume); already so: no change. */
+  undoDeploymentRollout(a: DeploymentRef & { toTemplate: string }): Promise<{ changed: boolean }>;
+  /** Follow (heartbeating) until complete, the canary reached, a gate failed or the deadline passed. */
+  followDeploymentRollout(
+    a: DeploymentRef & { deadline: number; gates: RolloutDeploymentRequest['gates']; canary?: number },
+  ): Promise<{ outcome: 'complete' | 'canary' | 'failed' | 'timed-out'; why: string; revision: number }>;
 }

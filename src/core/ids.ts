@@ -18,3 +18,6 @@ export const decommissionWorkflowId = (cluster: string, namespace: string, state
 
 /** One node image rollout per channel at a time. */
 export const rolloutNodeImageWorkflowId = (cluster: string, channel: string) => `rollout-node-image.${cluster}.${channel}`;
+
+/** One rollout per Deployment at a time. */
+export const rolloutDeploymentWorkflowId = (cluster: string, namespace: string, deployment: string) => `rollout-deployment.${cluster}.${namespace}.${deployment}`;

@@ -5,3 +5,4 @@ export { sweepNodeGroup } from './sweep-node-group.js';
 export { nodeGroupManager } from './node-group-manager.js';
 export { decommissionMember } from './decommission-member.js';
 export { rolloutNodeImage } from './rollout-node-image.js';
+export { rolloutDeployment } from './rollout-deployment.js';

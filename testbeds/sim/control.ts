@@ -42,6 +42,7 @@ export const kubeFaultsPatchSchema = z
     evictionDelayMs: ms,
     blockEvictions: z.boolean(),
     podStartDelayMs: ms,
+    crashLoopImages: z.array(z.string().min(1)),
     latencyMs: ms,
     latencyJitterMs: ms,
   })

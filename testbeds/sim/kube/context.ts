@@ -14,6 +14,8 @@ export interface KubeFaults extends LatencyFault {
   blockEvictions: boolean;
   /** Bound pod → Running + Ready after this long. */
   podStartDelayMs: number;
+  /** Containers of these images crash-loop: Running, never Ready, CrashLoopBackOff with restarts (the KWOK Stage's twin). */
+  crashLoopImages?: string[];
 }
 
 export interface KubeTiming {
