@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentRolloutProgress, RolloutDeploymentInput } from '../../src/core/deployment-rollout.js';
 import { rolloutDeploymentWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { answerUpdate, progressQueryOf } from '../../src/workflows/runbook.js';
+// Pods of this image crash-loop: on the real control plane by a KWOK Stage, on the sim by its fault (set below).
+import { CRASH_LOOPING_IMAGE } from '../../testbeds/control-plane/kwok-config.js';
 import { eventually, removeCassandraRing, runWorker, startStack, type Stack } from '../helpers/stack.js';
 
-/** Pods of this image crash-loop: on the sim by its fault, on the real control plane by a KWOK Stage (kwok-config.ts). */
-export const CRASH_LOOPING_IMAGE = 'registry.example.com/shop/api:crashloop';
 
 let stack: Stack;
 let worker: { stop(): Promise<void> } | undefined;
