@@ -160,7 +160,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
       return { workflowId };
     },
 
-    async waitForGroupOnImage({ cluster, nodeGroup, imageId, nodes, deadline }: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number }): Promise<{ images: Record<string, string> }> {
+    async waitForGroupOnImage({ cluster, nodeGroup, imageId, nodes, deadline, leaving }: Parameters<ImageRolloutActivities['waitForGroupOnImage']>[0]): Promise<{ images: Record<string, string> }> {
       for (;;) {
         const obs: NodeGroupObservation = await acts.listNodeGroupNodes({ cluster, nodeGroup });
         // Not Ready nodes count: whether they serve is for the health gates to judge.
@@ -168,8 +168,10 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
         const busy = obs.nodes.filter((n) => n.owner);
         const want = nodes === 'all' ? obs.nodes.length : nodes;
         const images = Object.fromEntries(obs.nodes.map((n) => [n.name, n.imageId ?? 'unknown']));
-        if (onImage.length >= want && busy.length === 0) return { images };
-        const where = `${onImage.length} of ${want} node(s) of ${cluster}/${nodeGroup} on ${imageId}${busy.length ? `, ${busy.map((n) => n.name).join(', ')} being repaved` : ''}`;
+        const left = leaving ? obs.nodes.filter((n) => n.imageId === leaving) : [];
+        if ((leaving ? left.length === 0 : onImage.length >= want) && busy.length === 0) return { images };
+        const moved = leaving ? `${left.length} node(s) of ${cluster}/${nodeGroup} still on ${leaving}` : `${onImage.length} of ${want} node(s) of ${cluster}/${nodeGroup} on ${imageId}`;
+        const where = `${moved}${busy.length ? `, ${busy.map((n) => n.name).join(', ')} being repaved` : ''}`;
         heartbeat({ where });
         if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`${where} at the deadline`, 'WaveTimedOut');
         await sleep(2000);

@@ -196,9 +196,10 @@ export interface ImageRolloutActivities {
   pinLaneImage(a: NodeGroupRef & DesiredImageRequest): Promise<{ workflowId: string }>;
   /**
    * Wait (heartbeating) until `nodes` nodes of the group run the image (`all`: every node) and no node is held by
-   * a repave (the lanes are done; whether the nodes serve is for the health gates); answers node → image. Past the deadline: a non-retryable WaveTimedOut.
+   * a repave (the lanes are done; whether the nodes serve is for the health gates); with `leaving`, until no node
+   * runs that image instead. Answers node → image. Past the deadline: a non-retryable WaveTimedOut.
    */
-  waitForGroupOnImage(a: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number }): Promise<{ images: Record<string, string> }>;
+  waitForGroupOnImage(a: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number; leaving?: string }): Promise<{ images: Record<string, string> }>;
   /** Each node's readiness and its pods, for the health gates. */
   inspectNodeHealth(a: ClusterRef & { nodes: string[] }): Promise<NodeHealthFacts[]>;
 }

@@ -375,17 +375,20 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         source: 'pinned',
         by: request.by,
         ...(request.nodes !== undefined ? { nodes: request.nodes } : {}),
+        drift: request.drift ?? 'all',
         at: nowIso(),
       };
       desiredImageOf = undefined;
-      record({ node: '-', outcome: 'image', reason: `desired image pinned by ${request.by}: ${request.displayName ?? request.imageId}${request.nodes !== undefined ? ` (at most ${request.nodes} node(s))` : ''}` });
+      const moves = request.drift === 'none' ? 'no node moves' : typeof request.drift === 'object' ? `nodes on ${request.drift.from} move` : 'every node moves';
+      record({ node: '-', outcome: 'image', reason: `desired image pinned by ${request.by}: ${request.displayName ?? request.imageId} (${moves}${request.nodes !== undefined ? `, at most ${request.nodes}` : ''})` });
       return;
     }
     const configured = JSON.stringify(g.image);
     if (!request && desiredImage && (desiredImage.source === 'pinned' || desiredImageOf === configured)) return;
     const { compartmentId } = await api.describeClusterCompartment({ cluster });
     const image = await api.resolveImage({ cluster, compartmentId, image: g.image });
-    desiredImage = { imageId: image.imageId, displayName: image.displayName, source: 'channel', at: nowIso() };
+    // A channel is where replacements boot from; a new image on it reaches the nodes through a rollout. An image id moves them.
+    desiredImage = { imageId: image.imageId, displayName: image.displayName, source: 'channel', drift: 'id' in g.image ? 'all' : 'none', at: nowIso() };
     desiredImageOf = configured;
     record({ node: '-', outcome: 'image', reason: `desired image ${image.displayName} (${image.imageId}), resolved from ${configured}${request ? ` at the request of ${request.by}` : ''}` });
   }

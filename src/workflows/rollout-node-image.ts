@@ -73,9 +73,10 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
     }
     rb.note(`rolling ${image.displayName} out to channel ${channel} (now ${onChannel?.displayName ?? 'empty'}) in ${req.waves.length} wave(s)`);
 
-    // Every group keeps its image until its wave: a lane that resolves the channel after the tag must not drift early.
+    // Every group keeps its image until its wave (a lane that resolved the channel after the tag would boot
+    // replacements from the new image); held, not pinned: no node moves for it.
     await rb.gate('tagging');
-    for (const name of groupNames) await api.pinLaneImage({ cluster, nodeGroup: name, by: rollout, imageId: previousOf.get(name)! });
+    for (const name of groupNames) await api.pinLaneImage({ cluster, nodeGroup: name, by: rollout, imageId: previousOf.get(name)!, drift: 'none' });
     rb.onFailure(async () => {
       progress.summary = await summary();
       const { changed } = await api.tagImageChannel({ cluster, imageId, channel, rollout, on: false });
@@ -139,9 +140,11 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
     return undefined;
   }
 
-  async function waitForGroup(nodeGroup: string, image: string, nodes: number | 'all', deadline: number): Promise<string | undefined> {
+  async function waitForGroup(nodeGroup: string, image: string, nodes: number | 'all', deadline: number, leaving?: string): Promise<string | undefined> {
     try {
-      await rb.interruptible(() => longActivities(req.waveTimeout).waitForGroupOnImage({ cluster, nodeGroup, imageId: image, nodes, deadline }));
+      await rb.interruptible(() =>
+        longActivities(req.waveTimeout).waitForGroupOnImage({ cluster, nodeGroup, imageId: image, nodes, deadline, ...(leaving ? { leaving } : {}) }),
+      );
       return undefined;
     } catch (e) {
       if (e instanceof ActivityFailure && e.cause instanceof ApplicationFailure && e.cause.type === 'WaveTimedOut') return rootMessage(e);
@@ -168,10 +171,11 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
     rb.enter('rolling-back');
     for (let w = progress.wave; w >= 0; w--) {
       const touched = progress.touched.filter((t) => t.wave === w);
-      for (const t of touched) await api.pinLaneImage({ cluster, nodeGroup: t.group, by: rollout, imageId: t.previousImageId });
+      // Only the nodes on the image taken back move: the group is left as it was before the rollout.
+      for (const t of touched) await api.pinLaneImage({ cluster, nodeGroup: t.group, by: rollout, imageId: t.previousImageId, drift: { from: imageId } });
       const deadline = Date.now() + req.waveTimeout;
       for (const t of touched) {
-        const failed = await waitForGroup(t.group, t.previousImageId, 'all', deadline);
+        const failed = await waitForGroup(t.group, t.previousImageId, 'all', deadline, imageId);
         if (failed) rb.end('failed', `rollback of wave ${w + 1} did not complete: ${failed} (rolling back because ${why})`, FailureType.Failed);
         rb.note(`wave ${w + 1}: ${t.group} is back on ${t.previousImageId}`);
       }

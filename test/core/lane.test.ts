@@ -176,6 +176,9 @@ describe('planRepaves: reasons as data (unhealthy, drifted, aged)', () => {
     { name: 'no desired image: nothing drifts', desiredImage: undefined, drifted: [] },
     { name: 'nodes on another image drift; an unknown image does not', desiredImage: desired(), drifted: ['a', 'b'] },
     { name: 'nodes on the desired image do not drift', desiredImage: desired({ imageId: OLD }), drifted: ['c'] },
+    { name: 'a held image (a channel, a rollout not yet at the group) moves no node', desiredImage: desired({ drift: 'none' }), drifted: [] },
+    { name: 'a rollback moves only the nodes on the image it takes back', desiredImage: desired({ imageId: OLD, drift: { from: NEW } }), drifted: ['c'] },
+    { name: 'only the nodes on the image it names', desiredImage: desired({ imageId: 'ocid1.image.oc1..other', drift: { from: NEW } }), drifted: ['c'] },
   ])('$name', ({ desiredImage, drifted }) => {
     const p = plan({ nodes: [node('a', 5, 1, on(OLD)), node('b', 4, 2, on(OLD)), node('c', 3, 3, on(NEW)), node('d', 2, 1)], ...(desiredImage ? { desiredImage } : {}) });
     expect(p.drifted).toEqual(drifted);

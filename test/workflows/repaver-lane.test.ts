@@ -287,7 +287,7 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       expect(Object.values(s.images ?? {})).toEqual([NEW, NEW, NEW]);
       expect(s.history.filter((e) => e.outcome === 'image').map((e) => e.reason)).toEqual([
         expect.stringMatching(/resolved from/),
-        expect.stringMatching(/pinned by rollout-1: .*new-2 \(at most 1 node/),
+        expect.stringMatching(/pinned by rollout-1: .*new-2 \(every node moves, at most 1\)/),
         expect.stringMatching(/pinned by rollout-1/),
       ]);
     });

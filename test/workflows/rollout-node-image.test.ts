@@ -63,17 +63,18 @@ function fakeFleet() {
     },
     tagImageChannel: async ({ imageId, channel, on }) => (record(`${on ? 'tag' : 'untag'} ${imageId.slice(17)} ${channel}`), { changed: true }),
     laneDesiredImage: async ({ nodeGroup }) => (desired.has(nodeGroup) ? { imageId: desired.get(nodeGroup)! } : {}),
-    pinLaneImage: async ({ nodeGroup, imageId, nodes }) => {
-      record(`pin ${nodeGroup} ${imageId!.slice(17)}${nodes !== undefined ? ` ${nodes}` : ''}`);
+    pinLaneImage: async ({ nodeGroup, imageId, nodes, drift }) => {
+      const moves = drift === 'none' ? ' (hold)' : typeof drift === 'object' ? ` (from ${drift.from.slice(17)})` : '';
+      record(`pin ${nodeGroup} ${imageId!.slice(17)}${nodes !== undefined ? ` ${nodes}` : ''}${moves}`);
       desired.set(nodeGroup, imageId!);
       return { workflowId: `repaver.sim-1.${nodeGroup}` };
     },
-    waitForGroupOnImage: async ({ nodeGroup, imageId, nodes }) => {
+    waitForGroupOnImage: async ({ nodeGroup, imageId, nodes, leaving }) => {
       record(`wait ${nodeGroup} ${imageId.slice(17)}`);
       if (imageId === STUCK && nodeGroup === 'prod') throw ApplicationFailure.nonRetryable(`0 of ${nodes} node(s) of ${nodeGroup} on ${imageId} at the deadline`, 'WaveTimedOut');
       const group = images.get(nodeGroup)!;
       const want = nodes === 'all' ? group.size : nodes;
-      for (const name of [...group.keys()].slice(0, want)) {
+      for (const name of [...group.keys()].filter((n) => !leaving || group.get(n) === leaving).slice(0, want)) {
         group.set(name, imageId);
         everRan.get(nodeGroup)!.add(imageId);
       }
@@ -122,8 +123,8 @@ describe('rolloutNodeImage (time-skipping, stub activities)', () => {
     const result = await withWorker(env, fleet.acts, async (tq) => (await start(tq, twoWaves(NEW))).result());
     expect(result).toEqual({ outcome: 'promoted', imageId: NEW, channel: 'prod', summary: { dev: { 'dev-0': NEW, 'dev-1': NEW }, prod: { 'prod-0': NEW, 'prod-1': NEW, 'prod-2': NEW } } });
     expect(fleet.list()).toEqual([
-      'pin dev dev-old',
-      'pin prod prod-old',
+      'pin dev dev-old (hold)',
+      'pin prod prod-old (hold)',
       'tag new prod',
       'pin dev new',
       'wait dev new',
@@ -142,7 +143,17 @@ describe('rolloutNodeImage (time-skipping, stub activities)', () => {
     const failure = await withWorker(env, fleet.acts, async (tq) => failureOf((await start(tq, twoWaves(BAD))).result()));
     expect(failure.type).toBe('RolledBack');
     expect(failure.message).toMatch(/rolled back: wave 1 failed its health gates: node dev-0 is NotReady; node dev-1 is NotReady/);
-    expect(fleet.list()).toEqual(['pin dev dev-old', 'pin prod prod-old', 'tag bad prod', 'pin dev bad', 'wait dev bad', 'health dev-0,dev-1', 'pin dev dev-old', 'wait dev dev-old', 'untag bad prod']);
+    expect(fleet.list()).toEqual([
+      'pin dev dev-old (hold)',
+      'pin prod prod-old (hold)',
+      'tag bad prod',
+      'pin dev bad',
+      'wait dev bad',
+      'health dev-0,dev-1',
+      'pin dev dev-old (from bad)',
+      'wait dev dev-old',
+      'untag bad prod',
+    ]);
     expect([...fleet.everRan.get('prod')!]).toEqual([PROD_OLD]);
     expect([...fleet.images.get('dev')!.values()]).toEqual([DEV_OLD, DEV_OLD]);
   });
@@ -160,9 +171,9 @@ describe('rolloutNodeImage (time-skipping, stub activities)', () => {
       'health dev-0',
       'pin prod stuck',
       'wait prod stuck',
-      'pin prod prod-old',
+      'pin prod prod-old (from stuck)',
       'wait prod prod-old',
-      'pin dev dev-old',
+      'pin dev dev-old (from stuck)',
       'wait dev dev-old',
       'untag stuck prod',
     ]);

@@ -30,7 +30,16 @@ export interface DesiredImageRequest {
   displayName?: string;
   /** Move at most this many nodes to the image (a partial wave). */
   nodes?: number;
+  /** Which nodes on another image are drifted; default every one (see ImageDrift). */
+  drift?: ImageDrift;
 }
+
+/**
+ * Which nodes on another image than the desired one are drifted: `all`; `none` (the image is only what
+ * replacements boot from); or only those on one image (`from`: a rollback moves the nodes of the image it
+ * takes back, and only those).
+ */
+export type ImageDrift = 'all' | 'none' | { from: string };
 
 export interface LaneHold {
   /** Workflow ID of the holder. */

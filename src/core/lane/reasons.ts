@@ -4,18 +4,24 @@
 import { nodeCountOf, type NodeGroupConfig } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { roundMin, type NodeHealth } from './health.js';
+import type { ImageDrift } from './names.js';
 import type { ObservedNode } from './observed.js';
 import type { WindowState } from '../windows.js';
 
 export const REPAVE_REASON_KINDS = ['unhealthy', 'drifted', 'aged'] as const;
 export type RepaveReasonKind = (typeof REPAVE_REASON_KINDS)[number];
 
-/** The image a group's nodes should run: resolved once from the channel, or pinned by a rollout. */
+/**
+ * The image a group's nodes should run: resolved once from the group's configured image, or pinned by a
+ * rollout. Replacements always boot from it; which nodes on other images are drifted is `drift`.
+ */
 export interface DesiredImage {
   imageId: string;
   displayName?: string;
   /** 'channel': resolved from the group's image; 'pinned': set by a runbook (a rollout). */
   source: 'channel' | 'pinned';
+  /** Unset (lanes from before): every node on another image. A channel does not move nodes (`none`); an image id or a pin does. */
+  drift?: ImageDrift;
   /** The workflow that pinned it. */
   by?: string;
   /** Move at most this many nodes to the image (a partial wave); unset: every node. */
@@ -42,14 +48,16 @@ const unhealthy: RepaveReason = {
   check: (_n, f) => (f.health.unhealthy ? f.health.reasons : undefined),
 };
 
-/** The node's instance runs another image than the group's desired one (an unknown image is not drift). */
+/** The node's instance runs another image than the group's desired one, and that image drifts (an unknown image does not). */
 const drifted: RepaveReason = {
   kind: 'drifted',
   check: (n, f) =>
-    f.desiredImage && n.imageId && n.imageId !== f.desiredImage.imageId
+    f.desiredImage && n.imageId && n.imageId !== f.desiredImage.imageId && drifts(f.desiredImage.drift ?? 'all', n.imageId)
       ? [`drifted: runs image ${n.imageId}, the group's desired image is ${f.desiredImage.displayName ?? f.desiredImage.imageId}`]
       : undefined,
 };
+
+const drifts = (d: ImageDrift, image: string) => d === 'all' || (d !== 'none' && d.from === image);
 
 const aged: RepaveReason = {
   kind: 'aged',
