@@ -30,6 +30,17 @@ export const rolloutNodeImageInputSchema = z.strictObject({
       pendingAfter: boundedDuration('5m', 1000, 86_400_000),
       /** A container on a repaved node restarted this many times, or in CrashLoopBackOff, fails the gate. */
       maxRestarts: z.number().int().min(1).default(3),
+      /**
+       * The operator's own check: a workflow of theirs, run as a child on their task queue with a RolloutCheckInput;
+       * it passes by completing, fails the gate by failing (or by not ending within `timeout`).
+       */
+      check: z
+        .strictObject({
+          workflowType: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'expected a workflow type name'),
+          taskQueue: z.string().min(1).max(200),
+          timeout: boundedDuration('10m', 1000, 86_400_000),
+        })
+        .optional(),
     })
     .prefault({}),
   /** How long an approval waits, and what happens when nobody answers. */
@@ -73,6 +84,18 @@ export function checkRolloutPlan(req: Pick<RolloutNodeImageRequest, 'cluster' | 
     reachedChannel ??= wave.groups.find((n) => (groups.get(n)!.image as { channel: string }).channel === req.channel);
   }
   return undefined;
+}
+
+/** What the operator's check workflow is given. */
+export interface RolloutCheckInput {
+  cluster: string;
+  channel: string;
+  imageId: string;
+  /** 1-based */
+  wave: number;
+  groups: string[];
+  /** The wave's nodes on the image. */
+  nodes: string[];
 }
 
 /** Nodes of a group a wave moves. */

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, executeChild, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ConfigActivities, ImageRolloutActivities, NodeGroupActivities, OciActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig } from '../core/config.js';
 import { formatDuration } from '../core/duration.js';
@@ -7,6 +7,7 @@ import {
   judgeHealth,
   parseRolloutNodeImageInput,
   waveNodesOf,
+  type RolloutCheckInput,
   type RolloutNodeImageInput,
   type RolloutNodeImageResult,
   type RolloutProgress,
@@ -93,7 +94,7 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
       await rb.gate('soaking');
       await rb.interruptible(() => sleep(wave.soak));
       await rb.gate('checking-health');
-      const unhealthy = await checkGates(wave);
+      const unhealthy = await checkGates(wave, i);
       if (unhealthy) return rollBack(`wave ${i + 1} failed its health gates: ${unhealthy}`);
       rb.note(`wave ${i + 1} (${wave.groups.join(', ')}) is healthy on ${image.displayName} after a soak of ${formatDuration(wave.soak)}`);
       if (wave.approval) {
@@ -153,7 +154,7 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
   }
 
   /** The health gates over the nodes of the wave's groups that run the image. */
-  async function checkGates(wave: Wave): Promise<string | undefined> {
+  async function checkGates(wave: Wave, i: number): Promise<string | undefined> {
     const nodes: string[] = [];
     for (const name of wave.groups) {
       const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: name });
@@ -162,6 +163,19 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
     if (nodes.length === 0) return `no node of ${wave.groups.join(', ')} runs ${imageId}`;
     const facts = await api.inspectNodeHealth({ cluster, nodes });
     const problems = judgeHealth(facts, req.gates, Date.now());
+    const check = req.gates.check;
+    if (problems.length === 0 && check) {
+      const args: RolloutCheckInput = { cluster, channel, imageId, wave: i + 1, groups: wave.groups, nodes };
+      try {
+        await rb.interruptible(() =>
+          executeChild(check.workflowType, { taskQueue: check.taskQueue, workflowId: `${rollout}.check-wave-${i + 1}`, args: [args], workflowExecutionTimeout: check.timeout }),
+        );
+        rb.note(`wave ${i + 1}: check ${check.workflowType} passed`);
+      } catch (e) {
+        rb.checkAbort();
+        problems.push(`check ${check.workflowType} did not pass: ${rootMessage(e)}`);
+      }
+    }
     return problems.length ? problems.slice(0, 10).join('; ') + (problems.length > 10 ? `; and ${problems.length - 10} more` : '') : undefined;
   }
 

@@ -1,7 +1,8 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigActivities, ImageRolloutActivities, NodeGroupActivities, OciActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
@@ -19,6 +20,7 @@ const STUCK = 'ocid1.image.oc1..stuck';
 
 let env: TestWorkflowEnvironment;
 let runs = 0;
+let checksBundle: ReturnType<typeof bundleWorkflowCode> | undefined;
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   env = await timeSkippingEnv();
@@ -233,5 +235,33 @@ describe('rolloutNodeImage (time-skipping, stub activities)', () => {
       await expect(env.client.workflow.start('rolloutNodeImage', { taskQueue: tq, workflowId, args: [input] })).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
       await first.terminate('test over');
     });
+  });
+
+  it.each([
+    { workflowType: 'dashboardsGreen', outcome: 'promoted', log: /check dashboardsGreen passed/ },
+    { workflowType: 'errorBudgetBurnt', outcome: 'RolledBack', log: /failed its health gates: check errorBudgetBurnt did not pass: error budget burnt on dev/ },
+  ])("runs the operator's check as a child workflow on their task queue: $workflowType", async ({ workflowType, outcome, log }) => {
+    const fleet = fakeFleet();
+    const checks = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'operator-checks',
+      workflowBundle: await (checksBundle ??= bundleWorkflowCode({
+        workflowsPath: fileURLToPath(new URL('./rollout-checks.ts', import.meta.url)),
+        logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never,
+      })),
+    });
+    const input = twoWaves(NEW, { waves: [{ groups: ['dev'], soak: '0s' }], gates: { check: { workflowType, taskQueue: 'operator-checks', timeout: '5m' } } });
+    const ended = await checks.runUntil(
+      withWorker(env, fleet.acts, async (tq) => {
+        const h = await start(tq, input);
+        const r = await h.result().then(
+          (v) => v.outcome as string,
+          (e: { cause?: { type?: string } }) => e.cause?.type,
+        );
+        return { r, log: (await progressOf(h)).log.map((l) => l.message).join('\n') };
+      }),
+    );
+    expect(ended.r).toBe(outcome);
+    expect(ended.log).toMatch(log);
   });
 });
