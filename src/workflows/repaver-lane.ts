@@ -226,8 +226,10 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   });
   setHandler(setDesiredImageSignal, (r) => {
     if (!withDesiredImage || typeof r?.by !== 'string' || !r.by) return;
-    if (r.imageId !== undefined && (typeof r.imageId !== 'string' || !r.imageId.startsWith('ocid1.image.'))) {
-      log.warn('ignored a desired image that is not an image OCID', { cluster, group: groupName, by: r.by, imageId: r.imageId });
+    const badDrift = r.drift !== undefined && r.drift !== 'all' && r.drift !== 'none' && typeof r.drift?.from !== 'string';
+    const badNodes = r.nodes !== undefined && !(Number.isInteger(r.nodes) && r.nodes >= 0);
+    if ((r.imageId !== undefined && (typeof r.imageId !== 'string' || !r.imageId.startsWith('ocid1.image.'))) || badDrift || badNodes) {
+      log.warn('ignored a desired image request that does not parse', { cluster, group: groupName, by: r.by, imageId: r.imageId, nodes: r.nodes, drift: r.drift });
       return;
     }
     imageRequest = r;

@@ -79,6 +79,7 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
     await rb.gate('tagging');
     for (const name of groupNames) await api.pinLaneImage({ cluster, nodeGroup: name, by: rollout, imageId: previousOf.get(name)!, drift: 'none' });
     rb.onFailure(async () => {
+      if (rb.abortReason !== undefined) progress.outcome ??= 'aborted';
       progress.summary = await summary();
       const { changed } = await api.tagImageChannel({ cluster, imageId, channel, rollout, on: false });
       if (changed) rb.note(`untagged ${image.displayName} from channel ${channel}: it resolves to ${onChannel?.displayName ?? 'no image'} again`);

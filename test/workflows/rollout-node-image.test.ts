@@ -8,7 +8,7 @@ import type { ConfigActivities, ImageRolloutActivities, NodeGroupActivities, Oci
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
 import { rolloutNodeImageWorkflowId } from '../../src/core/ids.js';
 import type { RolloutNodeImageInput, RolloutProgress } from '../../src/core/rollout.js';
-import { answerUpdate, progressQueryOf } from '../../src/workflows/runbook.js';
+import { abortSignal, answerUpdate, progressQueryOf } from '../../src/workflows/runbook.js';
 import { failureOf, timeSkippingEnv, withWorker } from '../helpers/workflow-env.js';
 
 const M = 60_000;
@@ -208,6 +208,22 @@ describe('rolloutNodeImage (time-skipping, stub activities)', () => {
       expect(ended.log).toMatch(new RegExp(`nobody answered approve-wave-1 by its deadline: ${onApprovalTimeout}`));
     }
     expect(fleet.list().includes('pin prod new')).toBe(outcome === 'promoted');
+  });
+
+  it('an abort during the soak ends aborted: the tag is taken back, the groups moved keep the image pinned, and the message says so', async () => {
+    const fleet = fakeFleet();
+    const { failure, progress } = await withWorker(env, fleet.acts, async (tq) => {
+      const h = await start(tq, twoWaves(NEW));
+      for (let i = 0; i < 30 && (await progressOf(h)).phase !== 'soaking'; i++) await env.sleep(1000);
+      expect((await progressOf(h)).phase).toBe('soaking');
+      await h.signal(abortSignal, 'pager storm');
+      return { failure: await failureOf(h.result()), progress: await progressOf(h) };
+    });
+    expect(failure.type).toBe('Aborted');
+    expect(failure.message).toMatch(/aborted by operator: pager storm; node group\(s\) dev keep .*new as their desired image/);
+    expect(progress).toMatchObject({ outcome: 'aborted', summary: { dev: { 'dev-0': NEW, 'dev-1': NEW }, prod: { 'prod-0': PROD_OLD } } });
+    expect(fleet.list().slice(-1)).toEqual(['untag new prod']);
+    expect(fleet.list()).not.toContain('pin prod new');
   });
 
   it.each([
