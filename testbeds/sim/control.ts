@@ -31,7 +31,7 @@ export const ociFaultsPatchSchema = z
     bootDelayMs: ms,
     latencyMs: ms,
     latencyJitterMs: ms,
-    badImages: z.record(z.string().startsWith('ocid1.image.'), z.strictObject({ notReadyAfterMs: ms })),
+    badImages: z.record(z.string().startsWith('ocid1.image.'), z.strictObject({ notReadyAfterMs: ms.optional(), daemonSetsCrashLoop: z.boolean().optional() })),
   })
   .partial();
 

@@ -3,7 +3,7 @@
 // node lifecycle (taints), pod GC, owner GC, Deployment, ReplicaSet, DaemonSet,
 // StatefulSet, scheduler, kubelet (pod start/readiness), PodDisruptionBudget status.
 
-import { shortHash, ts, type SimContext } from './context.js';
+import { shortHash, SIM_LABEL_DAEMONSETS_CRASH_LOOP, ts, type SimContext } from './context.js';
 import { nodeReady, syncNodeTaints } from './nodes.js';
 import { refreshPdb, scaled } from './pdb.js';
 import { claimVolumes, ensureClaims } from './pvc.js';
@@ -519,7 +519,8 @@ export class Controllers {
         for (const type of ['PodReadyToStartContainers', 'Initialized', 'PodScheduled']) {
           setCondition(st, { type, status: 'True' }, now, type === 'PodReadyToStartContainers' ? {} : { lastProbeTime: null as unknown as string });
         }
-        const crashing = (image: string) => (this.ctx.faults.crashLoopImages ?? []).includes(image);
+        const dsCrash = node.metadata.labels?.[SIM_LABEL_DAEMONSETS_CRASH_LOOP] === 'true' && p.metadata.ownerReferences?.some((o: { kind: string }) => o.kind === 'DaemonSet');
+        const crashing = (image: string) => dsCrash || (this.ctx.faults.crashLoopImages ?? []).includes(image);
         st.containerStatuses = ((p.spec.containers ?? []) as { name: string; image: string }[]).map((c, i) => ({
           name: c.name,
           image: c.image,
