@@ -63,19 +63,24 @@ export function parseRolloutNodeImageInput(input: unknown): ParseResult<RolloutN
 }
 
 /**
- * Whether the plan fits the fleet: every group declared, in one wave only, on a channel (a group pinned to an
- * image id is not rolled), and dev groups first: no wave after one with a group on the rollout's channel has a
- * group on another channel. Returns why not, or undefined.
+ * Whether the plan fits the fleet: every group declared, with nodes, on a channel (a group pinned to an image id
+ * is not rolled); a group in several waves (a canary first) moves more nodes in each, never fewer; and dev
+ * groups first: no wave after one with a group on the rollout's channel has a group on another channel.
+ * Returns why not, or undefined.
  */
 export function checkRolloutPlan(req: Pick<RolloutNodeImageRequest, 'cluster' | 'channel' | 'waves'>, groups: Map<string, NodeGroupConfig>): string | undefined {
-  const seen = new Set<string>();
+  const moved = new Map<string, { nodes: number; wave: number }>();
   let reachedChannel: string | undefined;
   for (const [i, wave] of req.waves.entries()) {
+    if (new Set(wave.groups).size < wave.groups.length) return `waves.${i}: a node group is named twice`;
     for (const name of wave.groups) {
       const g = groups.get(name);
       if (!g) return `waves.${i}: node group ${name} is not declared for cluster ${req.cluster}`;
-      if (seen.has(name)) return `waves.${i}: node group ${name} is in more than one wave`;
-      seen.add(name);
+      if (g.size === 0) return `waves.${i}: node group ${name} has no nodes (size 0)`;
+      const nodes = waveNodesOf(wave, g);
+      const before = moved.get(name);
+      if (before && nodes <= before.nodes) return `waves.${i}: node group ${name} moves ${nodes} node(s), no more than the ${before.nodes} of wave ${before.wave + 1}`;
+      moved.set(name, { nodes, wave: i });
       if (!('channel' in g.image)) return `waves.${i}: node group ${name} runs a fixed image (${g.image.id}), not a channel; it is not rolled`;
       if (g.image.channel !== req.channel && reachedChannel) {
         return `waves.${i}: node group ${name} (channel ${g.image.channel}) comes after ${reachedChannel} (channel ${req.channel}): dev groups go first`;

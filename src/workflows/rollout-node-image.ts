@@ -35,7 +35,7 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
   const req = parsed.value;
   const { cluster, channel, imageId } = req;
   const rollout = workflowInfo().workflowId;
-  const groupNames = req.waves.flatMap((w) => w.groups);
+  const groupNames = [...new Set(req.waves.flatMap((w) => w.groups))];
   const groupsByName = new Map<string, NodeGroupConfig>();
   /** Each group's desired image before the rollout: what a rollback restores. */
   const previousOf = new Map<string, string>();
@@ -50,7 +50,7 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
     details: (p) => `**${p.phase}** — roll out ${imageId} to channel ${channel} (${cluster}): wave ${p.wave + 1} of ${p.waves}${p.outcome ? `, ${p.outcome}` : ''}`,
     refusing: `roll out ${imageId} to channel ${channel}`,
     aftermath: (): string => {
-      const pinned: string[] = rb.progress.outcome === 'rolled-back' ? [] : rb.progress.touched.map((t) => t.group);
+      const pinned: string[] = rb.progress.outcome === 'rolled-back' ? [] : [...new Set(rb.progress.touched.map((t) => t.group))];
       return pinned.length ? `node group(s) ${pinned.join(', ')} keep ${imageId} as their desired image; roll them back with another rollout of their previous image` : '';
     },
     logFields: { cluster, channel, imageId },
@@ -184,8 +184,11 @@ export async function rolloutNodeImage(input: RolloutNodeImageInput): Promise<Ro
   async function rollBack(why: string): Promise<never> {
     rb.note(`rolling back: ${why}`);
     rb.enter('rolling-back');
+    const back = new Set<string>();
     for (let w = progress.wave; w >= 0; w--) {
-      const touched = progress.touched.filter((t) => t.wave === w);
+      // A group in several waves (a canary, then the rest) goes back once, at the last wave that moved it.
+      const touched = progress.touched.filter((t) => t.wave === w && !back.has(t.group));
+      for (const t of touched) back.add(t.group);
       // Only the nodes on the image taken back move: the group is left as it was before the rollout.
       for (const t of touched) await api.pinLaneImage({ cluster, nodeGroup: t.group, by: rollout, imageId: t.previousImageId, drift: { from: imageId } });
       const deadline = Date.now() + req.waveTimeout;

@@ -160,17 +160,20 @@ describe('rolloutNodeImage (time-skipping, stub activities)', () => {
     expect([...fleet.images.get('dev')!.values()]).toEqual([DEV_OLD, DEV_OLD]);
   });
 
-  it('rolls back every wave moved so far, in reverse, when a later wave does not complete in time; a partial wave moves only its share', async () => {
+  it('rolls back every wave moved so far, in reverse, when a later wave does not complete in time; a canary wave moves only its share, the next the rest', async () => {
     const fleet = fakeFleet();
-    const input = twoWaves(STUCK, { waves: [{ groups: ['dev'], nodes: '50%', soak: '0s' }, { groups: ['prod'], soak: '0s' }] });
+    const input = twoWaves(STUCK, { waves: [{ groups: ['dev'], nodes: '50%', soak: '0s' }, { groups: ['dev'], soak: '0s' }, { groups: ['prod'], soak: '0s' }] });
     // The dev wave completes, prod never does.
     const failure = await withWorker(env, fleet.acts, async (tq) => failureOf((await start(tq, input)).result()));
     expect(failure.type).toBe('RolledBack');
-    expect(failure.message).toMatch(/wave 2 did not complete: .*0 of 3 node\(s\) of prod/);
+    expect(failure.message).toMatch(/wave 3 did not complete: .*0 of 3 node\(s\) of prod/);
     expect(fleet.list().slice(3)).toEqual([
       'pin dev stuck 1',
       'wait dev stuck',
       'health dev-0',
+      'pin dev stuck',
+      'wait dev stuck',
+      'health dev-0,dev-1',
       'pin prod stuck',
       'wait prod stuck',
       'pin prod prod-old (from stuck)',
@@ -228,7 +231,8 @@ describe('rolloutNodeImage (time-skipping, stub activities)', () => {
 
   it.each([
     { name: 'an unknown group', waves: [{ groups: ['nope'] }], message: /node group nope is not declared/ },
-    { name: 'a group in two waves', waves: [{ groups: ['dev'] }, { groups: ['dev'] }], message: /dev is in more than one wave/ },
+    { name: 'a group in a later wave that moves no more nodes', waves: [{ groups: ['dev'] }, { groups: ['dev'], nodes: 1 }], message: /waves.1: node group dev moves 1 node\(s\), no more than the 2 of wave 1/ },
+    { name: 'a group twice in one wave', waves: [{ groups: ['dev', 'dev'] }], message: /waves.0: a node group is named twice/ },
     { name: 'a dev group after a prod group', waves: [{ groups: ['prod'] }, { groups: ['dev'] }], message: /dev \(channel dev\) comes after prod .*dev groups go first/ },
     { name: 'a group on a fixed image', waves: [{ groups: ['fixed'] }], message: /fixed runs a fixed image/ },
   ])('refuses $name before any change', async ({ waves, message }) => {
