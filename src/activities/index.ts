@@ -1,8 +1,10 @@
-import type { RepaveActivities } from '../core/activity-contracts.js';
+import type { DeploymentActivities, ImageRolloutActivities, RepaveActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
+import { deploymentActivities } from './deployments.js';
 import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
+import { healthGateActivities } from './health-gates.js';
 import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
@@ -22,6 +24,12 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...configActivities({ clients }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
+<<<<<<< HEAD
     ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
   } satisfies RepaveActivities;
+=======
+    ...healthGateActivities({ clients }),
+    ...deploymentActivities({ clients }),
+  } satisfies RepaveActivities & ImageRolloutActivities & DeploymentActivities;
+>>>>>>> rollout
 }

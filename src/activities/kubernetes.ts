@@ -20,11 +20,11 @@ export interface KubernetesDeps {
 export const isNodeReady = (node: k8s.V1Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const isMirrorPod = (pod: k8s.V1Pod) => pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined;
 const controllerOf = (pod: k8s.V1Pod) => pod.metadata?.ownerReferences?.find((o) => o.controller);
-const isDaemonSetPod = (pod: k8s.V1Pod) => controllerOf(pod)?.kind === 'DaemonSet';
+export const isDaemonSetPod = (pod: k8s.V1Pod) => controllerOf(pod)?.kind === 'DaemonSet';
 const isFinished = (pod: k8s.V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 const podKey = (pod: k8s.V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
-async function podsOnNode(core: k8s.CoreV1Api, node: string): Promise<k8s.V1Pod[]> {
+export async function podsOnNode(core: k8s.CoreV1Api, node: string): Promise<k8s.V1Pod[]> {
   return (await podListOnNode(core, node)).items;
 }
 const podListOnNode = (core: k8s.CoreV1Api, node: string) => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });

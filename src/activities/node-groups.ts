@@ -1,10 +1,19 @@
 import { activityInfo, ApplicationFailure, Context, heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { NodeGroupActivities, NodeGroupRef } from '../core/activity-contracts.js';
+import type { ImageRolloutActivities, NodeGroupActivities, NodeGroupRef } from '../core/activity-contracts.js';
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE } from '../core/labels.js';
 import { repaverLaneWorkflowId } from '../core/ids.js';
 import { instanceIdOfProviderID } from '../core/provider-id.js';
-import { LANE_QUERY_STATE, LANE_SIGNAL_HOLD, LANE_SIGNAL_RELEASE, type LaneState, type NodeGroupObservation, type ObservedNode } from '../core/lane/index.js';
+import {
+  LANE_QUERY_STATE,
+  LANE_SIGNAL_HOLD,
+  LANE_SIGNAL_RELEASE,
+  LANE_SIGNAL_SET_DESIRED_IMAGE,
+  type DesiredImageRequest,
+  type LaneState,
+  type NodeGroupObservation,
+  type ObservedNode,
+} from '../core/lane/index.js';
 import { signalRepaverLane } from '../client/schedules.js';
 import type { ClientRegistry } from './clients.js';
 
@@ -14,25 +23,33 @@ export interface NodeGroupDeps {
 }
 
 /**
- * When each instance of the cluster's compartment was launched. A node's age is its machine's: the
- * Node object can be younger (a kubelet that re-registered after its Node was deleted), and an aged
- * machine must not pass for new because of that.
+ * When each instance of the cluster's compartment was launched, and from which image. A node's age is its
+ * machine's: the Node object can be younger (a kubelet that re-registered after its Node was deleted), and an
+ * aged machine must not pass for new because of that.
  */
-async function instanceLaunchTimes(clients: ClientRegistry, cluster: string, compartmentId: string): Promise<Map<string, string>> {
-  const times = new Map<string, string>();
+async function instancesOf(clients: ClientRegistry, cluster: string, compartmentId: string): Promise<Map<string, { launched?: string; imageId?: string }>> {
+  const instances = new Map<string, { launched?: string; imageId?: string }>();
   for await (const i of clients.for(cluster).compute.listInstancesRecordIterator({ compartmentId })) {
-    if (i.timeCreated) times.set(i.id, new Date(i.timeCreated).toISOString());
+    instances.set(i.id, { ...(i.timeCreated ? { launched: new Date(i.timeCreated).toISOString() } : {}), ...(i.imageId ? { imageId: i.imageId } : {}) });
   }
-  return times;
+  return instances;
 }
 
-/** Activities of the repaver lanes: the sweep (read-only) and the lane's signal-with-start. */
+/** Activities of the repaver lanes: the sweep (read-only), the lane's signal-with-start, and what rollouts ask of lanes. */
 export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDeps) {
-  return {
+  const laneState = async (cluster: string, nodeGroup: string): Promise<LaneState | undefined> => {
+    try {
+      return await Context.current().client.workflow.getHandle(repaverLaneWorkflowId(cluster, nodeGroup)).query<LaneState>(LANE_QUERY_STATE);
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return undefined;
+      throw e;
+    }
+  };
+  const acts = {
     async listNodeGroupNodes({ cluster, nodeGroup }: NodeGroupRef): Promise<NodeGroupObservation> {
       const { compartmentId } = clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
       const list = await clients.for(cluster).core.listNode({ labelSelector: `${LABEL_NODE_GROUP}=${nodeGroup}` });
-      const launched = await instanceLaunchTimes(clients, cluster, compartmentId);
+      const instances = await instancesOf(clients, cluster, compartmentId);
       const liveness = new Map<string, Promise<boolean>>();
       const live = (owner: string) => {
         let p = liveness.get(owner);
@@ -53,9 +70,10 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
         }));
         const owner = n.metadata?.annotations?.[ANNOTATION_OWNER];
         const instanceId = instanceIdOfProviderID(n.spec?.providerID);
+        const instance = instanceId ? instances.get(instanceId) : undefined;
         nodes.push({
           name: n.metadata?.name ?? '',
-          createdAt: (instanceId ? launched.get(instanceId) : undefined) ?? new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
+          createdAt: instance?.launched ?? new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
           ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
           conditions,
           unschedulable: n.spec?.unschedulable ?? false,
@@ -64,6 +82,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
           ...(owner && (await live(owner)) ? { owner } : {}),
           ...(instanceId ? { instanceId } : {}),
           ...(n.metadata?.uid ? { uid: n.metadata.uid } : {}),
+          ...(instance?.imageId ? { imageId: instance.imageId } : {}),
         });
       }
       nodes.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -105,14 +124,8 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
     },
 
     async waitForRepaverLaneIdle({ cluster, nodeGroup, holder, deadline }: NodeGroupRef & { holder: string; deadline: number }) {
-      const handle = Context.current().client.workflow.getHandle(repaverLaneWorkflowId(cluster, nodeGroup));
       for (;;) {
-        let state: LaneState | undefined;
-        try {
-          state = await handle.query<LaneState>(LANE_QUERY_STATE);
-        } catch (e) {
-          if (!(e instanceof WorkflowNotFoundError)) throw e;
-        }
+        const state = await laneState(cluster, nodeGroup);
         if (!state) return { phase: 'idle' as const, inFlight: [] }; // no lane: nothing repaves the group
         if (state.holds.some((h) => h.holder === holder) && state.inFlight.length === 0) return { phase: state.phase, inFlight: state.inFlight };
         heartbeat({ phase: state.phase, inFlight: state.inFlight.map((f) => f.node) });
@@ -129,5 +142,41 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
     async describeClusterCompartment({ cluster }: { cluster: string }) {
       return { compartmentId: clients.clusterConfig(cluster).compartmentId };
     },
-  } satisfies NodeGroupActivities;
+
+    async laneDesiredImage({ cluster, nodeGroup }: NodeGroupRef) {
+      const imageId = (await laneState(cluster, nodeGroup))?.desiredImage?.imageId;
+      return imageId ? { imageId } : {};
+    },
+
+    async pinLaneImage({ cluster, nodeGroup, ...request }: NodeGroupRef & DesiredImageRequest) {
+      const workflowId = repaverLaneWorkflowId(cluster, nodeGroup);
+      await Context.current().client.workflow.signalWithStart('repaverLane', {
+        workflowId,
+        taskQueue: activityInfo().taskQueue,
+        args: [{ cluster, group: nodeGroup }],
+        signal: LANE_SIGNAL_SET_DESIRED_IMAGE,
+        signalArgs: [request],
+      });
+      return { workflowId };
+    },
+
+    async waitForGroupOnImage({ cluster, nodeGroup, imageId, nodes, deadline, leaving }: Parameters<ImageRolloutActivities['waitForGroupOnImage']>[0]): Promise<{ images: Record<string, string> }> {
+      for (;;) {
+        const obs: NodeGroupObservation = await acts.listNodeGroupNodes({ cluster, nodeGroup });
+        // Not Ready nodes count: whether they serve is for the health gates to judge.
+        const onImage = obs.nodes.filter((n) => n.imageId === imageId);
+        const busy = obs.nodes.filter((n) => n.owner);
+        const want = nodes === 'all' ? obs.nodes.length : nodes;
+        const images = Object.fromEntries(obs.nodes.map((n) => [n.name, n.imageId ?? 'unknown']));
+        const left = leaving ? obs.nodes.filter((n) => n.imageId === leaving) : [];
+        if ((leaving ? left.length === 0 : onImage.length >= want) && busy.length === 0) return { images };
+        const moved = leaving ? `${left.length} node(s) of ${cluster}/${nodeGroup} still on ${leaving}` : `${onImage.length} of ${want} node(s) of ${cluster}/${nodeGroup} on ${imageId}`;
+        const where = `${moved}${busy.length ? `, ${busy.map((n) => n.name).join(', ')} being repaved` : ''}`;
+        heartbeat({ where });
+        if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`${where} at the deadline`, 'WaveTimedOut');
+        await sleep(2000);
+      }
+    },
+  } satisfies NodeGroupActivities & Pick<ImageRolloutActivities, 'laneDesiredImage' | 'pinLaneImage' | 'waitForGroupOnImage'>;
+  return acts;
 }

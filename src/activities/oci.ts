@@ -1,8 +1,17 @@
 import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { OciError } from 'oci-common';
 import { models, requests } from 'oci-core';
-import type { InstanceFacts, LaunchReplacementRequest, OciActivities } from '../core/activity-contracts.js';
-import { METADATA_NODE_LABELS, METADATA_NODE_TAINTS, TAG_CLUSTER, TAG_IMAGE_CHANNEL, TAG_NODE_GROUP, TAG_REPLACES } from '../core/labels.js';
+import type { ImageRolloutActivities, InstanceFacts, LaunchReplacementRequest, OciActivities } from '../core/activity-contracts.js';
+import {
+  METADATA_NODE_LABELS,
+  METADATA_NODE_TAINTS,
+  TAG_CLUSTER,
+  TAG_IMAGE_CHANNEL,
+  TAG_IMAGE_PREVIOUS_CHANNEL,
+  TAG_IMAGE_ROLLOUT,
+  TAG_NODE_GROUP,
+  TAG_REPLACES,
+} from '../core/labels.js';
 import type { ClientRegistry } from './clients.js';
 import { isNoAnswer, statusOf } from './oci-errors.js';
 
@@ -155,10 +164,40 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
       return { lifecycleState: (await terminate(cluster, instanceId)) ? models.Instance.LifecycleState.Terminating : 'NOT_FOUND' };
     },
 
+    /** UpdateImage replaces the whole freeformTags map: read, change our keys, write back. */
+    async tagImageChannel({ cluster, imageId, channel, rollout, on }: Parameters<ImageRolloutActivities['tagImageChannel']>[0]) {
+      let tags: Record<string, string>;
+      try {
+        tags = { ...((await compute(cluster).getImage({ imageId })).image.freeformTags ?? {}) };
+      } catch (e) {
+        if (statusOf(e) === 404) throw ApplicationFailure.nonRetryable(`image ${imageId} does not exist`, 'ImageNotFound');
+        rethrow(e, `get image ${imageId}`);
+      }
+      const next = { ...tags };
+      if (on) {
+        if (tags[TAG_IMAGE_CHANNEL] === channel && tags[TAG_IMAGE_ROLLOUT] === rollout) return { changed: false };
+        if (tags[TAG_IMAGE_CHANNEL] !== undefined && tags[TAG_IMAGE_CHANNEL] !== channel) next[TAG_IMAGE_PREVIOUS_CHANNEL] = tags[TAG_IMAGE_CHANNEL];
+        next[TAG_IMAGE_CHANNEL] = channel;
+        next[TAG_IMAGE_ROLLOUT] = rollout;
+      } else {
+        if (tags[TAG_IMAGE_ROLLOUT] !== rollout) return { changed: false }; // not ours (or taken back already)
+        delete next[TAG_IMAGE_CHANNEL];
+        if (tags[TAG_IMAGE_PREVIOUS_CHANNEL] !== undefined) next[TAG_IMAGE_CHANNEL] = tags[TAG_IMAGE_PREVIOUS_CHANNEL];
+        delete next[TAG_IMAGE_PREVIOUS_CHANNEL];
+        delete next[TAG_IMAGE_ROLLOUT];
+      }
+      try {
+        await compute(cluster).updateImage({ imageId, updateImageDetails: { freeformTags: next } });
+      } catch (e) {
+        rethrow(e, `tag image ${imageId}`);
+      }
+      return { changed: true };
+    },
+
     async terminateLaunched(req: Pick<LaunchReplacementRequest, 'cluster' | 'compartmentId' | 'displayName' | 'replaces'>) {
       const launched = await launchedAs(req);
       for (const i of launched) await terminate(req.cluster, i.id);
       return { terminated: launched.map((i) => i.id) };
     },
-  } satisfies OciActivities;
+  } satisfies OciActivities & Pick<ImageRolloutActivities, 'tagImageChannel'>;
 }

@@ -1,11 +1,16 @@
 // Runbooks the CLI can start: a CLI name mapped to a workflow type, the workflow's own input parser
 // (so bad input is refused before anything is sent), the workflow ID derived from the target, and its signals.
 import { parseDecommissionMemberInput } from '../core/decommission.js';
-import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowId } from '../core/ids.js';
+import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowId, rolloutDeploymentWorkflowId, rolloutNodeImageWorkflowId } from '../core/ids.js';
 import { parseNodeGroupManagerInput } from '../core/node-groups.js';
 import type { ParseResult } from '../core/input.js';
 import { parseRepaveNodeInput } from '../core/repave.js';
+<<<<<<< HEAD
 import { parseRotateKeysInput, rotateKeysWorkflowId } from '../core/rotation.js';
+=======
+import { parseRolloutNodeImageInput } from '../core/rollout.js';
+import { parseRolloutDeploymentInput } from '../core/deployment-rollout.js';
+>>>>>>> rollout
 import { RUNBOOK_SIGNAL_ABORT, RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 
 export interface Runbook<I> {
@@ -95,6 +100,7 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     },
     busy: (member) => `a decommission of this StatefulSet is already running (asked for ${member})`,
   }),
+<<<<<<< HEAD
   'rotate-keys': defineRunbook({
     name: 'rotate-keys',
     workflowType: 'rotateKeys',
@@ -105,6 +111,29 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     target: (i) => i.purpose,
     signals: operatorSignals,
     busy: (purpose) => `a rotation of the ${purpose} keyring is already running`,
+=======
+  'rollout-node-image': defineRunbook({
+    name: 'rollout-node-image',
+    workflowType: 'rolloutNodeImage',
+    summary: 'roll a node image out to a channel in waves of node groups (soak, health gates, approvals), rolling back on failure',
+    parse: parseRolloutNodeImageInput,
+    workflowId: (i) => rolloutNodeImageWorkflowId(i.cluster, i.channel),
+    cluster: (i) => i.cluster,
+    target: (i) => i.channel,
+    signals: operatorSignals,
+    busy: (channel) => `a rollout to channel ${channel} is already running; one rollout per channel at a time`,
+  }),
+  'rollout-deployment': defineRunbook({
+    name: 'rollout-deployment',
+    workflowType: 'rolloutDeployment',
+    summary: "set a Deployment's images and follow the rollout (optional canary pause), undoing to the previous revision on failure",
+    parse: parseRolloutDeploymentInput,
+    workflowId: (i) => rolloutDeploymentWorkflowId(i.cluster, i.namespace, i.deployment),
+    cluster: (i) => i.cluster,
+    target: (i) => `${i.namespace}/${i.deployment}`,
+    signals: operatorSignals,
+    busy: (d) => `Deployment ${d} is already being rolled out`,
+>>>>>>> rollout
   }),
 };
 

@@ -35,6 +35,11 @@ const CLUSTER_GRANTS: Grant[] = [
   ],
   ['drain: the Eviction API, which honours PodDisruptionBudgets', { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] }],
   ['operational = every DaemonSet that targets the node runs a Ready pod on it', { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] }],
+  [
+    'rolloutDeployment: read a Deployment, set its container images, pause and resume it, undo to the previous revision (whose template its ReplicaSet holds)',
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+  ],
+  ['rolloutDeployment: the ReplicaSets of a Deployment (revisions, the new pods)', { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] }],
 ];
 
 const DECOMMISSION_GRANTS: Grant[] = [

@@ -9,7 +9,9 @@ import type {
   MemberState,
   StatefulMemberRef,
 } from './decommission.js';
-import type { LaneOptions, LaneState, NodeGroupObservation } from './lane/index.js';
+import type { DesiredImageRequest, LaneOptions, LaneState, NodeGroupObservation } from './lane/index.js';
+import type { NodeHealthFacts } from './rollout.js';
+import type { DeploymentFacts, DeploymentRef, RolloutDeploymentRequest } from './deployment-rollout.js';
 
 export interface ClusterRef {
   cluster: string;
@@ -178,4 +180,41 @@ export interface DecommissionActivities {
   waitForMemberPodGone(a: StatefulMemberRef & { deadline: number }): Promise<{ gone: true }>;
   /** Delete the member's PersistentVolumeClaims; refuses while its pod exists. */
   deleteMemberClaims(a: StatefulMemberRef & { claims: string[] }): Promise<{ deleted: string[]; absent: string[] }>;
+}
+
+// ---- node image rollouts (src/activities/oci.ts, node-groups.ts, health-gates.ts) ----
+
+export interface ImageRolloutActivities {
+  /**
+   * Tag the image for a channel (`on`), remembering the channel it was on and the rollout; or take that back
+   * (`on: false`, only if this rollout tagged it). Already so: no change.
+   */
+  tagImageChannel(a: ClusterRef & { imageId: string; channel: string; rollout: string; on: boolean }): Promise<{ changed: boolean }>;
+  /** The desired image the group's lane keeps; undefined when no lane runs or it has none yet. */
+  laneDesiredImage(a: NodeGroupRef): Promise<{ imageId?: string }>;
+  /** Pin the lane's desired image (signal-with-start: a lane starts if none runs). */
+  pinLaneImage(a: NodeGroupRef & DesiredImageRequest): Promise<{ workflowId: string }>;
+  /**
+   * Wait (heartbeating) until `nodes` nodes of the group run the image (`all`: every node) and no node is held by
+   * a repave (the lanes are done; whether the nodes serve is for the health gates); with `leaving`, until no node
+   * runs that image instead. Answers node → image. Past the deadline: a non-retryable WaveTimedOut.
+   */
+  waitForGroupOnImage(a: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number; leaving?: string }): Promise<{ images: Record<string, string> }>;
+  /** Each node's readiness and its pods, for the health gates. */
+  inspectNodeHealth(a: ClusterRef & { nodes: string[] }): Promise<NodeHealthFacts[]>;
+}
+
+// ---- Deployment rollouts (src/activities/deployments.ts) ----
+
+export interface DeploymentActivities {
+  inspectDeployment(a: DeploymentRef): Promise<DeploymentFacts>;
+  /** Set container images (and resume); already so: no change. */
+  setDeploymentImages(a: DeploymentRef & { images: Record<string, string> }): Promise<{ changed: boolean }>;
+  pauseDeployment(a: DeploymentRef & { paused: boolean }): Promise<{ changed: boolean }>;
+  /** Make an earlier template (by pod-template-hash) the Deployment's again (and resume); already so: no change. */
+  undoDeploymentRollout(a: DeploymentRef & { toTemplate: string }): Promise<{ changed: boolean }>;
+  /** Follow (heartbeating) until complete, the canary reached, a gate failed or the deadline passed. */
+  followDeploymentRollout(
+    a: DeploymentRef & { deadline: number; gates: RolloutDeploymentRequest['gates']; canary?: number },
+  ): Promise<{ outcome: 'complete' | 'canary' | 'failed' | 'timed-out'; why: string; revision: number }>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { maintenanceWindowSchema } from './windows.js';
 
 const duration = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -12,7 +13,7 @@ const duration = () =>
   });
 
 /** A count or a percentage of the group's size ("25%"). */
-const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'expected an integer or a percentage such as "25%"')]);
+export const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'expected an integer or a percentage such as "25%"')]);
 
 /** Kubernetes' own namespaces: never granted the worker's exec and volume rights. */
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
@@ -48,6 +49,12 @@ export const nodeGroupSchema = z
     sweepInterval: duration().optional(),
     /** NotReady, or a problem condition, for this long makes a node unhealthy; default 5m (see src/core/lane/names.ts). */
     unhealthyAfter: duration().optional(),
+    /** Most repaves in flight at once for one reason (unhealthy, drifted, aged), within maxUnavailable: a count or a percentage of the size. */
+    reasonBudgets: z.strictObject({ unhealthy: countOrPercent.optional(), drifted: countOrPercent.optional(), aged: countOrPercent.optional() }).optional(),
+    /** When the lane may start repaves of aged or drifted nodes; none: at any time. */
+    maintenanceWindows: z.array(maintenanceWindowSchema).min(1).optional(),
+    /** Outside the windows an unhealthy node is still replaced (`replace`, the default) or waits too (`wait`). */
+    unhealthyOutsideWindows: z.enum(['replace', 'wait']).optional(),
   })
   .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] })
   .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] });
@@ -135,6 +142,13 @@ export type Placement = z.output<typeof placementSchema>;
 export type EtcdConfig = z.output<typeof etcdSchema>;
 export type KeyRotationConfig = z.output<typeof keyRotationSchema>;
 export type KeyStoreConfig = z.output<typeof keyStoreSchema>;
+
+/** A count or a percentage of a size as a node count: a count as is; a percentage rounded down, but at least 1 above 0%. */
+export function nodeCountOf(v: number | string, size: number): number {
+  if (typeof v === 'number') return v;
+  const pct = Number(v.slice(0, -1));
+  return pct <= 0 ? 0 : Math.max(1, Math.floor((size * pct) / 100));
+}
 
 /** Fewest Ready nodes a group may have while a runbook works on it. */
 /** The ceiling of a scale: maxSize, or twice the configured size. */

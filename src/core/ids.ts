@@ -15,3 +15,9 @@ export const nodeGroupManagerWorkflowId = (cluster: string, group: string) => `n
 
 /** One decommission per StatefulSet at a time (members leave one by one). */
 export const decommissionWorkflowId = (cluster: string, namespace: string, statefulSet: string) => `decommission.${cluster}.${namespace}.${statefulSet}`;
+
+/** One node image rollout per channel at a time. */
+export const rolloutNodeImageWorkflowId = (cluster: string, channel: string) => `rollout-node-image.${cluster}.${channel}`;
+
+/** One rollout per Deployment at a time. */
+export const rolloutDeploymentWorkflowId = (cluster: string, namespace: string, deployment: string) => `rollout-deployment.${cluster}.${namespace}.${deployment}`;

@@ -13,6 +13,9 @@ export const TAG_NODE_GROUP = 'itinerant.dev/node-group';
 export const TAG_REPLACES = 'itinerant.dev/replaces';
 /** On images: the release channel (dev, prod) the image is published to. */
 export const TAG_IMAGE_CHANNEL = 'itinerant.dev/channel';
+/** On images: the rollout that tagged the image for its channel, and the channel it was on before (restored on rollback). */
+export const TAG_IMAGE_ROLLOUT = 'itinerant.dev/rollout';
+export const TAG_IMAGE_PREVIOUS_CHANNEL = 'itinerant.dev/previous-channel';
 
 /** Instance metadata the node bootstrap turns into kubelet --node-labels / --register-with-taints. */
 export const METADATA_NODE_LABELS = 'itinerant-node-labels';

@@ -32,6 +32,8 @@ export const repaveNodeInputSchema = z.strictObject({
    * replacement serving beside the old node). Refused unless the group has more nodes than its size.
    */
   retireOnly: z.boolean().default(false),
+  /** Boot the replacement from this image (the group's desired image, as its lane passes it) instead of the group's configured one. */
+  imageId: z.string().startsWith('ocid1.image.', 'expected an image OCID').optional(),
 });
 
 export type RepaveNodeInput = z.input<typeof repaveNodeInputSchema>;

@@ -24,6 +24,8 @@ export const FailureType = {
   TimedOut: 'TimedOut',
   /** A step failed for good; what could be undone was undone. */
   Failed: 'Failed',
+  /** A rollout failed its health gates (or was refused approval) and was rolled back. */
+  RolledBack: 'RolledBack',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

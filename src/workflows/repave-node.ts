@@ -12,7 +12,7 @@ const launching = proxyActivities<RepaveActivities>(LAUNCH);
 const longActivities = (timeoutMs: number) => proxyActivities<RepaveActivities>(heartbeating(timeoutMs));
 
 /**
- * Repave one node, n+1: launch a replacement from the group's current image, wait until it is operational,
+ * Repave one node, n+1: launch a replacement from the group's desired image (or its configured one), wait until it is operational,
  * then cordon and drain the old node (PodDisruptionBudgets honoured), delete it and terminate its instance.
  * A group with maxSurge 0 and allowInPlace is repaved drain-first: cordon, drain, delete, terminate, launch.
  */
@@ -53,7 +53,7 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     progress.nodeGroup = group.name;
     progress.oldInstanceId = old.id;
     upsertSearchAttributes([{ key: SA_NODE_GROUP, value: group.name }]);
-    const image = await api.resolveImage({ cluster, compartmentId: old.compartmentId, image: group.image });
+    const image = await api.resolveImage({ cluster, compartmentId: old.compartmentId, image: req.imageId ? { id: req.imageId } : group.image });
     try {
       await api.claimNode({ cluster, node, owner });
     } catch (e) {

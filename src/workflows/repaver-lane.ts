@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { ConfigActivities, NodeGroupActivities } from '../core/activity-contracts.js';
+import type { ConfigActivities, NodeGroupActivities, OciActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig } from '../core/config.js';
 import { formatDuration } from '../core/duration.js';
 import { repaveNodeWorkflowId } from '../core/ids.js';
@@ -42,6 +42,7 @@ import {
   LANE_SIGNAL_RELEASE,
   LANE_SIGNAL_REPORT_UNHEALTHY,
   LANE_SIGNAL_RESET_BREAKER,
+  LANE_SIGNAL_SET_DESIRED_IMAGE,
   LANE_UPDATE_SET_PACE,
   parseRepaverLaneInput,
   planRepaves,
@@ -51,6 +52,8 @@ import {
   recordFailure,
   resetBreaker,
   sweepIntervalOf,
+  type DesiredImage,
+  type DesiredImageRequest,
   type HistoryEntry,
   type InFlightRepave,
   type LaneCarry,
@@ -62,7 +65,9 @@ import {
   type PacePatch,
   type RepavePlan,
   type RepaverLaneInput,
+  waitingForWindow,
 } from '../core/lane/index.js';
+import { windowState, type WindowState } from '../core/windows.js';
 import { LEGACY_REFUSED, FailureType, rootMessage } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { invalidInput, startRunbook } from './runbook.js';
@@ -77,8 +82,9 @@ export const setPaceUpdate = defineUpdate<Pace, [PacePatch]>(LANE_UPDATE_SET_PAC
 export const laneStateQuery = defineQuery<LaneState>(LANE_QUERY_STATE);
 export const holdSignal = defineSignal<[hold: { holder: string; reason?: string; until: number }]>(LANE_SIGNAL_HOLD);
 export const releaseSignal = defineSignal<[release: { holder: string }]>(LANE_SIGNAL_RELEASE);
+export const setDesiredImageSignal = defineSignal<[request: DesiredImageRequest]>(LANE_SIGNAL_SET_DESIRED_IMAGE);
 
-const api = proxyActivities<NodeGroupActivities & ConfigActivities>({
+const api = proxyActivities<NodeGroupActivities & ConfigActivities & Pick<OciActivities, 'resolveImage'>>({
   startToCloseTimeout: '1m',
   // A sweep retries API trouble for a while; a sweep that still fails is recorded and the next one tries again.
   scheduleToCloseTimeout: '10m',
@@ -90,6 +96,16 @@ const api = proxyActivities<NodeGroupActivities & ConfigActivities>({
  * IP-named clusters reuse. A run started before keeps keying by name until it continues as new.
  */
 export const PATCH_LANE_STATE_BY_MACHINE = 'lane-state-by-machine';
+
+/**
+ * The lane keeps a desired image per group (resolved once from the group's configured image, or pinned by a
+ * rollout): nodes on another image are drifted, and every replacement boots from it. Runs started before
+ * neither resolve it nor pass it on.
+ */
+export const PATCH_LANE_DESIRED_IMAGE = 'lane-desired-image';
+
+/** Outside its group's maintenance windows the lane starts no repave of aged or drifted nodes (runs from before: any time). */
+export const PATCH_LANE_MAINTENANCE_WINDOWS = 'lane-maintenance-windows';
 
 /** History events beyond which the lane continues as new even when Temporal does not suggest it yet. */
 const HISTORY_EVENTS_LIMIT = 20_000;
@@ -107,12 +123,21 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const groupName = req.group;
   const carry: LaneCarry | undefined = req.carry;
   const byName = !patched(PATCH_LANE_STATE_BY_MACHINE);
+  const withDesiredImage = patched(PATCH_LANE_DESIRED_IMAGE);
+  const withWindows = patched(PATCH_LANE_MAINTENANCE_WINDOWS);
+  let window: WindowState | undefined;
 
   let pace: Pace = carry?.pace ?? { ...defaultPace(), ...stripUndefined(req.pace ?? {}) };
   let reports = carry?.reports ?? [];
   let breaker = carry?.breaker ?? closedBreaker();
   let history: HistoryEntry[] = carry?.history ?? [];
   let holds: LaneHold[] = carry?.holds ?? [];
+  let desiredImage: DesiredImage | undefined = carry?.desiredImage;
+  /** The configured image (JSON) the desired image was resolved from; unset while pinned or not resolved yet. */
+  let desiredImageOf: string | undefined = carry?.desiredImageOf;
+  /** A pin (or a return to the configured image) that came in, applied at the next sweep. */
+  let imageRequest: DesiredImageRequest | undefined;
+  let images: Record<string, string> = {};
   const backoffMs = (count: number) => backoffAfter(count, req.failureBackoff);
   let backoffs = carriedBackoffs(carry, backoffMs); // carried by name before machines: migrated, bound at the first sweep
   /** Node name → machine, as of the last sweep. */
@@ -177,6 +202,8 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     holds: activeHolds(),
     history,
     ...(lastSweep ? { lastSweep } : {}),
+    ...(desiredImage ? { desiredImage, images } : {}),
+    ...(window ? { window: describeWindow(window) } : {}),
     ...(nextSweepAt !== undefined ? { nextSweepAt: new Date(nextSweepAt).toISOString() } : {}),
     ...(nextStartAt !== undefined ? { nextStartAt: new Date(nextStartAt).toISOString() } : {}),
     sweeps,
@@ -195,6 +222,17 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     if (!holds.some((x) => x.holder === r?.holder)) return;
     holds = holds.filter((x) => x.holder !== r.holder);
     record({ node: '-', outcome: 'released', reason: `released by ${r.holder}` });
+    wake = true;
+  });
+  setHandler(setDesiredImageSignal, (r) => {
+    if (!withDesiredImage || typeof r?.by !== 'string' || !r.by) return;
+    const badDrift = r.drift !== undefined && r.drift !== 'all' && r.drift !== 'none' && typeof r.drift?.from !== 'string';
+    const badNodes = r.nodes !== undefined && !(Number.isInteger(r.nodes) && r.nodes >= 0);
+    if ((r.imageId !== undefined && (typeof r.imageId !== 'string' || !r.imageId.startsWith('ocid1.image.'))) || badDrift || badNodes) {
+      log.warn('ignored a desired image request that does not parse', { cluster, group: groupName, by: r.by, imageId: r.imageId, nodes: r.nodes, drift: r.drift });
+      return;
+    }
+    imageRequest = r;
     wake = true;
   });
   setHandler(sweepNowSignal, () => {
@@ -279,6 +317,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         return 'unknown-group';
       }
       group = g;
+      if (withDesiredImage) await settleDesiredImage(g);
       // A repave that ends while the nodes are listed still has its two nodes in the list: count it in flight.
       const inFlightWhileListing = new Map(inFlight);
       const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: groupName });
@@ -289,7 +328,20 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       ({ reports, backoffs } = state);
       if (!byName) lastSeen = new Map(obs.nodes.map((n) => [n.name, machineOf(n)]));
       if (state.dropped.length) log.info('forgot state of nodes no longer in the group', { cluster, group: groupName, dropped: state.dropped });
-      plan = planRepaves({ group, nodes: obs.nodes, reports: state.planReports, inFlight: [...inFlight.values()], inFlightWhileListing: inFlightWhileListing.size, pace, now, notBefore: state.notBefore });
+      images = Object.fromEntries(obs.nodes.flatMap((n) => (n.imageId ? [[n.name, n.imageId]] : [])));
+      window = withWindows && group.maintenanceWindows ? windowState(group.maintenanceWindows, now) : undefined;
+      plan = planRepaves({
+        group,
+        nodes: obs.nodes,
+        reports: state.planReports,
+        inFlight: [...inFlight.values()],
+        inFlightWhileListing: inFlightWhileListing.size,
+        pace,
+        now,
+        notBefore: state.notBefore,
+        ...(desiredImage ? { desiredImage } : {}),
+        ...(window && !window.open ? { notNow: waitingForWindow(group, window) } : {}),
+      });
       lastUnhealthy = plan.unhealthy.length;
       const decision = evaluateBreaker(breaker, plan.unhealthy, group, nowIso());
       breaker = decision.state;
@@ -300,7 +352,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         record({ node: '-', outcome: 'circuit-closed', reason: `group recovered: ${plan.unhealthy.length} unhealthy node(s)` });
         log.info('circuit breaker closed: the group recovered', { cluster, group: groupName });
       }
-      lastSweep = { at: nowIso(), nodes: obs.nodes.length, aged: plan.aged.length, unhealthy: plan.unhealthy.length, budget: plan.budget };
+      lastSweep = { at: nowIso(), nodes: obs.nodes.length, aged: plan.aged.length, unhealthy: plan.unhealthy.length, ...(withDesiredImage ? { drifted: plan.drifted.length } : {}), budget: plan.budget };
       return 'ok';
     } catch (e) {
       const message = rootMessage(e);
@@ -309,6 +361,38 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       if (e instanceof ActivityFailure && e.cause instanceof ApplicationFailure && e.cause.type === 'UnknownCluster') return 'unknown-group';
       return 'failed';
     }
+  }
+
+  /**
+   * The desired image: a pin that came in, else the group's configured image resolved once (again only when the
+   * configuration names another image). A pinned image stays until a request without an image unpins it.
+   */
+  async function settleDesiredImage(g: NodeGroupConfig) {
+    const request = imageRequest;
+    imageRequest = undefined;
+    if (request?.imageId) {
+      desiredImage = {
+        imageId: request.imageId,
+        ...(request.displayName ? { displayName: request.displayName } : {}),
+        source: 'pinned',
+        by: request.by,
+        ...(request.nodes !== undefined ? { nodes: request.nodes } : {}),
+        drift: request.drift ?? 'all',
+        at: nowIso(),
+      };
+      desiredImageOf = undefined;
+      const moves = request.drift === 'none' ? 'no node moves' : typeof request.drift === 'object' ? `nodes on ${request.drift.from} move` : 'every node moves';
+      record({ node: '-', outcome: 'image', reason: `desired image pinned by ${request.by}: ${request.displayName ?? request.imageId} (${moves}${request.nodes !== undefined ? `, at most ${request.nodes}` : ''})` });
+      return;
+    }
+    const configured = JSON.stringify(g.image);
+    if (!request && desiredImage && (desiredImage.source === 'pinned' || desiredImageOf === configured)) return;
+    const { compartmentId } = await api.describeClusterCompartment({ cluster });
+    const image = await api.resolveImage({ cluster, compartmentId, image: g.image });
+    // A channel is where replacements boot from; a new image on it reaches the nodes through a rollout. An image id moves them.
+    desiredImage = { imageId: image.imageId, displayName: image.displayName, source: 'channel', drift: 'id' in g.image ? 'all' : 'none', at: nowIso() };
+    desiredImageOf = configured;
+    record({ node: '-', outcome: 'image', reason: `desired image ${image.displayName} (${image.imageId}), resolved from ${configured}${request ? ` at the request of ${request.by}` : ''}` });
   }
 
   /** Start what the plan allows now, honouring pause, breaker, pace and continue-as-new. */
@@ -325,13 +409,13 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
           return;
         }
       }
-      await startOne(c.node, c.reasons.join('; '), c.faultDomain, c.retire === true);
+      await startOne(c.node, c.reasons.join('; '), c.faultDomain, c.retire === true, c.kind);
       // With a pause, one node at a time: the next one is planned on a fresh sweep.
       if (pace.pauseBetweenNodes > 0) return;
     }
   }
 
-  async function startOne(node: string, why: string, faultDomain: string | undefined, retireOnly: boolean) {
+  async function startOne(node: string, why: string, faultDomain: string | undefined, retireOnly: boolean, kind: RepavePlan['queue'][number]['kind']) {
     const workflowId = repaveNodeWorkflowId(cluster, node);
     const reason = why.slice(0, 200);
     const childInput: RepaveNodeInput = {
@@ -341,6 +425,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       ...(req.readyTimeout !== undefined ? { readyTimeout: req.readyTimeout } : {}),
       ...(req.drainTimeout !== undefined ? { drainTimeout: req.drainTimeout } : {}),
       ...(retireOnly ? { retireOnly } : {}),
+      ...(withDesiredImage && desiredImage && !retireOnly ? { imageId: desiredImage.imageId } : {}),
     };
     try {
       const child = await startChild<(i: RepaveNodeInput) => Promise<RepaveNodeResult>>('repaveNode', {
@@ -352,7 +437,15 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
       const machine = lastSeen.get(node);
-      const entry: InFlightRepave = { node, workflowId, startedAt: nowIso(), reason, ...(faultDomain ? { faultDomain } : {}), ...(machine ? { machine } : {}) };
+      const entry: InFlightRepave = {
+        node,
+        workflowId,
+        startedAt: nowIso(),
+        reason,
+        ...(faultDomain ? { faultDomain } : {}),
+        ...(machine ? { machine } : {}),
+        ...(withDesiredImage ? { kind } : {}),
+      };
       inFlight.set(node, entry);
       totals.started++;
       lastActivityAt = Date.now();
@@ -428,6 +521,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     nextSweepAt = Date.now() + interval();
     let wakeAt = nextStartAt !== undefined ? Math.min(nextStartAt, nextSweepAt) : nextSweepAt;
     for (const h of holds) wakeAt = Math.min(wakeAt, Date.parse(h.until));
+    if (window?.opensAt !== undefined) wakeAt = Math.min(wakeAt, window.opensAt);
     await sleepUntil(wakeAt);
   }
 
@@ -443,6 +537,8 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     totals,
     ...(Number.isFinite(lastActivityAt) ? { lastActivityAt } : {}),
     holds: activeHolds(),
+    ...(desiredImage ? { desiredImage } : {}),
+    ...(desiredImageOf ? { desiredImageOf } : {}),
   };
   const { carry: _old, ...rest } = input;
   return continueAsNew<typeof repaverLane>({ ...rest, carry: next });
@@ -466,6 +562,10 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       totals,
     };
   }
+}
+
+function describeWindow(w: WindowState): NonNullable<LaneState['window']> {
+  return { open: w.open, ...(w.closesAt !== undefined ? { closesAt: new Date(w.closesAt).toISOString() } : {}), ...(w.opensAt !== undefined ? { opensAt: new Date(w.opensAt).toISOString() } : {}) };
 }
 
 function failureOf(e: unknown, reason: string): Omit<HistoryEntry, 'at' | 'node'> {

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('listNodeGroupNodes', () => {
-  it("ages a node by its instance's launch time, not by its Node object (a kubelet that re-registered is no younger)", async () => {
+  it("ages a node by its instance's launch time, not by its Node object (a kubelet that re-registered is no younger), and carries its instance's image", async () => {
     const name = `${fx.cluster}-general-1`;
     const instance = fx.sim.oci.fleet.summary().find((i) => i.displayName === name)!;
     const launched = new Date(instance.timeCreated).toISOString();
@@ -33,6 +33,7 @@ describe('listNodeGroupNodes', () => {
     for (const n of result.nodes) {
       const i = fx.sim.oci.fleet.summary().find((s) => s.id === n.instanceId)!;
       expect(n.createdAt).toBe(new Date(i.timeCreated).toISOString());
+      expect(n.imageId).toBe(i.imageId); // what drift is judged by
     }
   });
 

@@ -12,6 +12,9 @@ import {
   planRepaves,
   resetBreaker,
   unhealthyThreshold,
+  reasonBudgetOf,
+  waitingForWindow,
+  type DesiredImage,
   type InFlightRepave,
   type ObservedNode,
   type PlanInput,
@@ -160,6 +163,77 @@ describe('planRepaves: budget', () => {
     expect(plan({ nodes: aged, group: group({ maxSurge: 0 }) }).budget.blockedBy).toMatch(/maxSurge is 0/);
     const inPlace = plan({ nodes: aged, group: group({ maxSurge: 0, allowInPlace: true }) });
     expect(inPlace.start).toHaveLength(2);
+  });
+});
+
+describe('planRepaves: reasons as data (unhealthy, drifted, aged)', () => {
+  const OLD = 'ocid1.image.oc1..old';
+  const NEW = 'ocid1.image.oc1..new';
+  const desired = (over: Partial<DesiredImage> = {}): DesiredImage => ({ imageId: NEW, source: 'pinned', at: iso(NOW), ...over });
+  const on = (image: string) => ({ imageId: image });
+
+  it.each([
+    { name: 'no desired image: nothing drifts', desiredImage: undefined, drifted: [] },
+    { name: 'nodes on another image drift; an unknown image does not', desiredImage: desired(), drifted: ['a', 'b'] },
+    { name: 'nodes on the desired image do not drift', desiredImage: desired({ imageId: OLD }), drifted: ['c'] },
+    { name: 'a held image (a channel, a rollout not yet at the group) moves no node', desiredImage: desired({ drift: 'none' }), drifted: [] },
+    { name: 'a rollback moves only the nodes on the image it takes back', desiredImage: desired({ imageId: OLD, drift: { from: NEW } }), drifted: ['c'] },
+    { name: 'only the nodes on the image it names', desiredImage: desired({ imageId: 'ocid1.image.oc1..other', drift: { from: NEW } }), drifted: ['c'] },
+  ])('$name', ({ desiredImage, drifted }) => {
+    const p = plan({ nodes: [node('a', 5, 1, on(OLD)), node('b', 4, 2, on(OLD)), node('c', 3, 3, on(NEW)), node('d', 2, 1)], ...(desiredImage ? { desiredImage } : {}) });
+    expect(p.drifted).toEqual(drifted);
+    expect(p.queue.map((c) => c.node)).toEqual(drifted);
+    expect(p.queue.every((c) => c.kind === 'drifted')).toBe(true);
+  });
+
+  it('orders by reason: unhealthy, then drifted, then aged; a node due for several reasons takes the first and shows all', () => {
+    const p = plan({
+      nodes: [node('aged', 50, 1, on(NEW)), node('drifted', 5, 2, on(OLD)), notReady(node('sick', 3, 3, on(OLD)), 20 * 60_000), node('both', 40, 1, on(OLD))],
+      desiredImage: desired(),
+    });
+    expect(p.queue.map((c) => [c.node, c.kind])).toEqual([['sick', 'unhealthy'], ['both', 'drifted'], ['drifted', 'drifted'], ['aged', 'aged']]);
+    expect(p.queue[1]!.reasons.join('; ')).toMatch(/drifted: runs image .*old.*; aged 40d/);
+  });
+
+  it('a partial wave moves only the nodes it asks for, oldest first; the others fall back to their next reason', () => {
+    const nodes = [node('n1', 40, 1, on(OLD)), node('n2', 5, 2, on(OLD)), node('n3', 4, 3, on(OLD)), node('n4', 3, 1, on(NEW))];
+    const p = plan({ nodes, desiredImage: desired({ nodes: 2 }) });
+    expect(p.queue.map((c) => [c.node, c.kind])).toEqual([['n1', 'drifted']]);
+    const inFlight: InFlightRepave[] = [{ node: 'n1', workflowId: 'w', startedAt: iso(NOW), reason: 'drifted', kind: 'drifted' }];
+    expect(plan({ nodes, desiredImage: desired({ nodes: 2 }), inFlight }).queue).toEqual([]);
+    expect(plan({ nodes, desiredImage: desired({ nodes: 1 }) }).queue.map((c) => [c.node, c.kind])).toEqual([['n1', 'aged']]);
+  });
+
+  it('each reason keeps to its own budget within the group-wide one', () => {
+    const nodes = [node('d1', 5, 1, on(OLD)), node('d2', 4, 2, on(OLD)), node('a1', 50, 3, on(NEW))];
+    const g = group({ maxUnavailable: 3, maxSurge: 3, reasonBudgets: { drifted: 1 } });
+    const p = plan({ nodes, group: g, desiredImage: desired(), pace: { concurrency: 3, pauseBetweenNodes: 0 } });
+    expect(p.start.map((c) => c.node)).toEqual(['d1', 'a1']);
+    const busy: InFlightRepave[] = [{ node: 'x', workflowId: 'w', startedAt: iso(NOW), reason: 'drifted', kind: 'drifted' }];
+    const q = plan({ nodes, group: g, desiredImage: desired(), pace: { concurrency: 3, pauseBetweenNodes: 0 }, inFlight: busy });
+    expect(q.start.map((c) => c.node)).toEqual(['a1']);
+    expect(reasonBudgetOf(group({ size: 10, reasonBudgets: { aged: '25%', drifted: '1%', unhealthy: '0%' } }), 'aged')).toBe(2);
+    expect(reasonBudgetOf(group({ size: 10, reasonBudgets: { drifted: '1%' } }), 'drifted')).toBe(1);
+    expect(reasonBudgetOf(group({ size: 10, reasonBudgets: { unhealthy: '0%' } }), 'unhealthy')).toBe(0);
+    expect(reasonBudgetOf(group(), 'aged')).toBeUndefined();
+  });
+
+  it.each([
+    { unhealthyOutsideWindows: undefined, waiting: ['aged', 'drifted'] },
+    { unhealthyOutsideWindows: 'replace', waiting: ['aged', 'drifted'] },
+    { unhealthyOutsideWindows: 'wait', waiting: ['aged', 'drifted', 'unhealthy'] },
+  ] as const)('outside its windows, unhealthyOutsideWindows $unhealthyOutsideWindows: $waiting wait', ({ unhealthyOutsideWindows, waiting }) => {
+    const w = waitingForWindow({ name: 'general', ...(unhealthyOutsideWindows ? { unhealthyOutsideWindows } : {}) }, { opensAt: NOW + H });
+    expect(Object.keys(w).sort()).toEqual(waiting);
+    expect(w.aged).toBe('outside the maintenance windows of general; the next opens at 2025-03-01T13:00:00.000Z');
+  });
+
+  it('a reason that may not start now is queued and skipped with its why; the others start', () => {
+    const nodes = [node('d1', 5, 1, on(OLD)), node('a1', 50, 2, on(NEW)), notReady(node('sick', 3, 3, on(NEW)), 20 * 60_000)];
+    const p = plan({ nodes, desiredImage: desired(), notNow: { drifted: 'outside window', aged: 'outside window' } });
+    expect(p.queue.map((c) => c.node)).toEqual(['sick', 'd1', 'a1']);
+    expect(p.start.map((c) => c.node)).toEqual(['sick']);
+    expect(p.skipped).toEqual([{ node: 'd1', why: 'outside window' }, { node: 'a1', why: 'outside window' }]);
   });
 });
 

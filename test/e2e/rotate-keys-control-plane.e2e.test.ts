@@ -81,7 +81,8 @@ async function secretsAreUnder(keyId: string) {
 
 describe.skipIf(testbedFromEnv() !== 'control-plane')('rotateKeys on the real control plane', () => {
   beforeAll(async () => {
-    stack = await startStack({ apiServerKeyrings: true });
+    // two groups of two nodes: every rotation repaves each node, on a real control plane (tens of seconds each)
+    stack = await startStack({ apiServerKeyrings: true, fleetShape: { groups: 2, nodesPerGroup: 2 } });
     await removeCassandraRing(stack);
     const core = stack.admin.makeApiClient(k8s.CoreV1Api);
     for (let i = 0; i < 4; i++) await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: `app-${i}` }, stringData: { password: `p${i}` } } });

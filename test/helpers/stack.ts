@@ -33,13 +33,13 @@ export interface Stack {
  * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds".
  */
 export async function startStack(
-  opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean; apiServerKeyrings?: boolean } = {},
+  opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean; apiServerKeyrings?: boolean; fleetShape?: StartTestbedOptions['fleetShape'] } = {},
 ): Promise<Stack> {
   const backend = opts.backend ?? testbedFromEnv();
   const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
   const [server, sim] = await Promise.all([
     startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log'), ...(opts.persistentServer ? { dbFile: join(home, 'temporal.sqlite') } : {}) }),
-    startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500, ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}), ...(opts.apiServerKeyrings ? { apiServerKeyrings: true } : {}) }),
+    startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500, ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}), ...(opts.apiServerKeyrings ? { apiServerKeyrings: true } : {}), ...(opts.fleetShape ? { fleetShape: opts.fleetShape } : {}) }),
   ]);
   const fleet = loadFleetConfig(sim.fleetConfigPath);
   const connection = await Connection.connect({ address: server.address });

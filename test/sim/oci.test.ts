@@ -181,6 +181,22 @@ describe('simulated OCI API with the real OCI SDK', () => {
     await compute.terminateInstance({ instanceId: r.instance.id });
   });
 
+  it('a node booted from a bad image gets Ready, then NotReady (badImages); other images are not affected', async () => {
+    sim.faults.badImages = { [imageProdNew]: { notReadyAfterMs: 300 } };
+    try {
+      const r = await compute.launchInstance({ launchInstanceDetails: launchDetails('bad-image-1') });
+      const good = await compute.launchInstance({
+        launchInstanceDetails: launchDetails('good-image-1', { sourceDetails: { sourceType: 'image', imageId: imageProdOld } as core.models.InstanceSourceViaImageDetails }),
+      });
+      await until('Ready first', () => cluster.nodes.get('bad-image-1')?.readyNow || undefined);
+      await until('NotReady after boot', () => (cluster.nodes.get('bad-image-1')?.readyNow === false ? true : undefined));
+      expect(cluster.nodes.get('good-image-1')?.readyNow).toBe(true); // booted alongside, from another image
+      for (const i of [r, good]) await compute.terminateInstance({ instanceId: i.instance.id });
+    } finally {
+      sim.faults.badImages = {};
+    }
+  });
+
   it('a second instance with the same node name never registers, and terminating it leaves the first node alone', async () => {
     const a = await compute.launchInstance({ launchInstanceDetails: launchDetails('dup-1') });
     await until('node', () => cluster.nodes.get('dup-1')?.readyNow || undefined);

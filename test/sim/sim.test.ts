@@ -114,26 +114,32 @@ describe('startSim', () => {
     expect((await fetch(`${sim.kubeHttpUrl}/api/v1/nodes`)).status).toBe(401);
   });
 
-  it('a launched instance becomes a node with its kube-proxy mirror pod; termination removes it', async () => {
+  /** Launch an instance of group general through the OCI SDK, as the worker does. */
+  async function launch(displayName: string, imageId: string) {
     const provider = new common.ConfigFileAuthenticationDetailsProvider(sim.ociConfigPath, 'DEFAULT');
     const compute = new core.ComputeClient({ authenticationDetailsProvider: provider }, { retryConfiguration: { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) } });
     compute.endpoint = sim.ociUrl;
     const group = sim.seeded!.nodeGroups[0]!;
     const p = group.placement[0]!;
     const { instance } = await compute.launchInstance({
-      opcRetryToken: 'sim-test-launch-1',
+      opcRetryToken: `sim-test-${displayName}`,
       launchInstanceDetails: {
         compartmentId: sim.compartmentId,
         availabilityDomain: p.availabilityDomain,
         faultDomain: p.faultDomain,
-        displayName: 'sim-1-general-new1',
+        displayName,
         shape: group.shape,
-        sourceDetails: { sourceType: 'image', imageId: sim.seeded!.images.prodNew } as core.models.InstanceSourceViaImageDetails,
+        sourceDetails: { sourceType: 'image', imageId } as core.models.InstanceSourceViaImageDetails,
         createVnicDetails: { subnetId: p.subnetId },
         freeformTags: { [TAG_CLUSTER]: 'sim-1', [TAG_NODE_GROUP]: group.name },
         metadata: { [METADATA_NODE_LABELS]: JSON.stringify(group.labels) },
       },
     });
+    return { compute, instance };
+  }
+
+  it('a launched instance becomes a node with its kube-proxy mirror pod; termination removes it', async () => {
+    const { compute, instance } = await launch('sim-1-general-new1', sim.seeded!.images.prodNew);
     await until('node', () => sim.kube.cluster.hasNode('sim-1-general-new1'));
     const auth = { authorization: `Bearer ${YAML.parse(await readFile(sim.kubeconfigPath, 'utf8')).users[0].user.token}` };
     // as the worker's drain sees it: the pods on the node, listed across namespaces (it may not get a kube-system pod by name)
@@ -145,6 +151,22 @@ describe('startSim', () => {
     await until('node removed', () => !sim.kube.cluster.hasNode('sim-1-general-new1'));
     const counters = (await (await controlApi(sim)('/sim/counters')).json()) as { oci: { launches: number; terminations: number } };
     expect(counters.oci).toMatchObject({ launches: 1, terminations: 1 });
+  });
+
+  it('a node booted from an image whose DaemonSet pods crash-loop (badImages) runs them in CrashLoopBackOff, never Ready', async () => {
+    const bad = sim.seeded!.images.dev;
+    sim.oci.faults.badImages = { [bad]: { daemonSetsCrashLoop: true } };
+    try {
+      const { compute, instance } = await launch('sim-1-general-bad1', bad);
+      const ds = await until('a DaemonSet pod on the node, started', () =>
+        [...sim.kube.store.list('pods')].find((p) => p.spec?.nodeName === 'sim-1-general-bad1' && p.metadata.ownerReferences?.[0]?.kind === 'DaemonSet' && p.status?.phase === 'Running'),
+      );
+      expect(ds.status.containerStatuses[0]).toMatchObject({ ready: false, state: { waiting: { reason: 'CrashLoopBackOff' } } });
+      expect(ds.status.conditions.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({ status: 'False' });
+      await compute.terminateInstance({ instanceId: instance.id });
+    } finally {
+      sim.oci.faults.badImages = {};
+    }
   });
 
   it('control API: state, counters, timeline, and validated fault patches', async () => {

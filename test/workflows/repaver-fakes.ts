@@ -1,6 +1,6 @@
 // Test doubles for the repaver lane tests: a node group in memory and the activities over it.
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
-import type { ConfigActivities, NodeGroupActivities } from '../../src/core/activity-contracts.js';
+import type { ConfigActivities, NodeGroupActivities, OciActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
 import type { ObservedNode } from '../../src/core/lane/index.js';
 import type { FakeRepaveActivities } from './repaver-stub-workflows.js';
@@ -16,7 +16,10 @@ export interface FakeNode {
   owner?: string;
   /** The machine: a node that comes back under the same name (a reused IP) is on another instance. */
   instanceId: string;
+  imageId: string;
 }
+
+export const FAKE_CHANNEL_IMAGE = 'ocid1.image.oc1..channel-1';
 
 /** A node group in memory whose clock is Temporal's (time-skipped) clock. */
 export class FakeGroup {
@@ -28,11 +31,15 @@ export class FakeGroup {
   durationMs = 30 * M;
   private seq = 0;
   private machines = 0;
+  /** The newest image on the group's channel (what resolveImage answers). */
+  channelImage = FAKE_CHANNEL_IMAGE;
+  /** The image each repave's replacement booted from, by the node it replaced. */
+  readonly bootedFrom = new Map<string, string | undefined>();
 
   constructor(public group: NodeGroupConfig) {}
 
-  add(name: string, createdAt: number, fd: string) {
-    this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd, instanceId: `ocid1.instance.oc1..fake${++this.machines}` });
+  add(name: string, createdAt: number, fd: string, imageId = this.channelImage) {
+    this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd, instanceId: `ocid1.instance.oc1..fake${++this.machines}`, imageId });
   }
 
   /** The node's machine is gone, and a new one registers under the same name (its IP was reused). */
@@ -46,14 +53,18 @@ export class FakeGroup {
     node.readySince = at;
   }
 
-  activities(): NodeGroupActivities & ConfigActivities & FakeRepaveActivities {
+  activities(): NodeGroupActivities & ConfigActivities & Pick<OciActivities, 'resolveImage'> & FakeRepaveActivities {
     const now = () => activityInfo().currentAttemptScheduledTimestampMs;
     const unused = async (): Promise<never> => {
       throw ApplicationFailure.nonRetryable('not used in this test');
     };
     return {
       describeNodeGroup: async () => this.group,
-      describeClusterCompartment: unused,
+      describeClusterCompartment: async () => ({ compartmentId: 'ocid1.compartment.oc1..fake' }),
+      resolveImage: async ({ image }) => {
+        const imageId = 'id' in image ? image.id : this.channelImage;
+        return { imageId, displayName: imageId.replace('ocid1.image.oc1..', '') };
+      },
       signalRepaverLane: unused,
       holdRepaverLane: unused,
       releaseRepaverLane: unused,
@@ -71,6 +82,7 @@ export class FakeGroup {
             unschedulable: false,
             faultDomain: x.fd,
             instanceId: x.instanceId,
+            imageId: x.imageId,
             ...(x.owner ? { owner: x.owner } : {}),
           }),
         ),
@@ -85,14 +97,15 @@ export class FakeGroup {
         this.repaves.push({ node, at: now(), ageMs: now() - x.createdAt });
         return { durationMs: this.durationMs, ...(this.failing.has(node) ? { fail: `replacement for ${node} never became Ready` } : {}) };
       },
-      fakeRepaveFinish: async ({ node, failed }) => {
+      fakeRepaveFinish: async ({ node, failed, imageId }) => {
         this.inFlight--;
         const x = this.nodes.get(node)!;
         delete x.owner;
         if (failed) return { replacement: '' };
         this.nodes.delete(node);
         const replacement = `${this.group.name}-r${++this.seq}`;
-        this.add(replacement, now(), x.fd);
+        this.bootedFrom.set(node, imageId);
+        this.add(replacement, now(), x.fd, imageId ?? this.channelImage);
         return { replacement };
       },
     };

@@ -10,11 +10,12 @@ import {
   laneStateQuery,
   reportUnhealthySignal,
   resetCircuitBreakerSignal,
+  setDesiredImageSignal,
   setPaceUpdate,
 } from '../../src/workflows/repaver-lane.js';
 import { pauseSignal } from '../../src/workflows/runbook.js';
 import { timeSkippingEnv } from '../helpers/workflow-env.js';
-import { FakeGroup, makeGroup } from './repaver-fakes.js';
+import { FAKE_CHANNEL_IMAGE, FakeGroup, makeGroup } from './repaver-fakes.js';
 
 const H = 3_600_000;
 const M = 60_000;
@@ -53,7 +54,11 @@ async function withLane<T>(fake: FakeGroup, input: Partial<RepaverLaneInput>, bo
     try {
       return await body(handle);
     } finally {
+      // Repaves still in flight outlive the lane (abandoned): end them too, or their timers keep the next test's
+      // time-skipping server waiting for a worker that is gone.
+      const inFlight = await state(handle).then((s) => s.inFlight, () => []);
       await handle.terminate('test over').catch(() => undefined);
+      for (const f of inFlight) await env.client.workflow.getHandle(f.workflowId).terminate('test over').catch(() => undefined);
     }
   });
 }
@@ -250,6 +255,64 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       expect(fake.repaves.map((r) => r.node)).toEqual(['10.0.10.3']);
       expect(s.skipped).toEqual([expect.objectContaining({ node: '10.0.10.2', why: expect.stringMatching(/last repave failed/) })]);
       expect(s.reports).toEqual([expect.objectContaining({ node: '10.0.10.3', machine: 'ocid1.instance.oc1..fake4' })]);
+    });
+  });
+
+  it('keeps a desired image: resolved once from the channel, pinned by a rollout; drifted nodes are repaved onto it, a partial wave moves only what it asks for', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 3, maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 3; i++) fake.add(`general-${i}`, t0 - (i + 1) * D, `FAULT-DOMAIN-${i + 1}`);
+    const NEW = 'ocid1.image.oc1..new-2';
+    await withLane(fake, {}, async (h) => {
+      await env.sleep(M);
+      let s = await state(h);
+      expect(s.desiredImage).toMatchObject({ imageId: FAKE_CHANNEL_IMAGE, source: 'channel' });
+      fake.channelImage = 'ocid1.image.oc1..published-later';
+      await h.signal(sweepNowSignal);
+      await env.sleep(M);
+      expect((await state(h)).desiredImage?.imageId).toBe(FAKE_CHANNEL_IMAGE); // resolved once, not at every sweep
+      expect(fake.repaves).toEqual([]);
+
+      await h.signal(setDesiredImageSignal, { by: 'rollout-1', imageId: NEW, nodes: 1 });
+      await env.sleep(2 * H);
+      s = await state(h);
+      expect(s.desiredImage).toMatchObject({ imageId: NEW, source: 'pinned', by: 'rollout-1', nodes: 1 });
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-2']); // the oldest drifted node, and only one
+      expect(fake.bootedFrom.get('general-2')).toBe(NEW);
+
+      await h.signal(setDesiredImageSignal, { by: 'rollout-1', imageId: NEW });
+      await env.sleep(3 * H);
+      s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-2', 'general-1', 'general-0']);
+      expect(Object.values(s.images ?? {})).toEqual([NEW, NEW, NEW]);
+      expect(s.history.filter((e) => e.outcome === 'image').map((e) => e.reason)).toEqual([
+        expect.stringMatching(/resolved from/),
+        expect.stringMatching(/pinned by rollout-1: .*new-2 \(every node moves, at most 1\)/),
+        expect.stringMatching(/pinned by rollout-1/),
+      ]);
+    });
+  });
+
+  it('outside its maintenance window starts no repave of an aged node, but still replaces an unhealthy one; sweeps when the window opens', async () => {
+    const t0 = await env.currentTimeMs();
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const opens = Math.ceil((t0 + 3 * H) / M) * M;
+    const window = { start: hhmm(opens), end: hhmm(opens + H), timeZone: 'UTC' };
+    const fake = new FakeGroup(makeGroup({ size: 3, maxUnhealthy: '50%', sweepInterval: '24h', maintenanceWindows: [window] }));
+    fake.add('general-old', t0 - 40 * D, 'FAULT-DOMAIN-1');
+    fake.add('general-sick', t0 - D, 'FAULT-DOMAIN-2');
+    fake.add('general-ok', t0 - D, 'FAULT-DOMAIN-3');
+    fake.setReady('general-sick', false, t0 - H);
+    await withLane(fake, {}, async (h) => {
+      await env.sleep(M);
+      const s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-sick']);
+      expect(s.window).toEqual({ open: false, opensAt: new Date(opens).toISOString() });
+      expect(s.skipped).toEqual([{ node: 'general-old', why: expect.stringMatching(/outside the maintenance windows of general; the next opens at/) }]);
+      await env.sleep(4 * H); // no sweep is due for a day: only the window's opening wakes the lane
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-sick', 'general-old']);
+      expect(fake.repaves[1]!.at).toBeGreaterThanOrEqual(opens);
+      expect(fake.repaves[1]!.at).toBeLessThan(opens + 5 * M);
     });
   });
 });

@@ -9,7 +9,7 @@ export { nodeGroupManager } from '../../src/workflows/node-group-manager.js';
 
 export interface FakeRepaveActivities {
   fakeRepaveBegin(a: { node: string; workflowId: string }): Promise<{ fail?: string; durationMs: number }>;
-  fakeRepaveFinish(a: { node: string; failed?: boolean }): Promise<{ replacement: string }>;
+  fakeRepaveFinish(a: { node: string; failed?: boolean; imageId?: string }): Promise<{ replacement: string }>;
 }
 
 const acts = proxyActivities<FakeRepaveActivities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } });
@@ -21,6 +21,6 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     await acts.fakeRepaveFinish({ node: input.node, failed: true }); // releases the claim, keeps the node
     throw ApplicationFailure.nonRetryable(begun.fail, 'Failed');
   }
-  const r = await acts.fakeRepaveFinish({ node: input.node });
+  const r = await acts.fakeRepaveFinish({ node: input.node, ...(input.imageId ? { imageId: input.imageId } : {}) });
   return { node: input.node, replacement: { nodeName: r.replacement, instanceId: `ocid1.instance.oc1..${r.replacement}` }, oldInstanceId: 'ocid1.instance.oc1..old', evictedPods: 0 };
 }

@@ -68,9 +68,9 @@ export async function renderApiServerKeys(dir: string, store: KeyringStore, ring
 }
 
 /** The member's `run`: render the files for the rings it is about to run and restart the API server with them. */
-export function restartWithKeyrings(cp: ControlPlane, store: KeyringStore, dir: string, afterRestart?: (rings: Rings, changed?: KeyPurpose) => Promise<void>) {
+export function restartWithKeyrings(cp: ControlPlane, store: KeyringStore, dir: string, afterRestart?: (rings: Rings, changed?: KeyPurpose[]) => Promise<void>) {
   let generation = 0;
-  return async (rings: Rings, changed?: KeyPurpose): Promise<void> => {
+  return async (rings: Rings, changed?: KeyPurpose[]): Promise<void> => {
     const keys = await renderApiServerKeys(join(dir, `keys-${++generation}`), store, rings, cp.pki.ca.cert);
     await cp.restartApiServer(keys);
     await afterRestart?.(rings, changed);

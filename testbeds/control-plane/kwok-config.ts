@@ -8,6 +8,8 @@
  * - node-ready: kubelet `ready` → the node reports Ready (keeping the capacity, addresses and nodeInfo it registered with).
  * - node-not-ready: kubelet `stopped` → the node reports NotReady (reason in `itinerant.dev/kubelet-reason`).
  * - pod-ready: a pod bound to a managed node starts: Running, Ready, containers running.
+ * - pod-crash-loop: a pod with a container of CRASH_LOOPING_IMAGE starts Running but never Ready, that container in
+ *   CrashLoopBackOff with restarts (what a bad application image does; the sim's `crashLoopImages` fault is its twin).
  * - pod-delete: a terminating pod without finalizers goes away, after the delay in its annotation
  *   `pod-delete.stage.kwok.x-k8s.io/delay` (e.g. "6s"; none = at once). This is how the control-plane
  *   backend reproduces the sim's `evictionDelayMs` fault (pods that linger while they terminate).
@@ -17,6 +19,8 @@ export const KWOK_NODE_ANNOTATION_VALUE = 'fake';
 export const KUBELET_STATE_ANNOTATION = 'itinerant.dev/kubelet';
 export const KUBELET_REASON_ANNOTATION = 'itinerant.dev/kubelet-reason';
 export const KWOK_POD_DELETE_DELAY_ANNOTATION = 'pod-delete.stage.kwok.x-k8s.io/delay';
+/** Pods running this image crash-loop (stage pod-crash-loop). */
+export const CRASH_LOOPING_IMAGE = 'registry.example.com/shop/api:crashloop';
 
 /**
  * A stage for a node whose kubelet is in state `kubelet` and whose Ready condition is `In`/`NotIn` "True":
@@ -66,6 +70,9 @@ spec:
     - key: '.status.phase'
       operator: 'In'
       values: ['Pending']
+    - key: '.spec.containers.[].image'
+      operator: 'NotIn'
+      values: ['${CRASH_LOOPING_IMAGE}']
   next:
     statusTemplate: |
       {{ $now := Now }}
@@ -91,6 +98,44 @@ spec:
       podIPs:
       {{ range . }}
       - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}
+      phase: Running
+      startTime: {{ $now | Quote }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-crash-loop
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+    - key: '.spec.containers.[].image'
+      operator: 'In'
+      values: ['${CRASH_LOOPING_IMAGE}']
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - {type: PodReadyToStartContainers, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: Ready, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }}}
+      - {type: ContainersReady, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }}}
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      {{ if eq .image "${CRASH_LOOPING_IMAGE}" }}
+      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 5, state: {waiting: {reason: CrashLoopBackOff, message: "back-off 1m20s restarting failed container"}}, lastState: {terminated: {exitCode: 1, reason: Error, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
+      {{ else }}
+      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: true, started: true, restartCount: 0, state: {running: {startedAt: {{ $now | Quote }}}}}
       {{ end }}
       {{ end }}
       phase: Running

@@ -21,7 +21,7 @@ import { LABEL_CONTROL_PLANE } from '../../src/core/labels.js';
 import { reportConfigMap, startSimKeyrings, type ControlPlaneMember } from '../sim/keyring/index.js';
 import { writeSimFiles } from '../sim/fleet-file.js';
 import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from '../worker-identity.js';
-import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from '../sim/seed.js';
+import { DEFAULT_FLEET_SHAPE, kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from '../sim/seed.js';
 import type { KubeSim, SimHandle, StartSimOptions } from '../sim/index.js';
 import { cassandraObjects, createCassandraSim } from '../sim/cassandra/index.js';
 import { blockVolumeStorageClass, RealWorkloads, writeExecShims } from './real-workloads.js';
@@ -403,13 +403,13 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
       ...(opts.apiServerKeyrings
         ? { run: (store) => restartWithKeyrings(cp, store, path.join(dir, 'keyring'), async (_rings, changed) => {
             // as a kubelet refreshes a pod's projected token: a new one, signed by the key that signs now
-            if (changed === undefined || changed === 'service-account') writeFileSync(workerToken, await workerTokenOf(cp), { mode: 0o600 });
+            if (changed === undefined || changed.includes('service-account')) writeFileSync(workerToken, await workerTokenOf(cp), { mode: 0o600 });
           }) }
         : {}),
     }));
     const member = keyrings;
     oci.fleet.bootAnnotations = () => member.bootAnnotations();
-    const seeded = opts.seed === false ? undefined : seedFleet(oci, cluster);
+    const seeded = opts.seed === false ? undefined : seedFleet(oci, cluster, Date.now(), { ...DEFAULT_FLEET_SHAPE, ...opts.fleetShape });
     if (seeded) {
       // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB) on block volumes, as in the sim
       cluster.apply(blockVolumeStorageClass());

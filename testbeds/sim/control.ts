@@ -32,6 +32,7 @@ export const ociFaultsPatchSchema = z
     bootDelayMs: ms,
     latencyMs: ms,
     latencyJitterMs: ms,
+    badImages: z.record(z.string().startsWith('ocid1.image.'), z.strictObject({ notReadyAfterMs: ms.optional(), daemonSetsCrashLoop: z.boolean().optional() })),
   })
   .partial();
 
@@ -42,6 +43,7 @@ export const kubeFaultsPatchSchema = z
     evictionDelayMs: ms,
     blockEvictions: z.boolean(),
     podStartDelayMs: ms,
+    crashLoopImages: z.array(z.string().min(1)),
     latencyMs: ms,
     latencyJitterMs: ms,
   })

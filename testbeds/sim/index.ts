@@ -88,7 +88,7 @@ export interface SimHandle {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_KUBE_FAULTS: KubeFaults = { errorRate: 0, errorStatus: 500, evictionDelayMs: 0, blockEvictions: false, podStartDelayMs: 500 };
+export const DEFAULT_KUBE_FAULTS: KubeFaults = { errorRate: 0, errorStatus: 500, evictionDelayMs: 0, blockEvictions: false, podStartDelayMs: 500, crashLoopImages: [] };
 
 export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   const dir = path.resolve(opts.home, 'sim');

@@ -1,5 +1,5 @@
 // The circuit breaker: repaving stops when too much of the group is unhealthy.
-import type { NodeGroupConfig } from '../config.js';
+import { nodeCountOf, type NodeGroupConfig } from '../config.js';
 
 
 export interface BreakerState {
@@ -15,11 +15,7 @@ export const closedBreaker = (): BreakerState => ({ open: false });
 
 /** maxUnhealthy as a node count: a count as is; a percentage of the group's size, rounded down but at least 1 when above 0%. */
 export function unhealthyThreshold(group: Pick<NodeGroupConfig, 'size' | 'maxUnhealthy'>): number {
-  const m = group.maxUnhealthy;
-  if (typeof m === 'number') return m;
-  const pct = Number(m.slice(0, -1));
-  if (pct <= 0) return 0;
-  return Math.max(1, Math.floor((group.size * pct) / 100));
+  return nodeCountOf(group.maxUnhealthy, group.size);
 }
 
 export interface BreakerDecision {

@@ -6,6 +6,7 @@ import type { BreakerState } from './breaker.js';
 import type { LaneHold } from './names.js';
 import type { Backoff } from './machines.js';
 import type { UnhealthyReport } from './observed.js';
+import type { DesiredImage } from './reasons.js';
 import type { Checked, Pace } from './pace.js';
 import { HOUR, MINUTE } from './names.js';
 
@@ -24,7 +25,7 @@ const dur = (minMs: number, maxMs: number) =>
 export interface HistoryEntry {
   at: string;
   node: string;
-  outcome: 'replaced' | 'retired' | 'failed' | 'refused' | 'skipped' | 'circuit-open' | 'circuit-closed' | 'pace' | 'paused' | 'resumed' | 'held' | 'released';
+  outcome: 'replaced' | 'retired' | 'failed' | 'refused' | 'skipped' | 'circuit-open' | 'circuit-closed' | 'pace' | 'paused' | 'resumed' | 'held' | 'released' | 'image';
   reason: string;
   replacement?: string;
   detail?: string;
@@ -48,6 +49,9 @@ export interface LaneCarry {
   /** Last repave start or finish (epoch ms), for the pace across runs. */
   lastActivityAt?: number;
   holds?: LaneHold[];
+  /** The group's desired image, and the configured image it was resolved from (JSON) when not pinned. */
+  desiredImage?: DesiredImage;
+  desiredImageOf?: string;
 }
 
 export const repaverLaneInputSchema = z.strictObject({

@@ -19,6 +19,27 @@ export const LANE_QUERY_STATE = 'state';
 /** Another runbook (the node group manager) holds the lane: no new repaves until it releases (or the hold expires). */
 export const LANE_SIGNAL_HOLD = 'hold';
 export const LANE_SIGNAL_RELEASE = 'release';
+/** Pin the image the group's nodes should run (a rollout), or go back to the group's configured image. */
+export const LANE_SIGNAL_SET_DESIRED_IMAGE = 'setDesiredImage';
+
+/** setDesiredImage's argument: an image to pin, or `{ by }` alone to resolve the group's configured image again. */
+export interface DesiredImageRequest {
+  /** Who asks (a workflow ID): shown, and kept with the image. */
+  by: string;
+  imageId?: string;
+  displayName?: string;
+  /** Move at most this many nodes to the image (a partial wave). */
+  nodes?: number;
+  /** Which nodes on another image are drifted; default every one (see ImageDrift). */
+  drift?: ImageDrift;
+}
+
+/**
+ * Which nodes on another image than the desired one are drifted: `all`; `none` (the image is only what
+ * replacements boot from); or only those on one image (`from`: a rollback moves the nodes of the image it
+ * takes back, and only those).
+ */
+export type ImageDrift = 'all' | 'none' | { from: string };
 
 export interface LaneHold {
   /** Workflow ID of the holder. */

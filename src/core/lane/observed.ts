@@ -1,4 +1,5 @@
 // What a sweep observes of a node group, and the reports and repaves the lane keeps track of.
+import type { RepaveReasonKind } from './reasons.js';
 
 
 
@@ -28,6 +29,8 @@ export interface ObservedNode {
   instanceId?: string;
   /** The Node object's metadata.uid. */
   uid?: string;
+  /** The image its instance booted from. */
+  imageId?: string;
 }
 
 export interface NodeGroupObservation {
@@ -56,6 +59,8 @@ export interface InFlightRepave {
   faultDomain?: string;
   /** The machine (machineOf) being repaved. */
   machine?: string;
+  /** The reason it is repaved for (its budget); unset in runs from before reasons were data. */
+  kind?: RepaveReasonKind;
 }
 
 

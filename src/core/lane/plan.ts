@@ -1,17 +1,17 @@
-// The plan of one sweep: which nodes are aged or unhealthy, in which order they are repaved, how many may start now.
+// The plan of one sweep: which nodes are due (unhealthy, drifted, aged), in which order they are repaved, how many may start now.
 // No clocks and no I/O: `now` and the observed nodes come in, a plan comes out.
 import type { NodeGroupConfig } from '../config.js';
-import { formatDuration } from '../duration.js';
 import { assessHealth } from './health.js';
 import { DEFAULT_SWEEP_INTERVAL_MS, DEFAULT_UNHEALTHY_AFTER_MS } from './names.js';
 import type { InFlightRepave, ObservedNode, UnhealthyReport } from './observed.js';
 import type { Pace } from './pace.js';
-import { roundMin } from './health.js';
+import { driftAllowance, reasonBudgetOf, REPAVE_REASON_KINDS, REPAVE_REASONS, type DesiredImage, type RepaveReasonKind } from './reasons.js';
 
 
 export interface Candidate {
   node: string;
-  kind: 'unhealthy' | 'aged';
+  /** The first reason (in REPAVE_REASONS order) it is due for. */
+  kind: RepaveReasonKind;
   reasons: string[];
   faultDomain?: string;
   severity: number;
@@ -61,6 +61,10 @@ export interface PlanInput {
   notBefore?: Record<string, number>;
   /** Repaves in flight at any time while `nodes` was listed (at least `inFlight`): each may have added a node to it. */
   inFlightWhileListing?: number;
+  /** The image the group's nodes should run; unset: no node is drifted. */
+  desiredImage?: DesiredImage;
+  /** Reasons that may start no repave now, and why (outside a maintenance window): queued, skipped. */
+  notNow?: Partial<Record<RepaveReasonKind, string>>;
 }
 
 export interface RepavePlan {
@@ -70,6 +74,7 @@ export interface RepavePlan {
   start: Candidate[];
   budget: Budget;
   unhealthy: string[];
+  drifted: string[];
   aged: string[];
   /** Nodes skipped this sweep and why (held by another workflow, backing off after a failure). */
   skipped: { node: string; why: string }[];
@@ -102,60 +107,60 @@ export function planRepaves(input: PlanInput): RepavePlan {
   const staleReports = reports.filter((r) => !byName.has(r.node)).map((r) => r.node);
 
   const skipped: { node: string; why: string }[] = [];
-  const unhealthy: string[] = [];
-  const aged: string[] = [];
-  const candidates: (Candidate & { since: number; created: number })[] = [];
+  const due: Record<RepaveReasonKind, string[]> = { unhealthy: [], drifted: [], aged: [] };
+  const candidates: Due[] = [];
   let heldElsewhere = 0;
   let unavailableElsewhere = 0;
   const busyFds: string[] = inFlight.map((f) => fdKey(f.faultDomain ?? byName.get(f.node)?.faultDomain));
 
   for (const n of nodes) {
     const health = assessHealth(n, reportOf.get(n.name), now, unhealthyAfterMs);
-    const created = Date.parse(n.createdAt);
-    const ageMs = now - created;
-    const isAged = ageMs >= maxAgeMs;
-    if (health.unhealthy) unhealthy.push(n.name);
-    if (isAged) aged.push(n.name);
-    const mine = ours.get(n.name);
-    if (mine) continue; // in flight: counted in the budget below
+    const matched = REPAVE_REASONS.flatMap((r) => {
+      const why = r.check(n, { health, now, maxAgeMs, ...(input.desiredImage ? { desiredImage: input.desiredImage } : {}) });
+      return why ? [{ kind: r.kind, why }] : [];
+    });
+    for (const m of matched) due[m.kind].push(n.name);
+    if (ours.has(n.name)) continue; // in flight: counted in the budget below
     if (n.owner) {
       // Another live workflow (a manual repave, the node group manager, a lane run before a restart) holds it.
       heldElsewhere++;
       busyFds.push(fdKey(n.faultDomain));
-      if (health.unhealthy || isAged) skipped.push({ node: n.name, why: `held by workflow ${n.owner}` });
+      if (matched.length) skipped.push({ node: n.name, why: `held by workflow ${n.owner}` });
       continue;
     }
     if (health.unavailable) unavailableElsewhere++;
-    if (!health.unhealthy && !isAged) continue;
+    if (!matched.length) continue;
     const nb = input.notBefore?.[n.name];
     if (nb !== undefined && nb > now) {
       skipped.push({ node: n.name, why: `last repave failed; retried after ${new Date(nb).toISOString()}` });
       continue;
     }
-    const reasons = [...health.reasons];
-    if (isAged) reasons.push(`aged ${formatDuration(roundMin(ageMs))} (maxAge ${formatDuration(maxAgeMs)})`);
+    const created = Date.parse(n.createdAt);
     candidates.push({
       node: n.name,
-      kind: health.unhealthy ? 'unhealthy' : 'aged',
-      reasons,
+      kind: matched[0]!.kind,
+      reasons: matched.flatMap((m) => m.why),
       ...(n.faultDomain !== undefined ? { faultDomain: n.faultDomain } : {}),
       severity: health.severity,
       createdAt: n.createdAt,
-      ageMs,
+      ageMs: now - created,
       unavailable: health.unavailable,
       since: health.since ?? Number.POSITIVE_INFINITY,
       created,
+      matched,
     });
   }
+  limitDrift(candidates, driftAllowance(input.desiredImage, nodes, inFlight.filter((f) => f.kind === 'drifted').length));
 
-  // Unhealthiest first (worst kind, then longest unhealthy), then oldest; the aged follow, oldest first.
-  const sick = candidates
-    .filter((c) => c.kind === 'unhealthy')
-    .sort((a, b) => b.severity - a.severity || a.since - b.since || a.created - b.created || cmp(a.node, b.node));
-  const old = candidates.filter((c) => c.kind === 'aged').sort((a, b) => a.created - b.created || cmp(a.node, b.node));
+  // Unhealthiest first (worst kind, then longest unhealthy), then oldest; the drifted and the aged follow, oldest first.
+  const oldestFirst = (a: Due, b: Due) => a.created - b.created || cmp(a.node, b.node);
+  const tier = (kind: RepaveReasonKind) =>
+    candidates
+      .filter((c) => c.kind === kind)
+      .sort(kind === 'unhealthy' ? (a, b) => b.severity - a.severity || a.since - b.since || oldestFirst(a, b) : oldestFirst);
   const used = new Set(busyFds);
-  const queue = [...spreadOverFaultDomains(sick, used), ...spreadOverFaultDomains(old, used)].map(
-    ({ since: _s, created: _c, ...c }) => c as Candidate,
+  const queue = REPAVE_REASON_KINDS.flatMap((k) => spreadOverFaultDomains(tier(k), used)).map(
+    ({ since: _s, created: _c, matched: _m, ...c }) => c as Candidate,
   );
 
   // Only Ready nodes count: a replacement that never got Ready lingers NotReady for a while after it is terminated.
@@ -173,11 +178,20 @@ export function planRepaves(input: PlanInput): RepavePlan {
   if (!blockedBy && slots === 0 && queue.length) blockedBy = `${inFlightCount} repave(s) in flight, the most at once is ${cap}`;
 
   // Disruption: repaves in flight plus nodes already out of service elsewhere may not exceed maxUnavailable.
-  // Repaving a node that is already unavailable disrupts nothing more.
+  // Repaving a node that is already unavailable disrupts nothing more. Each reason also keeps to its own budget,
+  // and a reason may not start now at all (outside a maintenance window).
   let disrupted = inFlightCount + unavailableElsewhere;
+  const perReason = new Map<RepaveReasonKind, number>(REPAVE_REASON_KINDS.map((k) => [k, inFlight.filter((f) => f.kind === k).length]));
   const start: Candidate[] = [];
-  for (const c of queue) {
+  const waiting = (c: Candidate) => input.notNow?.[c.kind] !== undefined && !c.retire;
+  for (const c of queue.filter(waiting)) skipped.push({ node: c.node, why: input.notNow![c.kind]! });
+  for (const c of queue.filter((c) => !waiting(c))) {
     if (slots === 0) break;
+    const budget = reasonBudgetOf(group, c.kind);
+    if (budget !== undefined && perReason.get(c.kind)! >= budget) {
+      if (start.length === 0 && !blockedBy) blockedBy = `${perReason.get(c.kind)} ${c.kind} repave(s) in flight, the budget for ${c.kind} is ${budget}`;
+      continue;
+    }
     if (!c.unavailable) {
       if (disrupted + 1 > group.maxUnavailable) {
         if (start.length === 0 && !blockedBy) blockedBy = `${disrupted} node(s) disrupted or unavailable, maxUnavailable is ${group.maxUnavailable}`;
@@ -185,6 +199,7 @@ export function planRepaves(input: PlanInput): RepavePlan {
       }
       disrupted++;
     }
+    perReason.set(c.kind, perReason.get(c.kind)! + 1);
     start.push(c);
     slots--;
   }
@@ -193,14 +208,32 @@ export function planRepaves(input: PlanInput): RepavePlan {
     queue,
     start,
     budget: { cap, inFlight: inFlightCount, unavailableElsewhere, slots: Math.max(0, cap - inFlightCount), ...(blockedBy ? { blockedBy } : {}) },
-    unhealthy,
-    aged,
+    unhealthy: due.unhealthy,
+    drifted: due.drifted,
+    aged: due.aged,
     skipped,
     staleReports,
     ...(aboveSize ? { aboveSize } : {}),
     maxAgeMs,
     unhealthyAfterMs,
   };
+}
+
+type Due = Candidate & { since: number; created: number; matched: { kind: RepaveReasonKind; why: string[] }[] };
+
+/**
+ * A partial wave moves only `allowance` more nodes to the desired image, oldest first: the other drifted
+ * candidates are due for their next reason, if any, or not due this sweep.
+ */
+function limitDrift(candidates: Due[], allowance: number) {
+  const drifting = candidates.filter((c) => c.kind === 'drifted').sort((a, b) => a.created - b.created || cmp(a.node, b.node));
+  for (const c of drifting.slice(allowance)) {
+    const rest = c.matched.filter((m) => m.kind !== 'drifted');
+    if (rest.length) {
+      c.kind = rest[0]!.kind;
+      c.reasons = rest.flatMap((m) => m.why);
+    } else candidates.splice(candidates.indexOf(c), 1);
+  }
 }
 
 /**

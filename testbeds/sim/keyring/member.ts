@@ -16,9 +16,9 @@ export interface ControlPlaneMemberOptions {
   report(data: Record<string, string>, nodeAnnotations: Record<string, string>): Promise<void>;
   /**
    * Run new keyrings (restart the API server with them); resolves once the member serves with them. At boot
-   * it is called once with every ring (`changed` undefined), then once per changed ring.
+   * it is called with every ring (`changed` undefined), then with the rings changed since (`changed`).
    */
-  run?(rings: Partial<Record<KeyPurpose, Keyring>>, changed?: KeyPurpose): Promise<void>;
+  run?(rings: Partial<Record<KeyPurpose, Keyring>>, changed?: KeyPurpose[]): Promise<void>;
   /** How long a "restart" takes beyond `run` (default 300 ms). */
   restartDelayMs?: number;
   pollMs?: number;
@@ -65,18 +65,16 @@ export async function startControlPlaneMember(opts: ControlPlaneMemberOptions): 
       await report();
       return;
     }
-    // then one restart per changed ring, as a member repaved for each phase would be
-    for (const purpose of KEY_PURPOSES) {
-      const ring = latest.get(purpose);
-      if (!ring || running.get(purpose)?.version === ring.version) continue;
-      const next = Object.fromEntries([...running, [purpose, ring]]) as Partial<Record<KeyPurpose, Keyring>>;
-      if (opts.run) await opts.run(next, purpose);
-      await sleep(opts.restartDelayMs ?? 300);
-      running.set(purpose, ring);
-      m.restarts++;
-      opts.log?.(`control-plane member ${member} runs ${purpose} keyring v${ring.version}`);
-      await report();
-    }
+    // then a restart for what changed since the last look (a member repaved picks up every ring's latest)
+    const changed = KEY_PURPOSES.filter((p) => latest.get(p) && running.get(p)?.version !== latest.get(p)!.version);
+    if (changed.length === 0) return;
+    const next = Object.fromEntries([...running, ...changed.map((p) => [p, latest.get(p)!] as const)]) as Partial<Record<KeyPurpose, Keyring>>;
+    if (opts.run) await opts.run(next, changed);
+    await sleep(opts.restartDelayMs ?? 300);
+    for (const p of changed) running.set(p, latest.get(p)!);
+    m.restarts++;
+    opts.log?.(`control-plane member ${member} runs ${changed.map((p) => `${p} keyring v${running.get(p)!.version}`).join(', ')}`);
+    await report();
   }
   const sync = () => (busy ??= syncOnce().finally(() => (busy = undefined)));
 

@@ -3,6 +3,9 @@
 import type { LatencyFault } from '../latency.js';
 import type { ObjectStore } from './store.js';
 
+/** Node label the OCI sim sets on nodes booted from an image whose DaemonSet pods crash-loop (badImages): their kubelet crash-loops them. */
+export const SIM_LABEL_DAEMONSETS_CRASH_LOOP = 'sim.itinerant.dev/daemonsets-crash-loop';
+
 export interface KubeFaults extends LatencyFault {
   /** 0..1, fraction of API requests answered with errorStatus. */
   errorRate: number;
@@ -14,6 +17,8 @@ export interface KubeFaults extends LatencyFault {
   blockEvictions: boolean;
   /** Bound pod → Running + Ready after this long. */
   podStartDelayMs: number;
+  /** Containers of these images crash-loop: Running, never Ready, CrashLoopBackOff with restarts (the KWOK Stage's twin). */
+  crashLoopImages?: string[];
 }
 
 export interface KubeTiming {

@@ -3,7 +3,7 @@
 // node lifecycle (taints), pod GC, owner GC, Deployment, ReplicaSet, DaemonSet,
 // StatefulSet, scheduler, kubelet (pod start/readiness), PodDisruptionBudget status.
 
-import { shortHash, ts, type SimContext } from './context.js';
+import { shortHash, SIM_LABEL_DAEMONSETS_CRASH_LOOP, ts, type SimContext } from './context.js';
 import { nodeReady, syncNodeTaints } from './nodes.js';
 import { refreshPdb, scaled } from './pdb.js';
 import { claimVolumes, ensureClaims } from './pvc.js';
@@ -519,21 +519,22 @@ export class Controllers {
         for (const type of ['PodReadyToStartContainers', 'Initialized', 'PodScheduled']) {
           setCondition(st, { type, status: 'True' }, now, type === 'PodReadyToStartContainers' ? {} : { lastProbeTime: null as unknown as string });
         }
+        const dsCrash = node.metadata.labels?.[SIM_LABEL_DAEMONSETS_CRASH_LOOP] === 'true' && p.metadata.ownerReferences?.some((o: { kind: string }) => o.kind === 'DaemonSet');
+        const crashing = (image: string) => dsCrash || (this.ctx.faults.crashLoopImages ?? []).includes(image);
         st.containerStatuses = ((p.spec.containers ?? []) as { name: string; image: string }[]).map((c, i) => ({
           name: c.name,
           image: c.image,
           imageID: `${c.image}@sha256:${shortHash(c.image).padEnd(64, '0')}`,
           containerID: `containerd://${shortHash(`${uid}/${i}`).padEnd(64, '0')}`,
-          ready: true,
-          started: true,
-          restartCount: 0,
-          state: { running: { startedAt: ts(now) } },
-          lastState: {},
+          ...(crashing(c.image)
+            ? { ready: false, started: false, restartCount: 5, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 1m20s restarting failed container=${c.name}` } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } }
+            : { ready: true, started: true, restartCount: 0, state: { running: { startedAt: ts(now) } }, lastState: {} }),
         }));
-        setCondition(st, { type: 'ContainersReady', status: ready ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
-        setCondition(st, { type: 'Ready', status: ready ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
+        const serving = ready && !((p.spec.containers ?? []) as { image: string }[]).some((c) => crashing(c.image));
+        setCondition(st, { type: 'ContainersReady', status: serving ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
+        setCondition(st, { type: 'Ready', status: serving ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
         this.save('pods', p);
-      } else if (p.status?.phase === 'Running' && podReady(p) !== ready) {
+      } else if (p.status?.phase === 'Running' && podReady(p) !== ready && !(p.status.containerStatuses as { state?: { waiting?: unknown } }[] | undefined)?.some((c) => c.state?.waiting)) {
         const st = p.status;
         const reason = ready ? undefined : 'ContainersNotReady';
         setCondition(st, { type: 'ContainersReady', status: ready ? 'True' : 'False', reason }, now, { lastProbeTime: null as unknown as string });

@@ -2,6 +2,7 @@
 // retry tokens, counters and faults. No HTTP here (see server.ts).
 import { randomBytes } from 'node:crypto';
 import type { NodeRegistration, SimCluster } from '../kube/cluster-api.js';
+import { SIM_LABEL_DAEMONSETS_CRASH_LOOP } from '../kube/context.js';
 import { LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE, LABEL_ZONE, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, TAG_NODE_GROUP } from '../../../src/core/labels.js';
 import { providerIDOf } from '../../../src/core/provider-id.js';
 import {
@@ -478,6 +479,12 @@ export class OciFleet {
       if (rec.wire.lifecycleState !== 'RUNNING' || rec.nodeStatus !== 'registered' || !this.ownsLiveNode(rec)) return;
       this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, true, 'KubeletReady'));
       rec.nodeStatus = 'ready';
+      const bad = this.faults.badImages[rec.wire.imageId];
+      if (bad?.notReadyAfterMs !== undefined) {
+        this.after(rec, bad.notReadyAfterMs, () => {
+          if (rec.wire.lifecycleState === 'RUNNING' && this.ownsLiveNode(rec)) this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, false, 'KubeletNotReady'));
+        });
+      }
     });
   }
 
@@ -521,6 +528,7 @@ export class OciFleet {
         [LABEL_ZONE]: zoneOfAvailabilityDomain(w.availabilityDomain),
         [LABEL_FAULT_DOMAIN]: w.faultDomain,
         [LABEL_INSTANCE_TYPE]: w.shape,
+        ...(this.faults.badImages[w.imageId]?.daemonSetsCrashLoop ? { [SIM_LABEL_DAEMONSETS_CRASH_LOOP]: 'true' } : {}),
       },
       taints,
       annotations: this.bootAnnotations(),

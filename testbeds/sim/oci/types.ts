@@ -82,6 +82,11 @@ export interface OciFaults extends LatencyFault {
   launchResponseDelayMs: number;
   /** PROVISIONING → RUNNING (and Node registration) delay for launched instances. */
   bootDelayMs: number;
+  /**
+   * Image OCID → a bad image: instances booted from it become Ready, then NotReady `notReadyAfterMs` later
+   * (KubeletNotReady); with `daemonSetsCrashLoop`, the DaemonSet pods on their nodes crash-loop.
+   */
+  badImages: Record<string, { notReadyAfterMs?: number; daemonSetsCrashLoop?: boolean }>;
 }
 
 export class OciApiError extends Error {
