@@ -24,12 +24,8 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...configActivities({ clients }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
-<<<<<<< HEAD
     ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
-  } satisfies RepaveActivities;
-=======
     ...healthGateActivities({ clients }),
     ...deploymentActivities({ clients }),
   } satisfies RepaveActivities & ImageRolloutActivities & DeploymentActivities;
->>>>>>> rollout
 }

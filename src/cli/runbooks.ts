@@ -5,12 +5,9 @@ import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowI
 import { parseNodeGroupManagerInput } from '../core/node-groups.js';
 import type { ParseResult } from '../core/input.js';
 import { parseRepaveNodeInput } from '../core/repave.js';
-<<<<<<< HEAD
 import { parseRotateKeysInput, rotateKeysWorkflowId } from '../core/rotation.js';
-=======
 import { parseRolloutNodeImageInput } from '../core/rollout.js';
 import { parseRolloutDeploymentInput } from '../core/deployment-rollout.js';
->>>>>>> rollout
 import { RUNBOOK_SIGNAL_ABORT, RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 
 export interface Runbook<I> {
@@ -100,7 +97,6 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     },
     busy: (member) => `a decommission of this StatefulSet is already running (asked for ${member})`,
   }),
-<<<<<<< HEAD
   'rotate-keys': defineRunbook({
     name: 'rotate-keys',
     workflowType: 'rotateKeys',
@@ -111,7 +107,7 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     target: (i) => i.purpose,
     signals: operatorSignals,
     busy: (purpose) => `a rotation of the ${purpose} keyring is already running`,
-=======
+  }),
   'rollout-node-image': defineRunbook({
     name: 'rollout-node-image',
     workflowType: 'rolloutNodeImage',
@@ -133,7 +129,6 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
     target: (i) => `${i.namespace}/${i.deployment}`,
     signals: operatorSignals,
     busy: (d) => `Deployment ${d} is already being rolled out`,
->>>>>>> rollout
   }),
 };
 

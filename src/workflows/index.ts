@@ -4,10 +4,7 @@ export { repaverLane } from './repaver-lane.js';
 export { sweepNodeGroup } from './sweep-node-group.js';
 export { nodeGroupManager } from './node-group-manager.js';
 export { decommissionMember } from './decommission-member.js';
-<<<<<<< HEAD
 export { rotateKeys } from './rotate-keys.js';
 export { checkKeyrings } from './check-keyrings.js';
-=======
 export { rolloutNodeImage } from './rollout-node-image.js';
 export { rolloutDeployment } from './rollout-deployment.js';
->>>>>>> rollout

@@ -14,11 +14,7 @@ export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstance
 export { SimVault, type SecretLifecycleState, type SecretStage } from './vault.js';
 export type { OciFaults, OciInstance, OciImage, AvailabilityDomain, FaultDomain, InstanceLifecycleState } from './types.js';
 
-<<<<<<< HEAD
-export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, lostSecretWriteResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000 };
-=======
-export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000, badImages: {} };
->>>>>>> rollout
+export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, lostSecretWriteResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000, badImages: {} };
 
 export interface OciSimOptions {
   cluster: SimCluster;
