@@ -111,6 +111,12 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
 
     /** Idempotent twice over: an earlier attempt's instance is found by name and tag, and the retry token dedupes in OCI. */
     async launchReplacement(req: LaunchReplacementRequest) {
+      if (!req.subnetId) {
+        throw ApplicationFailure.nonRetryable(
+          `launch ${req.displayName}: node group ${req.nodeGroup} has no subnet in ${req.availabilityDomain} (its dedicated subnets are created by nodeGroupManager create)`,
+          'NoSubnet',
+        );
+      }
       try {
         const [existing] = await launchedAs(req);
         if (existing) return { instanceId: existing.id, created: false };

@@ -101,7 +101,8 @@ export interface LaunchReplacementRequest extends ClusterRef {
   compartmentId: string;
   availabilityDomain: string;
   faultDomain?: string;
-  subnetId: string;
+  /** Missing only for a group with dedicated subnets none of which is in this AD yet: the launch is refused. */
+  subnetId?: string;
   shape: string;
   shapeConfig?: { ocpus?: number; memoryInGBs?: number };
   imageId: string;

@@ -6,30 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as common from 'oci-common';
 import * as core from 'oci-core';
 import * as identity from 'oci-identity';
-import type { NodeRegistration, SimCluster } from '../../testbeds/sim/kube/cluster-api.js';
+import { FakeCluster } from '../helpers/fake-cluster.js';
 import { createOciSim, generateOciCredentials, signRequest, type OciSim } from '../../testbeds/sim/oci/index.js';
 import { TAG_IMAGE_CHANNEL, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, LABEL_ZONE, LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE } from '../../src/core/labels.js';
 import { waitFor as until } from '../helpers/wait.js';
-
-/** A stand-in for the Kubernetes side: just remembers nodes. */
-class FakeCluster implements SimCluster {
-  readonly name = 'fake';
-  readonly nodes = new Map<string, NodeRegistration & { readyNow: boolean }>();
-  registerNode(reg: NodeRegistration): void {
-    this.nodes.set(reg.name, { ...reg, readyNow: reg.ready });
-  }
-  setNodeReady(name: string, ready: boolean): void {
-    const n = this.nodes.get(name);
-    if (n) n.readyNow = ready;
-  }
-  removeNode(name: string): void {
-    this.nodes.delete(name);
-  }
-  hasNode(name: string): boolean {
-    return this.nodes.has(name);
-  }
-  apply(): void {}
-}
 
 const COMPARTMENT = 'ocid1.compartment.oc1..sim';
 const noRetry: common.RetryConfiguration = { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) };

@@ -15,7 +15,7 @@ export async function writeSimFiles(
     /** kubeconfig YAML of the worker's identity, and of the administrator's */
     kubeconfig: string | Buffer;
     adminKubeconfig: string | Buffer;
-    oci: { writeConfig(dir: string): Promise<{ configPath: string }> };
+    oci: { writeConfig(dir: string): Promise<{ configPath: string }>; fleetNetwork(): { vcnId: string; subnetPool: string[] } };
     ociUrl: string;
     nodeGroups: SeedNodeGroup[] | undefined;
     /** The stateful-service namespaces the cluster declares (the worker's RBAC is rendered from them). */
@@ -30,14 +30,23 @@ export async function writeSimFiles(
     await chmod(file, 0o600);
   }
   const { configPath: ociConfigPath } = await a.oci.writeConfig(path.join(dir, 'oci'));
-  const fleetConfigPath = await writeFleetFile(dir, { ...a, kubeconfigPath, ociConfigPath });
+  const fleetConfigPath = await writeFleetFile(dir, { ...a, kubeconfigPath, ociConfigPath, network: a.oci.fleetNetwork() });
   return { kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath };
 }
 
 /** Write `<dir>/fleet.yaml`: the fleet configuration the worker reads for the test bed (paths relative to it). */
 async function writeFleetFile(
   dir: string,
-  a: { clusterName: string; kubeconfigPath: string; ociConfigPath: string; ociUrl: string; nodeGroups: SeedNodeGroup[] | undefined; statefulNamespaces: string[]; header: string },
+  a: {
+    clusterName: string;
+    kubeconfigPath: string;
+    ociConfigPath: string;
+    ociUrl: string;
+    network: { vcnId: string; subnetPool: string[] };
+    nodeGroups: SeedNodeGroup[] | undefined;
+    statefulNamespaces: string[];
+    header: string;
+  },
 ): Promise<string> {
   const fleetConfigPath = path.join(dir, 'fleet.yaml');
   const fleet = {
@@ -48,6 +57,7 @@ async function writeFleetFile(
         context: a.clusterName,
         oci: { configFile: path.relative(dir, a.ociConfigPath), profile: 'DEFAULT', endpoints: { compute: a.ociUrl, identity: a.ociUrl } },
         compartmentId: SIM_COMPARTMENT,
+        network: a.network,
         nodeGroups: a.nodeGroups ?? [],
         statefulNamespaces: a.statefulNamespaces,
       },

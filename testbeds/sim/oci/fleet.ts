@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { NodeRegistration, SimCluster } from '../kube/cluster-api.js';
 import { LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE, LABEL_ZONE, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, TAG_NODE_GROUP } from '../../../src/core/labels.js';
 import { providerIDOf } from '../../../src/core/provider-id.js';
+import { hostAddress, parseCidr } from '../../../src/core/cidr.js';
+import type { OciSubnet } from './network.js';
 import {
   OciApiError,
   type AvailabilityDomain,
@@ -38,6 +40,8 @@ export interface FleetOptions {
   onNodeRegistered?: (nodeName: string, instance: OciInstance) => void;
   /** How the kubelets of each node group (instance tag itinerant.dev/node-group) name their nodes; default display-name. */
   nodeNaming?: Record<string, NodeNaming>;
+  /** The Virtual Network's subnets: a launch into one of them must fit it, and takes its IP from its CIDR. */
+  subnets?: { findSubnet(id: string): Readonly<OciSubnet> | undefined };
 }
 
 /**
@@ -312,6 +316,7 @@ export class OciFleet {
       throw new OciApiError(500, 'InternalError', 'Out of host capacity.');
     }
 
+    this.checkSubnet(spec.subnetId, spec.availabilityDomain);
     const id = `ocid1.instance.oc1.${this.opts.regionKey}.sim${uid()}`;
     const wire: OciInstance = {
       id,
@@ -451,16 +456,33 @@ export class OciFleet {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** The ids of the VNICs in a subnet: one per instance launched into it that is not TERMINATED yet. */
+  vnicsInSubnet(subnetId: string): string[] {
+    return [...this.instances.values()].filter((r) => r.subnet === subnetId && r.wire.lifecycleState !== 'TERMINATED').map((r) => r.wire.id.replace('ocid1.instance.', 'ocid1.vnic.'));
+  }
+
+  /** A subnet of the Virtual Network must be AVAILABLE, and in the instance's AD unless regional; others are the sim's fixed ones. */
+  private checkSubnet(subnetId: string | undefined, availabilityDomain: string): void {
+    const subnet = subnetId === undefined ? undefined : this.opts.subnets?.findSubnet(subnetId);
+    if (!subnet) return;
+    if (subnet.lifecycleState !== 'AVAILABLE') throw new OciApiError(409, 'IncorrectState', `Subnet ${subnet.id} is ${subnet.lifecycleState}.`);
+    if (subnet.availabilityDomain && subnet.availabilityDomain !== availabilityDomain) {
+      throw new OciApiError(400, 'InvalidParameter', `Subnet ${subnet.id} is in ${subnet.availabilityDomain}, not in the instance's availability domain ${availabilityDomain}.`);
+    }
+  }
+
   /** A private IP from the instance's subnet (the lowest free one), and the node name its group's kubelets use. */
   private addressing(w: OciInstance, subnetId: string | undefined): Pick<InstanceRecord, 'privateIp' | 'subnet' | 'nodeName'> {
     const subnet = subnetId ?? `default-${w.availabilityDomain}`;
     let used = this.subnetIps.get(subnet);
     if (!used) this.subnetIps.set(subnet, (used = new Set()));
-    const prefix = `10.0.${10 + [...this.subnetIps.keys()].indexOf(subnet)}`;
+    // A Virtual Network subnet's own CIDR; the sim's fixed subnets are /24s of 10.0.0.0/16 in the order first used.
+    const block = parseCidr(this.opts.subnets?.findSubnet(subnet)?.cidrBlock ?? `10.0.${10 + [...this.subnetIps.keys()].indexOf(subnet)}.0/24`)!;
+    const last = 2 ** (32 - block.prefix) - 2; // OCI keeps the first two addresses and the last one
     let host = 2;
-    while (used.has(`${prefix}.${host}`)) host++;
-    if (host > 254) throw new OciApiError(400, 'InvalidParameter', `Subnet ${subnet} has no free private IP.`);
-    const privateIp = `${prefix}.${host}`;
+    while (used.has(hostAddress(block, host))) host++;
+    if (host > last) throw new OciApiError(400, 'InvalidParameter', `Subnet ${subnet} has no free private IP.`);
+    const privateIp = hostAddress(block, host);
     used.add(privateIp);
     const naming = this.nodeNaming[w.freeformTags[TAG_NODE_GROUP] ?? ''] ?? 'display-name';
     return { privateIp, subnet, nodeName: naming === 'private-ip' ? privateIp : w.displayName.toLowerCase() };

@@ -4,6 +4,8 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { AuthError, verifyRequest, type KnownKey } from './auth.js';
 import type { OciFleet } from './fleet.js';
+import type { OciNetwork } from './network.js';
+import { routeNetwork } from './network-routes.js';
 import { OciApiError } from './types.js';
 import { addedLatencyMs } from '../latency.js';
 
@@ -14,6 +16,7 @@ const MAX_LIMIT = 1000;
 
 export interface OciServerOptions {
   fleet: OciFleet;
+  network: OciNetwork;
   keys: () => KnownKey[];
   log?: (line: string) => void;
 }
@@ -60,7 +63,7 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
               ? new OciApiError(429, 'TooManyRequests', 'Too many requests for the user.')
               : new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault).');
           }
-          route(opts.fleet, req, body, send);
+          route(opts, req, body, send);
         } catch (e) {
           fail(e);
         }
@@ -79,9 +82,9 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
   });
 }
 
-type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
+export type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
 
-function route(fleet: OciFleet, req: http.IncomingMessage, body: Buffer, send: Send): void {
+function route({ fleet, network }: OciServerOptions, req: http.IncomingMessage, body: Buffer, send: Send): void {
   const url = new URL(req.url ?? '/', 'http://sim');
   const q = url.searchParams;
   const method = req.method ?? 'GET';
@@ -95,6 +98,7 @@ function route(fleet: OciFleet, req: http.IncomingMessage, body: Buffer, send: S
     if (!v) throw new OciApiError(400, 'MissingParameter', `Missing required parameter ${name}.`);
     return v;
   };
+  if (routeNetwork(network, req, collection, id, q, body, send)) return;
 
   switch (collection) {
     case 'instances': {
@@ -176,7 +180,7 @@ function route(fleet: OciFleet, req: http.IncomingMessage, body: Buffer, send: S
   throw new OciApiError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
 }
 
-function jsonObject(body: Buffer): Record<string, unknown> {
+export function jsonObject(body: Buffer): Record<string, unknown> {
   let v: unknown;
   try {
     v = body.length ? JSON.parse(body.toString('utf8')) : {};
@@ -187,7 +191,7 @@ function jsonObject(body: Buffer): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function page<T>(items: T[], q: URLSearchParams, send: Send): void {
+export function page<T>(items: T[], q: URLSearchParams, send: Send): void {
   const limitRaw = q.get('limit');
   let limit = DEFAULT_LIMIT;
   if (limitRaw !== null) {
