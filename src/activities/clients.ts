@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { CircuitBreaker, ConfigFileAuthenticationDetailsProvider, MaxAttemptsTerminationStrategy, type ClientConfiguration, type DelayStrategy } from 'oci-common';
-import { ComputeClient } from 'oci-core';
+import { ComputeClient, VirtualNetworkClient } from 'oci-core';
 import { IdentityClient } from 'oci-identity';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterConfig, FleetConfig } from '../core/config.js';
@@ -48,6 +48,8 @@ export interface ClusterClients {
   /** For watches (src/activities/kube-watch.ts); without it, waits poll. */
   kubeConfig?: k8s.KubeConfig;
   compute: ComputeClient;
+  /** VCNs and subnets (node groups' dedicated subnets, src/activities/virtual-network.ts). */
+  network: VirtualNetworkClient;
   identity: IdentityClient;
 }
 
@@ -117,7 +119,10 @@ export class ClientRegistry {
     const identity = new IdentityClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     if (config.oci.endpoints.compute) compute.endpoint = config.oci.endpoints.compute;
     if (config.oci.endpoints.identity) identity.endpoint = config.oci.endpoints.identity;
-    const clients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, identity };
+    const network = new VirtualNetworkClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+    const networkEndpoint = config.oci.endpoints.network ?? config.oci.endpoints.compute; // one iaas host serves both in OCI
+    if (networkEndpoint) network.endpoint = networkEndpoint;
+    const clients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, network, identity };
     this.cache.set(cluster, clients);
     return clients;
   }

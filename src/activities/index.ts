@@ -1,4 +1,4 @@
-import type { RepaveActivities } from '../core/activity-contracts.js';
+import type { RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
 import { ClientRegistry } from './clients.js';
@@ -6,6 +6,7 @@ import { configActivities } from './fleet-config.js';
 import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
+import { virtualNetworkActivities } from './virtual-network.js';
 
 export interface ActivityDeps {
   fleet: FleetConfig;
@@ -14,11 +15,13 @@ export interface ActivityDeps {
 
 export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
   const clients = new ClientRegistry(fleet);
+  const subnets = virtualNetworkActivities({ clients });
   return {
     ...kubernetesActivities({ clients, isWorkflowRunning }),
     ...ociActivities({ clients }),
-    ...configActivities({ clients }),
+    ...subnets,
+    ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
-  } satisfies RepaveActivities;
+  } satisfies RepaveActivities & SubnetActivities;
 }

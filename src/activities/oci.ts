@@ -8,7 +8,7 @@ import type { ClientRegistry } from './clients.js';
 const POLL_MS = 1000;
 const GONE = new Set<string>([models.Instance.LifecycleState.Terminating, models.Instance.LifecycleState.Terminated]);
 
-const statusOf = (e: unknown) => (e instanceof OciError ? e.statusCode : undefined);
+export const statusOf = (e: unknown) => (e instanceof OciError ? e.statusCode : undefined);
 
 /**
  * When no HTTP answer came at all (timeout, refused or reset connection) the SDK throws a plain object,
@@ -18,7 +18,7 @@ const isNoAnswer = (e: unknown): e is { message?: unknown; requestEndpoint?: unk
   typeof e === 'object' && e !== null && !(e instanceof Error) && 'requestEndpoint' in e;
 
 /** Client errors (bad request, auth, not found) do not heal by retrying; throttling, 5xx and no answer do. */
-function rethrow(e: unknown, what: string): never {
+export function rethrow(e: unknown, what: string): never {
   if (isNoAnswer(e)) {
     throw ApplicationFailure.retryable(`${what}: no answer from OCI (${String(e.requestEndpoint)}): ${String(e.message)}`, 'OciNoAnswer');
   }
