@@ -81,10 +81,14 @@ export class OciNetwork {
   private readonly subnets = new Map<string, OciSubnet>();
   private readonly retryTokens = new Map<string, { subnetId: string; signature: string }>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Mutable: PROVISIONING → AVAILABLE and TERMINATING → TERMINATED from the next change on. */
+  transitionDelayMs: number;
   /** Subnets actually created (replays of a retry token do not count). */
   readonly counters = { subnetsCreated: 0, subnetCreateRequests: 0, subnetsDeleted: 0, deletesRefusedForVnics: 0 };
 
-  constructor(private readonly opts: NetworkOptions) {}
+  constructor(private readonly opts: NetworkOptions) {
+    this.transitionDelayMs = opts.transitionDelayMs ?? 300;
+  }
 
   private ocid(kind: string): string {
     return `ocid1.${kind}.oc1.${this.opts.regionKey}.sim${randomBytes(12).toString('hex')}`;
@@ -251,7 +255,7 @@ export class OciNetwork {
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
-    }, this.opts.transitionDelayMs ?? 300);
+    }, this.transitionDelayMs);
     this.timers.add(t);
   }
 }
