@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
+import { fleetConfigSchema, nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
 import { missingSlots, placeOnSubnets, subnetDisplayName, subnetSlots } from '../../src/core/subnets.js';
 
 const AD = (i: number) => `SIM:US-ASHBURN-AD-${i}`;
@@ -66,6 +66,16 @@ describe('fleet configuration of dedicated subnets', () => {
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.message).toMatch(/each placement names its subnetId, unless the group has dedicated subnets/);
   });
+  it.each([
+    ['a dedicated group in a cluster without a network', undefined, /node group g has dedicated subnets: cluster c needs a network \(vcnId, subnetPool\)/],
+    ['a pool block with host bits', { vcnId: 'ocid1.vcn.oc1..v', subnetPool: ['10.0.128.1/17'] }, /subnetPool\.0: expected an IPv4 CIDR block/],
+  ])('refuses %s', (_, network, message) => {
+    const cluster = { name: 'c', kubeconfig: 'k', oci: { configFile: 'o' }, compartmentId: 'ocid1.compartment.oc1..c', ...(network ? { network } : {}) };
+    const r = fleetConfigSchema.safeParse({ clusters: [{ ...cluster, nodeGroups: [{ ...base, subnets: {}, placement: [{ availabilityDomain: AD(1), faultDomain: 'FAULT-DOMAIN-1' }] }] }] });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')).toMatch(message);
+  });
+
   it('defaults to a /24 per availability domain', () => {
     expect(nodeGroupSchema.parse({ ...base, subnets: {}, placement: [{ availabilityDomain: AD(1), faultDomain: 'FAULT-DOMAIN-1' }] }).subnets).toEqual({ layout: 'per-availability-domain', prefixLength: 24 });
   });

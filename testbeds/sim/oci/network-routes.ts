@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { OciNetwork } from './network.js';
 import { OciApiError } from './types.js';
-import { jsonObject, page, type Send } from './server.js';
+import { jsonObject, page, type Send } from './wire.js';
 
 /** Answers the request when it is a Virtual Network one; false otherwise (the caller routes on). */
 export function routeNetwork(network: OciNetwork, req: http.IncomingMessage, collection: string | undefined, id: string | undefined, q: URLSearchParams, body: Buffer, send: Send): boolean {
