@@ -10,6 +10,9 @@ import { groupVersion, resourceByPlural, type KObject, type ResourceType } from 
 import { patchTypeOf, type KubeApi } from './rest.js';
 import { ApiError, errors, failure, success } from './status.js';
 import { toTable, wantsTable } from './table.js';
+import { objectFromProtobuf } from './protobuf.js';
+import { podLog } from './logs.js';
+import { isReview, review } from './reviews.js';
 import { injectLatency } from '../latency.js';
 import type { WatchHub } from './watch.js';
 import { authorized, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
@@ -46,10 +49,11 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
     if (size > 10 * 1024 * 1024) throw errors.badRequest('request body too large');
     chunks.push(c as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const raw = Buffer.concat(chunks);
+  const text = raw.toString('utf8');
   if (!text.trim()) return undefined;
   const ct = req.headers['content-type'] ?? '';
-  if (ct.includes('protobuf')) throw errors.unsupportedMediaType(ct);
+  if (ct.includes('protobuf')) return objectFromProtobuf(raw); // kubectl's DeleteOptions and reviews; other kinds: 415
   try {
     return ct.includes('yaml') ? YAML.parse(text) : JSON.parse(text);
   } catch (e) {
@@ -61,7 +65,7 @@ const isDiscovery = (path: string): boolean =>
   path === '/version' || path === '/api' || path === '/apis' || path === '/api/v1' || /^\/apis\/[^/]+(\/[^/]+)?$/.test(path) ||
   path.startsWith('/openapi') || ['/healthz', '/livez', '/readyz'].includes(path);
 
-export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, authenticate: (req: IncomingMessage) => 'admin' | RestrictedIdentity | undefined) {
+export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, authenticate: (req: IncomingMessage) => 'admin' | RestrictedIdentity | undefined, adminUser: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
@@ -117,6 +121,10 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
       [group, version, rest] = [segs[1]!, segs[2]!, segs.slice(3)];
     } else throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
 
+    if (isReview(group, rest)) {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      return send(res, 201, review(group, rest[0]!, await readBody(req), caller, adminUser));
+    }
     if (rest.length > 0 && caller !== 'admin') {
       const a = requestAttributes(method, group, rest, q);
       if (!authorized(caller.grants, a)) throw forbidden(caller.user, a);
@@ -177,6 +185,13 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
     if (sub === 'eviction') {
       if (method !== 'POST') throw errors.methodNotAllowed();
       return send(res, 201, evict(ctx, api, ns ?? 'default', name, await readBody(req)));
+    }
+    if (sub === 'log') {
+      if (method !== 'GET') throw errors.methodNotAllowed();
+      const text = podLog(api.get(rt, ns, name), q.get('container'));
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+      res.end(text);
+      return;
     }
     if (sub === 'exec') throw new ApiError(failure(400, 'exec requires a WebSocket upgrade (not available in this simulator unless an upgrade handler is installed)', 'BadRequest'));
     if (sub === 'scale') {

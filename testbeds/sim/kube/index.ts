@@ -124,7 +124,7 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
     if (opts.restricted && auth === `Bearer ${opts.restricted.token}`) return opts.restricted;
     return undefined;
   };
-  const handler = createHandler(ctx, api, watches, authenticate);
+  const handler = createHandler(ctx, api, watches, authenticate, `${opts.clusterName}-admin`);
   let server: NetServer | undefined;
   let port = 0;
   let upgrade: UpgradeHandler | undefined = (req, socket, head) => exec.handleUpgrade(req, socket, head);

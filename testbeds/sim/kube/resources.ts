@@ -85,6 +85,7 @@ export const RESOURCES: ResourceType[] = [
       status: { kind: 'Pod', verbs: STATUS_VERBS },
       eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
       exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      log: { kind: 'Pod', verbs: ['get'] },
     },
   },
   {
@@ -126,6 +127,16 @@ export const RESOURCES: ResourceType[] = [
     namespaced: true, shortNames: ['pdb'], verbs: RW, hasGeneration: true, hasStatus: true,
     subresources: { status: { kind: 'PodDisruptionBudget', verbs: STATUS_VERBS } },
   },
+  // answered by reviews.ts, never stored
+  ...(
+    [
+      ['authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews'],
+      ['authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews'],
+      ['authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'],
+    ] as const
+  ).map(([group, kind, plural]): ResourceType => ({
+    group, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced: false, shortNames: [], verbs: ['create'], hasGeneration: false, hasStatus: false, subresources: {},
+  })),
 ];
 
 export function groupVersion(rt: { group: string; version: string }): string {
