@@ -88,6 +88,34 @@ describe(`kubectl as a new user runs it (${testbedFromEnv()} test bed)`, () => {
     expect(bad.stderr.trim()).toBe(`error: container nope is not valid for pod ${pod}`);
   });
 
+  it('get events shows the scheduler placing pods; get leases and describe node show the kubelet lease and the events of each node', async () => {
+    const events = await waitFor('Scheduled events in shop', async () => {
+      const r = await kubectl('admin', 'get', 'events', '-n', 'shop', '-o', 'json');
+      const items = (JSON.parse(r.stdout) as { items: { reason: string; involvedObject: { kind: string } }[] }).items;
+      return items.some((e) => e.reason === 'Scheduled' && e.involvedObject.kind === 'Pod') && items;
+    }, 30_000);
+    expect(events.length).toBeGreaterThan(0);
+    const table = await kubectl('admin', 'get', 'events', '-n', 'shop');
+    expect(table.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(table.stdout).toMatch(/Normal\s+Scheduled\s+pod\/\S+\s+Successfully assigned shop\//);
+
+    const nodes = JSON.parse((await kubectl('admin', 'get', 'nodes', '-l', 'itinerant.dev/node-group=general', '-o', 'json')).stdout) as { items: { metadata: { name: string } }[] };
+    const node = nodes.items[0]!.metadata.name;
+    const leases = await waitFor('a lease per node', async () => {
+      const r = await kubectl('admin', 'get', 'leases', '-n', 'kube-node-lease', '-o', 'json');
+      const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; spec: { holderIdentity: string; renewTime: string } }[] }).items;
+      return items.find((l) => l.metadata.name === node);
+    }, 30_000);
+    expect(leases.spec.holderIdentity).toBeTruthy(); // the kubelet's node name (KWOK, playing it, puts its own)
+    expect(Date.parse(leases.spec.renewTime)).toBeGreaterThan(Date.now() - 60_000);
+    const described = await waitFor('describe node with its events', async () => {
+      const r = await kubectl('admin', 'describe', 'node', node);
+      return /RegisteredNode/.test(r.stdout) && r.stdout;
+    }, 30_000);
+    expect(described).toMatch(/Lease:\s+HolderIdentity:\s+\S+\s+AcquireTime:\s+\S+\s+RenewTime:\s+\w{3}, /);
+    expect(described).toMatch(/Events:\s+Type\s+Reason\s+Age\s+From\s+Message/);
+  });
+
   it('drain --disable-eviction deletes the pods (kubectl sends DeleteOptions as protobuf), then uncordon', async () => {
     const nodes = JSON.parse((await kubectl('admin', 'get', 'nodes', '-l', 'itinerant.dev/node-group=batch', '-o', 'json')).stdout) as { items: { metadata: { name: string } }[] };
     const node = nodes.items[0]!.metadata.name;

@@ -127,6 +127,14 @@ export const RESOURCES: ResourceType[] = [
     namespaced: true, shortNames: ['pdb'], verbs: RW, hasGeneration: true, hasStatus: true,
     subresources: { status: { kind: 'PodDisruptionBudget', verbs: STATUS_VERBS } },
   },
+  {
+    group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true,
+    shortNames: ['ev'], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
+  {
+    group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true,
+    shortNames: [], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
   // answered by reviews.ts, never stored
   ...(
     [
