@@ -1,7 +1,7 @@
 // Unmodified kubectl, as a new user runs it, against the test bed: the sim answers as kube-apiserver does.
 // The same file runs against the real API server with ITINERANT_TESTBED=control-plane (npm run test:control-plane).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,26 @@ function kubectl(as: 'worker' | 'admin', ...args: string[]): Promise<{ code: num
 }
 
 describe(`kubectl as a new user runs it (${testbedFromEnv()} test bed)`, () => {
+  it('apply validates against the OpenAPI schema (an unknown field is refused by name), explain reads it', async () => {
+    const bad = join(home, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: probe\n  namespace: shop\nspec:\n  replicaz: 1\n  selector: {matchLabels: {app: probe}}\n  template:\n    metadata: {labels: {app: probe}}\n    spec: {containers: [{name: probe, image: probe:1}]}\n');
+    const refused = await kubectl('admin', 'apply', '-f', bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('unknown field "spec.replicaz"');
+    expect(refused.stderr).not.toContain('failed to download openapi');
+    const good = join(home, 'good.yaml');
+    writeFileSync(good, readFileSync(bad, 'utf8').replace('replicaz', 'replicas'));
+    const applied = await kubectl('admin', 'apply', '-f', good);
+    expect(applied.stdout.trim(), applied.stderr).toBe('deployment.apps/probe created');
+    expect((await kubectl('admin', 'delete', '-f', good)).code).toBe(0);
+    const explained = await kubectl('admin', 'explain', 'deployment.spec.strategy');
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(explained.stdout).toMatch(/^GROUP:\s+apps\nKIND:\s+Deployment\nVERSION:\s+v1\n/);
+    expect(explained.stdout).toContain('rollingUpdate\t<RollingUpdateDeployment>');
+    const pods = await kubectl('admin', 'explain', 'pods.spec.nodeName');
+    expect(pods.stdout).toMatch(/FIELD: nodeName <string>/);
+  });
+
   it('auth whoami names the worker and its groups', async () => {
     const r = await kubectl('worker', 'auth', 'whoami', '-o', 'json');
     expect(r.stderr).toBe('');

@@ -13,6 +13,7 @@ import { toTable, wantsTable } from './table.js';
 import { objectFromProtobuf } from './protobuf.js';
 import { podLog } from './logs.js';
 import { isReview, review } from './reviews.js';
+import { openApiDocument, openApiRoot, unknownFields } from './openapi.js';
 import { injectLatency } from '../latency.js';
 import type { WatchHub } from './watch.js';
 import { authorized, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
@@ -101,6 +102,16 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
       if (path === '/version') return send(res, 200, VERSION_INFO);
       if (path === '/api') return send(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
       if (path === '/apis') return send(res, 200, apiGroupList());
+      if (path === '/openapi/v3') return send(res, 200, openApiRoot());
+      if (path.startsWith('/openapi/v3/')) {
+        const doc = openApiDocument(path.slice('/openapi/v3/'.length));
+        if (!doc) throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
+        // Under its hash a document never changes (clients cache it); without, it may.
+        const cache = q.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': doc.body.length, 'Cache-Control': cache, Etag: `"${doc.hash}"` });
+        res.end(doc.body);
+        return;
+      }
       if (['/healthz', '/livez', '/readyz'].includes(path)) {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end('ok');
@@ -171,7 +182,11 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
       return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items });
     }
     if (!name) {
-      if (method === 'POST') return send(res, 201, api.create(rt, ns, await readBody(req)));
+      if (method === 'POST') {
+        const body = await readBody(req);
+        const warnings = fieldValidation(rt, body, q); // before anything is stored
+        return send(res, 201, api.create(rt, ns, body), warnings);
+      }
       if (method === 'DELETE') {
         const items = api.list(rt, ns, listOpts);
         for (const o of items) {
@@ -207,7 +222,11 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
         if (table) return send(res, 200, toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: o.metadata.resourceVersion }));
         return send(res, 200, o);
       }
-      case 'PUT': return send(res, 200, api.update(rt, ns, name, await readBody(req), statusSub));
+      case 'PUT': {
+        const body = await readBody(req);
+        const warnings = fieldValidation(rt, body, q);
+        return send(res, 200, api.update(rt, ns, name, body, statusSub), warnings);
+      }
       case 'PATCH': {
         const type = patchTypeOf(req.headers['content-type']);
         return send(res, 200, api.patch(rt, ns, name, type, await readBody(req), statusSub));
@@ -245,6 +264,20 @@ function requestAttributes(method: string, group: string, rest: string[], q: URL
     ...(namespace !== undefined ? { namespace } : {}),
     ...(name !== undefined ? { name } : {}),
   };
+}
+
+/**
+ * fieldValidation (kubectl sends Strict): fields the schema does not know refuse the body (Strict) or come back
+ * as Warning headers (Warn), in kube-apiserver's words. Ignore (and no parameter, as client-node sends) accepts them.
+ */
+function fieldValidation(rt: ResourceType, body: unknown, q: URLSearchParams): Record<string, string> {
+  const mode = q.get('fieldValidation');
+  if (mode !== 'Strict' && mode !== 'Warn') return {};
+  const unknown = unknownFields(groupVersion(rt), rt.kind, body);
+  if (!unknown.length) return {};
+  const list = unknown.map((f) => `unknown field "${f}"`);
+  if (mode === 'Strict') throw errors.badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${list.join(', ')}`);
+  return { Warning: list.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
 }
 
 function numParam(q: URLSearchParams, key: string): number | undefined {
