@@ -246,7 +246,7 @@ export class OciFleet {
   }
 
   listImages(f: ListImagesFilter): OciImage[] {
-    this.checkCompartment(f.compartmentId, false);
+    this.checkCompartment(f.compartmentId, true); // OCI: 404 NotAuthorizedOrNotFound, not an empty list
     const items = [...this.images.values()].filter(
       (i) =>
         i.compartmentId === f.compartmentId &&
@@ -267,7 +267,7 @@ export class OciFleet {
   }
 
   listInstances(f: ListInstancesFilter): OciInstance[] {
-    this.checkCompartment(f.compartmentId, false);
+    this.checkCompartment(f.compartmentId, true); // OCI: 404 NotAuthorizedOrNotFound, not an empty list
     if (f.lifecycleState !== undefined && !INSTANCE_STATES.includes(f.lifecycleState as InstanceLifecycleState)) {
       throw new OciApiError(400, 'InvalidParameter', `Invalid lifecycleState ${f.lifecycleState}; expected one of ${INSTANCE_STATES.join(', ')}`);
     }
@@ -455,6 +455,60 @@ export class OciFleet {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /** An instance's primary VNIC: its subnet and private IP (the VNIC's OCID is derived from the instance's). */
+  vnicOf(instanceId: string): { vnicId: string; subnetId: string; privateIp: string; hostname: string; instance: OciInstance } {
+    const rec = this.instances.get(instanceId);
+    if (!rec) throw notFound();
+    return { vnicId: rec.wire.id.replace('ocid1.instance.', 'ocid1.vnic.'), subnetId: rec.subnet, privateIp: rec.privateIp, hostname: rec.wire.displayName.toLowerCase(), instance: rec.wire };
+  }
+
+  /** Every instance, its state whatever it is (vnic attachments of the compartment). */
+  allInstances(compartmentId: string): OciInstance[] {
+    this.checkCompartment(compartmentId, true);
+    return [...this.instances.values()].map((r) => r.wire).filter((w) => w.compartmentId === compartmentId);
+  }
+
+  /**
+   * InstanceAction: a reset reboots a RUNNING instance in place (its node stays, as a kubelet comes back under
+   * the same name); STOP / SOFTSTOP stop it (its node goes NotReady), START starts it again (Ready again).
+   */
+  instanceAction(id: string, action: string): OciInstance {
+    const rec = this.instances.get(id);
+    if (!rec) throw notFound();
+    const state = rec.wire.lifecycleState;
+    const refuse = () => new OciApiError(409, 'IncorrectState', `Instance ${id} is ${state}: action ${action} is not allowed.`);
+    switch (action) {
+      case 'SOFTRESET':
+      case 'RESET':
+      case 'SENDDIAGNOSTICINTERRUPT':
+      case 'DIAGNOSTICREBOOT':
+        if (state !== 'RUNNING') throw refuse();
+        return rec.wire;
+      case 'STOP':
+      case 'SOFTSTOP':
+        if (state === 'STOPPED' || state === 'STOPPING') return rec.wire;
+        if (state !== 'RUNNING') throw refuse();
+        rec.wire.lifecycleState = 'STOPPING';
+        if (this.ownsLiveNode(rec)) this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, false, 'KubeletStopped'));
+        this.after(rec, this.opts.terminateDelayMs, () => {
+          if (rec.wire.lifecycleState === 'STOPPING') rec.wire.lifecycleState = 'STOPPED';
+        });
+        return rec.wire;
+      case 'START':
+        if (state === 'RUNNING' || state === 'STARTING') return rec.wire;
+        if (state !== 'STOPPED') throw refuse();
+        rec.wire.lifecycleState = 'STARTING';
+        this.after(rec, this.faults.bootDelayMs, () => {
+          if (rec.wire.lifecycleState !== 'STARTING') return;
+          rec.wire.lifecycleState = 'RUNNING';
+          if (this.ownsLiveNode(rec) && !rec.neverReady) this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, true, 'KubeletReady'));
+        });
+        return rec.wire;
+      default:
+        throw new OciApiError(400, 'InvalidParameter', `Invalid action ${action}; expected one of STOP, START, SOFTRESET, RESET, SOFTSTOP, SENDDIAGNOSTICINTERRUPT, DIAGNOSTICREBOOT.`);
+    }
+  }
 
   /** The ids of the VNICs in a subnet: one per instance launched into it that is not TERMINATED yet. */
   vnicsInSubnet(subnetId: string): string[] {

@@ -7,6 +7,7 @@ import { generateOciCredentials, writeOciConfig, type KnownKey, type OciCredenti
 import { OciFleet, type NodeNaming, type OciCounters } from './fleet.js';
 import { createOciHttpServer } from './server.js';
 import { OciNetwork, type OciVcn } from './network.js';
+import { WorkRequests } from './work-requests.js';
 import type { OciFaults, OciInstance } from './types.js';
 
 export { generateOciCredentials, writeOciConfig, signRequest, verifyRequest, fingerprintOf, type OciCredentials } from './auth.js';
@@ -98,7 +99,8 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     ...(opts.onNodeRegistered ? { onNodeRegistered: opts.onNodeRegistered } : {}),
     ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}),
   });
-  const server: http.Server = createOciHttpServer({ fleet, network, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
+  const more = { fleet, workRequests: new WorkRequests(regionKey), tenancyId: credentials.tenancy, compartmentIds: [opts.compartmentId] };
+  const server: http.Server = createOciHttpServer({ fleet, network, more, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
   let url: string | undefined;
 
   return {
