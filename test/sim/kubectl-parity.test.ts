@@ -108,13 +108,15 @@ describe(`kubectl as a new user runs it (${testbedFromEnv()} test bed)`, () => {
     expect(bad.stderr.trim()).toBe(`error: container nope is not valid for pod ${pod}`);
   });
 
-  it('get events shows the scheduler placing pods; get leases and describe node show the kubelet lease and the events of each node', async () => {
+  it('get events (core/v1 and events.k8s.io/v1) shows the scheduler placing pods; get leases and describe node show the kubelet lease and the events of each node', async () => {
     const events = await waitFor('Scheduled events in shop', async () => {
       const r = await kubectl('admin', 'get', 'events', '-n', 'shop', '-o', 'json');
       const items = (JSON.parse(r.stdout) as { items: { reason: string; involvedObject: { kind: string } }[] }).items;
       return items.some((e) => e.reason === 'Scheduled' && e.involvedObject.kind === 'Pod') && items;
     }, 30_000);
     expect(events.length).toBeGreaterThan(0);
+    const v1 = JSON.parse((await kubectl('admin', 'get', 'events.v1.events.k8s.io', '-n', 'shop', '-o', 'json')).stdout) as { items: { apiVersion: string; reason: string; note: string; regarding: { kind: string } }[] };
+    expect(v1.items.find((e) => e.reason === 'Scheduled')).toMatchObject({ apiVersion: 'events.k8s.io/v1', regarding: { kind: 'Pod' }, note: expect.stringMatching(/^Successfully assigned shop\//) });
     const table = await kubectl('admin', 'get', 'events', '-n', 'shop');
     expect(table.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
     expect(table.stdout).toMatch(/Normal\s+Scheduled\s+pod\/\S+\s+Successfully assigned shop\//);

@@ -13,6 +13,7 @@ import { toTable, wantsTable } from './table.js';
 import { objectFromProtobuf } from './protobuf.js';
 import { podLog } from './logs.js';
 import { isReview, review } from './reviews.js';
+import { toCoreEvent, toEventsV1 } from './events-v1.js';
 import { openApiDocument, openApiRoot, unknownFields } from './openapi.js';
 import { injectLatency } from '../latency.js';
 import type { WatchHub } from './watch.js';
@@ -152,11 +153,16 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
 
   async function resource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams, method: string): Promise<void> {
     const { rt, ns, name, sub } = r;
+    // events.k8s.io/v1 Events are stored as core/v1 ones: converted on the way in and out.
+    const eventsV1 = rt.group === 'events.k8s.io';
+    const stored = eventsV1 ? resourceByPlural('', 'v1', 'events')! : rt;
+    const out = (o: KObject): KObject => (eventsV1 ? toEventsV1(o) : o);
+    const into = (b: unknown): unknown => (eventsV1 ? toCoreEvent(b) : b);
     const accept = req.headers.accept;
     const table = wantsTable(accept);
     const listOpts = { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') };
     const render = (o: KObject): unknown =>
-      table ? toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now() }) : o;
+      table ? toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now() }) : out(o);
     const watch = q.get('watch') === 'true' || q.get('watch') === '1';
     if (q.get('dryRun') && method !== 'GET') throw errors.badRequest('dryRun is not supported by the simulated API server');
     if (sub && !rt.subresources[sub]) throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
@@ -176,24 +182,24 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
         });
         return;
       }
-      const items = api.list(rt, ns, listOpts);
+      const items = api.list(stored, ns, listOpts);
       const rv = ctx.store.resourceVersion;
       if (table) return send(res, 200, toTable(rt, items, { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: rv }));
-      return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items });
+      return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items: items.map(out) });
     }
     if (!name) {
       if (method === 'POST') {
         const body = await readBody(req);
         const warnings = fieldValidation(rt, body, q); // before anything is stored
-        return send(res, 201, api.create(rt, ns, body), warnings);
+        return send(res, 201, out(api.create(stored, ns, into(body))), warnings);
       }
       if (method === 'DELETE') {
-        const items = api.list(rt, ns, listOpts);
+        const items = api.list(stored, ns, listOpts);
         for (const o of items) {
-          api.delete(rt, o.metadata.namespace, o.metadata.name, { gracePeriodSeconds: numParam(q, 'gracePeriodSeconds') });
+          api.delete(stored, o.metadata.namespace, o.metadata.name, { gracePeriodSeconds: numParam(q, 'gracePeriodSeconds') });
           if (rt.plural === 'pods') ctx.counters.deletedPods++;
         }
-        return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: ctx.store.resourceVersion }, items });
+        return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: ctx.store.resourceVersion }, items: items.map(out) });
       }
       throw errors.methodNotAllowed();
     }
@@ -218,24 +224,25 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
     const statusSub = sub === 'status' ? 'status' : undefined;
     switch (method) {
       case 'GET': {
-        const o = api.get(rt, ns, name);
+        const o = api.get(stored, ns, name);
         if (table) return send(res, 200, toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: o.metadata.resourceVersion }));
-        return send(res, 200, o);
+        return send(res, 200, out(o));
       }
       case 'PUT': {
         const body = await readBody(req);
         const warnings = fieldValidation(rt, body, q);
-        return send(res, 200, api.update(rt, ns, name, body, statusSub), warnings);
+        return send(res, 200, out(api.update(stored, ns, name, into(body), statusSub)), warnings);
       }
       case 'PATCH': {
         const type = patchTypeOf(req.headers['content-type']);
+        if (eventsV1) throw errors.methodNotAllowed(); // a patch in the newer shape would need converting: not served here
         return send(res, 200, api.patch(rt, ns, name, type, await readBody(req), statusSub));
       }
       case 'DELETE': {
         if (sub) throw errors.methodNotAllowed();
         const body = (await readBody(req)) as { gracePeriodSeconds?: number; preconditions?: { uid?: string } } | undefined;
         const grace = numParam(q, 'gracePeriodSeconds') ?? body?.gracePeriodSeconds;
-        const gone = api.delete(rt, ns, name, { gracePeriodSeconds: grace, preconditionUid: body?.preconditions?.uid });
+        const gone = api.delete(stored, ns, name, { gracePeriodSeconds: grace, preconditionUid: body?.preconditions?.uid });
         if (rt.plural === 'pods') {
           ctx.counters.deletedPods++;
           return send(res, 200, gone);

@@ -132,6 +132,11 @@ export const RESOURCES: ResourceType[] = [
     shortNames: ['ev'], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
   },
   {
+    // the same objects as core/v1 events (one storage), served in the newer shape: events-v1.ts
+    group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true,
+    shortNames: ['ev'], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
+  {
     group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true,
     shortNames: [], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
   },
