@@ -112,11 +112,19 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
     return { cluster, group: req.group, action, from, to: size, launched: progress.launched.filter((l) => l.ready).map((l) => l.node), removed: progress.removed };
   });
 
-  /** The group's subnets, made where missing; a failure from here on deletes the ones this run made, unless an instance is in them. */
+  /**
+   * The group's subnets, made where missing. A failure from here on removes what this create made: the nodes it
+   * launched that became Ready (drained and removed as a scale-down removes them), then the subnets it made,
+   * unless an instance of the group is still in them (a node whose drain failed: it stays, and so does its subnet).
+   */
   async function createSubnets(g: NodeGroupConfig): Promise<NodeGroupConfig> {
     await rb.gate('creating-subnets');
     const before = await api.findNodeGroupSubnets({ cluster, nodeGroup: g.name });
     rb.onFailure(async () => {
+      const made = progress.launched.filter((l) => l.ready && l.instanceId);
+      for (const batch of batches(made, Math.max(1, g.maxUnavailable))) {
+        await Promise.all(batch.map((l) => removeOne({ name: l.node, instanceId: l.instanceId!, createdAt: '', ready: true, conditions: [], unschedulable: false })));
+      }
       const deadline = Date.now() + SUBNETS_DELETED_MS;
       const { deleted, kept } = await longActivities(SUBNETS_DELETED_MS).deleteNodeGroupSubnets({
         cluster,

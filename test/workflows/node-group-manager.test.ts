@@ -237,15 +237,22 @@ describe('nodeGroupManager on dedicated subnets', () => {
     expect(fleet.calls).not.toContain('deleteNodeGroupSubnets');
   });
 
-  it('a create that fails deletes the subnets it made, not the ones that were there, keeping those instances are in', async () => {
+  it('a create that fails removes what it made: the nodes that became Ready (drained), then the subnets it made, not the ones that were there', async () => {
     const fleet = fakeFleet(0, dedicated);
     fleet.subnets.push({ subnetId: 'ocid1.subnet.oc1..earlier', cidrBlock: '10.0.200.0/24', availabilityDomain: 'SIM:AD-1', lifecycleState: 'AVAILABLE' });
-    fleet.activities.launchReplacement = async () => {
-      fleet.calls.push('launchReplacement');
-      throw ApplicationFailure.nonRetryable('launch refused', 'OciApiRefused');
+    const launch = fleet.activities.launchReplacement!;
+    fleet.activities.launchReplacement = async (...args: unknown[]) => {
+      if ((args[0] as { availabilityDomain: string }).availabilityDomain === 'SIM:AD-3') {
+        fleet.calls.push('launchReplacement');
+        throw ApplicationFailure.nonRetryable('launch refused', 'OciApiRefused');
+      }
+      return launch(...args);
     };
     const err = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'create' }).catch((e: unknown) => e);
-    expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/create of node group general incomplete/);
+    expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/create of node group general incomplete: general-\w+: launch refused/);
+    expect(fleet.nodes.size).toBe(0); // the three that became Ready were drained and removed
+    expect(fleet.calls.filter((c) => c === 'drainNode')).toHaveLength(3);
+    expect(fleet.calls.lastIndexOf('terminateInstance')).toBeLessThan(fleet.calls.indexOf('deleteNodeGroupSubnets'));
     expect(fleet.subnetCalls.map((c) => c.name)).toEqual(['ensure', 'delete']);
     expect(fleet.subnetCalls[1]!.args).toMatchObject({ except: ['ocid1.subnet.oc1..earlier'], keepInUse: true });
     expect(fleet.subnets.map((s) => s.subnetId)).toEqual(['ocid1.subnet.oc1..earlier']);
