@@ -126,6 +126,7 @@ describe('simulated OCI API with the real OCI SDK', () => {
     expect(a.instance.shapeConfig?.ocpus).toBe(2);
     expect(a.opcRequestId).toBeTruthy();
     expect(a.opcWorkRequestId).toMatch(/^ocid1\.coreservicesworkrequest\./); // the launch's work request (oci ... --wait-for-state follows it)
+    expect(b.opcWorkRequestId).toBe(a.opcWorkRequestId); // the replay's is the same
     const counters = sim.counters();
     expect(counters.launches - before).toBe(1);
     expect(counters.launchRequestsByRetryToken[token]).toMatchObject({ requests: 2, instanceId: a.instance.id });

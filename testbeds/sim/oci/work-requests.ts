@@ -18,7 +18,10 @@ export class WorkRequests {
 
   constructor(private readonly regionKey: string) {}
 
+  /** The work request of this operation on the instance: the one already recorded (a retry token's replay, a repeated terminate), else a new one. */
   record(operationType: Operation, instance: { id: string; compartmentId: string }): string {
+    const earlier = [...this.byId.values()].find((w) => w.operationType === operationType && w.instanceId === instance.id);
+    if (earlier) return earlier.id;
     const id = `ocid1.coreservicesworkrequest.oc1.${this.regionKey}.sim${randomBytes(12).toString('hex')}`;
     this.byId.set(id, { id, operationType, compartmentId: instance.compartmentId, instanceId: instance.id, timeAccepted: new Date().toISOString() });
     return id;
