@@ -52,6 +52,8 @@ Repave a node:
 or in the Web UI: Start Workflow, type repaveNode, task queue itinerant, input {"cluster":"${sim.clusterName}","node":"${example}"}
 Decommission the last Cassandra member (namespace data):
   npx itinerant run decommission-member --input '{"cluster":"${sim.clusterName}","namespace":"data","statefulSet":"cassandra","member":"cassandra-3"}' --wait
+Rotate the client CA (or service-account, secret-encryption): new key, nodes repaved onto it, promoted, old one withdrawn:
+  npx itinerant run rotate-keys --input '{"cluster":"${sim.clusterName}","purpose":"client-ca"}' --wait
 Repave continuously (one Schedule and lane per node group):
   npx itinerant schedules apply && npx itinerant lane state ${sim.clusterName} general
 The sim's control API (state, faults; a bearer token per start, in ${rel(sim.endpointsPath)}):

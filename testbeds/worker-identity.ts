@@ -8,4 +8,6 @@ export { WORKER_CLUSTER_ROLE, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, WORKER_U
 export const TESTBED_STATEFUL_NAMESPACES = ['data'];
 
 /** The worker's RBAC manifest for the test beds' cluster, as the fleet.yaml they write renders it. */
-export const testbedWorkerRbac = (clusterName: string): string => renderWorkerRbac({ name: clusterName, statefulNamespaces: TESTBED_STATEFUL_NAMESPACES });
+export const testbedWorkerRbac = (clusterName: string): string =>
+  // the test beds' cluster has a key store (the sim's vault): the key-rotation grants are rendered; only its presence matters here
+  renderWorkerRbac({ name: clusterName, statefulNamespaces: TESTBED_STATEFUL_NAMESPACES, keyStore: { vaultId: 'ocid1.vault.sim', masterKeyId: 'ocid1.key.sim' } });

@@ -2,6 +2,8 @@ import * as k8s from '@kubernetes/client-node';
 import { CircuitBreaker, ConfigFileAuthenticationDetailsProvider, MaxAttemptsTerminationStrategy, type ClientConfiguration, type DelayStrategy } from 'oci-common';
 import { ComputeClient, VirtualNetworkClient } from 'oci-core';
 import { IdentityClient } from 'oci-identity';
+import { SecretsClient } from 'oci-secrets';
+import { VaultsClient } from 'oci-vault';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterConfig, FleetConfig } from '../core/config.js';
 
@@ -51,6 +53,9 @@ export interface ClusterClients {
   /** VCNs and subnets (node groups' dedicated subnets, src/activities/virtual-network.ts). */
   network: VirtualNetworkClient;
   identity: IdentityClient;
+  /** Vault secrets management (write) and Secrets (read bundles): only for a cluster with a keyStore. */
+  vaults?: VaultsClient;
+  secrets?: SecretsClient;
 }
 
 /**
@@ -122,7 +127,13 @@ export class ClientRegistry {
     const network = new VirtualNetworkClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     const networkEndpoint = config.oci.endpoints.network ?? config.oci.endpoints.compute; // one iaas host serves both in OCI
     if (networkEndpoint) network.endpoint = networkEndpoint;
-    const clients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, network, identity };
+    const clients: ClusterClients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, network, identity };
+    if (config.keyStore) {
+      clients.vaults = new VaultsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+      clients.secrets = new SecretsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+      if (config.oci.endpoints.vaults) clients.vaults.endpoint = config.oci.endpoints.vaults;
+      if (config.oci.endpoints.secrets) clients.secrets.endpoint = config.oci.endpoints.secrets;
+    }
     this.cache.set(cluster, clients);
     return clients;
   }

@@ -7,6 +7,8 @@ import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
 import { virtualNetworkActivities } from './virtual-network.js';
+import { keyringActivities } from './keyring.js';
+import { keyStoreFor } from './key-store.js';
 
 export interface ActivityDeps {
   fleet: FleetConfig;
@@ -23,5 +25,6 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
+    ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
   } satisfies RepaveActivities & SubnetActivities;
 }

@@ -1,21 +1,13 @@
 import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
-import { OciError } from 'oci-common';
+import type { OciError } from 'oci-common';
 import { models, requests } from 'oci-core';
 import type { InstanceFacts, LaunchReplacementRequest, OciActivities } from '../core/activity-contracts.js';
 import { METADATA_NODE_LABELS, METADATA_NODE_TAINTS, TAG_CLUSTER, TAG_IMAGE_CHANNEL, TAG_NODE_GROUP, TAG_REPLACES } from '../core/labels.js';
 import type { ClientRegistry } from './clients.js';
+import { isNoAnswer, statusOf } from './oci-errors.js';
 
 const POLL_MS = 1000;
 const GONE = new Set<string>([models.Instance.LifecycleState.Terminating, models.Instance.LifecycleState.Terminated]);
-
-export const statusOf = (e: unknown) => (e instanceof OciError ? e.statusCode : undefined);
-
-/**
- * When no HTTP answer came at all (timeout, refused or reset connection) the SDK throws a plain object,
- * not an Error: `{ code, message, requestEndpoint, troubleshootingPage }`.
- */
-const isNoAnswer = (e: unknown): e is { message?: unknown; requestEndpoint?: unknown } =>
-  typeof e === 'object' && e !== null && !(e instanceof Error) && 'requestEndpoint' in e;
 
 /** Client errors (bad request, auth, not found) do not heal by retrying; throttling, 5xx and no answer do. */
 export function rethrow(e: unknown, what: string): never {

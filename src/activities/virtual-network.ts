@@ -7,7 +7,8 @@ import type { ClusterNetwork, NodeGroupConfig } from '../core/config.js';
 import { TAG_CLUSTER, TAG_NODE_GROUP } from '../core/labels.js';
 import { missingSlots, subnetDisplayName, subnetSlots, type GroupSubnet } from '../core/subnets.js';
 import type { ClientRegistry } from './clients.js';
-import { rethrow, statusOf } from './oci.js';
+import { rethrow } from './oci.js';
+import { statusOf } from './oci-errors.js';
 
 const POLL_MS = 1000;
 const State = models.Subnet.LifecycleState;

@@ -13,6 +13,7 @@ import {
 } from '../core/lane/index.js';
 import { formatDuration } from '../core/duration.js';
 import { RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
+import { applyKeyringSchedules } from '../client/keyring-schedules.js';
 import { applySchedules, reportUnhealthyNode, signalRepaverLane } from '../client/schedules.js';
 import { CliError, EXIT } from './errors.js';
 import { loadConfig } from './fleet.js';
@@ -31,7 +32,13 @@ export async function schedulesApplyCommand(target: Target, opts: { config: stri
   const fleet = loadConfig(opts.config);
   const client = await connect(target);
   const applied = await applySchedules(client, fleet);
-  console.log(formatTable(['schedule', 'cluster', 'group', 'every', 'action'], applied.map((a) => [a.scheduleId, a.cluster, a.group, a.interval, a.action])));
+  const keyrings = await applyKeyringSchedules(client, fleet);
+  console.log(
+    formatTable(
+      ['schedule', 'cluster', 'group', 'every', 'action'],
+      [...applied.map((a) => [a.scheduleId, a.cluster, a.group, a.interval, a.action]), ...keyrings.map((a) => [a.scheduleId, a.cluster, '(key rotation)', a.interval, a.action])],
+    ),
+  );
   return EXIT.ok;
 }
 

@@ -5,6 +5,7 @@ import { decommissionWorkflowId, nodeGroupManagerWorkflowId, repaveNodeWorkflowI
 import { parseNodeGroupManagerInput } from '../core/node-groups.js';
 import type { ParseResult } from '../core/input.js';
 import { parseRepaveNodeInput } from '../core/repave.js';
+import { parseRotateKeysInput, rotateKeysWorkflowId } from '../core/rotation.js';
 import { RUNBOOK_SIGNAL_ABORT, RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME } from '../core/runbook.js';
 
 export interface Runbook<I> {
@@ -93,6 +94,17 @@ export const RUNBOOKS: Record<string, AnyRunbook> = {
       keepWaiting: { description: 'a stuck decommission: keep waiting for progress (as `itinerant answer <id> keepWaiting`)' },
     },
     busy: (member) => `a decommission of this StatefulSet is already running (asked for ${member})`,
+  }),
+  'rotate-keys': defineRunbook({
+    name: 'rotate-keys',
+    workflowType: 'rotateKeys',
+    summary: 'rotate one keyring (client-ca, service-account, secret-encryption): introduce, repave onto it, promote, withdraw the old key',
+    parse: parseRotateKeysInput,
+    workflowId: (i) => rotateKeysWorkflowId(i.cluster, i.purpose),
+    cluster: (i) => i.cluster,
+    target: (i) => i.purpose,
+    signals: operatorSignals,
+    busy: (purpose) => `a rotation of the ${purpose} keyring is already running`,
   }),
 };
 

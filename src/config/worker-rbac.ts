@@ -9,11 +9,15 @@ export const WORKER_SERVICE_ACCOUNT = 'itinerant-worker';
 export const WORKER_CLUSTER_ROLE = 'itinerant-worker';
 /** The Role (and RoleBinding) in each declared stateful-service namespace. */
 export const WORKER_DECOMMISSION_ROLE = 'itinerant-worker-decommission';
+/** Key rotation (a cluster with a keyStore): the ClusterRole for rewriting Secrets, the Role for the control plane's keyring report. */
+export const WORKER_KEYS_ROLE = 'itinerant-worker-keys';
+const CONTROL_PLANE_REPORT_NAME = 'itinerant-control-plane-keyring';
 export const WORKER_USER = `system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`;
 
 export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -44,8 +48,20 @@ const DECOMMISSION_GRANTS: Grant[] = [
   ['release the volume of a member that has left the ring', { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['delete'] }],
 ];
 
+const KEY_ROTATION_CLUSTER_GRANTS: Grant[] = [
+  [
+    'rotateKeys (secret-encryption): rewrite every Secret so the API server stores it under the new key (list, then update each unchanged)',
+    { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'update'] },
+  ],
+];
+const KEY_ROTATION_REPORT_GRANTS: Grant[] = [
+  ['rotateKeys: which keyring version each control-plane member runs (its report, this one ConfigMap only)', { apiGroups: [''], resources: ['configmaps'], resourceNames: [CONTROL_PLANE_REPORT_NAME], verbs: ['get'] }],
+];
+
 const LABELS = { 'app.kubernetes.io/name': 'itinerant', 'app.kubernetes.io/component': 'worker' };
 const WORKER_SUBJECT = { kind: 'ServiceAccount', name: WORKER_SERVICE_ACCOUNT, namespace: WORKER_NAMESPACE };
+
+type RbacCluster = Pick<ClusterConfig, 'statefulNamespaces'> & Partial<Pick<ClusterConfig, 'keyStore'>>;
 
 /** One manifest document and the comment above it. */
 interface Manifest {
@@ -54,7 +70,7 @@ interface Manifest {
   grants?: Grant[];
 }
 
-function manifests(cluster: Pick<ClusterConfig, 'statefulNamespaces'>): Manifest[] {
+function manifests(cluster: RbacCluster): Manifest[] {
   const rules = (grants: Grant[]) => grants.map(([, rule]) => rule);
   const binding = (kind: 'ClusterRoleBinding' | 'RoleBinding', roleKind: 'ClusterRole' | 'Role', name: string, namespace?: string) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -72,6 +88,22 @@ function manifests(cluster: Pick<ClusterConfig, 'statefulNamespaces'>): Manifest
       grants: CLUSTER_GRANTS,
     },
     { object: binding('ClusterRoleBinding', 'ClusterRole', WORKER_CLUSTER_ROLE) },
+    ...(cluster.keyStore
+      ? [
+          {
+            comment: ' Key rotation (the cluster has a keyStore): rewriting Secrets under a new encryption key',
+            object: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: WORKER_KEYS_ROLE, labels: LABELS }, rules: rules(KEY_ROTATION_CLUSTER_GRANTS) },
+            grants: KEY_ROTATION_CLUSTER_GRANTS,
+          },
+          { object: binding('ClusterRoleBinding', 'ClusterRole', WORKER_KEYS_ROLE) },
+          {
+            comment: ' Key rotation: the control plane reports the keyrings it runs in kube-system',
+            object: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: WORKER_KEYS_ROLE, namespace: 'kube-system', labels: LABELS }, rules: rules(KEY_ROTATION_REPORT_GRANTS) },
+            grants: KEY_ROTATION_REPORT_GRANTS,
+          },
+          { object: binding('RoleBinding', 'Role', WORKER_KEYS_ROLE, 'kube-system') },
+        ]
+      : []),
     ...cluster.statefulNamespaces.flatMap((namespace): Manifest[] => [
       {
         comment: ` Stateful-service namespace ${namespace} (statefulNamespaces): what decommissionMember needs there`,
@@ -89,10 +121,10 @@ function manifests(cluster: Pick<ClusterConfig, 'statefulNamespaces'>): Manifest
 }
 
 /** The worker's RBAC objects for a cluster: Namespace, ServiceAccount, ClusterRole and its binding, a Role and RoleBinding per stateful namespace. */
-export const workerRbacObjects = (cluster: Pick<ClusterConfig, 'statefulNamespaces'>): Record<string, unknown>[] => manifests(cluster).map((m) => m.object);
+export const workerRbacObjects = (cluster: RbacCluster): Record<string, unknown>[] => manifests(cluster).map((m) => m.object);
 
 /** The worker's RBAC for a cluster as a multi-document YAML manifest for `kubectl apply -f`, each rule with why it is needed. */
-export function renderWorkerRbac(cluster: Pick<ClusterConfig, 'name' | 'statefulNamespaces'>): string {
+export function renderWorkerRbac(cluster: RbacCluster & Pick<ClusterConfig, 'name'>): string {
   const declared = cluster.statefulNamespaces.length ? cluster.statefulNamespaces.join(', ') : 'none declared';
   const header = [
     ` The itinerant worker's identity and permissions for cluster ${cluster.name}: rendered by`,

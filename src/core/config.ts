@@ -77,6 +77,38 @@ export const nodeGroupSchema = z
     path: ['placement'],
   });
 
+export const etcdSchema = z
+  .strictObject({
+    /** Client URLs; the first answers. https needs the three files (etcd's client certificate authentication). */
+    endpoints: z.array(z.url()).min(1),
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+  })
+  .refine((e) => !e.endpoints.some((u) => u.startsWith('https:')) || (e.caFile && e.certFile && e.keyFile), {
+    message: 'an https endpoint needs caFile, certFile and keyFile',
+  });
+
+export const keyRotationSchema = z.strictObject({
+  /** Rotate a keyring when its active key is this old. */
+  rotateEvery: duration().default(30 * 86_400_000),
+  /** ...or earlier, when any key it trusts expires within this. */
+  expiringWithin: duration().default(14 * 86_400_000),
+  /** How often the Schedule looks (itinerant schedules apply). */
+  checkEvery: duration().default(3_600_000),
+  purposes: z.array(z.enum(['client-ca', 'service-account', 'secret-encryption'])).min(1).default(['client-ca', 'service-account', 'secret-encryption']),
+  /** Scheduled rotations wait for an operator between phases. */
+  holdBetweenPhases: z.boolean().default(false),
+});
+
+export const keyStoreSchema = z.strictObject({
+  vaultId: z.string().startsWith('ocid1.vault.', 'expected a vault OCID'),
+  /** The secrets' compartment; defaults to the cluster's compartmentId. */
+  compartmentId: z.string().startsWith('ocid1.compartment.', 'expected a compartment OCID').optional(),
+  /** The vault's master encryption key that encrypts the secrets. */
+  masterKeyId: z.string().startsWith('ocid1.key.', 'expected a key OCID'),
+});
+
 export const clusterSchema = z.strictObject({
   name: dnsLabel,
   kubeconfig: z.string().min(1),
@@ -87,11 +119,15 @@ export const clusterSchema = z.strictObject({
     profile: z.string().default('DEFAULT'),
     /** Endpoint overrides (the simulated fleet, or a private endpoint). */
     /** network defaults to compute's (one iaas endpoint serves both in OCI). */
-    endpoints: z.strictObject({ compute: z.url().optional(), identity: z.url().optional(), network: z.url().optional() }).default({}),
+    endpoints: z
+      .strictObject({ compute: z.url().optional(), identity: z.url().optional(), network: z.url().optional(), vaults: z.url().optional(), secrets: z.url().optional() })
+      .default({}),
   }),
   compartmentId: z.string().startsWith('ocid1.compartment.', 'expected a compartment OCID'),
   /** Needed by node groups with dedicated subnets. */
   network: clusterNetworkSchema.optional(),
+  /** Where the cluster's private key material lives: OCI Vault secrets (src/activities/key-store.ts). */
+  keyStore: keyStoreSchema.optional(),
   nodeGroups: z.array(nodeGroupSchema).default([]),
   /**
    * Namespaces whose stateful services itinerant may decommission members of: the worker is granted exec,
@@ -101,6 +137,10 @@ export const clusterSchema = z.strictObject({
     .array(dnsLabel.refine((ns) => !SYSTEM_NAMESPACES.includes(ns), { message: `${SYSTEM_NAMESPACES.join(', ')} cannot hold stateful services itinerant works on` }))
     .default([])
     .refine((l) => new Set(l).size === l.length, { message: 'duplicate namespace' }),
+  /** Continuous key rotation from a Schedule (needs keyStore). */
+  keyRotation: keyRotationSchema.optional(),
+  /** etcd, read directly by the secret-encryption rotation to check how Secrets are stored (read-only use). */
+  etcd: etcdSchema.optional(),
 });
 
 export const fleetConfigSchema = z
@@ -127,6 +167,9 @@ export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
 export type Placement = z.output<typeof placementSchema>;
 export type GroupSubnets = z.output<typeof groupSubnetsSchema>;
 export type ClusterNetwork = z.output<typeof clusterNetworkSchema>;
+export type EtcdConfig = z.output<typeof etcdSchema>;
+export type KeyRotationConfig = z.output<typeof keyRotationSchema>;
+export type KeyStoreConfig = z.output<typeof keyStoreSchema>;
 
 /** Fewest Ready nodes a group may have while a runbook works on it. */
 /** The ceiling of a scale: maxSize, or twice the configured size. */

@@ -19,3 +19,12 @@ export const boundedDuration = (dflt: string, minMs: number, maxMs: number) =>
       }
       return ms;
     });
+
+/** Parse a runbook's JSON object input with its schema; `example` is shown when the input is not an object at all. */
+export function parseObjectInput<S extends z.ZodType>(schema: S, input: unknown, example: string): ParseResult<z.output<S>> {
+  if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return { ok: false, message: `input: expected a JSON object such as ${example}` };
+  }
+  const r = schema.safeParse(input);
+  return r.success ? { ok: true, value: r.data } : { ok: false, message: r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ') };
+}

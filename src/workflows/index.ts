@@ -4,3 +4,5 @@ export { repaverLane } from './repaver-lane.js';
 export { sweepNodeGroup } from './sweep-node-group.js';
 export { nodeGroupManager } from './node-group-manager.js';
 export { decommissionMember } from './decommission-member.js';
+export { rotateKeys } from './rotate-keys.js';
+export { checkKeyrings } from './check-keyrings.js';

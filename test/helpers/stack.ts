@@ -32,12 +32,14 @@ export interface Stack {
  * A real Temporal dev server (free port; in memory, or with `persistentServer` in `<home>/temporal.sqlite`, to be restarted on it) and a seeded fleet. The Kubernetes side is chosen by
  * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds".
  */
-export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean; apiServerKeyrings?: boolean } = {},
+): Promise<Stack> {
   const backend = opts.backend ?? testbedFromEnv();
   const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
   const [server, sim] = await Promise.all([
     startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log'), ...(opts.persistentServer ? { dbFile: join(home, 'temporal.sqlite') } : {}) }),
-    startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500, ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}) }),
+    startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500, ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}), ...(opts.apiServerKeyrings ? { apiServerKeyrings: true } : {}) }),
   ]);
   const fleet = loadFleetConfig(sim.fleetConfigPath);
   const connection = await Connection.connect({ address: server.address });

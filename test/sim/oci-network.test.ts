@@ -1,20 +1,15 @@
 // The simulated Virtual Network API driven by the real OCI SDK's VirtualNetworkClient (signed requests).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as common from 'oci-common';
 import * as core from 'oci-core';
-import { createOciSim, type OciSim } from '../../testbeds/sim/oci/index.js';
+import type { OciSim } from '../../testbeds/sim/oci/index.js';
 import { contains, parseCidr } from '../../src/core/cidr.js';
-import { FakeCluster } from '../helpers/fake-cluster.js';
+import { NO_RETRY, startTestOciSim, type TestOciSim } from '../helpers/oci-sim.js';
 import { waitFor } from '../helpers/wait.js';
 
 const COMPARTMENT = 'ocid1.compartment.oc1..sim';
-const noRetry: common.RetryConfiguration = { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) };
 
 describe('simulated Virtual Network API with the real OCI SDK', () => {
-  let dir: string;
+  let bed: TestOciSim;
   let sim: OciSim;
   let url: string;
   let vn: core.VirtualNetworkClient;
@@ -24,22 +19,18 @@ describe('simulated Virtual Network API with the real OCI SDK', () => {
   let image: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'itinerant-vn-'));
-    sim = createOciSim({ cluster: new FakeCluster(), compartmentId: COMPARTMENT, faults: { bootDelayMs: 20 }, nodeReadyDelayMs: 20, terminateDelayMs: 200 });
-    url = await sim.listen(0);
-    const { configPath } = await sim.writeConfig(path.join(dir, 'oci'));
-    const provider = new common.ConfigFileAuthenticationDetailsProvider(configPath, 'DEFAULT');
-    vn = new core.VirtualNetworkClient({ authenticationDetailsProvider: provider }, { retryConfiguration: noRetry });
+    bed = await startTestOciSim({ compartmentId: COMPARTMENT, faults: { bootDelayMs: 20 }, nodeReadyDelayMs: 20, terminateDelayMs: 200 });
+    ({ sim, url } = bed);
+    vn = new core.VirtualNetworkClient({ authenticationDetailsProvider: bed.provider }, { retryConfiguration: NO_RETRY });
     vn.endpoint = url;
-    compute = new core.ComputeClient({ authenticationDetailsProvider: provider }, { retryConfiguration: noRetry });
+    compute = new core.ComputeClient({ authenticationDetailsProvider: bed.provider }, { retryConfiguration: NO_RETRY });
     compute.endpoint = url;
     [ad1, ad2] = sim.fleet.availabilityDomains.map((a) => a.name) as [string, string];
     image = sim.fleet.addImage({ displayName: 'node' }).id;
   });
 
   afterAll(async () => {
-    await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   const details = (cidrBlock: string, extra: Partial<core.models.CreateSubnetDetails> = {}): core.models.CreateSubnetDetails => ({

@@ -1,20 +1,19 @@
 // The simulated OCI API driven by the REAL OCI TypeScript SDK (oci-common / oci-core / oci-identity).
-import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as common from 'oci-common';
 import * as core from 'oci-core';
 import * as identity from 'oci-identity';
-import { FakeCluster } from '../helpers/fake-cluster.js';
-import { createOciSim, generateOciCredentials, signRequest, type OciSim } from '../../testbeds/sim/oci/index.js';
+import { NO_RETRY as noRetry, startTestOciSim, type FakeCluster, type TestOciSim } from '../helpers/oci-sim.js';
+import { generateOciCredentials, signRequest, type OciSim } from '../../testbeds/sim/oci/index.js';
 import { TAG_IMAGE_CHANNEL, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, LABEL_ZONE, LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE } from '../../src/core/labels.js';
 import { waitFor as until } from '../helpers/wait.js';
 
 const COMPARTMENT = 'ocid1.compartment.oc1..sim';
-const noRetry: common.RetryConfiguration = { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) };
 
 describe('simulated OCI API with the real OCI SDK', () => {
+  let bed: TestOciSim;
   let dir: string;
   let sim: OciSim;
   let url: string;
@@ -28,18 +27,15 @@ describe('simulated OCI API with the real OCI SDK', () => {
   let ad1: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'itinerant-oci-'));
-    cluster = new FakeCluster();
-    sim = createOciSim({ cluster, compartmentId: COMPARTMENT, faults: { bootDelayMs: 50 }, nodeReadyDelayMs: 50, terminateDelayMs: 50 });
-    url = await sim.listen(0);
-    ({ configPath } = await sim.writeConfig(path.join(dir, 'oci')));
+    bed = await startTestOciSim({ compartmentId: COMPARTMENT, faults: { bootDelayMs: 50 }, nodeReadyDelayMs: 50, terminateDelayMs: 50 });
+    ({ dir, sim, url, configPath, cluster } = bed);
     const day = 86_400_000;
     imageProdOld = sim.fleet.addImage({ displayName: 'node-old', freeformTags: { [TAG_IMAGE_CHANNEL]: 'prod' }, timeCreated: new Date(Date.now() - 30 * day) }).id;
     imageProdNew = sim.fleet.addImage({ displayName: 'node-new', freeformTags: { [TAG_IMAGE_CHANNEL]: 'prod' }, timeCreated: new Date(Date.now() - 10 * day) }).id;
     imageDev = sim.fleet.addImage({ displayName: 'node-dev', freeformTags: { [TAG_IMAGE_CHANNEL]: 'dev' }, timeCreated: new Date(Date.now() - 1 * day) }).id;
     ad1 = sim.fleet.availabilityDomains[0]!.name;
 
-    const provider = new common.ConfigFileAuthenticationDetailsProvider(configPath, 'DEFAULT');
+    const { provider } = bed;
     compute = new core.ComputeClient({ authenticationDetailsProvider: provider }, { retryConfiguration: noRetry });
     compute.endpoint = url; // the SDK appends "/20160918"
     ident = new identity.IdentityClient({ authenticationDetailsProvider: provider }, { retryConfiguration: noRetry });
@@ -47,8 +43,7 @@ describe('simulated OCI API with the real OCI SDK', () => {
   });
 
   afterAll(async () => {
-    await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   function launchDetails(name: string, extra: Partial<core.models.LaunchInstanceDetails> = {}): core.models.LaunchInstanceDetails {

@@ -48,7 +48,7 @@ describe('startSim', () => {
     expect((await stat(path.join(dir, 'endpoints.json'))).mode & 0o777).toBe(0o600);
   });
 
-  it('fleet.yaml is valid against fleetConfigSchema, with relative paths and the OCI endpoint override', async () => {
+  it('fleet.yaml is valid against fleetConfigSchema, with relative paths, the OCI endpoint overrides and the vault', async () => {
     const raw = YAML.parse(await readFile(sim.fleetConfigPath, 'utf8'));
     const parsed = fleetConfigSchema.safeParse(raw);
     expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);
@@ -57,7 +57,8 @@ describe('startSim', () => {
     expect(cluster.compartmentId).toBe('ocid1.compartment.oc1..sim');
     expect(path.resolve(path.dirname(sim.fleetConfigPath), cluster.kubeconfig)).toBe(sim.kubeconfigPath);
     expect(path.resolve(path.dirname(sim.fleetConfigPath), cluster.oci.configFile)).toBe(sim.ociConfigPath);
-    expect(cluster.oci.endpoints).toEqual({ compute: sim.ociUrl, identity: sim.ociUrl });
+    expect(cluster.oci.endpoints).toEqual({ compute: sim.ociUrl, identity: sim.ociUrl, vaults: sim.ociUrl, secrets: sim.ociUrl });
+    expect(cluster.keyStore).toEqual({ vaultId: sim.oci.vault.vaultId, masterKeyId: sim.oci.vault.masterKeyId });
     expect(cluster.nodeGroups.map((g) => [g.name, g.size, g.maxUnavailable, g.shape])).toEqual([
       ['general', 4, 1, 'VM.Standard.E4.Flex'],
       ['batch', 4, 1, 'VM.Standard.E4.Flex'],

@@ -79,11 +79,26 @@ export interface ControlPlane {
   kubeletPort: number;
   /** Milliseconds from spawning etcd to a ready control plane. */
   startMs: number;
+  /** etcd's client URL (TLS; the apiserver-etcd-client certificate of pki.clients authenticates). */
+  etcdUrl: string;
+  /**
+   * Restart kube-apiserver with other key files (a control-plane member repaved with a new keyring): stopped
+   * gracefully, started on the same port, ready again before this resolves.
+   */
+  restartApiServer(keys: ApiServerKeys): Promise<void>;
   /** Admin JSON request (for setup and the fleet dynamics). Resolves {status, body}. */
   request(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: any }>;
   /** The admin's TLS material (PEM), for streaming requests such as watches. */
   adminTls: { ca: string; cert: string; key: string };
   stop(): Promise<void>;
+}
+
+/** The API server's key files: what a key rotation changes. */
+export interface ApiServerKeys {
+  clientCaFile: string;
+  serviceAccountKeyFiles: string[];
+  serviceAccountSigningKeyFile: string;
+  encryptionProviderConfig?: string;
 }
 
 interface Proc {
@@ -281,7 +296,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ]);
 
     // ---- kube-apiserver ----
-    const apiserver = spawnComponent('kube-apiserver', [
+    const apiServerArgs = (keys: ApiServerKeys) => [
       `--etcd-servers=https://127.0.0.1:${etcdPort}`,
       `--etcd-cafile=${pki.ca.cert}`,
       `--etcd-certfile=${pki.clients['apiserver-etcd-client']!.cert}`,
@@ -292,7 +307,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       `--tls-cert-file=${pki.apiserver.cert}`,
       `--tls-private-key-file=${pki.apiserver.key}`,
-      `--client-ca-file=${pki.ca.cert}`,
+      `--client-ca-file=${keys.clientCaFile}`,
       '--anonymous-auth=false',
       '--authorization-mode=Node,RBAC',
       '--enable-admission-plugins=NodeRestriction',
@@ -302,14 +317,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       `--kubelet-client-certificate=${pki.clients['apiserver-kubelet-client']!.cert}`,
       `--kubelet-client-key=${pki.clients['apiserver-kubelet-client']!.key}`,
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
-      `--service-account-key-file=${pki.saPub}`,
-      `--service-account-signing-key-file=${pki.saKey}`,
+      ...keys.serviceAccountKeyFiles.map((f) => `--service-account-key-file=${f}`),
+      `--service-account-signing-key-file=${keys.serviceAccountSigningKeyFile}`,
+      ...(keys.encryptionProviderConfig ? [`--encryption-provider-config=${keys.encryptionProviderConfig}`] : []),
       '--service-cluster-ip-range=10.96.0.0/16',
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--profiling=false',
       '--v=1',
-    ]);
+    ];
+    let apiserver = spawnComponent('kube-apiserver', apiServerArgs({ clientCaFile: pki.ca.cert, serviceAccountKeyFiles: [pki.saPub], serviceAccountSigningKeyFile: pki.saKey }));
     void etcd;
     await waitFor('kube-apiserver /readyz', apiserver, async () => (await adminRequest('GET', '/readyz')).status === 200);
 
@@ -396,9 +413,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const workerKubeconfigPath = writeKubeconfig('worker', { token }, WORKER_USER);
     const startMs = Date.now() - started;
     log(`control plane ready at ${url} in ${startMs} ms`);
+    const restartApiServer = async (keys: ApiServerKeys): Promise<void> => {
+      const old = apiserver;
+      old.child.kill('SIGTERM');
+      // It drains its requests at once but its process often lingers for half a minute after: 3 s, then SIGKILL.
+      const until = Date.now() + 3_000;
+      while (!old.exited && Date.now() < until) await sleep(100);
+      if (!old.exited) old.child.kill('SIGKILL');
+      while (!old.exited) await sleep(50);
+      procs.splice(procs.indexOf(old), 1);
+      apiserver = spawnComponent('kube-apiserver', apiServerArgs(keys));
+      await waitFor('kube-apiserver /readyz after a restart', apiserver, async () => (await adminRequest('GET', '/readyz')).status === 200);
+    };
     return {
       url,
       clusterName,
+      etcdUrl: `https://127.0.0.1:${etcdPort}`,
+      restartApiServer,
       versions: pinnedVersions(),
       pki,
       adminKubeconfigPath,

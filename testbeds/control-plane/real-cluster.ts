@@ -7,14 +7,20 @@
 //
 // SimCluster is synchronous (the sim's fleet calls it from timers); here each call is queued and
 // sent in order, and hasNode() answers from a local view kept current by a watch on Nodes.
+import { writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import { initialServiceAccountKey, restartWithKeyrings } from './keyring.js';
 import path from 'node:path';
 import { createControlServer, type ControlKube } from '../sim/control.js';
 import { createOciSim } from '../sim/oci/index.js';
 import { startInformer } from './real-watch.js';
 import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from '../sim/kubelet-status.js';
+import { CONTROL_PLANE_REPORT } from '../../src/activities/keyring.js';
+import { LABEL_CONTROL_PLANE } from '../../src/core/labels.js';
+import { reportConfigMap, startSimKeyrings, type ControlPlaneMember } from '../sim/keyring/index.js';
 import { writeSimFiles } from '../sim/fleet-file.js';
-import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac } from '../worker-identity.js';
+import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from '../worker-identity.js';
 import { kubeProxyMirrorPod, seedFleet, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION } from '../sim/seed.js';
 import type { KubeSim, SimHandle, StartSimOptions } from '../sim/index.js';
 import { cassandraObjects, createCassandraSim } from '../sim/cassandra/index.js';
@@ -88,7 +94,7 @@ export class RealCluster implements SimCluster {
         name,
         labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name, ...reg.labels },
         // KWOK plays this node's kubelet (it only takes on nodes created with its annotation); our kubelet state drives its stages.
-        annotations: { [KWOK_NODE_ANNOTATION]: KWOK_NODE_ANNOTATION_VALUE, [KUBELET_STATE_ANNOTATION]: reg.ready ? 'ready' : 'starting' },
+        annotations: { ...reg.annotations, [KWOK_NODE_ANNOTATION]: KWOK_NODE_ANNOTATION_VALUE, [KUBELET_STATE_ANNOTATION]: reg.ready ? 'ready' : 'starting' },
       },
       spec: { providerID: reg.providerID, ...(taints.length ? { taints } : {}) },
       status: {
@@ -359,10 +365,12 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
   const control = createControlServer({ oci, kube: kube as unknown as ControlKube, clusterName, routes: [cassandra.control] });
   const endpointsPath = path.join(dir, 'endpoints.json');
   let stopped = false;
+  let keyrings: ControlPlaneMember | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await rm(endpointsPath, { force: true });
+    keyrings?.close();
     cluster.close();
     cassandra.close();
     workloads.close();
@@ -372,6 +380,20 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
   try {
     await cluster.start();
     await workloads.start();
+    const workerToken = path.join(dir, 'worker.token');
+    ({ member: keyrings } = await startSimKeyrings(oci.vault, {
+      clusterName,
+      initial: { 'service-account': initialServiceAccountKey(cp) },
+      report: (data, annotations) => reportKeyrings(cp, data, annotations),
+      ...(opts.apiServerKeyrings
+        ? { run: (store) => restartWithKeyrings(cp, store, path.join(dir, 'keyring'), async (_rings, changed) => {
+            // as a kubelet refreshes a pod's projected token: a new one, signed by the key that signs now
+            if (changed === undefined || changed === 'service-account') writeFileSync(workerToken, await workerTokenOf(cp), { mode: 0o600 });
+          }) }
+        : {}),
+    }));
+    const member = keyrings;
+    oci.fleet.bootAnnotations = () => member.bootAnnotations();
     const seeded = opts.seed === false ? undefined : seedFleet(oci, cluster);
     if (seeded) {
       // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB) on block volumes, as in the sim
@@ -387,12 +409,13 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     // fleet.yaml's kubeconfig is the worker's: ServiceAccount itinerant/itinerant-worker, held to the RBAC rendered for this fleet.yaml.
     const { kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath } = await writeSimFiles(dir, {
       clusterName,
-      kubeconfig: await readFile(cp.workerKubeconfigPath),
+      kubeconfig: opts.apiServerKeyrings ? tokenFileKubeconfig(await readFile(cp.workerKubeconfigPath, 'utf8'), workerToken) : await readFile(cp.workerKubeconfigPath),
       adminKubeconfig: await readFile(cp.adminKubeconfigPath),
       oci,
       ociUrl,
       nodeGroups: seeded?.nodeGroups,
       statefulNamespaces: TESTBED_STATEFUL_NAMESPACES,
+      etcd: { endpoints: [cp.etcdUrl], caFile: cp.pki.ca.cert, certFile: cp.pki.clients['apiserver-etcd-client']!.cert, keyFile: cp.pki.clients['apiserver-etcd-client']!.key },
       header: `Written by the itinerant test bed (testbeds/control-plane: kubernetes ${cp.versions.kubernetes})`,
     });
     await writeFile(
@@ -436,10 +459,44 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
       seeded,
       controlPlane: cp,
       realCluster: cluster,
+      keyrings,
       stop,
     };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/** The control-plane member's report of the keyrings it runs (kube-system/itinerant-control-plane-keyring). */
+async function reportKeyrings(cp: ControlPlane, data: Record<string, string>, annotations: Record<string, string>): Promise<void> {
+  const nodes = await cp.request('GET', `/api/v1/nodes?labelSelector=${encodeURIComponent(LABEL_CONTROL_PLANE)}`);
+  for (const n of (nodes.body?.items ?? []) as { metadata: { name: string } }[]) {
+    await cp.request('PATCH', `/api/v1/nodes/${n.metadata.name}`, { metadata: { annotations } }, MERGE);
+  }
+  const path = `/api/v1/namespaces/${CONTROL_PLANE_REPORT.namespace}/configmaps/${CONTROL_PLANE_REPORT.name}`;
+  const r = await cp.request('PUT', path, reportConfigMap(data));
+  if (r.status === 404) {
+    const c = await cp.request('POST', `/api/v1/namespaces/${CONTROL_PLANE_REPORT.namespace}/configmaps`, reportConfigMap(data));
+    if (c.status !== 201) throw new Error(`report keyrings: ${c.status} ${c.body?.message ?? ''}`);
+  } else if (r.status !== 200) throw new Error(`report keyrings: ${r.status} ${r.body?.message ?? ''}`);
+}
+
+/** A TokenRequest token for the worker's ServiceAccount, signed by whatever key signs now. */
+async function workerTokenOf(cp: ControlPlane): Promise<string> {
+  const r = await cp.request('POST', `/api/v1/namespaces/${WORKER_NAMESPACE}/serviceaccounts/${WORKER_SERVICE_ACCOUNT}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 86_400 },
+  });
+  const token = r.body?.status?.token as string | undefined;
+  if (r.status !== 201 || !token) throw new Error(`worker token: ${r.status} ${r.body?.message ?? ''}`);
+  return token;
+}
+
+/** The worker's kubeconfig reading its token from a file (re-read every minute by the client), as in a pod. */
+function tokenFileKubeconfig(kubeconfig: string, tokenFile: string): string {
+  const doc = YAML.parse(kubeconfig) as { users: { user: Record<string, unknown> }[] };
+  for (const u of doc.users) u.user = { 'auth-provider': { name: 'tokenFile', config: { tokenFile } } };
+  return YAML.stringify(doc);
 }

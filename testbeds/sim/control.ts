@@ -27,6 +27,7 @@ export const ociFaultsPatchSchema = z
     outOfCapacity: z.number().int().min(0),
     neverReady: z.number().int().min(0),
     lostLaunchResponses: z.number().int().min(0),
+    lostSecretWriteResponses: z.number().int().min(0),
     launchResponseDelayMs: ms,
     bootDelayMs: ms,
     latencyMs: ms,

@@ -15,11 +15,13 @@ export async function writeSimFiles(
     /** kubeconfig YAML of the worker's identity, and of the administrator's */
     kubeconfig: string | Buffer;
     adminKubeconfig: string | Buffer;
-    oci: { writeConfig(dir: string): Promise<{ configPath: string }>; fleetNetwork(): { vcnId: string; subnetPool: string[] } };
+    oci: { writeConfig(dir: string): Promise<{ configPath: string }>; vault: { vaultId: string; masterKeyId: string }; fleetNetwork(): { vcnId: string; subnetPool: string[] } };
     ociUrl: string;
     nodeGroups: SeedNodeGroup[] | undefined;
     /** The stateful-service namespaces the cluster declares (the worker's RBAC is rendered from them). */
     statefulNamespaces: string[];
+    /** etcd as the secret-encryption rotation reads it (the sim's etcd view, or the control plane's etcd). */
+    etcd?: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string };
     header: string;
   },
 ): Promise<{ kubeconfigPath: string; adminKubeconfigPath: string; ociConfigPath: string; fleetConfigPath: string }> {
@@ -43,8 +45,10 @@ async function writeFleetFile(
     ociConfigPath: string;
     ociUrl: string;
     network: { vcnId: string; subnetPool: string[] };
+    oci: { vault: { vaultId: string; masterKeyId: string } };
     nodeGroups: SeedNodeGroup[] | undefined;
     statefulNamespaces: string[];
+    etcd?: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string };
     header: string;
   },
 ): Promise<string> {
@@ -55,11 +59,13 @@ async function writeFleetFile(
         name: a.clusterName,
         kubeconfig: path.relative(dir, a.kubeconfigPath),
         context: a.clusterName,
-        oci: { configFile: path.relative(dir, a.ociConfigPath), profile: 'DEFAULT', endpoints: { compute: a.ociUrl, identity: a.ociUrl } },
+        oci: { configFile: path.relative(dir, a.ociConfigPath), profile: 'DEFAULT', endpoints: { compute: a.ociUrl, identity: a.ociUrl, vaults: a.ociUrl, secrets: a.ociUrl } },
         compartmentId: SIM_COMPARTMENT,
         network: a.network,
+        keyStore: { vaultId: a.oci.vault.vaultId, masterKeyId: a.oci.vault.masterKeyId },
         nodeGroups: a.nodeGroups ?? [],
         statefulNamespaces: a.statefulNamespaces,
+        ...(a.etcd ? { etcd: a.etcd } : {}),
       },
     ],
   };

@@ -8,6 +8,8 @@ import { createOciSim, type NodeNaming, type OciFaults, type OciSim } from './oc
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeSimFiles } from './fleet-file.js';
+import { LABEL_CONTROL_PLANE } from '../../src/core/labels.js';
+import { reportConfigMap, startKeyringEffects, startSimKeyrings, type ControlPlaneMember, type KeyringEffects } from './keyring/index.js';
 import { grantsOf } from './kube/rbac.js';
 import { TESTBED_STATEFUL_NAMESPACES, testbedWorkerRbac, WORKER_USER } from '../worker-identity.js';
 import { DEFAULT_FLEET_SHAPE, kubeProxyMirrorPod, seedFleet, type FleetShape, SIM_CLUSTER, SIM_COMPARTMENT, SIM_REGION, type SeedResult } from './seed.js';
@@ -45,6 +47,12 @@ export interface StartSimOptions {
   cassandraFaults?: Partial<CassandraFaults>;
   /** Log OCI requests (one line each). */
   log?: (line: string) => void;
+  /**
+   * The control-plane backend only: kube-apiserver runs the keyrings (restarted with new key files at each
+   * keyring change) and the worker's token is refreshed into a token file its kubeconfig reads. Off by
+   * default: the API server keeps the test bed's own keys and no restarts happen.
+   */
+  apiServerKeyrings?: boolean;
   /** Node groups whose kubelets name nodes otherwise than by the instance's display name, e.g. `{ batch: 'private-ip' }` (as OKE does). */
   nodeNaming?: Record<string, NodeNaming>;
 }
@@ -71,6 +79,10 @@ export interface SimHandle {
   cassandra: CassandraSim;
   /** What the seed created (undefined with seed: false). */
   seeded: SeedResult | undefined;
+  /** The control-plane member that runs the cluster's keyrings (seeded in the vault at start). */
+  keyrings: ControlPlaneMember;
+  /** What the keyrings do to the sim: untrusted kubelet certificates, Secrets stored under keys, the etcd view (the sim only: a real control plane has its own). */
+  keyringEffects?: KeyringEffects;
   /** The administrator's kubeconfig (kubeconfigPath is the worker's least-privilege identity, held to the RBAC rendered for fleet.yaml). */
   adminKubeconfigPath: string;
   stop(): Promise<void>;
@@ -109,16 +121,33 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   const control = createControlServer({ oci, kube, clusterName, routes: [cassandra.control] });
 
   let stopped = false;
+  let keyrings: ControlPlaneMember | undefined;
+  let keyringEffects: KeyringEffects | undefined;
   const endpointsPath = path.join(dir, 'endpoints.json');
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await rm(endpointsPath, { force: true });
+    keyrings?.close();
+    await keyringEffects?.close();
     cassandra.close();
     await Promise.allSettled([control.close(), oci.close(), kube.close()]);
   };
 
   try {
+    // The cluster's keys exist before its nodes: seeded nodes boot holding the keyrings.
+    ({ member: keyrings } = await startSimKeyrings(oci.vault, {
+      clusterName,
+      report: async (data, annotations) => {
+        kube.cluster.apply(reportConfigMap(data));
+        for (const n of kube.store.list('nodes', undefined, (o) => o.metadata.labels?.[LABEL_CONTROL_PLANE] !== undefined)) {
+          kube.store.update('nodes', { ...n, metadata: { ...n.metadata, annotations: { ...n.metadata.annotations, ...annotations } } });
+        }
+      },
+    }));
+    const member = keyrings;
+    oci.fleet.bootAnnotations = () => member.bootAnnotations();
+    keyringEffects = await startKeyringEffects(kube, member);
     const seeded = opts.seed === false ? undefined : seedFleet(oci, kube.cluster, Date.now(), { ...DEFAULT_FLEET_SHAPE, ...opts.fleetShape });
     // the Cassandra ring (namespace data, StatefulSet cassandra x4, PDB), after the rest of the seed
     if (seeded && opts.seedCassandra !== false) for (const o of cassandraObjects()) kube.cluster.apply(o);
@@ -138,6 +167,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       ociUrl,
       nodeGroups: seeded?.nodeGroups,
       statefulNamespaces: TESTBED_STATEFUL_NAMESPACES,
+      etcd: { endpoints: [keyringEffects.etcdUrl] },
       header: 'Written by the itinerant simulated fleet (testbeds/sim)',
     });
     await writeFile(
@@ -167,6 +197,8 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
       oci,
       cassandra,
       seeded,
+      keyrings,
+      keyringEffects,
       stop,
     };
   } catch (e) {

@@ -9,6 +9,8 @@ export interface NodeRegistration {
   /** The instance's private IP (the Node's InternalIP where the backend allows: KWOK's nodes all answer on 127.0.0.1). */
   internalIP?: string;
   labels: Record<string, string>;
+  /** Annotations the node boots with (e.g. the keyrings it holds). */
+  annotations?: Record<string, string>;
   taints?: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
   /** Whether the node's Ready condition starts True. */
   ready: boolean;

@@ -65,7 +65,7 @@ export class NodeAgent {
           'kubernetes.io/hostname': name,
           ...reg.labels,
         },
-        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', ...reg.annotations },
         creationTimestamp: ts(reg.creationTimestamp ?? now),
       } as unknown as KObject['metadata'],
       spec: {

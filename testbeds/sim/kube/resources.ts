@@ -74,6 +74,14 @@ export const RESOURCES: ResourceType[] = [
     subresources: { status: { kind: 'Namespace', verbs: STATUS_VERBS } },
   },
   {
+    group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true,
+    shortNames: ['cm'], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
+  {
+    group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true,
+    shortNames: [], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
+  {
     group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false,
     shortNames: ['no'], verbs: RW, hasGeneration: false, hasStatus: true,
     subresources: { status: { kind: 'Node', verbs: STATUS_VERBS } },

@@ -151,6 +151,8 @@ export function zoneOfAvailabilityDomain(ad: string): string {
 }
 
 export class OciFleet {
+  /** Annotations a node boots with (the keyrings the test bed's key store holds as it boots); set by the test bed. */
+  bootAnnotations: () => Record<string, string> = () => ({});
   readonly images = new Map<string, OciImage>();
   private readonly instances = new Map<string, InstanceRecord>();
   private readonly retryTokens = new Map<string, RetryTokenRecord>();
@@ -597,6 +599,7 @@ export class OciFleet {
         [LABEL_INSTANCE_TYPE]: w.shape,
       },
       taints,
+      annotations: this.bootAnnotations(),
       ready,
       ...(creationTimestamp ? { creationTimestamp } : {}),
     };

@@ -1,4 +1,4 @@
-// The simulated OCI tenancy (Compute + Identity subset) for the simulated fleet.
+// The simulated OCI tenancy (Compute + Identity subset, and the cluster's Vault) for the simulated fleet.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
@@ -8,14 +8,16 @@ import { OciFleet, type NodeNaming, type OciCounters } from './fleet.js';
 import { createOciHttpServer } from './server.js';
 import { OciNetwork, type OciVcn } from './network.js';
 import { WorkRequests } from './work-requests.js';
+import { SimVault } from './vault.js';
 import type { OciFaults, OciInstance } from './types.js';
 
 export { generateOciCredentials, writeOciConfig, signRequest, verifyRequest, fingerprintOf, type OciCredentials } from './auth.js';
 export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstanceSpec, type NodeStatus, type NodeNaming } from './fleet.js';
 export { OciNetwork, type OciVcn, type OciSubnet } from './network.js';
+export { SimVault, type SecretLifecycleState, type SecretStage } from './vault.js';
 export type { OciFaults, OciInstance, OciImage, AvailabilityDomain, FaultDomain, InstanceLifecycleState } from './types.js';
 
-export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000 };
+export const DEFAULT_OCI_FAULTS: OciFaults = { errorRate: 0, errorStatus: 500, outOfCapacity: 0, neverReady: 0, lostLaunchResponses: 0, lostSecretWriteResponses: 0, launchResponseDelayMs: 0, bootDelayMs: 3000 };
 
 export interface OciSimOptions {
   cluster: SimCluster;
@@ -29,6 +31,8 @@ export interface OciSimOptions {
   nodeReadyDelayMs?: number;
   /** TERMINATING → TERMINATED; default 1000 ms. */
   terminateDelayMs?: number;
+  /** A secret's CREATING / UPDATING → ACTIVE; default 100 ms. */
+  secretStateDelayMs?: number;
   /** TERMINATED instances stay visible this long; default 1 h. */
   terminatedRetentionMs?: number;
   /** Defaults to a fresh RSA 2048 key pair. */
@@ -50,6 +54,8 @@ export interface OciSim {
   readonly vcn: OciVcn;
   /** What fleet.yaml declares as the cluster's network. */
   fleetNetwork(): { vcnId: string; subnetPool: string[] };
+  /** The cluster's vault (its vaultId and masterKeyId are in fleet.yaml); `vault.readCurrent(name)` reads a secret in-process. */
+  readonly vault: SimVault;
   /** Mutable: changes apply to the next request. */
   readonly faults: OciFaults;
   readonly credentials: OciCredentials;
@@ -100,7 +106,8 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}),
   });
   const more = { fleet, workRequests: new WorkRequests(regionKey), tenancyId: credentials.tenancy, compartmentIds: [opts.compartmentId] };
-  const server: http.Server = createOciHttpServer({ fleet, network, more, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
+  const vault = new SimVault({ regionKey, compartmentId: opts.compartmentId, stateDelayMs: opts.secretStateDelayMs ?? 100 });
+  const server: http.Server = createOciHttpServer({ fleet, network, more, vault, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
   let url: string | undefined;
 
   return {
@@ -108,6 +115,7 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     network,
     vcn,
     fleetNetwork: () => ({ vcnId: vcn.id, subnetPool: SIM_SUBNET_POOL }),
+    vault,
     faults,
     credentials,
     region,
@@ -134,6 +142,7 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     close() {
       fleet.close();
       network.close();
+      vault.close();
       return new Promise<void>((resolve) => {
         if (!server.listening) return resolve();
         server.close(() => resolve());

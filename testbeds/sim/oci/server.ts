@@ -1,4 +1,5 @@
-// HTTP front of the simulated OCI tenancy: Compute and Identity (API version 20160918), wire
+// HTTP front of the simulated OCI tenancy: Compute and Identity (API version 20160918), Vault secrets
+// management (20180608) and Secrets retrieval (20190301, see vault-routes.ts), wire
 // format as the OCI SDK expects, every request authenticated with an OCI request signature.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -7,9 +8,11 @@ import type { OciFleet } from './fleet.js';
 import type { OciNetwork } from './network.js';
 import { routeNetwork } from './network-routes.js';
 import { routeMore, type MoreRoutes } from './more-routes.js';
-import { jsonObject, page, type Send } from './wire.js';
 import { OciApiError } from './types.js';
 import { addedLatencyMs } from '../latency.js';
+import { jsonObject, page, queryReader, type Send } from './wire.js';
+import { routeVault, SECRETS_API, VAULTS_API } from './vault-routes.js';
+import type { SimVault } from './vault.js';
 
 const API = '/20160918';
 const MAX_BODY = 1 << 20;
@@ -18,6 +21,7 @@ export interface OciServerOptions {
   fleet: OciFleet;
   network: OciNetwork;
   more: MoreRoutes;
+  vault: SimVault;
   keys: () => KnownKey[];
   log?: (line: string) => void;
 }
@@ -86,20 +90,16 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
   });
 }
 
-function route({ fleet, network, more }: OciServerOptions, req: http.IncomingMessage, body: Buffer, send: Send): void {
+function route({ fleet, network, more, vault }: OciServerOptions, req: http.IncomingMessage, body: Buffer, send: Send): void {
   const url = new URL(req.url ?? '/', 'http://sim');
   const q = url.searchParams;
   const method = req.method ?? 'GET';
   const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
+  if (`/${parts[0]}` === VAULTS_API || `/${parts[0]}` === SECRETS_API) return routeVault(vault, fleet.faults, req, url, parts, body, send);
   if (`/${parts[0]}` !== API) throw new OciApiError(404, 'NotFound', `No such API version or path: ${url.pathname}`);
   const [collection, id, ...rest] = parts.slice(1);
   if (rest.length) throw new OciApiError(404, 'NotFound', `No such path: ${url.pathname}`);
-  const opt = (name: string) => q.get(name) ?? undefined;
-  const required = (name: string) => {
-    const v = q.get(name);
-    if (!v) throw new OciApiError(400, 'MissingParameter', `Missing required parameter ${name}.`);
-    return v;
-  };
+  const { opt, required } = queryReader(q);
   if (routeNetwork(network, req, collection, id, q, body, send) || routeMore(more, req, collection, id, q, body, send)) return;
 
   switch (collection) {

@@ -76,6 +76,8 @@ export interface OciFaults extends LatencyFault {
   neverReady: number;
   /** The next N launches create the instance but answer 500 InternalServerError (the response is "lost"): a retry with the same opc-retry-token must find it. */
   lostLaunchResponses: number;
+  /** The next N secret creates and updates happen but answer 500 (the response is "lost"): a retry must not write twice. */
+  lostSecretWriteResponses: number;
   /** Launches create the instance at once but answer this much later (a slow response: an abort can land in between). */
   launchResponseDelayMs: number;
   /** PROVISIONING → RUNNING (and Node registration) delay for launched instances. */

@@ -1,10 +1,10 @@
-// Wire helpers shared by the simulated OCI services' routes: JSON bodies, paging, the answer function.
+// Request and response helpers every OCI API of the simulated tenancy shares (Compute, Identity, Vault, Secrets).
 import { OciApiError } from './types.js';
+
+export type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
-
-export type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
 
 export function jsonObject(body: Buffer): Record<string, unknown> {
   let v: unknown;
@@ -17,6 +17,19 @@ export function jsonObject(body: Buffer): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** Query parameters: optional ones, and required ones (400 MissingParameter when absent). */
+export function queryReader(q: URLSearchParams) {
+  return {
+    opt: (name: string) => q.get(name) ?? undefined,
+    required: (name: string) => {
+      const v = q.get(name);
+      if (!v) throw new OciApiError(400, 'MissingParameter', `Missing required parameter ${name}.`);
+      return v;
+    },
+  };
+}
+
+/** One page of a list (limit, page) with opc-next-page when more follow, as OCI's list operations answer. */
 export function page<T>(items: T[], q: URLSearchParams, send: Send): void {
   const limitRaw = q.get('limit');
   let limit = DEFAULT_LIMIT;
