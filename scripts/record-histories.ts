@@ -33,6 +33,7 @@ import {
   sweepNodeGroupWorkflowId,
   TASK_QUEUE,
 } from '../src/core/ids.js';
+import { LABEL_NODE_GROUP, TAG_NODE_GROUP } from '../src/core/labels.js';
 import type { DecommissionProgress } from '../src/core/decommission.js';
 import type { LaneState } from '../src/core/lane/index.js';
 import type { NodeGroupManagerProgress } from '../src/core/node-groups.js';
@@ -329,6 +330,30 @@ const scenarios: Scenario[] = [
       return [{ file: 'nodeGroupManager-aborted-while-launching', workflowId, runId: handle.firstExecutionRunId }];
     },
   },
+  {
+    name: 'nodeGroupManager-dedicated-subnets',
+    files: ['nodeGroupManager-create-on-subnets', 'nodeGroupManager-delete-with-subnets'],
+    // Group `dedicated` (2 nodes in AD-1 and AD-2, subnets of its own; see fleetForRecording): create makes its two
+    // subnets, then its nodes; delete removes the nodes, then the subnets (the patch node-group-subnets).
+    async run({ stack }) {
+      const group = 'dedicated';
+      const workflowId = nodeGroupManagerWorkflowId(CLUSTER, group);
+      const subnets = () =>
+        stack.sim.oci.network.listSubnets({ compartmentId: stack.sim.compartmentId }).filter((s) => s.freeformTags[TAG_NODE_GROUP] === group && s.lifecycleState !== 'TERMINATED');
+      const create = await stack.client.workflow.start(nodeGroupManager, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, group, action: 'create' }] });
+      assert.equal((await create.result()).to, 2);
+      assert.equal(subnets().length, 2);
+      const del = await stack.client.workflow.start(nodeGroupManager, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, group, action: 'delete' }] });
+      assert.equal((await del.result()).to, 0);
+      assert.deepEqual(subnets(), []);
+      await assertActivities(del, ['deleteNodeGroupSubnets'], []);
+      await stack.client.workflow.getHandle(repaverLaneWorkflowId(CLUSTER, group)).terminate('record-histories done');
+      return [
+        { file: 'nodeGroupManager-create-on-subnets', workflowId, runId: create.firstExecutionRunId },
+        { file: 'nodeGroupManager-delete-with-subnets', workflowId, runId: del.firstExecutionRunId },
+      ];
+    },
+  },
 ];
 
 /** The run scheduled every activity in `present` and none in `absent`. */
@@ -367,7 +392,12 @@ async function continuedAs(stack: Stack, workflowId: string, runId: string): Pro
  */
 function fleetForRecording(stack: Stack) {
   const doc = YAML.parse(readFileSync(stack.sim.fleetConfigPath, 'utf8')) as { clusters: { name: string; nodeGroups: Record<string, unknown>[] }[] };
-  doc.clusters.find((c) => c.name === CLUSTER)!.nodeGroups.find((g) => g.name === 'general')!.maxAge = '365d';
+  const groups = doc.clusters.find((c) => c.name === CLUSTER)!.nodeGroups;
+  const general = groups.find((g) => g.name === 'general')!;
+  general.maxAge = '365d';
+  // A group on dedicated subnets (nodeGroupManager-dedicated-subnets): general's, in its first two placements' ADs.
+  const placement = (general.placement as { availabilityDomain: string; faultDomain: string }[]).slice(0, 2).map(({ availabilityDomain, faultDomain }) => ({ availabilityDomain, faultDomain }));
+  groups.push({ ...structuredClone(general), name: 'dedicated', size: 2, placement, subnets: {}, labels: { [LABEL_NODE_GROUP]: 'dedicated' } });
   const path = join(dirname(stack.sim.fleetConfigPath), 'fleet-record-histories.yaml');
   writeFileSync(path, YAML.stringify(doc));
   return loadFleetConfig(path);

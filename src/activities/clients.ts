@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { CircuitBreaker, ConfigFileAuthenticationDetailsProvider, MaxAttemptsTerminationStrategy, type ClientConfiguration, type DelayStrategy } from 'oci-common';
-import { ComputeClient } from 'oci-core';
+import { ComputeClient, VirtualNetworkClient } from 'oci-core';
 import { IdentityClient } from 'oci-identity';
 import { SecretsClient } from 'oci-secrets';
 import { VaultsClient } from 'oci-vault';
@@ -50,6 +50,8 @@ export interface ClusterClients {
   /** For watches (src/activities/kube-watch.ts); without it, waits poll. */
   kubeConfig?: k8s.KubeConfig;
   compute: ComputeClient;
+  /** VCNs and subnets (node groups' dedicated subnets, src/activities/virtual-network.ts). */
+  network: VirtualNetworkClient;
   identity: IdentityClient;
   /** Vault secrets management (write) and Secrets (read bundles): only for a cluster with a keyStore. */
   vaults?: VaultsClient;
@@ -122,7 +124,10 @@ export class ClientRegistry {
     const identity = new IdentityClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     if (config.oci.endpoints.compute) compute.endpoint = config.oci.endpoints.compute;
     if (config.oci.endpoints.identity) identity.endpoint = config.oci.endpoints.identity;
-    const clients: ClusterClients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, identity };
+    const network = new VirtualNetworkClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+    const networkEndpoint = config.oci.endpoints.network ?? config.oci.endpoints.compute; // one iaas host serves both in OCI
+    if (networkEndpoint) network.endpoint = networkEndpoint;
+    const clients: ClusterClients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, network, identity };
     if (config.keyStore) {
       clients.vaults = new VaultsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
       clients.secrets = new SecretsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);

@@ -1,4 +1,4 @@
-import type { DeploymentActivities, ImageRolloutActivities, RepaveActivities } from '../core/activity-contracts.js';
+import type { DeploymentActivities, ImageRolloutActivities, RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
 import { deploymentActivities } from './deployments.js';
@@ -8,6 +8,7 @@ import { healthGateActivities } from './health-gates.js';
 import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { ociActivities } from './oci.js';
+import { virtualNetworkActivities } from './virtual-network.js';
 import { keyringActivities } from './keyring.js';
 import { keyStoreFor } from './key-store.js';
 
@@ -18,14 +19,16 @@ export interface ActivityDeps {
 
 export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
   const clients = new ClientRegistry(fleet);
+  const subnets = virtualNetworkActivities({ clients });
   return {
     ...kubernetesActivities({ clients, isWorkflowRunning }),
     ...ociActivities({ clients }),
-    ...configActivities({ clients }),
+    ...subnets,
+    ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
     ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
     ...healthGateActivities({ clients }),
     ...deploymentActivities({ clients }),
-  } satisfies RepaveActivities & ImageRolloutActivities & DeploymentActivities;
+  } satisfies RepaveActivities & ImageRolloutActivities & DeploymentActivities & SubnetActivities;
 }

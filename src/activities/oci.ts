@@ -19,7 +19,7 @@ const POLL_MS = 1000;
 const GONE = new Set<string>([models.Instance.LifecycleState.Terminating, models.Instance.LifecycleState.Terminated]);
 
 /** Client errors (bad request, auth, not found) do not heal by retrying; throttling, 5xx and no answer do. */
-function rethrow(e: unknown, what: string): never {
+export function rethrow(e: unknown, what: string): never {
   if (isNoAnswer(e)) {
     throw ApplicationFailure.retryable(`${what}: no answer from OCI (${String(e.requestEndpoint)}): ${String(e.message)}`, 'OciNoAnswer');
   }
@@ -112,6 +112,12 @@ export function ociActivities({ clients }: { clients: ClientRegistry }) {
 
     /** Idempotent twice over: an earlier attempt's instance is found by name and tag, and the retry token dedupes in OCI. */
     async launchReplacement(req: LaunchReplacementRequest) {
+      if (!req.subnetId) {
+        throw ApplicationFailure.nonRetryable(
+          `launch ${req.displayName}: node group ${req.nodeGroup} has no subnet in ${req.availabilityDomain} (its dedicated subnets are created by nodeGroupManager create)`,
+          'NoSubnet',
+        );
+      }
       try {
         const [existing] = await launchedAs(req);
         if (existing) return { instanceId: existing.id, created: false };

@@ -1,6 +1,7 @@
 // The activities' signatures, as pure types: workflows compile against these without pulling
 // Node-only activity code into their type check; src/activities implements them (`satisfies`).
 import type { NodeGroupConfig } from './config.js';
+import type { GroupSubnet } from './subnets.js';
 import type {
   DecommissionFacts,
   FollowOutcome,
@@ -103,7 +104,8 @@ export interface LaunchReplacementRequest extends ClusterRef {
   compartmentId: string;
   availabilityDomain: string;
   faultDomain?: string;
-  subnetId: string;
+  /** Missing only for a group with dedicated subnets none of which is in this AD yet: the launch is refused. */
+  subnetId?: string;
   shape: string;
   shapeConfig?: { ocpus?: number; memoryInGBs?: number };
   imageId: string;
@@ -125,10 +127,30 @@ export interface OciActivities {
 }
 
 export interface ConfigActivities {
+  /** The group as configured; a group with dedicated subnets gets each placement's subnetId from the subnets found in OCI. */
   describeNodeGroup(a: ClusterRef & { nodeGroup: string }): Promise<NodeGroupConfig | undefined>;
 }
 
 export type RepaveActivities = KubernetesActivities & OciActivities & ConfigActivities;
+
+// ---- node groups' dedicated subnets (src/activities/virtual-network.ts) ----
+
+export interface SubnetActivities {
+  /** The group's dedicated subnets in the cluster's VCN (found by cluster and node-group tags), not being deleted. */
+  findNodeGroupSubnets(a: ClusterRef & { nodeGroup: string }): Promise<GroupSubnet[]>;
+  /**
+   * Create the subnets the group lacks (CIDRs from the cluster's pool, allocated before any is created: an
+   * exhausted pool creates nothing) and wait, heartbeating, until all are AVAILABLE. Idempotent: existing
+   * ones are found by tag, and each creation carries a retry token derived from `retryToken`.
+   */
+  ensureNodeGroupSubnets(a: ClusterRef & { nodeGroup: string; retryToken: string; deadline: number }): Promise<{ subnets: GroupSubnet[]; created: string[] }>;
+  /**
+   * Delete the group's subnets but `except`, waiting (heartbeating) while OCI refuses because instances still
+   * have VNICs in them (409 Conflict) — unless `keepInUse`: then a subnet a live instance of the group is in
+   * is kept and reported. Waits until each is TERMINATED.
+   */
+  deleteNodeGroupSubnets(a: ClusterRef & { nodeGroup: string; except?: string[]; keepInUse?: boolean; deadline: number }): Promise<{ deleted: string[]; kept: string[] }>;
+}
 
 // ---- repaver lanes and node group management (src/activities/node-groups.ts) ----
 

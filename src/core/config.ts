@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCidr } from './cidr.js';
 import { parseDuration } from './duration.js';
 import { maintenanceWindowSchema } from './windows.js';
 
@@ -23,7 +24,26 @@ const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expec
 export const placementSchema = z.strictObject({
   availabilityDomain: z.string().min(1),
   faultDomain: z.string().regex(/^FAULT-DOMAIN-[1-3]$/, 'expected FAULT-DOMAIN-1, -2 or -3'),
-  subnetId: z.string().startsWith('ocid1.subnet.', 'expected a subnet OCID'),
+  /** Omitted when the group has dedicated subnets (`subnets`): itinerant creates them and fills this in. */
+  subnetId: z.string().startsWith('ocid1.subnet.', 'expected a subnet OCID').optional(),
+});
+
+/** A node group on subnets of its own, created by nodeGroupManager create and deleted by delete. */
+export const groupSubnetsSchema = z.strictObject({
+  /** One subnet per availability domain of the placement, or one regional subnet for all of them. */
+  layout: z.enum(['per-availability-domain', 'regional']).default('per-availability-domain'),
+  /** Size of each subnet, carved out of the cluster's network.subnetPool. */
+  prefixLength: z.number().int().min(16).max(30).default(24),
+});
+
+const cidrBlock = z.string().refine((c) => parseCidr(c) !== undefined, { message: 'expected an IPv4 CIDR block such as 10.0.128.0/17 (no host bits set)' });
+
+/** Where dedicated node-group subnets go: the cluster's VCN, CIDRs from the pool, the VCN's route table and security list unless named. */
+export const clusterNetworkSchema = z.strictObject({
+  vcnId: z.string().startsWith('ocid1.vcn.', 'expected a VCN OCID'),
+  subnetPool: z.array(cidrBlock).min(1),
+  routeTableId: z.string().startsWith('ocid1.routetable.', 'expected a route table OCID').optional(),
+  securityListIds: z.array(z.string().startsWith('ocid1.securitylist.', 'expected a security list OCID')).min(1).optional(),
 });
 
 export const nodeGroupSchema = z
@@ -37,6 +57,7 @@ export const nodeGroupSchema = z
     shape: z.string().min(1),
     image: z.union([z.strictObject({ channel: z.string().min(1) }), z.strictObject({ id: z.string().startsWith('ocid1.image.', 'expected an image OCID') })]),
     placement: z.array(placementSchema).min(1),
+    subnets: groupSubnetsSchema.optional(),
     labels: z.record(z.string(), z.string()).default({}),
     taints: z.array(z.strictObject({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),
     maxAge: duration().default(30 * 86_400_000),
@@ -57,7 +78,11 @@ export const nodeGroupSchema = z
     unhealthyOutsideWindows: z.enum(['replace', 'wait']).optional(),
   })
   .refine((g) => g.minReady === undefined || g.minReady <= g.size, { message: 'minReady must not exceed size', path: ['minReady'] })
-  .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] });
+  .refine((g) => g.maxSize === undefined || g.maxSize >= g.size, { message: 'maxSize must not be below size', path: ['maxSize'] })
+  .refine((g) => (g.subnets ? g.placement.every((p) => !p.subnetId) : g.placement.every((p) => p.subnetId)), {
+    message: 'each placement names its subnetId, unless the group has dedicated subnets (subnets), which itinerant creates: then none does',
+    path: ['placement'],
+  });
 
 export const etcdSchema = z
   .strictObject({
@@ -100,9 +125,14 @@ export const clusterSchema = z.strictObject({
     configFile: z.string().min(1),
     profile: z.string().default('DEFAULT'),
     /** Endpoint overrides (the simulated fleet, or a private endpoint). */
-    endpoints: z.strictObject({ compute: z.url().optional(), identity: z.url().optional(), vaults: z.url().optional(), secrets: z.url().optional() }).default({}),
+    /** network defaults to compute's (one iaas endpoint serves both in OCI). */
+    endpoints: z
+      .strictObject({ compute: z.url().optional(), identity: z.url().optional(), network: z.url().optional(), vaults: z.url().optional(), secrets: z.url().optional() })
+      .default({}),
   }),
   compartmentId: z.string().startsWith('ocid1.compartment.', 'expected a compartment OCID'),
+  /** Needed by node groups with dedicated subnets. */
+  network: clusterNetworkSchema.optional(),
   /** Where the cluster's private key material lives: OCI Vault secrets (src/activities/key-store.ts). */
   keyStore: keyStoreSchema.optional(),
   nodeGroups: z.array(nodeGroupSchema).default([]),
@@ -131,6 +161,9 @@ export const fleetConfigSchema = z
       cl.nodeGroups.forEach((g, j) => {
         if (groups.has(g.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'nodeGroups', j, 'name'], message: `duplicate node group ${g.name}` });
         groups.add(g.name);
+        if (g.subnets && !cl.network) {
+          ctx.addIssue({ code: 'custom', path: ['clusters', i, 'nodeGroups', j, 'subnets'], message: `node group ${g.name} has dedicated subnets: cluster ${cl.name} needs a network (vcnId, subnetPool)` });
+        }
       });
     });
   });
@@ -139,6 +172,8 @@ export type FleetConfig = z.output<typeof fleetConfigSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
 export type Placement = z.output<typeof placementSchema>;
+export type GroupSubnets = z.output<typeof groupSubnetsSchema>;
+export type ClusterNetwork = z.output<typeof clusterNetworkSchema>;
 export type EtcdConfig = z.output<typeof etcdSchema>;
 export type KeyRotationConfig = z.output<typeof keyRotationSchema>;
 export type KeyStoreConfig = z.output<typeof keyStoreSchema>;

@@ -113,7 +113,7 @@ export function targetSizeOf(group: NodeGroupConfig, action: NodeGroupManagerReq
   return { ok: true, value: want };
 }
 
-export type NodeGroupManagerPhase = 'validating' | 'holding-lane' | 'launching' | 'removing' | EndPhase;
+export type NodeGroupManagerPhase = 'validating' | 'holding-lane' | 'creating-subnets' | 'launching' | 'removing' | 'deleting-subnets' | EndPhase;
 
 export interface NodeGroupManagerProgress extends RunbookProgress<NodeGroupManagerPhase> {
   group: string;
@@ -124,6 +124,8 @@ export interface NodeGroupManagerProgress extends RunbookProgress<NodeGroupManag
   launched: { node: string; instanceId?: string; ready: boolean }[];
   removed: string[];
   failed: { node: string; error: string }[];
+  /** A group on dedicated subnets: the ones create made or found. */
+  subnets?: { subnetId: string; cidrBlock: string; availabilityDomain?: string }[];
 }
 
 export interface NodeGroupManagerResult {

@@ -22,6 +22,9 @@ export const PATCH_TERMINATE_UNCONFIRMED_LAUNCH = 'terminate-unconfirmed-launch'
 /** Runs recorded before drain-first replacement existed launched first even for groups without surge. */
 export const PATCH_IN_PLACE_REPAVE = 'in-place-repave';
 
+/** Runs recorded before node groups could have dedicated subnets: create and delete did not touch subnets. */
+export const PATCH_NODE_GROUP_SUBNETS = 'node-group-subnets';
+
 /** How long past its own deadline a long step may be retried (a worker that died near the end) before it fails for good. */
 export const RETRY_PAST_DEADLINE_MS = 5 * 60_000;
 

@@ -1,6 +1,6 @@
 import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import { API_CALL, heartbeating, LAUNCH, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
-import type { NodeGroupActivities, RepaveActivities } from '../core/activity-contracts.js';
+import { API_CALL, heartbeating, LAUNCH, PATCH_NODE_GROUP_SUBNETS, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
+import type { NodeGroupActivities, RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig, Placement } from '../core/config.js';
 import {
   batches,
@@ -13,12 +13,13 @@ import {
   targetSizeOf,
 } from '../core/node-groups.js';
 import { nodeLabelsFor } from '../core/placement.js';
+import { placeOnSubnets } from '../core/subnets.js';
 import type { ObservedNode } from '../core/lane/index.js';
 import { FailureType, rootMessage } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { invalidInput, startRunbook } from './runbook.js';
 
-type Acts = RepaveActivities & NodeGroupActivities;
+type Acts = RepaveActivities & NodeGroupActivities & SubnetActivities;
 
 const api = proxyActivities<Acts>(API_CALL);
 const launching = proxyActivities<Acts>(LAUNCH);
@@ -28,6 +29,10 @@ const longActivities = (timeoutMs: number) => proxyActivities<Acts>(heartbeating
 const LAUNCH_BATCH = 10;
 /** How long the lane is held at most, should this run die without releasing it. */
 const HOLD_MS = 12 * 3_600_000;
+/** Until a group's new subnets are AVAILABLE (seconds in OCI). */
+const SUBNETS_READY_MS = 10 * 60_000;
+/** Until its subnets are deleted: their last instances must reach TERMINATED first (minutes in OCI). */
+const SUBNETS_DELETED_MS = 30 * 60_000;
 
 /**
  * Create, scale or delete a node group's nodes. The group's repaver lane is held for the duration (and
@@ -90,18 +95,62 @@ export async function nodeGroupManager(input: NodeGroupManagerInput): Promise<No
     const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: req.group });
     const from = obs.nodes.length;
     progress.from = from;
+    // A group on dedicated subnets: create makes them before the first node, delete removes them after the last.
+    const dedicated = group.subnets !== undefined && patched(PATCH_NODE_GROUP_SUBNETS);
+    const placed = dedicated && action === 'create' ? await createSubnets(group) : group;
     rb.note(`${action}: ${from} → ${size} nodes`);
-    if (size > from) await scaleUp(group, obs.nodes, size - from);
-    else if (size < from) await scaleDown(group, obs.nodes, size);
+    if (size > from) await scaleUp(placed, obs.nodes, size - from);
+    else if (size < from) await scaleDown(placed, obs.nodes, size);
     rb.checkAbort();
     if (progress.failed.length) {
       rb.end('failed', `${action} of node group ${req.group} incomplete: ${progress.failed.map((f) => `${f.node}: ${f.error}`).join('; ')}`, FailureType.Failed);
     }
+    if (dedicated && action === 'delete') await deleteSubnets();
     rb.enter('done');
     forgetLane();
     await releaseLane();
     return { cluster, group: req.group, action, from, to: size, launched: progress.launched.filter((l) => l.ready).map((l) => l.node), removed: progress.removed };
   });
+
+  /**
+   * The group's subnets, made where missing. A failure from here on removes what this create made: the nodes it
+   * launched that became Ready (drained and removed as a scale-down removes them), then the subnets it made,
+   * unless an instance of the group is still in them (a node whose drain failed: it stays, and so does its subnet).
+   */
+  async function createSubnets(g: NodeGroupConfig): Promise<NodeGroupConfig> {
+    await rb.gate('creating-subnets');
+    const before = await api.findNodeGroupSubnets({ cluster, nodeGroup: g.name });
+    rb.onFailure(async () => {
+      const made = progress.launched.filter((l) => l.ready && l.instanceId);
+      for (const batch of batches(made, Math.max(1, g.maxUnavailable))) {
+        await Promise.all(batch.map((l) => removeOne({ name: l.node, instanceId: l.instanceId!, createdAt: '', ready: true, conditions: [], unschedulable: false })));
+      }
+      const deadline = Date.now() + SUBNETS_DELETED_MS;
+      const { deleted, kept } = await longActivities(SUBNETS_DELETED_MS).deleteNodeGroupSubnets({
+        cluster,
+        nodeGroup: g.name,
+        except: before.map((s) => s.subnetId),
+        keepInUse: true,
+        deadline,
+      });
+      if (deleted.length) rb.note(`deleted subnets ${deleted.join(', ')}, made by this run`);
+      if (kept.length) rb.note(`kept subnets ${kept.join(', ')}: instances of the group are still in them`);
+    });
+    const deadline = Date.now() + SUBNETS_READY_MS;
+    const { subnets, created } = await rb.interruptible(() =>
+      longActivities(SUBNETS_READY_MS).ensureNodeGroupSubnets({ cluster, nodeGroup: g.name, retryToken: uuid4(), deadline }),
+    );
+    progress.subnets = subnets.map((s) => ({ subnetId: s.subnetId, cidrBlock: s.cidrBlock, ...(s.availabilityDomain ? { availabilityDomain: s.availabilityDomain } : {}) }));
+    rb.note(`subnets ready: ${subnets.map((s) => `${s.cidrBlock} in ${s.availabilityDomain ?? 'the region'}${created.includes(s.subnetId) ? ' (new)' : ''}`).join(', ')}`);
+    return placeOnSubnets(g, subnets);
+  }
+
+  async function deleteSubnets() {
+    await rb.gate('deleting-subnets');
+    const deadline = Date.now() + SUBNETS_DELETED_MS;
+    const { deleted } = await rb.interruptible(() => longActivities(SUBNETS_DELETED_MS).deleteNodeGroupSubnets({ cluster, nodeGroup: req.group, deadline }));
+    rb.note(deleted.length ? `deleted subnets ${deleted.join(', ')}` : 'no subnet left to delete');
+  }
 
   async function scaleUp(g: NodeGroupConfig, nodes: ObservedNode[], count: number) {
     await rb.gate('launching');

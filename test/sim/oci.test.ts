@@ -120,6 +120,8 @@ describe('simulated OCI API with the real OCI SDK', () => {
     expect(a.instance.sourceDetails).toMatchObject({ sourceType: 'image', imageId: imageProdNew });
     expect(a.instance.shapeConfig?.ocpus).toBe(2);
     expect(a.opcRequestId).toBeTruthy();
+    expect(a.opcWorkRequestId).toMatch(/^ocid1\.coreservicesworkrequest\./); // the launch's work request (oci ... --wait-for-state follows it)
+    expect(b.opcWorkRequestId).toBe(a.opcWorkRequestId); // the replay's is the same
     const counters = sim.counters();
     expect(counters.launches - before).toBe(1);
     expect(counters.launchRequestsByRetryToken[token]).toMatchObject({ requests: 2, instanceId: a.instance.id });

@@ -3,8 +3,9 @@ import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeGroupActivities, RepaveActivities } from '../../src/core/activity-contracts.js';
-import { nodeGroupSchema } from '../../src/core/config.js';
+import type { NodeGroupActivities, RepaveActivities, SubnetActivities } from '../../src/core/activity-contracts.js';
+import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
+import type { GroupSubnet } from '../../src/core/subnets.js';
 import type { ObservedNode } from '../../src/core/lane/index.js';
 import type { NodeGroupManagerProgress } from '../../src/core/node-groups.js';
 import { nodeGroupManager } from '../../src/workflows/node-group-manager.js';
@@ -30,9 +31,14 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** The same group on dedicated subnets, one per availability domain. */
+const dedicated = nodeGroupSchema.parse({ ...group, placement: group.placement.map(({ subnetId: _, ...p }) => p), subnets: {} });
+
 /** A group in memory; calls are recorded in order, with the lane's hold around them. */
-function fakeFleet(initial: number) {
+function fakeFleet(initial: number, g: NodeGroupConfig = group) {
   const calls: string[] = [];
+  const subnets: GroupSubnet[] = [];
+  const subnetCalls: { name: string; args: object }[] = [];
   const nodes = new Map<string, ObservedNode>();
   let draining = 0;
   let maxDraining = 0;
@@ -48,9 +54,23 @@ function fakeFleet(initial: number) {
       instanceId: `ocid1.instance.oc1..${i}`,
     });
   }
-  const launched = new Map<string, { name: string; fd?: string; ad: string }>();
-  const acts: Partial<RepaveActivities & NodeGroupActivities> = {
-    describeNodeGroup: async () => group,
+  const launched = new Map<string, { name: string; fd?: string; ad: string; subnetId?: string }>();
+  const acts: Partial<RepaveActivities & NodeGroupActivities & SubnetActivities> = {
+    describeNodeGroup: async () => g,
+    findNodeGroupSubnets: async () => [...subnets],
+    ensureNodeGroupSubnets: async (a) => {
+      subnetCalls.push({ name: 'ensure', args: a });
+      const made = g.placement.filter((p) => !subnets.some((s) => s.availabilityDomain === p.availabilityDomain)).map((p) => p.availabilityDomain);
+      const created = [...new Set(made)].map((ad, i) => ({ subnetId: `ocid1.subnet.oc1..${ad.slice(-1)}`, cidrBlock: `10.0.${128 + i}.0/24`, availabilityDomain: ad, lifecycleState: 'AVAILABLE' }));
+      subnets.push(...created);
+      return { subnets: [...subnets], created: created.map((s) => s.subnetId) };
+    },
+    deleteNodeGroupSubnets: async (a) => {
+      subnetCalls.push({ name: 'delete', args: a });
+      const gone = subnets.filter((s) => !(a.except ?? []).includes(s.subnetId));
+      for (const s of gone) subnets.splice(subnets.indexOf(s), 1);
+      return { deleted: gone.map((s) => s.subnetId), kept: [] };
+    },
     listNodeGroupNodes: async ({ cluster, nodeGroup }) => ({ cluster, nodeGroup, observedAt: new Date().toISOString(), nodes: [...nodes.values()] }),
     holdRepaverLane: async () => ({ workflowId: 'repaver.sim-1.general' }),
     waitForRepaverLaneIdle: async () => ({ phase: 'held', inFlight: [] }),
@@ -59,7 +79,7 @@ function fakeFleet(initial: number) {
     describeClusterCompartment: async () => ({ compartmentId: 'ocid1.compartment.oc1..c' }),
     resolveImage: async () => ({ imageId: 'ocid1.image.oc1..new', displayName: 'new' }),
     launchReplacement: async (r) => {
-      launched.set(r.displayName, { name: r.displayName, ad: r.availabilityDomain, ...(r.faultDomain ? { fd: r.faultDomain } : {}) });
+      launched.set(r.displayName, { name: r.displayName, ad: r.availabilityDomain, ...(r.faultDomain ? { fd: r.faultDomain } : {}), ...(r.subnetId ? { subnetId: r.subnetId } : {}) });
       return { instanceId: `ocid1.instance.oc1..${r.displayName}`, created: true };
     },
     waitForInstanceRunning: async ({ instanceId }) => ({ instanceId }),
@@ -94,7 +114,7 @@ function fakeFleet(initial: number) {
       },
     ]),
   );
-  return { calls, nodes, launched, activities: recorded, maxDraining: () => maxDraining };
+  return { calls, nodes, launched, subnets, subnetCalls, activities: recorded, maxDraining: () => maxDraining };
 }
 
 async function run(fleet: ReturnType<typeof fakeFleet>, input: Parameters<typeof nodeGroupManager>[0]) {
@@ -197,6 +217,76 @@ describe('nodeGroupManager', () => {
     expect(fleet.calls).not.toContain('deleteNode');
     expect(fleet.calls.at(-1)).toBe('releaseRepaverLane');
     expect(fleet.nodes.size).toBe(3);
+  });
+});
+
+describe('nodeGroupManager on dedicated subnets', () => {
+  it('create makes the subnets (lane held) before the first launch, and launches each node on its AD subnet', async () => {
+    const fleet = fakeFleet(0, dedicated);
+    const r = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'create' });
+    expect(r).toMatchObject({ from: 0, to: 4 });
+    expect(fleet.calls.indexOf('holdRepaverLane')).toBeLessThan(fleet.calls.indexOf('ensureNodeGroupSubnets'));
+    expect(fleet.calls.indexOf('ensureNodeGroupSubnets')).toBeLessThan(fleet.calls.indexOf('launchReplacement'));
+    expect([...fleet.launched.values()].map((l) => [l.ad, l.subnetId]).sort()).toEqual([
+      ['SIM:AD-1', 'ocid1.subnet.oc1..1'],
+      ['SIM:AD-1', 'ocid1.subnet.oc1..1'],
+      ['SIM:AD-2', 'ocid1.subnet.oc1..2'],
+      ['SIM:AD-3', 'ocid1.subnet.oc1..3'],
+    ]);
+    expect(fleet.subnets).toHaveLength(3);
+    expect(fleet.calls).not.toContain('deleteNodeGroupSubnets');
+  });
+
+  it('a create that fails removes what it made: the nodes that became Ready (drained), then the subnets it made, not the ones that were there', async () => {
+    const fleet = fakeFleet(0, dedicated);
+    fleet.subnets.push({ subnetId: 'ocid1.subnet.oc1..earlier', cidrBlock: '10.0.200.0/24', availabilityDomain: 'SIM:AD-1', lifecycleState: 'AVAILABLE' });
+    const launch = fleet.activities.launchReplacement!;
+    fleet.activities.launchReplacement = async (...args: unknown[]) => {
+      if ((args[0] as { availabilityDomain: string }).availabilityDomain === 'SIM:AD-3') {
+        fleet.calls.push('launchReplacement');
+        throw ApplicationFailure.nonRetryable('launch refused', 'OciApiRefused');
+      }
+      return launch(...args);
+    };
+    const err = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'create' }).catch((e: unknown) => e);
+    expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/create of node group general incomplete: general-\w+: launch refused/);
+    expect(fleet.nodes.size).toBe(0); // the three that became Ready were drained and removed
+    expect(fleet.calls.filter((c) => c === 'drainNode')).toHaveLength(3);
+    expect(fleet.calls.lastIndexOf('terminateInstance')).toBeLessThan(fleet.calls.indexOf('deleteNodeGroupSubnets'));
+    expect(fleet.subnetCalls.map((c) => c.name)).toEqual(['ensure', 'delete']);
+    expect(fleet.subnetCalls[1]!.args).toMatchObject({ except: ['ocid1.subnet.oc1..earlier'], keepInUse: true });
+    expect(fleet.subnets.map((s) => s.subnetId)).toEqual(['ocid1.subnet.oc1..earlier']);
+    expect(fleet.calls.at(-1)).toBe('releaseRepaverLane');
+  });
+
+  it('an exhausted subnet pool fails the create before any launch, and releases the lane', async () => {
+    const fleet = fakeFleet(0, dedicated);
+    fleet.activities.ensureNodeGroupSubnets = async () => {
+      fleet.calls.push('ensureNodeGroupSubnets');
+      throw ApplicationFailure.nonRetryable('node group sim-1/general: subnetPool 10.0.128.0/23 has room for 2 more /24 subnets, 3 needed', 'SubnetPoolExhausted');
+    };
+    const err = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'create' }).catch((e: unknown) => e);
+    expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/has room for 2 more \/24 subnets, 3 needed/);
+    expect(fleet.calls).not.toContain('launchReplacement');
+    expect(fleet.calls).toContain('deleteNodeGroupSubnets');
+    expect(fleet.calls.at(-1)).toBe('releaseRepaverLane');
+  });
+
+  it('delete removes every node first, then the subnets', async () => {
+    const fleet = fakeFleet(3, dedicated);
+    fleet.subnets.push({ subnetId: 'ocid1.subnet.oc1..1', cidrBlock: '10.0.128.0/24', availabilityDomain: 'SIM:AD-1', lifecycleState: 'AVAILABLE' });
+    const r = await run(fleet, { cluster: 'sim-1', group: 'general', action: 'delete' });
+    expect(r).toMatchObject({ from: 3, to: 0 });
+    expect(fleet.calls.lastIndexOf('terminateInstance')).toBeLessThan(fleet.calls.indexOf('deleteNodeGroupSubnets'));
+    expect(fleet.subnetCalls).toEqual([{ name: 'delete', args: expect.not.objectContaining({ except: expect.anything() }) }]);
+    expect(fleet.subnets).toEqual([]);
+  });
+
+  it('a delete whose drain fails leaves the subnets alone', async () => {
+    const fleet = fakeFleet(1, dedicated);
+    fleet.nodes.set('general-blocked', { ...fleet.nodes.get('general-0')!, name: 'general-blocked' });
+    await expect(run(fleet, { cluster: 'sim-1', group: 'general', action: 'delete' })).rejects.toThrow(WorkflowFailedError);
+    expect(fleet.calls).not.toContain('deleteNodeGroupSubnets');
   });
 });
 

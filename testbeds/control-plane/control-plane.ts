@@ -19,7 +19,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions, type ControlPlaneBinary, type PinnedVersions } from './build.js';
-import { KWOK_CONFIG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './kwok-config.js';
+import { KWOK_CONFIG, KWOK_CONTAINER_LOG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, kwokClusterLogs } from './kwok-config.js';
 import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './pki.js';
 import { getFreePort } from '../temporal/temporal-cli.js';
 import { testbedWorkerRbac, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, WORKER_USER } from '../worker-identity.js';
@@ -376,7 +376,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--v=1',
     ]);
     const kwokConfig = join(dir, 'kwok.yaml');
-    writeFileSync(kwokConfig, KWOK_CONFIG);
+    const containerLog = join(dir, 'container.log');
+    writeFileSync(containerLog, KWOK_CONTAINER_LOG);
+    writeFileSync(kwokConfig, KWOK_CONFIG + kwokClusterLogs(containerLog));
     const kwokEnv = { ...process.env, PATH: [...(opts.execPath ?? []), process.env.PATH ?? ''].join(':') };
     spawnComponent('kwok', [
       `--kubeconfig=${kwokKubeconfig}`,

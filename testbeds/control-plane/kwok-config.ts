@@ -186,3 +186,20 @@ spec:
         type: object
         x-kubernetes-preserve-unknown-fields: true
 `;
+
+/**
+ * pods/log for every container KWOK plays: one line (CRI log format, as a kubelet keeps it) from `logsFile`,
+ * so `kubectl logs` answers as on a cluster whose containers printed something (the sim: a line per container).
+ */
+export const kwokClusterLogs = (logsFile: string) => `---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: every-container
+spec:
+  logs:
+  - containers: []
+    logsFile: ${JSON.stringify(logsFile)}
+    follow: false
+`;
+export const KWOK_CONTAINER_LOG = '2026-01-01T00:00:00.000000000Z stdout F container started (kwok)\n';

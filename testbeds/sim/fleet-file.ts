@@ -15,7 +15,7 @@ export async function writeSimFiles(
     /** kubeconfig YAML of the worker's identity, and of the administrator's */
     kubeconfig: string | Buffer;
     adminKubeconfig: string | Buffer;
-    oci: { writeConfig(dir: string): Promise<{ configPath: string }>; vault: { vaultId: string; masterKeyId: string } };
+    oci: { writeConfig(dir: string): Promise<{ configPath: string }>; vault: { vaultId: string; masterKeyId: string }; fleetNetwork(): { vcnId: string; subnetPool: string[] } };
     ociUrl: string;
     nodeGroups: SeedNodeGroup[] | undefined;
     /** The stateful-service namespaces the cluster declares (the worker's RBAC is rendered from them). */
@@ -32,7 +32,7 @@ export async function writeSimFiles(
     await chmod(file, 0o600);
   }
   const { configPath: ociConfigPath } = await a.oci.writeConfig(path.join(dir, 'oci'));
-  const fleetConfigPath = await writeFleetFile(dir, { ...a, kubeconfigPath, ociConfigPath });
+  const fleetConfigPath = await writeFleetFile(dir, { ...a, kubeconfigPath, ociConfigPath, network: a.oci.fleetNetwork() });
   return { kubeconfigPath, adminKubeconfigPath, ociConfigPath, fleetConfigPath };
 }
 
@@ -44,6 +44,7 @@ async function writeFleetFile(
     kubeconfigPath: string;
     ociConfigPath: string;
     ociUrl: string;
+    network: { vcnId: string; subnetPool: string[] };
     oci: { vault: { vaultId: string; masterKeyId: string } };
     nodeGroups: SeedNodeGroup[] | undefined;
     statefulNamespaces: string[];
@@ -60,6 +61,7 @@ async function writeFleetFile(
         context: a.clusterName,
         oci: { configFile: path.relative(dir, a.ociConfigPath), profile: 'DEFAULT', endpoints: { compute: a.ociUrl, identity: a.ociUrl, vaults: a.ociUrl, secrets: a.ociUrl } },
         compartmentId: SIM_COMPARTMENT,
+        network: a.network,
         keyStore: { vaultId: a.oci.vault.vaultId, masterKeyId: a.oci.vault.masterKeyId },
         nodeGroups: a.nodeGroups ?? [],
         statefulNamespaces: a.statefulNamespaces,

@@ -79,7 +79,7 @@ export interface EnsureOptions {
   timeoutMs?: number;
 }
 
-interface ToolSpec {
+export interface ToolSpec {
   /** Human name for messages. */
   label: string;
   envVar: string;
@@ -110,7 +110,7 @@ const TEST_SERVER: ToolSpec = {
 
 const defaultLog: Logger = (line) => process.stderr.write(`[itinerant] ${line}\n`);
 
-function isExecutableFile(path: string): boolean {
+export function isExecutableFile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, fsConstants.X_OK);
@@ -152,7 +152,7 @@ function pythonHint(): string {
   return 'install Python 3 with pip (Debian/Ubuntu: `apt-get install -y python3 python3-pip`)';
 }
 
-function checkPip(spec: ToolSpec): void {
+export function checkPip(spec: Pick<ToolSpec, 'label' | 'envVar' | 'binName'>): void {
   const overrideHint = `or set ${spec.envVar} to an existing ${spec.binName} binary`;
   const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });
   if (py.error !== undefined || py.status !== 0) {
@@ -167,7 +167,7 @@ function checkPip(spec: ToolSpec): void {
   }
 }
 
-function runPip(args: string[], timeoutMs: number, log: Logger): Promise<void> {
+export function runPip(args: string[], timeoutMs: number, log: Logger): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('python3', args, {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,11 @@ import { groupVersion, resourceByPlural, type KObject, type ResourceType } from 
 import { patchTypeOf, type KubeApi } from './rest.js';
 import { ApiError, errors, failure, success } from './status.js';
 import { toTable, wantsTable } from './table.js';
+import { objectFromProtobuf } from './protobuf.js';
+import { podLog } from './logs.js';
+import { isReview, review } from './reviews.js';
+import { toCoreEvent, toEventsV1 } from './events-v1.js';
+import { openApiDocument, openApiRoot, unknownFields } from './openapi.js';
 import { injectLatency } from '../latency.js';
 import type { WatchHub } from './watch.js';
 import { authorized, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
@@ -46,10 +51,11 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
     if (size > 10 * 1024 * 1024) throw errors.badRequest('request body too large');
     chunks.push(c as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const raw = Buffer.concat(chunks);
+  const text = raw.toString('utf8');
   if (!text.trim()) return undefined;
   const ct = req.headers['content-type'] ?? '';
-  if (ct.includes('protobuf')) throw errors.unsupportedMediaType(ct);
+  if (ct.includes('protobuf')) return objectFromProtobuf(raw); // kubectl's DeleteOptions and reviews; other kinds: 415
   try {
     return ct.includes('yaml') ? YAML.parse(text) : JSON.parse(text);
   } catch (e) {
@@ -61,7 +67,7 @@ const isDiscovery = (path: string): boolean =>
   path === '/version' || path === '/api' || path === '/apis' || path === '/api/v1' || /^\/apis\/[^/]+(\/[^/]+)?$/.test(path) ||
   path.startsWith('/openapi') || ['/healthz', '/livez', '/readyz'].includes(path);
 
-export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, authenticate: (req: IncomingMessage) => 'admin' | RestrictedIdentity | undefined) {
+export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, authenticate: (req: IncomingMessage) => 'admin' | RestrictedIdentity | undefined, adminUser: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
@@ -97,6 +103,16 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
       if (path === '/version') return send(res, 200, VERSION_INFO);
       if (path === '/api') return send(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
       if (path === '/apis') return send(res, 200, apiGroupList());
+      if (path === '/openapi/v3') return send(res, 200, openApiRoot());
+      if (path.startsWith('/openapi/v3/')) {
+        const doc = openApiDocument(path.slice('/openapi/v3/'.length));
+        if (!doc) throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
+        // Under its hash a document never changes (clients cache it); without, it may.
+        const cache = q.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': doc.body.length, 'Cache-Control': cache, Etag: `"${doc.hash}"` });
+        res.end(doc.body);
+        return;
+      }
       if (['/healthz', '/livez', '/readyz'].includes(path)) {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end('ok');
@@ -117,6 +133,10 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
       [group, version, rest] = [segs[1]!, segs[2]!, segs.slice(3)];
     } else throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
 
+    if (isReview(group, rest)) {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      return send(res, 201, review(group, rest[0]!, await readBody(req), caller, adminUser));
+    }
     if (rest.length > 0 && caller !== 'admin') {
       const a = requestAttributes(method, group, rest, q);
       if (!authorized(caller.grants, a)) throw forbidden(caller.user, a);
@@ -133,11 +153,16 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
 
   async function resource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams, method: string): Promise<void> {
     const { rt, ns, name, sub } = r;
+    // events.k8s.io/v1 Events are stored as core/v1 ones: converted on the way in and out.
+    const eventsV1 = rt.group === 'events.k8s.io';
+    const stored = eventsV1 ? resourceByPlural('', 'v1', 'events')! : rt;
+    const out = (o: KObject): KObject => (eventsV1 ? toEventsV1(o) : o);
+    const into = (b: unknown): unknown => (eventsV1 ? toCoreEvent(b) : b);
     const accept = req.headers.accept;
     const table = wantsTable(accept);
     const listOpts = { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') };
     const render = (o: KObject): unknown =>
-      table ? toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now() }) : o;
+      table ? toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now() }) : out(o);
     const watch = q.get('watch') === 'true' || q.get('watch') === '1';
     if (q.get('dryRun') && method !== 'GET') throw errors.badRequest('dryRun is not supported by the simulated API server');
     if (sub && !rt.subresources[sub]) throw new ApiError(failure(404, 'the server could not find the requested resource', 'NotFound', {}));
@@ -157,26 +182,37 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
         });
         return;
       }
-      const items = api.list(rt, ns, listOpts);
+      const items = api.list(stored, ns, listOpts);
       const rv = ctx.store.resourceVersion;
       if (table) return send(res, 200, toTable(rt, items, { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: rv }));
-      return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items });
+      return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items: items.map(out) });
     }
     if (!name) {
-      if (method === 'POST') return send(res, 201, api.create(rt, ns, await readBody(req)));
+      if (method === 'POST') {
+        const body = await readBody(req);
+        const warnings = fieldValidation(rt, body, q); // before anything is stored
+        return send(res, 201, out(api.create(stored, ns, into(body))), warnings);
+      }
       if (method === 'DELETE') {
-        const items = api.list(rt, ns, listOpts);
+        const items = api.list(stored, ns, listOpts);
         for (const o of items) {
-          api.delete(rt, o.metadata.namespace, o.metadata.name, { gracePeriodSeconds: numParam(q, 'gracePeriodSeconds') });
+          api.delete(stored, o.metadata.namespace, o.metadata.name, { gracePeriodSeconds: numParam(q, 'gracePeriodSeconds') });
           if (rt.plural === 'pods') ctx.counters.deletedPods++;
         }
-        return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: ctx.store.resourceVersion }, items });
+        return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: ctx.store.resourceVersion }, items: items.map(out) });
       }
       throw errors.methodNotAllowed();
     }
     if (sub === 'eviction') {
       if (method !== 'POST') throw errors.methodNotAllowed();
       return send(res, 201, evict(ctx, api, ns ?? 'default', name, await readBody(req)));
+    }
+    if (sub === 'log') {
+      if (method !== 'GET') throw errors.methodNotAllowed();
+      const text = podLog(api.get(rt, ns, name), q.get('container'));
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+      res.end(text);
+      return;
     }
     if (sub === 'exec') throw new ApiError(failure(400, 'exec requires a WebSocket upgrade (not available in this simulator unless an upgrade handler is installed)', 'BadRequest'));
     if (sub === 'scale') {
@@ -188,20 +224,25 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
     const statusSub = sub === 'status' ? 'status' : undefined;
     switch (method) {
       case 'GET': {
-        const o = api.get(rt, ns, name);
+        const o = api.get(stored, ns, name);
         if (table) return send(res, 200, toTable(rt, [o], { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: o.metadata.resourceVersion }));
-        return send(res, 200, o);
+        return send(res, 200, out(o));
       }
-      case 'PUT': return send(res, 200, api.update(rt, ns, name, await readBody(req), statusSub));
+      case 'PUT': {
+        const body = await readBody(req);
+        const warnings = fieldValidation(rt, body, q);
+        return send(res, 200, out(api.update(stored, ns, name, into(body), statusSub)), warnings);
+      }
       case 'PATCH': {
         const type = patchTypeOf(req.headers['content-type']);
+        if (eventsV1) throw errors.methodNotAllowed(); // a patch in the newer shape would need converting: not served here
         return send(res, 200, api.patch(rt, ns, name, type, await readBody(req), statusSub));
       }
       case 'DELETE': {
         if (sub) throw errors.methodNotAllowed();
         const body = (await readBody(req)) as { gracePeriodSeconds?: number; preconditions?: { uid?: string } } | undefined;
         const grace = numParam(q, 'gracePeriodSeconds') ?? body?.gracePeriodSeconds;
-        const gone = api.delete(rt, ns, name, { gracePeriodSeconds: grace, preconditionUid: body?.preconditions?.uid });
+        const gone = api.delete(stored, ns, name, { gracePeriodSeconds: grace, preconditionUid: body?.preconditions?.uid });
         if (rt.plural === 'pods') {
           ctx.counters.deletedPods++;
           return send(res, 200, gone);
@@ -230,6 +271,20 @@ function requestAttributes(method: string, group: string, rest: string[], q: URL
     ...(namespace !== undefined ? { namespace } : {}),
     ...(name !== undefined ? { name } : {}),
   };
+}
+
+/**
+ * fieldValidation (kubectl sends Strict): fields the schema does not know refuse the body (Strict) or come back
+ * as Warning headers (Warn), in kube-apiserver's words. Ignore (and no parameter, as client-node sends) accepts them.
+ */
+function fieldValidation(rt: ResourceType, body: unknown, q: URLSearchParams): Record<string, string> {
+  const mode = q.get('fieldValidation');
+  if (mode !== 'Strict' && mode !== 'Warn') return {};
+  const unknown = unknownFields(groupVersion(rt), rt.kind, body);
+  if (!unknown.length) return {};
+  const list = unknown.map((f) => `unknown field "${f}"`);
+  if (mode === 'Strict') throw errors.badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${list.join(', ')}`);
+  return { Warning: list.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
 }
 
 function numParam(q: URLSearchParams, key: string): number | undefined {

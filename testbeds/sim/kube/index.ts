@@ -11,6 +11,7 @@ import { Controllers, type Controller } from './controllers.js';
 import { ExecRegistry, type ExecHandler, type ExecMatch } from './exec.js';
 import { createHandler } from './http.js';
 import { NodeAgent, ReadinessTimeline, type ReadinessPoint } from './nodes.js';
+import { NodeLeasesAndEvents } from './node-events.js';
 import { pvcProtectionController } from './pvc.js';
 import { authorized, forbidden, type RestrictedIdentity } from './rbac.js';
 import type { ApiError } from './status.js';
@@ -116,6 +117,7 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
   controllers.add(pvcProtectionController);
   const exec = new ExecRegistry(ctx.store);
   const nodes = new NodeAgent(ctx, api);
+  new NodeLeasesAndEvents(ctx, api);
   const watches = new WatchHub(ctx);
   /** Who a request is: the administrator, the restricted identity, or nobody (401). */
   const authenticate = (req: IncomingMessage): Caller | undefined => {
@@ -124,7 +126,7 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
     if (opts.restricted && auth === `Bearer ${opts.restricted.token}`) return opts.restricted;
     return undefined;
   };
-  const handler = createHandler(ctx, api, watches, authenticate);
+  const handler = createHandler(ctx, api, watches, authenticate, `${opts.clusterName}-admin`);
   let server: NetServer | undefined;
   let port = 0;
   let upgrade: UpgradeHandler | undefined = (req, socket, head) => exec.handleUpgrade(req, socket, head);

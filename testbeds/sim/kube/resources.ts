@@ -93,6 +93,7 @@ export const RESOURCES: ResourceType[] = [
       status: { kind: 'Pod', verbs: STATUS_VERBS },
       eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
       exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      log: { kind: 'Pod', verbs: ['get'] },
     },
   },
   {
@@ -134,6 +135,29 @@ export const RESOURCES: ResourceType[] = [
     namespaced: true, shortNames: ['pdb'], verbs: RW, hasGeneration: true, hasStatus: true,
     subresources: { status: { kind: 'PodDisruptionBudget', verbs: STATUS_VERBS } },
   },
+  {
+    group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true,
+    shortNames: ['ev'], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
+  {
+    // the same objects as core/v1 events (one storage), served in the newer shape: events-v1.ts
+    group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true,
+    shortNames: ['ev'], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
+  {
+    group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true,
+    shortNames: [], verbs: RW, hasGeneration: false, hasStatus: false, subresources: {},
+  },
+  // answered by reviews.ts, never stored
+  ...(
+    [
+      ['authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews'],
+      ['authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews'],
+      ['authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'],
+    ] as const
+  ).map(([group, kind, plural]): ResourceType => ({
+    group, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced: false, shortNames: [], verbs: ['create'], hasGeneration: false, hasStatus: false, subresources: {},
+  })),
 ];
 
 export function groupVersion(rt: { group: string; version: string }): string {

@@ -162,6 +162,31 @@ const PRINTERS: Record<string, Printer> = {
         c.status?.capacity?.storage ?? '', modes, c.spec?.storageClassName ?? '', c.spec?.volumeAttributesClassName ?? '<unset>', age, c.spec?.volumeMode ?? 'Filesystem'];
     },
   },
+  events: {
+    columns: [
+      { name: 'Last Seen', type: 'string', description: 'The time at which the most recent occurrence of this event was recorded.' },
+      { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future.' },
+      { name: 'Reason', type: 'string', description: 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.' },
+      { name: 'Object', type: 'string', description: 'The object that this event is about.' },
+      { name: 'Subobject', type: 'string', priority: 1, description: 'The subobject that this event is about.' },
+      { name: 'Source', type: 'string', priority: 1, description: 'The component reporting this event.' },
+      { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.' },
+      { name: 'First Seen', type: 'string', priority: 1, description: 'The time at which the event was first recorded.' },
+      { name: 'Count', type: 'string', priority: 1, description: 'The number of times this event has occurred.' },
+      { name: 'Name', type: 'string', priority: 1, format: 'name', description: 'Name must be unique within a namespace.' },
+    ],
+    cells: (e, age) => {
+      const since = (t: unknown) => (typeof t === 'string' ? humanDuration(Date.now() - Date.parse(t)) : age);
+      const o = (e.involvedObject ?? {}) as { kind?: string; name?: string; fieldPath?: string };
+      const src = (e.source ?? {}) as { component?: string; host?: string };
+      return [since(e.lastTimestamp), String(e.type ?? ''), String(e.reason ?? ''), `${(o.kind ?? '').toLowerCase()}/${o.name ?? ''}`, o.fieldPath ?? '',
+        [src.component, src.host].filter(Boolean).join(', '), String(e.message ?? ''), since(e.firstTimestamp), String(e.count ?? 1), e.metadata.name];
+    },
+  },
+  leases: {
+    columns: [NAME, { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease.' }, AGE],
+    cells: (l, age) => [l.metadata.name, l.spec?.holderIdentity ?? '', age],
+  },
   namespaces: {
     columns: [NAME, { name: 'Status', type: 'string', description: 'The status of the namespace' }, AGE],
     cells: (n, age) => [n.metadata.name, n.metadata.deletionTimestamp ? 'Terminating' : (n.status?.phase ?? 'Active'), age],

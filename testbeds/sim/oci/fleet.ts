@@ -5,6 +5,8 @@ import type { NodeRegistration, SimCluster } from '../kube/cluster-api.js';
 import { SIM_LABEL_DAEMONSETS_CRASH_LOOP } from '../kube/context.js';
 import { LABEL_FAULT_DOMAIN, LABEL_INSTANCE_TYPE, LABEL_ZONE, METADATA_NODE_LABELS, METADATA_NODE_TAINTS, TAG_NODE_GROUP } from '../../../src/core/labels.js';
 import { providerIDOf } from '../../../src/core/provider-id.js';
+import { hostAddress, parseCidr } from '../../../src/core/cidr.js';
+import type { OciSubnet } from './network.js';
 import {
   OciApiError,
   type AvailabilityDomain,
@@ -39,6 +41,8 @@ export interface FleetOptions {
   onNodeRegistered?: (nodeName: string, instance: OciInstance) => void;
   /** How the kubelets of each node group (instance tag itinerant.dev/node-group) name their nodes; default display-name. */
   nodeNaming?: Record<string, NodeNaming>;
+  /** The Virtual Network's subnets: a launch into one of them must fit it, and takes its IP from its CIDR. */
+  subnets?: { findSubnet(id: string): Readonly<OciSubnet> | undefined };
 }
 
 /**
@@ -245,7 +249,7 @@ export class OciFleet {
   }
 
   listImages(f: ListImagesFilter): OciImage[] {
-    this.checkCompartment(f.compartmentId, false);
+    this.checkCompartment(f.compartmentId, true); // OCI: 404 NotAuthorizedOrNotFound, not an empty list
     const items = [...this.images.values()].filter(
       (i) =>
         i.compartmentId === f.compartmentId &&
@@ -266,7 +270,7 @@ export class OciFleet {
   }
 
   listInstances(f: ListInstancesFilter): OciInstance[] {
-    this.checkCompartment(f.compartmentId, false);
+    this.checkCompartment(f.compartmentId, true); // OCI: 404 NotAuthorizedOrNotFound, not an empty list
     if (f.lifecycleState !== undefined && !INSTANCE_STATES.includes(f.lifecycleState as InstanceLifecycleState)) {
       throw new OciApiError(400, 'InvalidParameter', `Invalid lifecycleState ${f.lifecycleState}; expected one of ${INSTANCE_STATES.join(', ')}`);
     }
@@ -315,6 +319,7 @@ export class OciFleet {
       throw new OciApiError(500, 'InternalError', 'Out of host capacity.');
     }
 
+    this.checkSubnet(spec.subnetId, spec.availabilityDomain);
     const id = `ocid1.instance.oc1.${this.opts.regionKey}.sim${uid()}`;
     const wire: OciInstance = {
       id,
@@ -454,16 +459,87 @@ export class OciFleet {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** An instance's primary VNIC: its subnet and private IP (the VNIC's OCID is derived from the instance's). */
+  vnicOf(instanceId: string): { vnicId: string; subnetId: string; privateIp: string; hostname: string; instance: OciInstance } {
+    const rec = this.instances.get(instanceId);
+    if (!rec) throw notFound();
+    return { vnicId: rec.wire.id.replace('ocid1.instance.', 'ocid1.vnic.'), subnetId: rec.subnet, privateIp: rec.privateIp, hostname: rec.wire.displayName.toLowerCase(), instance: rec.wire };
+  }
+
+  /** Every instance, its state whatever it is (vnic attachments of the compartment). */
+  allInstances(compartmentId: string): OciInstance[] {
+    this.checkCompartment(compartmentId, true);
+    return [...this.instances.values()].map((r) => r.wire).filter((w) => w.compartmentId === compartmentId);
+  }
+
+  /**
+   * InstanceAction: a reset reboots a RUNNING instance in place (its node stays, as a kubelet comes back under
+   * the same name); STOP / SOFTSTOP stop it (its node goes NotReady), START starts it again (Ready again).
+   */
+  instanceAction(id: string, action: string): OciInstance {
+    const rec = this.instances.get(id);
+    if (!rec) throw notFound();
+    const state = rec.wire.lifecycleState;
+    const refuse = () => new OciApiError(409, 'IncorrectState', `Instance ${id} is ${state}: action ${action} is not allowed.`);
+    switch (action) {
+      case 'SOFTRESET':
+      case 'RESET':
+      case 'SENDDIAGNOSTICINTERRUPT':
+      case 'DIAGNOSTICREBOOT':
+        if (state !== 'RUNNING') throw refuse();
+        return rec.wire;
+      case 'STOP':
+      case 'SOFTSTOP':
+        if (state === 'STOPPED' || state === 'STOPPING') return rec.wire;
+        if (state !== 'RUNNING') throw refuse();
+        rec.wire.lifecycleState = 'STOPPING';
+        if (this.ownsLiveNode(rec)) this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, false, 'KubeletStopped'));
+        this.after(rec, this.opts.terminateDelayMs, () => {
+          if (rec.wire.lifecycleState === 'STOPPING') rec.wire.lifecycleState = 'STOPPED';
+        });
+        return rec.wire;
+      case 'START':
+        if (state === 'RUNNING' || state === 'STARTING') return rec.wire;
+        if (state !== 'STOPPED') throw refuse();
+        rec.wire.lifecycleState = 'STARTING';
+        this.after(rec, this.faults.bootDelayMs, () => {
+          if (rec.wire.lifecycleState !== 'STARTING') return;
+          rec.wire.lifecycleState = 'RUNNING';
+          if (this.ownsLiveNode(rec) && !rec.neverReady) this.safe(() => this.opts.cluster.setNodeReady(rec.nodeName, true, 'KubeletReady'));
+        });
+        return rec.wire;
+      default:
+        throw new OciApiError(400, 'InvalidParameter', `Invalid action ${action}; expected one of STOP, START, SOFTRESET, RESET, SOFTSTOP, SENDDIAGNOSTICINTERRUPT, DIAGNOSTICREBOOT.`);
+    }
+  }
+
+  /** The ids of the VNICs in a subnet: one per instance launched into it that is not TERMINATED yet. */
+  vnicsInSubnet(subnetId: string): string[] {
+    return [...this.instances.values()].filter((r) => r.subnet === subnetId && r.wire.lifecycleState !== 'TERMINATED').map((r) => r.wire.id.replace('ocid1.instance.', 'ocid1.vnic.'));
+  }
+
+  /** A subnet of the Virtual Network must be AVAILABLE, and in the instance's AD unless regional; others are the sim's fixed ones. */
+  private checkSubnet(subnetId: string | undefined, availabilityDomain: string): void {
+    const subnet = subnetId === undefined ? undefined : this.opts.subnets?.findSubnet(subnetId);
+    if (!subnet) return;
+    if (subnet.lifecycleState !== 'AVAILABLE') throw new OciApiError(409, 'IncorrectState', `Subnet ${subnet.id} is ${subnet.lifecycleState}.`);
+    if (subnet.availabilityDomain && subnet.availabilityDomain !== availabilityDomain) {
+      throw new OciApiError(400, 'InvalidParameter', `Subnet ${subnet.id} is in ${subnet.availabilityDomain}, not in the instance's availability domain ${availabilityDomain}.`);
+    }
+  }
+
   /** A private IP from the instance's subnet (the lowest free one), and the node name its group's kubelets use. */
   private addressing(w: OciInstance, subnetId: string | undefined): Pick<InstanceRecord, 'privateIp' | 'subnet' | 'nodeName'> {
     const subnet = subnetId ?? `default-${w.availabilityDomain}`;
     let used = this.subnetIps.get(subnet);
     if (!used) this.subnetIps.set(subnet, (used = new Set()));
-    const prefix = `10.0.${10 + [...this.subnetIps.keys()].indexOf(subnet)}`;
+    // A Virtual Network subnet's own CIDR; the sim's fixed subnets are /24s of 10.0.0.0/16 in the order first used.
+    const block = parseCidr(this.opts.subnets?.findSubnet(subnet)?.cidrBlock ?? `10.0.${10 + [...this.subnetIps.keys()].indexOf(subnet)}.0/24`)!;
+    const last = 2 ** (32 - block.prefix) - 2; // OCI keeps the first two addresses and the last one
     let host = 2;
-    while (used.has(`${prefix}.${host}`)) host++;
-    if (host > 254) throw new OciApiError(400, 'InvalidParameter', `Subnet ${subnet} has no free private IP.`);
-    const privateIp = `${prefix}.${host}`;
+    while (used.has(hostAddress(block, host))) host++;
+    if (host > last) throw new OciApiError(400, 'InvalidParameter', `Subnet ${subnet} has no free private IP.`);
+    const privateIp = hostAddress(block, host);
     used.add(privateIp);
     const naming = this.nodeNaming[w.freeformTags[TAG_NODE_GROUP] ?? ''] ?? 'display-name';
     return { privateIp, subnet, nodeName: naming === 'private-ip' ? privateIp : w.displayName.toLowerCase() };

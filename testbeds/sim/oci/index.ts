@@ -6,11 +6,14 @@ import type { SimCluster } from '../kube/cluster-api.js';
 import { generateOciCredentials, writeOciConfig, type KnownKey, type OciCredentials } from './auth.js';
 import { OciFleet, type NodeNaming, type OciCounters } from './fleet.js';
 import { createOciHttpServer } from './server.js';
+import { OciNetwork, type OciVcn } from './network.js';
+import { WorkRequests } from './work-requests.js';
 import { SimVault } from './vault.js';
 import type { OciFaults, OciInstance } from './types.js';
 
 export { generateOciCredentials, writeOciConfig, signRequest, verifyRequest, fingerprintOf, type OciCredentials } from './auth.js';
 export { OciFleet, zoneOfAvailabilityDomain, type OciCounters, type SeedInstanceSpec, type NodeStatus, type NodeNaming } from './fleet.js';
+export { OciNetwork, type OciVcn, type OciSubnet } from './network.js';
 export { SimVault, type SecretLifecycleState, type SecretStage } from './vault.js';
 export type { OciFaults, OciInstance, OciImage, AvailabilityDomain, FaultDomain, InstanceLifecycleState } from './types.js';
 
@@ -40,8 +43,17 @@ export interface OciSimOptions {
   log?: (line: string) => void;
 }
 
+/** The address space of the test bed's VCN, and the part of it node groups' dedicated subnets are carved from. */
+export const SIM_VCN_CIDR = '10.0.0.0/16';
+export const SIM_SUBNET_POOL = ['10.0.128.0/17'];
+
 export interface OciSim {
   readonly fleet: OciFleet;
+  /** The Virtual Network: one VCN (`vcn`), subnets created through the API. */
+  readonly network: OciNetwork;
+  readonly vcn: OciVcn;
+  /** What fleet.yaml declares as the cluster's network. */
+  fleetNetwork(): { vcnId: string; subnetPool: string[] };
   /** The cluster's vault (its vaultId and masterKeyId are in fleet.yaml); `vault.readCurrent(name)` reads a secret in-process. */
   readonly vault: SimVault;
   /** Mutable: changes apply to the next request. */
@@ -68,14 +80,24 @@ export function createOciSim(opts: OciSimOptions): OciSim {
   const faults: OciFaults = { ...DEFAULT_OCI_FAULTS, ...opts.faults };
   const keys: KnownKey[] = [{ keyId: credentials.keyId, publicKey: createPublicKey(credentials.publicKeyPem) }];
   const adPrefix = region.toUpperCase();
-  const fleet = new OciFleet({
+  const availabilityDomains = opts.availabilityDomains ?? [1, 2, 3].map((n) => `SIM:${adPrefix.replace(/-\d+$/, '')}-AD-${n}`);
+  const network: OciNetwork = new OciNetwork({
+    regionKey,
+    tenancyId: credentials.tenancy,
+    compartmentIds: [opts.compartmentId],
+    availabilityDomains,
+    vnicsIn: (subnetId) => fleet.vnicsInSubnet(subnetId),
+  });
+  const vcn = network.addVcn({ compartmentId: opts.compartmentId, cidrBlock: SIM_VCN_CIDR, displayName: 'sim-vcn', dnsLabel: 'sim' });
+  const fleet: OciFleet = new OciFleet({
     cluster: opts.cluster,
     region,
     regionKey,
     tenancyId: credentials.tenancy,
     compartmentIds: [opts.compartmentId],
-    availabilityDomains: opts.availabilityDomains ?? [1, 2, 3].map((n) => `SIM:${adPrefix.replace(/-\d+$/, '')}-AD-${n}`),
+    availabilityDomains,
     faultDomainsPerAd: 3,
+    subnets: network,
     faults,
     nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 2000,
     terminateDelayMs: opts.terminateDelayMs ?? 1000,
@@ -83,12 +105,16 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     ...(opts.onNodeRegistered ? { onNodeRegistered: opts.onNodeRegistered } : {}),
     ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}),
   });
+  const more = { fleet, workRequests: new WorkRequests(regionKey), tenancyId: credentials.tenancy, compartmentIds: [opts.compartmentId] };
   const vault = new SimVault({ regionKey, compartmentId: opts.compartmentId, stateDelayMs: opts.secretStateDelayMs ?? 100 });
-  const server: http.Server = createOciHttpServer({ fleet, vault, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
+  const server: http.Server = createOciHttpServer({ fleet, network, more, vault, keys: () => keys, ...(opts.log ? { log: opts.log } : {}) });
   let url: string | undefined;
 
   return {
     fleet,
+    network,
+    vcn,
+    fleetNetwork: () => ({ vcnId: vcn.id, subnetPool: SIM_SUBNET_POOL }),
     vault,
     faults,
     credentials,
@@ -115,6 +141,7 @@ export function createOciSim(opts: OciSimOptions): OciSim {
     },
     close() {
       fleet.close();
+      network.close();
       vault.close();
       return new Promise<void>((resolve) => {
         if (!server.listening) return resolve();

@@ -5,6 +5,9 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { AuthError, verifyRequest, type KnownKey } from './auth.js';
 import type { OciFleet } from './fleet.js';
+import type { OciNetwork } from './network.js';
+import { routeNetwork } from './network-routes.js';
+import { routeMore, type MoreRoutes } from './more-routes.js';
 import { OciApiError } from './types.js';
 import { addedLatencyMs } from '../latency.js';
 import { jsonObject, page, queryReader, type Send } from './wire.js';
@@ -16,6 +19,8 @@ const MAX_BODY = 1 << 20;
 
 export interface OciServerOptions {
   fleet: OciFleet;
+  network: OciNetwork;
+  more: MoreRoutes;
   vault: SimVault;
   keys: () => KnownKey[];
   log?: (line: string) => void;
@@ -30,7 +35,10 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
       if (size <= MAX_BODY) chunks.push(c);
     });
     req.on('end', () => {
-      const requestId = (typeof req.headers['opc-request-id'] === 'string' && req.headers['opc-request-id']) || randomBytes(16).toString('hex').toUpperCase();
+      // OCI's own id, after the client's when it sent one ("<client id>/<OCI's>/<OCI's>"), as OCI answers.
+      const ours = () => randomBytes(16).toString('hex').toUpperCase();
+      const client = req.headers['opc-request-id'];
+      const requestId = typeof client === 'string' && client ? `${client}/${ours()}/${ours()}` : ours();
       const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
         const payload = body === undefined ? '' : JSON.stringify(body);
         res.writeHead(status, {
@@ -82,7 +90,7 @@ export function createOciHttpServer(opts: OciServerOptions): http.Server {
   });
 }
 
-function route({ fleet, vault }: OciServerOptions, req: http.IncomingMessage, body: Buffer, send: Send): void {
+function route({ fleet, network, more, vault }: OciServerOptions, req: http.IncomingMessage, body: Buffer, send: Send): void {
   const url = new URL(req.url ?? '/', 'http://sim');
   const q = url.searchParams;
   const method = req.method ?? 'GET';
@@ -92,6 +100,7 @@ function route({ fleet, vault }: OciServerOptions, req: http.IncomingMessage, bo
   const [collection, id, ...rest] = parts.slice(1);
   if (rest.length) throw new OciApiError(404, 'NotFound', `No such path: ${url.pathname}`);
   const { opt, required } = queryReader(q);
+  if (routeNetwork(network, req, collection, id, q, body, send) || routeMore(more, req, collection, id, q, body, send)) return;
 
   switch (collection) {
     case 'instances': {
@@ -104,11 +113,12 @@ function route({ fleet, vault }: OciServerOptions, req: http.IncomingMessage, bo
           fleet.counters.lostLaunchResponses++;
           throw new OciApiError(500, 'InternalServerError', 'Internal Server Error (injected fault: the launch happened, its response was lost).');
         }
+        const headers = { etag: etagOf(instance), 'opc-work-request-id': more.workRequests.record('LaunchInstance', instance) };
         if (!replay && fleet.faults.launchResponseDelayMs > 0) {
-          setTimeout(() => send(200, instance, { etag: etagOf(instance) }), fleet.faults.launchResponseDelayMs);
+          setTimeout(() => send(200, instance, headers), fleet.faults.launchResponseDelayMs);
           return;
         }
-        return send(200, instance, { etag: etagOf(instance) });
+        return send(200, instance, headers);
       }
       if (id === undefined && method === 'GET') {
         const items = fleet.listInstances({
@@ -127,7 +137,7 @@ function route({ fleet, vault }: OciServerOptions, req: http.IncomingMessage, bo
       }
       if (id !== undefined && method === 'DELETE') {
         fleet.terminate(id);
-        return send(204);
+        return send(204, undefined, { 'opc-work-request-id': more.workRequests.record('TerminateInstance', fleet.getInstance(id)) });
       }
       break;
     }
