@@ -8,6 +8,7 @@ import { itinerantHome } from '../config/home.js';
 import { loadFleetConfig } from '../config/fleet-config.js';
 import { describeTemporalConnection, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { tlsProblem } from '../config/temporal-tls-check.js';
+import { dataConverterFromEnv } from '../codec/data-converter.js';
 import { createItinerantWorker } from './worker.js';
 import { workerTuningFromEnv } from './tuning.js';
 
@@ -19,7 +20,7 @@ Runtime.install({ logger: new DefaultLogger((process.env.ITINERANT_LOG_LEVEL ?? 
 try {
   const temporal = temporalConnectionFromEnv();
   const fleet = loadFleetConfig(configPath);
-  const { worker, close } = await createItinerantWorker({ ...temporal, fleet, tuning: workerTuningFromEnv(), ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}) }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
+  const { worker, close } = await createItinerantWorker({ ...temporal, fleet, tuning: workerTuningFromEnv(), dataConverter: dataConverterFromEnv(), ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}) }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
   console.log(`itinerant worker: ${describeTemporalConnection(temporal)}; fleet ${configPath} (${fleet.clusters.map((c) => c.name).join(', ')})`);
   await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   await close();

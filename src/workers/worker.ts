@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.js';
@@ -19,11 +20,13 @@ export interface ItinerantWorkerOptions extends TemporalConnectionSettings {
   identity?: string;
   /** Over DEFAULT_WORKER_TUNING. */
   tuning?: WorkerTuning;
+  /** The payload codec (src/codec), shared with every client of the namespace. */
+  dataConverter?: DataConverter | undefined;
 }
 
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
   const connection = await NativeConnection.connect(connectionOptions(opts));
-  const client = new Client({ connection: await Connection.connect(connectionOptions(opts)), namespace: opts.namespace });
+  const client = new Client({ connection: await Connection.connect(connectionOptions(opts)), namespace: opts.namespace, ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}) });
   const isWorkflowRunning = ownerRunningCheck((workflowId) => client.workflow.getHandle(workflowId).describe());
   const worker = await Worker.create({
     connection,
@@ -31,6 +34,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
     ...workerOptionsOf({ ...DEFAULT_WORKER_TUNING, ...opts.tuning }),
   });
