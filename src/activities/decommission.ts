@@ -25,6 +25,7 @@ import {
 import { STATEFUL_ADAPTERS } from '../services/index.js';
 import type { ClientRegistry } from './clients.js';
 import { isPodReady } from './kube-api.js';
+import { decommissionBytesStreamed } from './metrics.js';
 import { kubeExecutor } from './pod-exec.js';
 import { statefulSetActivities, statefulSetReads } from './stateful-set.js';
 
@@ -254,6 +255,7 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
         if (LEFT_MODES.has(cp.mode)) cp.sawLeaving = true;
         if (s.stream) {
           const before = cp.stream;
+          if (s.stream.bytesSent > (before?.bytesSent ?? 0)) decommissionBytesStreamed.inc({ cluster: req.cluster }, s.stream.bytesSent - (before?.bytesSent ?? 0));
           if (!before || s.stream.bytesSent !== before.bytesSent || s.stream.filesSent !== before.filesSent || s.stream.bytesTotal !== before.bytesTotal) changed = true;
           cp.stream = s.stream;
         }

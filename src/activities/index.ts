@@ -1,3 +1,4 @@
+import { activityInfo } from '@temporalio/activity';
 import type { RepaveActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
@@ -5,6 +6,7 @@ import { ClientRegistry } from './clients.js';
 import { configActivities } from './fleet-config.js';
 import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
+import { timedDrain } from './metrics.js';
 import { ociActivities } from './oci.js';
 
 export interface ActivityDeps {
@@ -14,8 +16,10 @@ export interface ActivityDeps {
 
 export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
   const clients = new ClientRegistry(fleet);
+  const kubernetes = kubernetesActivities({ clients, isWorkflowRunning });
   return {
-    ...kubernetesActivities({ clients, isWorkflowRunning }),
+    ...kubernetes,
+    drainNode: timedDrain(kubernetes.drainNode, () => activityInfo().scheduledTimestampMs),
     ...ociActivities({ clients }),
     ...configActivities({ clients }),
     ...decommissionActivities({ clients, isWorkflowRunning }),

@@ -4,6 +4,7 @@ import type { DrainCheckpoint, DrainRequest, DrainResult, KubernetesActivities, 
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_NODE_GROUP } from '../core/labels.js';
 import { instanceIdOfProviderID } from '../core/provider-id.js';
 import type { ClientRegistry } from './clients.js';
+import { evictionsRefusedByPdb } from './metrics.js';
 import { nextChange, type WatchTarget } from './kube-watch.js';
 import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, messageOf, rethrow, statusOf } from './kube-api.js';
 
@@ -235,8 +236,10 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
               evicted.add(podKey(pod));
             } catch (e) {
               if (isNotFound(e)) return;
-              if (statusOf(e) === 429) blocked.push(podKey(pod));
-              else if ((statusOf(e) ?? 0) >= 500) refused[podKey(pod)] = `${statusOf(e)}: ${messageOf(e)}`;
+              if (statusOf(e) === 429) {
+                blocked.push(podKey(pod));
+                evictionsRefusedByPdb.inc({ cluster });
+              } else if ((statusOf(e) ?? 0) >= 500) refused[podKey(pod)] = `${statusOf(e)}: ${messageOf(e)}`;
               else rethrow(e, `evict pod ${podKey(pod)}`);
             }
           }),

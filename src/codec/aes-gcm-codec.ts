@@ -3,9 +3,11 @@
 // Payloads that are not ours (histories recorded before encryption, the SDK's own) pass through decode untouched.
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: its namespace is the default export under Node's ESM loader
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { CodecKeys } from './keys.js';
+
+const { temporal } = proto;
 
 export const ENCODING_ENCRYPTED = 'binary/encrypted';
 export const METADATA_KEY_ID = 'encryption-key-id';

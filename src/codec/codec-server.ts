@@ -3,9 +3,11 @@
 // origins get CORS headers; every POST needs `authorization: Bearer <token>` (a token given to the server; the UI
 // forwards its user's access token when "include cross-origin credentials" is on). Nothing it decodes is logged.
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: its namespace is the default export under Node's ESM loader
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+const { temporal } = proto;
 
 export interface CodecServerOptions {
   codec: PayloadCodec;

@@ -6,6 +6,8 @@ import { createActivities } from '../activities/index.js';
 import type { FleetConfig } from '../core/config.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
+import { activityLogAttributes } from './activity-log.js';
+import { metricsSinks } from './metrics.js';
 import { ownerRunningCheck } from './owner-check.js';
 import { DEFAULT_WORKER_TUNING, workerOptionsOf, type WorkerTuning } from './tuning.js';
 
@@ -36,6 +38,8 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
+    interceptors: { activity: [activityLogAttributes] },
+    sinks: metricsSinks(),
     ...workerOptionsOf({ ...DEFAULT_WORKER_TUNING, ...opts.tuning }),
   });
   return {

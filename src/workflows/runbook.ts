@@ -36,6 +36,7 @@ import {
   type RunbookProgress,
 } from '../core/runbook.js';
 import { SA_PHASE } from '../core/search-attributes.js';
+import { metrics } from './sinks.js';
 
 export const pauseSignal = defineSignal<[reason?: string]>(RUNBOOK_SIGNAL_PAUSE);
 export const resumeSignal = defineSignal(RUNBOOK_SIGNAL_RESUME);
@@ -144,6 +145,7 @@ export function invalidInput(workflowType: string, message: string): Application
 
 export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>): Runbook<P> {
   const now = () => new Date().toISOString();
+  const cluster = String(opts.logFields.cluster ?? '');
   const startedAt = now();
   const progress = { ...opts.progress, paused: false, log: [], startedAt, updatedAt: startedAt } as unknown as P;
   const logLimit = opts.logLimit ?? 50;
@@ -268,6 +270,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
       }
     },
     done(message) {
+      metrics.runbookEnded({ cluster, phase: 'done' });
       rb.enter('done');
       rb.note(message);
     },
@@ -311,6 +314,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
   }
 
   function finish(phase: 'refused' | 'failed' | 'aborted', error: string) {
+    metrics.runbookEnded({ cluster, phase });
     progress.error = error;
     rb.enter(phase);
   }
@@ -354,6 +358,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
   );
 
   upsertSearchAttributes(opts.searchAttributes);
+  metrics.runbookStarted({ cluster });
   rb.enter(progress.phase);
   return rb;
 }

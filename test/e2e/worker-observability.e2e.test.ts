@@ -1,0 +1,75 @@
+// The worker process as deployed, observed: its metrics port (the SDK runtime's metrics and ours) scraped while a
+// repave runs and after, its health endpoints, and its activities' JSON log lines naming run, runbook and target.
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
+import { freeLoopbackAddress } from '../../src/workers/metrics-server.js';
+import { repaveNode } from '../../src/workflows/repave-node.js';
+import { eventually, isReady, nodesOfGroup, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
+import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
+
+let stack: Stack;
+let worker: ChildProcess | undefined;
+let metricsAddress: string;
+let stdout = '';
+beforeAll(async () => {
+  stack = await startStack();
+  metricsAddress = await freeLoopbackAddress();
+  worker = spawnWorkerProcess(stack, undefined, { captureOutput: true, env: { ITINERANT_METRICS_ADDRESS: metricsAddress, ITINERANT_LOG_LEVEL: 'INFO' } });
+  worker.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  worker.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+});
+afterAll(async () => {
+  await stopWorkerProcess(worker, 'SIGTERM');
+  await stack?.stop();
+});
+
+/** Sample values of a metric family, keyed by their label set as Prometheus prints it. */
+function samples(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) out.set(m[1] ?? '', Number(m[2]));
+  return out;
+}
+const scrape = async (path = '/metrics') => fetch(`http://${metricsAddress}${path}`);
+
+describe('worker observability (worker process, metrics port, JSON logs)', () => {
+  it('is ready once polling; a repave moves our counters and the SDK metrics are served on the same port', async () => {
+    await eventually('worker ready', async () => {
+      giveUpIfExited(worker);
+      return (await scrape('/readyz')).status === 200;
+    }, 90_000);
+    expect((await scrape('/healthz')).status).toBe(200);
+    const before = await (await scrape()).text();
+    expect(samples(before, 'itinerant_nodes_repaved_total').size).toBe(0);
+
+    const node = (await nodesOfGroup(stack.core, 'general')).find(isReady)!.metadata!.name!;
+    const workflowId = repaveNodeWorkflowId('sim-1', node);
+    const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: 'sim-1', node, reason: 'metrics' }] });
+    // Scraped during the run: started, not yet completed.
+    const during = await eventually('runbook counted as started', async () => {
+      const t = await (await scrape()).text();
+      return samples(t, 'itinerant_runbooks_started_total').get('{runbook="repaveNode",cluster="sim-1"}') === 1 && t;
+    }, 30_000, 100);
+    expect(samples(during, 'itinerant_runbooks_completed_total').get('{runbook="repaveNode",cluster="sim-1"}') ?? 0).toBe(0);
+    const result = await whileRunning(handle.result(), worker!);
+
+    const after = await (await scrape()).text();
+    expect(samples(after, 'itinerant_runbooks_completed_total').get('{runbook="repaveNode",cluster="sim-1"}')).toBe(1);
+    expect(samples(after, 'itinerant_nodes_repaved_total').get('{cluster="sim-1"}')).toBe(1);
+    expect(samples(after, 'itinerant_drain_duration_seconds_count').get('{cluster="sim-1",outcome="drained"}')).toBe(1);
+    // The SDK runtime's own metrics (Core's Prometheus exporter), merged in: its workflow completions for the type.
+    expect(after).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="repaveNode"[^}]*\} [1-9]/m);
+    expect(after).toMatch(/^temporal_activity_execution_latency_(bucket|count|sum)\{/m);
+
+    // Activity log lines: JSON, with the run's IDs, runbook and target.
+    const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const activityLines = lines.filter((l) => l.workflowId === workflowId && typeof l.activityType === 'string');
+    expect(activityLines.length).toBeGreaterThan(0);
+    for (const l of activityLines) {
+      expect(l).toMatchObject({ workflowRunId: handle.firstExecutionRunId, runbook: 'repaveNode', cluster: 'sim-1' });
+      expect(l.taskToken).toBeUndefined();
+    }
+    expect(activityLines.some((l) => l.target === node)).toBe(true);
+    expect(result.node).toBe(node);
+  });
+});
