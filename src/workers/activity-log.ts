@@ -1,5 +1,5 @@
 // Every activity log line names its runbook and target beside the SDK's workflow ID and run ID (pino JSON, src/workers/logger.ts),
-// and each activity attempt ends with one: completed (info) or failed (warn), with its duration.
+// and each activity attempt ends with one: completed (debug) or failed (warn), with its duration.
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
 /** What an activity acts on, from its request: the node, the member, the group or the instance. */
@@ -22,7 +22,7 @@ export const activityLogAttributes: ActivityInterceptorsFactory = (ctx) => {
         const started = Date.now();
         try {
           const result = await next(input);
-          ctx.log.info('activity completed', { durationMs: Date.now() - started });
+          ctx.log.debug('activity completed', { durationMs: Date.now() - started });
           return result;
         } catch (e) {
           ctx.log.warn('activity failed', { durationMs: Date.now() - started, error: (e as Error).message });

@@ -15,7 +15,7 @@ let stdout = '';
 beforeAll(async () => {
   stack = await startStack();
   metricsAddress = await freeLoopbackAddress();
-  worker = spawnWorkerProcess(stack, undefined, { captureOutput: true, env: { ITINERANT_METRICS_ADDRESS: metricsAddress, ITINERANT_LOG_LEVEL: 'INFO' } });
+  worker = spawnWorkerProcess(stack, undefined, { captureOutput: true, env: { ITINERANT_METRICS_ADDRESS: metricsAddress, ITINERANT_LOG_LEVEL: 'DEBUG' } });
   worker.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   worker.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
 });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
 import { loadFleetConfig } from '../../src/config/fleet-config.js';
 import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
+import type { TemporalCluster } from '../../testbeds/temporal-cluster/cluster.js';
 import { startTestbed, testbedFromEnv, type StartTestbedOptions, type TestbedHandle, type Testbed } from '../../testbeds/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { dataConverterFromEnv } from '../../src/codec/data-converter.js';
@@ -21,7 +22,8 @@ export interface Stack {
   /** `sim` (in-memory Kubernetes API) or `control-plane` (real kube-apiserver + controllers + KWOK); OCI is the sim in both. */
   backend: Testbed;
   home: string;
-  server: DevServer;
+  /** The dev server, or (ITINERANT_TEMPORAL=cluster) the Temporal cluster's frontend. */
+  server: StackServer;
   /** How workers and clients reach the server: its connection settings, the payload codec, and the same as a worker process's environment. */
   temporal: StackTemporal;
   sim: TestbedHandle;
@@ -32,6 +34,20 @@ export interface Stack {
   /** The test bed's administrator, for what a test does that the worker may not (scale a StatefulSet, remove a workload). */
   admin: k8s.KubeConfig;
   stop(): Promise<void>;
+}
+
+export type StackServer = Pick<DevServer, 'address' | 'namespace' | 'logTail' | 'stop'> & { cluster?: TemporalCluster };
+
+/** `dev` (default): the temporal CLI's dev server; `cluster`: the temporal-cluster test bed (PostgreSQL, four services, mTLS, codec on). */
+export function temporalFromEnv(env: NodeJS.ProcessEnv = process.env): 'dev' | 'cluster' {
+  const v = (env.ITINERANT_TEMPORAL ?? '').trim() || 'dev';
+  if (v !== 'dev' && v !== 'cluster') throw new Error(`ITINERANT_TEMPORAL must be dev or cluster, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+async function startClusterServer(home: string): Promise<StackServer> {
+  const cluster = await (await import('../../testbeds/temporal-cluster/cluster.js')).startTemporalCluster({ home });
+  return { address: cluster.address, namespace: cluster.namespace, logTail: cluster.logTail, stop: cluster.stop, cluster };
 }
 
 export interface StackTemporal extends TemporalConnectionSettings {
@@ -49,18 +65,23 @@ function codecEnv(home: string): Record<string, string> {
 
 /**
  * A real Temporal dev server (free port; in memory, or with `persistentServer` in `<home>/temporal.sqlite`, to be restarted on it) and a seeded fleet. The Kubernetes side is chosen by
- * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds".
+ * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds". With ITINERANT_TEMPORAL=cluster,
+ * Temporal is the temporal-cluster test bed instead of the dev server, with mTLS and the payload codec on.
  */
 export async function startStack(opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean; codec?: boolean } = {}): Promise<Stack> {
   const backend = opts.backend ?? testbedFromEnv();
   const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
+  const onCluster = temporalFromEnv() === 'cluster';
   const [server, sim] = await Promise.all([
-    startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log'), ...(opts.persistentServer ? { dbFile: join(home, 'temporal.sqlite') } : {}) }),
+    onCluster
+      ? startClusterServer(home)
+      : startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log'), ...(opts.persistentServer ? { dbFile: join(home, 'temporal.sqlite') } : {}) }),
     startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500, ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}) }),
   ]);
   const fleet = loadFleetConfig(sim.fleetConfigPath);
-  const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, ...(opts.codec ? codecEnv(home) : {}) };
-  const temporal: StackTemporal = { address: server.address, namespace: server.namespace, dataConverter: dataConverterFromEnv(env), env };
+  const cluster = (server as StackServer).cluster;
+  const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, ...cluster?.clientEnv, ...(opts.codec || onCluster ? codecEnv(home) : {}) };
+  const temporal: StackTemporal = { address: server.address, namespace: server.namespace, ...(cluster ? { tls: cluster.tls } : {}), dataConverter: dataConverterFromEnv(env), env };
   const connection = await Connection.connect(connectionOptions(temporal));
   const client = new Client({ connection, namespace: server.namespace, ...(temporal.dataConverter ? { dataConverter: temporal.dataConverter } : {}) });
   const kc = new k8s.KubeConfig();
