@@ -12,7 +12,8 @@ import proto from '@temporalio/proto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { projectRoot } from '../../src/config/home.js';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { issue, makeCa, SERVER_EXT, CLIENT_EXT } from '../control-plane/pki.js';
@@ -40,17 +41,14 @@ export interface TemporalCluster {
   stop(): Promise<void>;
 }
 
-/** deploy/temporal/temporal.env as name → value. */
-export function sharedClusterSettings(): Record<string, string> {
-  const text = readFileSync(join(projectRoot(), 'deploy', 'temporal', 'temporal.env'), 'utf8');
-  return Object.fromEntries(
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+/** An env file (NAME=value lines; # comments) as name → value. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && l.includes('='));
+  return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
+
+/** deploy/temporal/temporal.env: the settings docker-compose.yml gives its Temporal services, and the test bed its own. */
+export const sharedClusterSettings = (): Record<string, string> => parseEnvFile(readFileSync(join(projectRoot(), 'deploy', 'temporal', 'temporal.env'), 'utf8'));
 
 export const dynamicConfigPath = (): string => join(projectRoot(), 'deploy', 'temporal', 'dynamicconfig.yaml');
 
@@ -176,18 +174,22 @@ export async function startTemporalCluster(opts: { home: string; log?: (line: st
   };
 }
 
-/** Both databases, created and brought to the newest schema with the server's temporal-sql-tool (as compose's schema job does). */
+/**
+ * Both databases, created and brought to the newest schema by docker-compose.yml's own `temporal-schema` job script
+ * (temporal-sql-tool), run here with the built temporal-sql-tool on PATH: the test bed proves the job compose runs.
+ */
 function setUpSchema(binaries: TemporalServerBinaries, pg: Postgres, settings: Record<string, string>) {
-  const base = { PATH: process.env.PATH ?? '', SQL_PLUGIN: settings.DB ?? 'postgres12', SQL_HOST: pg.host, SQL_PORT: String(pg.port), SQL_USER: pg.user, SQL_PASSWORD: pg.password };
-  for (const [db, schema] of [
-    [settings.DBNAME ?? 'temporal', 'postgresql/v12/temporal'],
-    [settings.VISIBILITY_DBNAME ?? 'temporal_visibility', 'postgresql/v12/visibility'],
-  ] as const) {
-    for (const args of [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '--schema-name', schema]]) {
-      const r = spawnSync(binaries.sqlTool, ['--db', db, ...args], { env: { ...base, SQL_DATABASE: db }, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`temporal-sql-tool --db ${db} ${args.join(' ')} failed: ${r.error?.message ?? ''}${r.stderr}${r.stdout}`);
-    }
-  }
+  const env = { ...settings, PATH: `${dirname(binaries.sqlTool)}:${process.env.PATH ?? ''}`, POSTGRES_SEEDS: pg.host, DB_PORT: String(pg.port), POSTGRES_PWD: pg.password };
+  const r = spawnSync('/bin/sh', ['-c', composeJobScript('temporal-schema')], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the schema job (docker-compose.yml temporal-schema) failed: ${r.error?.message ?? `exit ${r.status}`}\n${r.stderr}${r.stdout}`);
+}
+
+/** The shell script of a one-shot job in docker-compose.yml (entrypoint sh -c), with compose's `$$` escapes resolved. */
+export function composeJobScript(service: string): string {
+  const compose = parseYaml(readFileSync(join(projectRoot(), 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command?: string[] }> };
+  const script = compose.services[service]?.command?.[0];
+  if (!script) throw new Error(`docker-compose.yml has no one-shot job ${service}`);
+  return script.replaceAll('$$', '$');
 }
 
 const NOT_FOUND = 5;
