@@ -2,11 +2,11 @@
 // and each activity attempt ends with one: completed (debug) or failed (warn), with its duration.
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
-/** What an activity acts on, from its request: the node, the member, the group or the instance. */
+/** What an activity acts on, from its request: the node, the member, the instance or the node group (none for cluster-wide reads). */
 export function targetOf(args: readonly unknown[]): string | undefined {
   const req = args[0] as Record<string, unknown> | undefined;
   if (!req || typeof req !== 'object') return undefined;
-  const target = ['node', 'member', 'group', 'instanceId'].map((k) => req[k]).find((v) => typeof v === 'string');
+  const target = ['node', 'member', 'replaces', 'instanceId', 'nodeGroup', 'group', 'statefulSet'].map((k) => req[k]).find((v) => typeof v === 'string');
   return target as string | undefined;
 }
 

@@ -66,10 +66,14 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     const activityLines = lines.filter((l) => l.workflowId === workflowId && typeof l.activityType === 'string');
     expect(activityLines.length).toBeGreaterThan(0);
     for (const l of activityLines) {
-      expect(l).toMatchObject({ workflowRunId: handle.firstExecutionRunId, runbook: 'repaveNode', cluster: 'sim-1' });
+      expect(l).toMatchObject({ workflowRunId: handle.firstExecutionRunId, runbook: 'repaveNode' });
       expect(l.taskToken).toBeUndefined();
     }
-    expect(activityLines.some((l) => l.target === node)).toBe(true);
+    // Once an activity has read its request (the SDK's own "started" line comes before), its lines name cluster and target.
+    const completed = activityLines.filter((l) => l.msg === 'activity completed');
+    expect(completed.map((l) => l.activityType)).toEqual(expect.arrayContaining(['drainNode', 'cordonNode', 'deleteNode']));
+    for (const l of completed) expect(l, String(l.activityType)).toMatchObject({ cluster: 'sim-1', durationMs: expect.any(Number) });
+    for (const type of ['cordonNode', 'drainNode', 'deleteNode']) expect(completed.find((l) => l.activityType === type)!.target, type).toBe(node);
     expect(result.node).toBe(node);
   });
 });
