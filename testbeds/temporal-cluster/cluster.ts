@@ -68,7 +68,7 @@ async function freePort(taken: Set<number>): Promise<number> {
   throw new Error('no free port found between 20000 and 32000');
 }
 
-export async function startTemporalCluster(opts: { home: string; log?: (line: string) => void; startTimeoutMs?: number }): Promise<TemporalCluster> {
+export async function startTemporalCluster(opts: { home: string; log?: (line: string) => void; startTimeoutMs?: number; /** Over everything (tests). */ extraEnv?: Record<string, string> }): Promise<TemporalCluster> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[temporal-cluster] ${l}\n`));
   const binaries = findTemporalServerBinaries();
   if (!binaries) throw new TemporalServerUnavailable('the Temporal server is not built: run `npm run temporal-cluster:build` (minutes, once)');
@@ -105,6 +105,7 @@ export async function startTemporalCluster(opts: { home: string; log?: (line: st
     TEMPORAL_TLS_FRONTEND_KEY: server.key,
     TEMPORAL_TLS_CLIENT1_CA_CERT: ca.cert,
     TEMPORAL_TLS_CLIENT2_CA_CERT: ca.cert,
+    ...opts.extraEnv,
   };
   const tails = new Map<string, LogTail>();
   const processes = new Map<TemporalService, ChildProcess>();
