@@ -3,6 +3,7 @@
 // ITINERANT_WORKFLOW_BUNDLE: a prebuilt workflow bundle (bundleWorkflowCode's code in a file); otherwise the worker
 // bundles src/workflows as it starts. ITINERANT_WORKER_* tune it (src/workers/tuning.ts). Logs: JSON lines on stdout.
 // ITINERANT_METRICS_ADDRESS (e.g. 0.0.0.0:9464): /metrics, /healthz and /readyz there (src/workers/metrics-server.ts).
+// ITINERANT_AUDIT_LOG: a file for the audit stream, or stdout (default; src/workers/audit.ts).
 import { Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { join } from 'node:path';
 import { itinerantHome } from '../config/home.js';
@@ -11,6 +12,7 @@ import { describeTemporalConnection, temporalConnectionFromEnv, type TemporalCon
 import { tlsProblem } from '../config/temporal-tls-check.js';
 import { dataConverterFromEnv } from '../codec/data-converter.js';
 import { createItinerantWorker } from './worker.js';
+import { auditSinkFromEnv } from './audit.js';
 import { jsonLogger } from './logger.js';
 import { freeLoopbackAddress, startMetricsServer } from './metrics-server.js';
 import { workerTuningFromEnv } from './tuning.js';
@@ -30,7 +32,7 @@ try {
   const metrics = metricsAddress ? await startMetricsServer({ address: metricsAddress, sdkMetricsAddress, health: () => running?.getState() ?? 'STARTING' }) : undefined;
   const temporal = temporalConnectionFromEnv();
   const fleet = loadFleetConfig(configPath);
-  const { worker, close } = await createItinerantWorker({ ...temporal, fleet, tuning: workerTuningFromEnv(), dataConverter: dataConverterFromEnv(), ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}) }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
+  const { worker, close } = await createItinerantWorker({ ...temporal, fleet, tuning: workerTuningFromEnv(), dataConverter: dataConverterFromEnv(), audit: auditSinkFromEnv(), ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}) }).catch(async (e: unknown) => Promise.reject(await explainTls(e, temporal)));
   running = worker;
   console.log(
     `itinerant worker: ${describeTemporalConnection(temporal)}; fleet ${configPath} (${fleet.clusters.map((c) => c.name).join(', ')}); ` +

@@ -7,6 +7,7 @@ import type { FleetConfig } from '../core/config.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { activityLogAttributes } from './activity-log.js';
+import { auditTrail, type AuditSink } from './audit.js';
 import { metricsSinks } from './metrics.js';
 import { ownerRunningCheck } from './owner-check.js';
 import { DEFAULT_WORKER_TUNING, workerOptionsOf, type WorkerTuning } from './tuning.js';
@@ -24,6 +25,8 @@ export interface ItinerantWorkerOptions extends TemporalConnectionSettings {
   tuning?: WorkerTuning;
   /** The payload codec (src/codec), shared with every client of the namespace. */
   dataConverter?: DataConverter | undefined;
+  /** Where the audit stream goes (src/workers/audit.ts); none: no audit lines. */
+  audit?: AuditSink;
 }
 
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
@@ -38,7 +41,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
-    interceptors: { activity: [activityLogAttributes] },
+    interceptors: { activity: [activityLogAttributes, ...(opts.audit ? [auditTrail(opts.audit)] : [])] },
     sinks: metricsSinks(),
     ...workerOptionsOf({ ...DEFAULT_WORKER_TUNING, ...opts.tuning }),
   });

@@ -1,6 +1,9 @@
 // The worker process as deployed, observed: its metrics port (the SDK runtime's metrics and ours) scraped while a
-// repave runs and after, its health endpoints, and its activities' JSON log lines naming run, runbook and target.
+// repave runs and after, its health endpoints, its activities' JSON log lines naming run, runbook and target, and its
+// audit stream against the sim's own record of what was done.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { freeLoopbackAddress } from '../../src/workers/metrics-server.js';
@@ -12,10 +15,12 @@ let stack: Stack;
 let worker: ChildProcess | undefined;
 let metricsAddress: string;
 let stdout = '';
+let auditFile: string;
 beforeAll(async () => {
   stack = await startStack();
   metricsAddress = await freeLoopbackAddress();
-  worker = spawnWorkerProcess(stack, undefined, { captureOutput: true, env: { ITINERANT_METRICS_ADDRESS: metricsAddress, ITINERANT_LOG_LEVEL: 'DEBUG' } });
+  auditFile = join(stack.home, 'audit.jsonl');
+  worker = spawnWorkerProcess(stack, undefined, { captureOutput: true, env: { ITINERANT_METRICS_ADDRESS: metricsAddress, ITINERANT_LOG_LEVEL: 'DEBUG', ITINERANT_AUDIT_LOG: auditFile } });
   worker.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   worker.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
 });
@@ -42,7 +47,10 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     const before = await (await scrape()).text();
     expect(samples(before, 'itinerant_nodes_repaved_total').size).toBe(0);
 
-    const node = (await nodesOfGroup(stack.core, 'general')).find(isReady)!.metadata!.name!;
+    const target = (await nodesOfGroup(stack.core, 'general')).find(isReady)!;
+    const node = target.metadata!.name!;
+    const oldInstance = target.spec!.providerID!.replace('oci://', '');
+    const [ociBefore, kubeBefore] = [stack.sim.oci.counters(), stack.sim.kube.counters()];
     const workflowId = repaveNodeWorkflowId('sim-1', node);
     const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: 'sim-1', node, reason: 'metrics' }] });
     // Scraped during the run: started, not yet completed.
@@ -75,5 +83,21 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     for (const l of completed) expect(l, String(l.activityType)).toMatchObject({ cluster: 'sim-1', durationMs: expect.any(Number) });
     for (const type of ['cordonNode', 'drainNode', 'deleteNode']) expect(completed.find((l) => l.activityType === type)!.target, type).toBe(node);
     expect(result.node).toBe(node);
+
+    // The audit stream: one line per side effect, naming the run, and the same effects the sim recorded.
+    type Audit = { who: Record<string, string>; what: { action: string; cluster: string; target?: string; request: Record<string, unknown>; result?: Record<string, unknown> }; outcome: string; at: string };
+    const audit = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Audit);
+    for (const a of audit) expect(a.who, a.what.action).toEqual({ runbook: 'repaveNode', workflowId, runId: handle.firstExecutionRunId });
+    const done = (action: string) => audit.filter((a) => a.what.action === action && a.outcome === 'done');
+    // (a completed repave deletes its claimed node, so there is no release)
+    expect(audit.map((a) => `${a.what.action} ${a.outcome}`)).toEqual(['claimNode', 'launchReplacement', 'cordonNode', 'drainNode', 'deleteNode', 'terminateInstance'].map((x) => `${x} done`));
+    const [ociAfter, kubeAfter] = [stack.sim.oci.counters(), stack.sim.kube.counters()];
+    expect(done('launchReplacement').filter((a) => a.what.result!.created)).toHaveLength(ociAfter.launches - ociBefore.launches);
+    expect(done('launchReplacement')[0]!.what.result!.instanceId).toBe(result.replacement!.instanceId);
+    expect(done('terminateInstance').map((a) => a.what.request.instanceId)).toEqual([oldInstance]);
+    expect(ociAfter.terminations - ociBefore.terminations).toBe(1);
+    expect(done('drainNode')[0]!.what.result!.evictedCount).toBe(kubeAfter.evictions - kubeBefore.evictions);
+    expect(done('cordonNode')[0]!.what.target).toBe(node);
+    expect(done('deleteNode')[0]!.what).toMatchObject({ target: node, result: { deleted: true } });
   });
 });
