@@ -31,6 +31,7 @@ const CLUSTER_GRANTS: Grant[] = [
   ],
   ['drain: the Eviction API, which honours PodDisruptionBudgets', { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] }],
   ['operational = every DaemonSet that targets the node runs a Ready pod on it', { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] }],
+  ['Events on the Nodes and StatefulSets runbooks act on (Repaving, Draining, DrainBlocked, Replaced, Decommissioning, MemberLeft)', { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] }],
 ];
 
 const DECOMMISSION_GRANTS: Grant[] = [

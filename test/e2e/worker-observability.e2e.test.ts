@@ -1,6 +1,7 @@
 // The worker process as deployed, observed: its metrics port (the SDK runtime's metrics and ours) scraped while a
 // repave runs and after, its health endpoints, its activities' JSON log lines naming run, runbook and target, and its
 // audit stream against the sim's own record of what was done.
+import * as k8s from '@kubernetes/client-node';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -99,5 +100,11 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     expect(done('drainNode')[0]!.what.result!.evictedCount).toBe(kubeAfter.evictions - kubeBefore.evictions);
     expect(done('cordonNode')[0]!.what.target).toBe(node);
     expect(done('deleteNode')[0]!.what).toMatchObject({ target: node, result: { deleted: true } });
+
+    // Kubernetes Events on the node, written as the worker's own identity, naming the workflow.
+    const events = (await stack.admin.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({ namespace: 'default' })).items.filter((e) => e.involvedObject?.kind === 'Node' && e.involvedObject.name === node)
+      .sort((a, b) => new Date(a.eventTime ?? a.firstTimestamp!).getTime() - new Date(b.eventTime ?? b.firstTimestamp!).getTime());
+    expect(events.map((e) => e.reason)).toEqual(['Repaving', 'Draining', 'Replaced']);
+    for (const e of events) expect(e.message).toContain(`repaveNode ${workflowId}`);
   });
 });

@@ -188,6 +188,7 @@ export function spawnWorkerProcess(
       TEMPORAL_NAMESPACE: server.namespace,
       ITINERANT_CONFIG: stack.sim.fleetConfigPath,
       ITINERANT_LOG_LEVEL: 'WARN',
+      ITINERANT_AUDIT_LOG: join(stack.home, 'audit.jsonl'),
       ...opts.env,
     },
     stdio: ['ignore', opts.captureOutput ? 'pipe' : 'inherit', opts.captureOutput ? 'pipe' : 'inherit'],

@@ -1,6 +1,7 @@
 // The resource types the simulated API server knows. Everything else (routing,
 // discovery, storage) is driven by this table: adding e.g. PersistentVolumeClaim
 // later is one more entry here (plus a controller if it needs behaviour).
+import { EVENTS_RESOURCE } from './events.js';
 
 /** A stored Kubernetes object. Specs and statuses are loosely typed on purpose: this is a test bed. */
 export interface KObject {
@@ -126,6 +127,7 @@ export const RESOURCES: ResourceType[] = [
     namespaced: true, shortNames: ['pdb'], verbs: RW, hasGeneration: true, hasStatus: true,
     subresources: { status: { kind: 'PodDisruptionBudget', verbs: STATUS_VERBS } },
   },
+  EVENTS_RESOURCE,
 ];
 
 export function groupVersion(rt: { group: string; version: string }): string {
