@@ -41,7 +41,6 @@ export async function recordEvent(core: k8s.CoreV1Api, target: EventTarget, reas
         reportingInstance: workflowId.slice(0, 128),
         firstTimestamp: now,
         lastTimestamp: now,
-        eventTime: now,
         action: reason,
         count: 1,
       },

@@ -140,8 +140,8 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     expect(await pod()).toBeUndefined();
     expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
     expect(stack.sim.cassandra.ring(NS, STS)!.members.filter((m) => m.inRing)).toHaveLength(3);
-    const events = (await core().listNamespacedEvent({ namespace: NS })).items.filter((e) => e.involvedObject?.kind === 'StatefulSet' && e.involvedObject.name === STS)
-      .sort((a, b) => new Date(a.eventTime ?? a.firstTimestamp!).getTime() - new Date(b.eventTime ?? b.firstTimestamp!).getTime());
+    const events = (await core().listNamespacedEvent({ namespace: NS })).items.filter((e) => e.source?.component === 'itinerant' && e.involvedObject?.kind === 'StatefulSet' && e.involvedObject.name === STS)
+      .sort((a, b) => new Date(a.firstTimestamp!).getTime() - new Date(b.firstTimestamp!).getTime());
     expect(events.map((e) => `${e.reason}: ${e.message}`)).toEqual([
       `Decommissioning: ${MEMBER} is leaving the ring (decommissionMember ${decommissionWorkflowId('sim-1', NS, STS)})`,
       `MemberLeft: ${MEMBER} has left the ring (decommissionMember ${decommissionWorkflowId('sim-1', NS, STS)})`,

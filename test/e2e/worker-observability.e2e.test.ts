@@ -102,8 +102,8 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     expect(done('deleteNode')[0]!.what).toMatchObject({ target: node, result: { deleted: true } });
 
     // Kubernetes Events on the node, written as the worker's own identity, naming the workflow.
-    const events = (await stack.admin.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({ namespace: 'default' })).items.filter((e) => e.involvedObject?.kind === 'Node' && e.involvedObject.name === node)
-      .sort((a, b) => new Date(a.eventTime ?? a.firstTimestamp!).getTime() - new Date(b.eventTime ?? b.firstTimestamp!).getTime());
+    const events = (await stack.admin.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({ namespace: 'default' })).items.filter((e) => e.source?.component === 'itinerant' && e.involvedObject?.kind === 'Node' && e.involvedObject.name === node)
+      .sort((a, b) => new Date(a.firstTimestamp!).getTime() - new Date(b.firstTimestamp!).getTime());
     expect(events.map((e) => e.reason)).toEqual(['Repaving', 'Draining', 'Replaced']);
     for (const e of events) expect(e.message).toContain(`repaveNode ${workflowId}`);
   });
