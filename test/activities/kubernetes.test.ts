@@ -255,6 +255,11 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
     const still = appPods(fx.sim, 'held', 'db');
     expect(sorted(still.map(podKey))).toEqual(keys);
     expect(still.every((p) => isPodReady(p) && p.spec?.nodeName === 'held-1')).toBe(true);
+    // The node says so: Draining, then one DrainBlocked warning naming the pods (not one per retry).
+    const events = fx.sim.kube.store.list('events', 'default').filter((e) => (e.involvedObject as { name?: string }).name === 'held-1')
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Normal Draining', 'Warning DrainBlocked']);
+    for (const k of keys) expect(events[1]!.message).toContain(k);
   });
 
   it('drainNode: a pod under two PodDisruptionBudgets (500 from the eviction API) is retried only until the deadline, then named with the API\'s answer', async () => {
