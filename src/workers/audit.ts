@@ -1,9 +1,11 @@
-// The audit stream: every side effect (an attempt of an activity in SIDE_EFFECT_ACTIVITIES) as one JSON line, to
+// The audit stream: every side effect (an attempt of an activity in SIDE_EFFECT_ACTIVITIES), and every operator's pause,
+// resume, abort and answer with who sent it (from the runbook frame, through a sink), as one JSON line, to
 // ITINERANT_AUDIT_LOG (a file, appended synchronously; or `stdout`, the default). Who: the runbook, its workflow and run;
 // what: the action, its cluster and target, the request's and the result's plain fields; when; and how it ended.
-import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
 import { appendFileSync } from 'node:fs';
 import { SIDE_EFFECT_ACTIVITIES } from '../activities/side-effects.js';
+import type { ItinerantSinks } from '../workflows/sinks.js';
 import { targetOf } from './activity-log.js';
 
 export type AuditSink = (line: string) => void;
@@ -54,4 +56,25 @@ export function auditTrail(sink: AuditSink): ActivityInterceptorsFactory {
       },
     },
   });
+}
+
+/** The workflows' `audit` sink: an operator's action as an audit line (none without a sink; never during replay). */
+export function auditSinks(sink: AuditSink | undefined): InjectedSinks<Pick<ItinerantSinks, 'audit'>> {
+  return {
+    audit: {
+      operator: {
+        fn(info, { action, by, detail }) {
+          sink?.(
+            JSON.stringify({
+              audit: 'itinerant',
+              at: new Date().toISOString(),
+              who: { runbook: info.workflowType, workflowId: info.workflowId, runId: info.runId, operator: by ?? 'unknown (a client that does not say)' },
+              what: { action, ...(detail ? { detail } : {}) },
+              outcome: 'received',
+            }) + '\n',
+          );
+        },
+      },
+    },
+  };
 }

@@ -15,7 +15,7 @@ const nodesRepaved = new Counter({ name: 'itinerant_nodes_repaved_total', help: 
 const laneBreakerOpen = new Gauge({ name: 'itinerant_lane_breaker_open', help: "1 while a node group's repaver lane has its circuit breaker open, else 0", labelNames: ['cluster', 'group'] as const });
 
 /** The sinks the workflows call; never during replay (a run counted once, not again when a worker picks it up). */
-export function metricsSinks(): InjectedSinks<ItinerantSinks> {
+export function metricsSinks(): InjectedSinks<Pick<ItinerantSinks, 'metrics'>> {
   return {
     metrics: {
       runbookStarted: {

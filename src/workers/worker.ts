@@ -7,7 +7,7 @@ import type { FleetConfig } from '../core/config.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { activityLogAttributes } from './activity-log.js';
-import { auditTrail, type AuditSink } from './audit.js';
+import { auditSinks, auditTrail, type AuditSink } from './audit.js';
 import { metricsSinks } from './metrics.js';
 import { ownerRunningCheck } from './owner-check.js';
 import { DEFAULT_WORKER_TUNING, workerOptionsOf, type WorkerTuning } from './tuning.js';
@@ -29,6 +29,9 @@ export interface ItinerantWorkerOptions extends TemporalConnectionSettings {
   audit?: AuditSink;
 }
 
+/** Every sink the workflows call (metrics; the audit stream's operator actions, dropped without `audit`). */
+export const itinerantSinks = (audit?: AuditSink) => ({ ...metricsSinks(), ...auditSinks(audit) });
+
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
   const connection = await NativeConnection.connect(connectionOptions(opts));
   const client = new Client({ connection: await Connection.connect(connectionOptions(opts)), namespace: opts.namespace, ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}) });
@@ -42,7 +45,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
     interceptors: { activity: [activityLogAttributes, ...(opts.audit ? [auditTrail(opts.audit)] : [])] },
-    sinks: metricsSinks(),
+    sinks: itinerantSinks(opts.audit),
     ...workerOptionsOf({ ...DEFAULT_WORKER_TUNING, ...opts.tuning }),
   });
   return {

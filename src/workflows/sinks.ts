@@ -1,4 +1,4 @@
-// What workflows report to the worker's metrics (src/workers/metrics.ts), out of the sandbox. Sink calls are not
+// What workflows report to the worker's metrics (src/workers/metrics.ts) and audit stream (src/workers/audit.ts), out of the sandbox. Sink calls are not
 // commands: they leave the history untouched, and are not made again while a run replays.
 import { proxySinks, type Sinks } from '@temporalio/workflow';
 
@@ -8,6 +8,10 @@ export interface ItinerantSinks extends Sinks {
     runbookEnded(labels: { cluster: string; phase: 'done' | 'refused' | 'failed' | 'aborted' }): void;
     laneBreaker(labels: { cluster: string; group: string; open: boolean }): void;
   };
+  /** An operator's action on a run (the worker's audit stream): who, when the client said. */
+  audit: {
+    operator(action: { action: 'pause' | 'resume' | 'abort' | 'answer'; by?: string; detail?: string }): void;
+  };
 }
 
-export const { metrics } = proxySinks<ItinerantSinks>();
+export const { metrics, audit } = proxySinks<ItinerantSinks>();

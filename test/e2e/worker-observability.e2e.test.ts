@@ -4,12 +4,14 @@
 import * as k8s from '@kubernetes/client-node';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repaveNodeWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { freeLoopbackAddress } from '../../src/workers/metrics-server.js';
 import { repaveNode } from '../../src/workflows/repave-node.js';
 import { eventually, isReady, nodesOfGroup, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
+import { itinerant } from '../helpers/cli.js';
 import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
 
 let stack: Stack;
@@ -60,6 +62,11 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
       return samples(t, 'itinerant_runbooks_started_total').get('{runbook="repaveNode",cluster="sim-1"}') === 1 && t;
     }, 30_000, 100);
     expect(samples(during, 'itinerant_runbooks_completed_total').get('{runbook="repaveNode",cluster="sim-1"}') ?? 0).toBe(0);
+    // An operator pauses and resumes it with the CLI: the audit stream says who.
+    for (const args of [['pause'], ['resume']]) {
+      const r = await itinerant(stack.temporal.address, ['signal', workflowId, ...args], stack.temporal.env).done;
+      expect(r.code, r.stderr).toBe(0);
+    }
     const result = await whileRunning(handle.result(), worker!);
 
     const after = await (await scrape()).text();
@@ -87,7 +94,13 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
 
     // The audit stream: one line per side effect, naming the run, and the same effects the sim recorded.
     type Audit = { who: Record<string, string>; what: { action: string; cluster: string; target?: string; request: Record<string, unknown>; result?: Record<string, unknown> }; outcome: string; at: string };
-    const audit = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Audit);
+    const auditLines = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Audit);
+    const operator = `${userInfo().username}@${hostname()} (itinerant CLI)`;
+    expect(auditLines.filter((a) => a.outcome === 'received')).toEqual([
+      expect.objectContaining({ who: { runbook: 'repaveNode', workflowId, runId: handle.firstExecutionRunId, operator }, what: { action: 'pause' } }),
+      expect.objectContaining({ who: { runbook: 'repaveNode', workflowId, runId: handle.firstExecutionRunId, operator }, what: { action: 'resume' } }),
+    ]);
+    const audit = auditLines.filter((a) => a.outcome !== 'received');
     for (const a of audit) expect(a.who, a.what.action).toEqual({ runbook: 'repaveNode', workflowId, runId: handle.firstExecutionRunId });
     const done = (action: string) => audit.filter((a) => a.what.action === action && a.outcome === 'done');
     // (a completed repave deletes its claimed node, so there is no release)
