@@ -16,7 +16,8 @@ export class RestartableTemporal {
   private server: DevServer;
 
   constructor(private readonly stack: Stack) {
-    this.server = stack.server;
+    if (stack.server.cluster) throw new Error('the chaos bed restarts a dev server: run it without ITINERANT_TEMPORAL=cluster');
+    this.server = stack.server as DevServer;
     this.current = stack.client;
   }
 

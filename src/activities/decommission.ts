@@ -25,6 +25,8 @@ import {
 import { STATEFUL_ADAPTERS } from '../services/index.js';
 import type { ClientRegistry } from './clients.js';
 import { isPodReady } from './kube-api.js';
+import { recordEvent } from './kube-events.js';
+import { decommissionBytesStreamed } from './metrics.js';
 import { kubeExecutor } from './pod-exec.js';
 import { statefulSetActivities, statefulSetReads } from './stateful-set.js';
 
@@ -194,6 +196,7 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
         throw ApplicationFailure.nonRetryable(`could not start ${command.join(' ')} in ${member}: ${errorText(e)}`, 'NotIssued');
       }
       log.info('decommission issued', { member, command: command.join(' ') });
+      await recordEvent(core(ref.cluster), { kind: 'StatefulSet', apiVersion: 'apps/v1', name: ref.statefulSet, namespace: ref.namespace }, 'Decommissioning', `${member} is leaving the ring`);
       let ended: ExecResult | undefined;
       started.done.then(
         (r) => {
@@ -254,6 +257,7 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
         if (LEFT_MODES.has(cp.mode)) cp.sawLeaving = true;
         if (s.stream) {
           const before = cp.stream;
+          if (s.stream.bytesSent > (before?.bytesSent ?? 0)) decommissionBytesStreamed.inc({ cluster: req.cluster }, s.stream.bytesSent - (before?.bytesSent ?? 0));
           if (!before || s.stream.bytesSent !== before.bytesSent || s.stream.filesSent !== before.filesSent || s.stream.bytesTotal !== before.bytesTotal) changed = true;
           cp.stream = s.stream;
         }
@@ -276,7 +280,10 @@ export function decommissionActivities({ clients, isWorkflowRunning, pollMs = 20
           delete cp.idlePolls;
         }
         heartbeat({ ...cp });
-        if (cp.mode === 'DECOMMISSIONED' && 'ring' in seen && !cp.inRing) return { outcome: 'left', checkpoint: cp };
+        if (cp.mode === 'DECOMMISSIONED' && 'ring' in seen && !cp.inRing) {
+          await recordEvent(core(req.cluster), { kind: 'StatefulSet', apiVersion: 'apps/v1', name: req.statefulSet, namespace: req.namespace }, 'MemberLeft', `${req.member} has left the ring`);
+          return { outcome: 'left', checkpoint: cp };
+        }
         if (ISSUABLE_MODES.has(cp.mode)) return { outcome: 'reverted', checkpoint: cp };
         if (now() > req.deadline) return { outcome: 'timeout', checkpoint: cp };
         const idle = cp.idleSince !== undefined && (cp.idlePolls ?? 0) >= MIN_IDLE_POLLS;

@@ -1,3 +1,4 @@
+import { activityInfo } from '@temporalio/activity';
 import type { DeploymentActivities, ImageRolloutActivities, RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
@@ -7,6 +8,7 @@ import { configActivities } from './fleet-config.js';
 import { healthGateActivities } from './health-gates.js';
 import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
+import { timedDrain } from './metrics.js';
 import { ociActivities } from './oci.js';
 import { virtualNetworkActivities } from './virtual-network.js';
 import { keyringActivities } from './keyring.js';
@@ -20,8 +22,10 @@ export interface ActivityDeps {
 export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
   const clients = new ClientRegistry(fleet);
   const subnets = virtualNetworkActivities({ clients });
+  const kubernetes = kubernetesActivities({ clients, isWorkflowRunning });
   return {
-    ...kubernetesActivities({ clients, isWorkflowRunning }),
+    ...kubernetes,
+    drainNode: timedDrain(kubernetes.drainNode, () => activityInfo().scheduledTimestampMs),
     ...ociActivities({ clients }),
     ...subnets,
     ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),

@@ -4,6 +4,8 @@ import type { DrainCheckpoint, DrainRequest, DrainResult, KubernetesActivities, 
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_NODE_GROUP } from '../core/labels.js';
 import { instanceIdOfProviderID } from '../core/provider-id.js';
 import type { ClientRegistry } from './clients.js';
+import { nodeEvent, recordEvent, repaving } from './kube-events.js';
+import { evictionsRefusedByPdb } from './metrics.js';
 import { nextChange, type WatchTarget } from './kube-watch.js';
 import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, messageOf, rethrow, statusOf } from './kube-api.js';
 
@@ -150,6 +152,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         if (isConflict(e)) throw new Error(`node ${node} changed while claiming it; retrying`);
         rethrow(e, `claim node ${node}`);
       }
+      await recordEvent(core(cluster), nodeEvent(node, n.metadata?.uid), repaving() ? 'Repaving' : 'Claimed', repaving() ? 'to be replaced by a new instance' : 'claimed');
     },
 
     async releaseNode({ cluster, node, owner }: NodeRef & { owner: string }): Promise<void> {
@@ -205,6 +208,8 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       const checkpoint = activityInfo().heartbeatDetails as DrainCheckpoint | undefined;
       const evicted = new Set(checkpoint?.evicted ?? []);
       if (checkpoint) log.info('drain resumes from checkpoint', { node, evicted: evicted.size, remaining: checkpoint.remaining });
+      else await recordEvent(api, nodeEvent(node), 'Draining', 'evicting its pods, honouring PodDisruptionBudgets');
+      let blockedReported = false;
       let backoff = POLL_MS;
       for (;;) {
         const podList = await podListOnNode(api, node);
@@ -235,12 +240,18 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
               evicted.add(podKey(pod));
             } catch (e) {
               if (isNotFound(e)) return;
-              if (statusOf(e) === 429) blocked.push(podKey(pod));
-              else if ((statusOf(e) ?? 0) >= 500) refused[podKey(pod)] = `${statusOf(e)}: ${messageOf(e)}`;
+              if (statusOf(e) === 429) {
+                blocked.push(podKey(pod));
+                evictionsRefusedByPdb.inc({ cluster });
+              } else if ((statusOf(e) ?? 0) >= 500) refused[podKey(pod)] = `${statusOf(e)}: ${messageOf(e)}`;
               else rethrow(e, `evict pod ${podKey(pod)}`);
             }
           }),
         );
+        if (blocked.length > 0 && !blockedReported) {
+          blockedReported = true;
+          await recordEvent(api, nodeEvent(node), 'DrainBlocked', `PodDisruptionBudgets refuse evicting ${blocked.join(', ')}; retried until the drain deadline`, 'Warning');
+        }
         heartbeat({ evicted: [...evicted], remaining: toEvict.length, blockedByPdb: blocked, ...(Object.keys(refused).length ? { refused } : {}) } satisfies DrainCheckpoint);
         if (Date.now() > deadline) {
           if (blocked.length > 0 && Object.keys(refused).length === 0 && req.deletePodsBlockedByPdbAfterTimeout) {
@@ -281,6 +292,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       } else if (node) target = { name: node };
       else throw ApplicationFailure.nonRetryable('deleteNode: neither a node nor an instance named', 'InvalidArgument');
       if (!target) return { deleted: false };
+      await recordEvent(core(cluster), nodeEvent(target.name, target.uid), repaving() ? 'Replaced' : 'Removed', repaving() ? 'drained and deleted; its instance is terminated next' : 'drained and deleted');
       try {
         // The UID precondition: never a node that replaced the one just read under the same name.
         await core(cluster).deleteNode({ name: target.name, ...(target.uid ? { body: { preconditions: { uid: target.uid } } } : {}) });

@@ -1,7 +1,7 @@
 // The commands that talk to Temporal (loaded only after the input has been accepted).
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { userInfo, hostname } from 'node:os';
-import { RUNBOOK_UPDATE_ANSWER, type AnswerOutcome, type OperatorAnswer } from '../core/runbook.js';
+import { RUNBOOK_SIGNAL_ABORT, RUNBOOK_SIGNAL_PAUSE, RUNBOOK_SIGNAL_RESUME, RUNBOOK_UPDATE_ANSWER, type AnswerOutcome, type OperatorAnswer } from '../core/runbook.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import { SA_CLUSTER, SA_PHASE, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { CliError, EXIT } from './errors.js';
@@ -70,9 +70,18 @@ export async function signalCommand(target: Target, workflowId: string, signal: 
     throw new CliError(`${desc.type} does not accept signal "${signal}"; it accepts ${Object.keys(runbook.signals).join(', ')}`, EXIT.usage);
   }
   if (desc.status.name !== 'RUNNING') throw new CliError(`workflow ${workflowId} is ${desc.status.name}; signals reach running workflows only`, EXIT.failed);
-  await client.workflow.getHandle(workflowId, desc.runId).signal(signal, ...(reason !== undefined ? [reason] : []));
+  await client.workflow.getHandle(workflowId, desc.runId).signal(signal, ...signalArgs(signal, reason));
   console.log(`sent ${signal}${reason !== undefined ? ` (${reason})` : ''} to ${workflowId} (run ${desc.runId})`);
   return EXIT.ok;
+}
+
+/** Who acts, for the runbook's audit stream (the frame's signals take it after the reason). */
+const operator = () => `${userInfo().username}@${hostname()} (itinerant CLI)`;
+
+function signalArgs(signal: string, reason: string | undefined): unknown[] {
+  if (signal === RUNBOOK_SIGNAL_RESUME) return [operator()];
+  if (signal === RUNBOOK_SIGNAL_PAUSE || signal === RUNBOOK_SIGNAL_ABORT) return [reason ?? '', operator()];
+  return reason !== undefined ? [reason] : [];
 }
 
 /** Answer the question a runbook is waiting on (the frame's `answer` update; the runbook validates it). */
@@ -82,7 +91,7 @@ export async function answerCommand(target: Target, workflowId: string, option: 
   if (desc.status.name !== 'RUNNING') throw new CliError(`workflow ${workflowId} is ${desc.status.name}; only a running workflow waits for an answer`, EXIT.failed);
   const answer: OperatorAnswer = {
     option,
-    by: `${userInfo().username}@${hostname()} (itinerant CLI)`,
+    by: operator(),
     ...(opts.question !== undefined ? { questionId: opts.question } : {}),
     ...(opts.note !== undefined ? { note: opts.note } : {}),
   };

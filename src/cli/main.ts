@@ -13,6 +13,7 @@ const temporal = () => import('./temporal.js');
 const lanes = () => import('./lanes.js');
 const fleet = () => import('./fleet.js');
 const rbac = () => import('./rbac.js');
+const codecServer = () => import('./codec-server.js');
 const CONFIG_HELP = "fleet configuration (default: $ITINERANT_CONFIG or the simulated fleet's fleet.yaml)";
 const LANE_ACTIONS = ['pause', 'resume', 'sweep-now', 'reset-breaker'] as const;
 
@@ -108,6 +109,12 @@ function program(): Command {
         (await rbac()).rbacRenderCommand({ config: o.config ?? (await fleet()).defaultFleetConfig(), ...(o.cluster !== undefined ? { cluster: o.cluster } : {}) }),
       ),
     );
+
+  p.command('codec-server')
+    .description('serve the payload codec (ITINERANT_CODEC_KEYS_PATH) to the Temporal Web UI and CLI: POST /decode, /encode with a bearer token from ITINERANT_CODEC_SERVER_TOKENS_PATH')
+    .option('--listen <[host:]port>', 'where to listen', '127.0.0.1:8089')
+    .option('--cors-origin <origin...>', "the Web UI's origin(s), e.g. http://127.0.0.1:8080", [])
+    .action(act(async (o: { listen: string; corsOrigin: string[] }) => (await codecServer()).codecServerCommand(o)));
 
   const lane = p.command('lane').description("look at or steer a node group's repaver lane");
   connectionOptions(lane.command('state <cluster> <group>').description('queue, in-flight repaves, breaker, pace, recent history'))

@@ -4,6 +4,8 @@ import { createConnection } from 'node:net';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { connectionOptions, splitAddress, TemporalSettingsError, temporalConnectionFromEnv, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { tlsProblem } from '../config/temporal-tls-check.js';
+import { dataConverterFromEnv } from '../codec/data-converter.js';
+import { CodecKeysError } from '../codec/keys.js';
 import { CliError, EXIT } from './errors.js';
 import { failureChain, type PendingActivityView } from './progress.js';
 
@@ -63,18 +65,29 @@ function probe(address: string, timeoutMs = 3000): Promise<string | undefined> {
 }
 
 export async function connect(target: Target): Promise<Client> {
+  const dataConverter = codecOrUsageError();
   const problem = await probe(target.address);
   if (problem) throw unreachable(target.address, problem);
   const tls = await tlsProblem(target);
   if (tls) throw new CliError(`TLS with ${target.address} failed: ${tls}`, EXIT.failed);
   try {
     const connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
-    return new Client({ connection, namespace: target.namespace });
+    return new Client({ connection, namespace: target.namespace, ...(dataConverter ? { dataConverter } : {}) });
   } catch (e) {
     if (credentialsRefused(e)) {
       throw new CliError(`Temporal at ${target.address} refused the credentials (${firstLine(e)}): check TEMPORAL_API_KEY`, EXIT.failed);
     }
     throw unreachable(target.address, firstLine(e));
+  }
+}
+
+/** The payload codec (ITINERANT_CODEC_KEYS_*), so that the CLI reads and writes what the worker encrypts. */
+function codecOrUsageError() {
+  try {
+    return dataConverterFromEnv();
+  } catch (e) {
+    if (e instanceof CodecKeysError) throw new CliError(e.message, EXIT.usage);
+    throw e;
   }
 }
 

@@ -40,6 +40,7 @@ const CLUSTER_GRANTS: Grant[] = [
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
   ],
   ['rolloutDeployment: the ReplicaSets of a Deployment (revisions, the new pods)', { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] }],
+  ['Events on the Nodes and StatefulSets runbooks act on (Repaving, Draining, DrainBlocked, Replaced, Decommissioning, MemberLeft)', { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] }],
 ];
 
 const DECOMMISSION_GRANTS: Grant[] = [

@@ -1,10 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.js';
 import type { FleetConfig } from '../core/config.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../config/temporal-connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
+import { activityLogAttributes } from './activity-log.js';
+import { auditSinks, auditTrail, type AuditSink } from './audit.js';
+import { metricsSinks } from './metrics.js';
 import { ownerRunningCheck } from './owner-check.js';
 import { DEFAULT_WORKER_TUNING, workerOptionsOf, type WorkerTuning } from './tuning.js';
 
@@ -19,11 +23,18 @@ export interface ItinerantWorkerOptions extends TemporalConnectionSettings {
   identity?: string;
   /** Over DEFAULT_WORKER_TUNING. */
   tuning?: WorkerTuning;
+  /** The payload codec (src/codec), shared with every client of the namespace. */
+  dataConverter?: DataConverter | undefined;
+  /** Where the audit stream goes (src/workers/audit.ts); none: no audit lines. */
+  audit?: AuditSink;
 }
+
+/** Every sink the workflows call (metrics; the audit stream's operator actions, dropped without `audit`). */
+export const itinerantSinks = (audit?: AuditSink) => ({ ...metricsSinks(), ...auditSinks(audit) });
 
 export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
   const connection = await NativeConnection.connect(connectionOptions(opts));
-  const client = new Client({ connection: await Connection.connect(connectionOptions(opts)), namespace: opts.namespace });
+  const client = new Client({ connection: await Connection.connect(connectionOptions(opts)), namespace: opts.namespace, ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}) });
   const isWorkflowRunning = ownerRunningCheck((workflowId) => client.workflow.getHandle(workflowId).describe());
   const worker = await Worker.create({
     connection,
@@ -31,7 +42,10 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
+    interceptors: { activity: [activityLogAttributes, ...(opts.audit ? [auditTrail(opts.audit)] : [])] },
+    sinks: itinerantSinks(opts.audit),
     ...workerOptionsOf({ ...DEFAULT_WORKER_TUNING, ...opts.tuning }),
   });
   return {

@@ -71,6 +71,7 @@ import { windowState, type WindowState } from '../core/windows.js';
 import { LEGACY_REFUSED, FailureType, rootMessage } from '../core/runbook.js';
 import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 import { invalidInput, startRunbook } from './runbook.js';
+import { metrics } from './sinks.js';
 
 /** Sweep now (the Schedule sends this every sweepInterval). */
 export const sweepNowSignal = defineSignal(LANE_SIGNAL_SWEEP_NOW);
@@ -256,6 +257,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   setHandler(resetCircuitBreakerSignal, (note) => {
     const was = breaker;
     breaker = resetBreaker(lastUnhealthy);
+    metrics.laneBreaker({ cluster, group: groupName, open: breaker.open });
     record({
       node: '-',
       outcome: 'circuit-closed',
@@ -345,6 +347,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       lastUnhealthy = plan.unhealthy.length;
       const decision = evaluateBreaker(breaker, plan.unhealthy, group, nowIso());
       breaker = decision.state;
+      metrics.laneBreaker({ cluster, group: groupName, open: breaker.open });
       if (decision.event === 'tripped') {
         record({ node: '-', outcome: 'circuit-open', reason: breaker.reason ?? '' });
         log.error('circuit breaker open: repaving stopped', { cluster, group: groupName, reason: breaker.reason });

@@ -36,10 +36,12 @@ import {
   type RunbookProgress,
 } from '../core/runbook.js';
 import { SA_PHASE } from '../core/search-attributes.js';
+import { audit, metrics } from './sinks.js';
 
-export const pauseSignal = defineSignal<[reason?: string]>(RUNBOOK_SIGNAL_PAUSE);
-export const resumeSignal = defineSignal(RUNBOOK_SIGNAL_RESUME);
-export const abortSignal = defineSignal<[reason?: string]>(RUNBOOK_SIGNAL_ABORT);
+/** `by`: who sent it (the CLI says user@host), for the audit stream; older clients send none. */
+export const pauseSignal = defineSignal<[reason?: string, by?: string]>(RUNBOOK_SIGNAL_PAUSE);
+export const resumeSignal = defineSignal<[by?: string]>(RUNBOOK_SIGNAL_RESUME);
+export const abortSignal = defineSignal<[reason?: string, by?: string]>(RUNBOOK_SIGNAL_ABORT);
 export const progressQuery = defineQuery<RunbookProgress>(RUNBOOK_QUERY_PROGRESS);
 export const answerUpdate = defineUpdate<AnswerOutcome, [OperatorAnswer]>(RUNBOOK_UPDATE_ANSWER);
 /** The progress query typed for one runbook's progress (it is the same query for every runbook). */
@@ -144,6 +146,7 @@ export function invalidInput(workflowType: string, message: string): Application
 
 export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>): Runbook<P> {
   const now = () => new Date().toISOString();
+  const cluster = String(opts.logFields.cluster ?? '');
   const startedAt = now();
   const progress = { ...opts.progress, paused: false, log: [], startedAt, updatedAt: startedAt } as unknown as P;
   const logLimit = opts.logLimit ?? 50;
@@ -268,6 +271,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
       }
     },
     done(message) {
+      metrics.runbookEnded({ cluster, phase: 'done' });
       rb.enter('done');
       rb.note(message);
     },
@@ -311,6 +315,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
   }
 
   function finish(phase: 'refused' | 'failed' | 'aborted', error: string) {
+    metrics.runbookEnded({ cluster, phase });
     progress.error = error;
     rb.enter(phase);
   }
@@ -334,14 +339,26 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
       rb.note(reason);
       controls.onPauseChange?.(paused, reason);
     };
-    setHandler(pauseSignal, (reason) => pause(true, reason?.slice(0, 200) || 'paused by operator'));
-    setHandler(resumeSignal, () => pause(false, 'resumed by operator'));
+    setHandler(pauseSignal, (reason, by) => {
+      audit.operator({ action: 'pause', ...(by ? { by } : {}), ...(reason ? { detail: reason } : {}) });
+      pause(true, reason?.slice(0, 200) || 'paused by operator');
+    });
+    setHandler(resumeSignal, (by) => {
+      audit.operator({ action: 'resume', ...(by ? { by } : {}) });
+      pause(false, 'resumed by operator');
+    });
   }
-  if (controls.abort) setHandler(abortSignal, (reason) => rb.abort(reason ?? ''));
+  if (controls.abort) {
+    setHandler(abortSignal, (reason, by) => {
+      audit.operator({ action: 'abort', ...(by ? { by } : {}), ...(reason ? { detail: reason } : {}) });
+      rb.abort(reason ?? '');
+    });
+  }
   setHandler(
     answerUpdate,
     (a) => {
       const questionId = progress.question!.id;
+      audit.operator({ action: 'answer', ...(a.by ? { by: a.by } : {}), detail: `${questionId}: ${a.option}` });
       rb.answer(a);
       return { questionId, option: a.option };
     },
@@ -354,6 +371,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
   );
 
   upsertSearchAttributes(opts.searchAttributes);
+  metrics.runbookStarted({ cluster });
   rb.enter(progress.phase);
   return rb;
 }

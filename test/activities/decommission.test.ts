@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommissionActivities } from '../../src/activities/decommission.js';
 import { ClientRegistry } from '../../src/activities/clients.js';
 import { checkDecommission, type FollowCheckpoint, type FollowOutcome, type MemberState, type StatefulMemberRef, type StatefulServiceAdapter } from '../../src/core/decommission.js';
-import { expectNonRetryable, failActivity, runActivity, startFixture, waitFor, type Fixture } from './helpers.js';
+import { counterValue, expectNonRetryable, failActivity, runActivity, startFixture, waitFor, type Fixture } from './helpers.js';
 
 let f: Fixture;
 let acts: ReturnType<typeof decommissionActivities>;
@@ -85,6 +85,7 @@ describe('decommission activities against the simulated Cassandra ring', () => {
   });
 
   it('follows the stream to the end, heartbeating progress, and confirms the member left the ring', async () => {
+    const streamedBefore = await counterValue('itinerant_decommission_bytes_streamed_total', { cluster: ref.cluster });
     const { result, heartbeats } = await runActivity(acts.followDecommission, [
       { ...ref, memberId, observers, stuckAfterMs: 60_000, notStreamingAfterMs: 60_000, reportEveryMs: 600_000, deadline: Date.now() + 120_000 },
     ]);
@@ -95,6 +96,8 @@ describe('decommission activities against the simulated Cassandra ring', () => {
     expect(new Set(sent).size).toBeGreaterThan(1); // bytes went up while streaming
     expect(sent).toEqual([...sent].sort((a, b) => a - b));
     expect(result.checkpoint.stream!.bytesTotal).toBeGreaterThan(0);
+    // The metric counts what the member was seen to send, once.
+    expect((await counterValue('itinerant_decommission_bytes_streamed_total', { cluster: ref.cluster })) - streamedBefore).toBe(result.checkpoint.stream!.bytesSent);
     expect(issued()).toBe(1);
     expect((await runActivity(acts.readMemberState, [ref])).result.mode).toBe('DECOMMISSIONED');
     // a retried follow resumes from its heartbeat and returns at once

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { register } from 'prom-client';
 import { DefaultLogger } from '@temporalio/worker';
 import { expect } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
@@ -204,4 +205,12 @@ export function launchRequestFor(
     nodeLabels: group.labels,
     nodeTaints: group.taints,
   };
+}
+
+/** A prom-client counter's value for one label set (0 when never incremented): the worker's metrics, read in process. */
+export async function counterValue(name: string, labels: Record<string, string>): Promise<number> {
+  const metric = register.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name} registered`);
+  const { values } = await metric.get();
+  return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
 }

@@ -14,6 +14,7 @@ import {
   applyDeployment,
   applyPdb,
   controllerKind,
+  counterValue,
   expectNonRetryable,
   failActivity,
   isMirror,
@@ -234,6 +235,8 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
     const keys = sorted(pods.map(podKey));
     await cordon('held-1');
     const before = counters();
+    const refusedMetric = () => counterValue('itinerant_evictions_refused_by_pdb_total', { cluster: drainReq('held-1', 800).cluster });
+    const refusedBefore = await refusedMetric();
 
     const { error, heartbeats } = await failActivity(fx.acts.drainNode, [drainReq('held-1', 800)]);
     const failure = expectNonRetryable(error, 'DrainTimeout');
@@ -246,6 +249,7 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
     // Refused, backed off, asked again: both pods at least twice.
     const after = counters();
     expect(after.evictionsRefused - before.evictionsRefused).toBeGreaterThanOrEqual(4);
+    expect((await refusedMetric()) - refusedBefore).toBe(after.evictionsRefused - before.evictionsRefused);
     expect(after.evictions).toBe(before.evictions);
     expect(heartbeats.length).toBeGreaterThanOrEqual(2);
     for (const hb of heartbeats) expect(sorted((hb as DrainCheckpoint).blockedByPdb)).toEqual(keys);
@@ -255,6 +259,11 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
     const still = appPods(fx.sim, 'held', 'db');
     expect(sorted(still.map(podKey))).toEqual(keys);
     expect(still.every((p) => isPodReady(p) && p.spec?.nodeName === 'held-1')).toBe(true);
+    // The node says so: Draining, then one DrainBlocked warning naming the pods (not one per retry).
+    const events = fx.sim.kube.store.list('events', 'default').filter((e) => (e.involvedObject as { name?: string }).name === 'held-1')
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Normal Draining', 'Warning DrainBlocked']);
+    for (const k of keys) expect(events[1]!.message).toContain(k);
   });
 
   it('drainNode: a pod under two PodDisruptionBudgets (500 from the eviction API) is retried only until the deadline, then named with the API\'s answer', async () => {

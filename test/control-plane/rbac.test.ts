@@ -3,10 +3,14 @@
 // activities do, exec and volume release only in the declared namespace, and nothing else.
 // Runs with ITINERANT_TESTBED=control-plane (npm run test:control-plane); needs the built control plane.
 import * as k8s from '@kubernetes/client-node';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { projectRoot } from '../../src/config/home.js';
+import { TEMPORAL_CONNECTION_VARIABLES } from '../../src/config/temporal-connection.js';
 import { startControlPlane, type ControlPlane } from '../../testbeds/control-plane/control-plane.js';
 import { testbedFromEnv } from '../../testbeds/index.js';
 
@@ -174,5 +178,31 @@ describe.skipIf(!enabled)('worker RBAC on a real API server (rendered for statef
       currentContext: 'c',
     });
     expect(await anon.makeApiClient(k8s.CoreV1Api).listNode().then(() => 200, status)).toBe(401);
+  });
+
+  it("the worker's Deployment manifests (deploy/kubernetes/worker.yaml) pass the API server's own validation, as the shipped ServiceAccount", async () => {
+    const manifests = join(projectRoot(), 'deploy', 'kubernetes', 'worker.yaml');
+    const apply = (file: string) =>
+      spawnSync('kubectl', ['--kubeconfig', cp.adminKubeconfigPath, 'apply', '--dry-run=server', '--validate=strict', '-o', 'name', '-f', file], { encoding: 'utf8' });
+    const ok = apply(manifests);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trim().split('\n').sort()).toEqual(['configmap/itinerant-worker-config', 'deployment.apps/itinerant-worker', 'service/itinerant-worker-metrics']);
+    // The server really validates: a misspelt field is refused.
+    const typo = join(dir, 'worker-typo.yaml');
+    writeFileSync(typo, readFileSync(manifests, 'utf8').replace('readinessProbe:', 'readinesProbe:'));
+    const refused = apply(typo);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/readinesProbe/);
+    // It runs as the ServiceAccount the rendered RBAC binds, and sets only variables the worker reads.
+    const docs = parseAllDocuments(readFileSync(manifests, 'utf8')).map((d) => d.toJSON() as Record<string, any>);
+    const deployment = docs.find((d) => d.kind === 'Deployment')!;
+    const rbacSa = parseAllDocuments(readFileSync(join(projectRoot(), 'deploy', 'rbac', 'worker.yaml'), 'utf8')).map((d) => d.toJSON() as Record<string, any>).find((d) => d?.kind === 'ServiceAccount')!;
+    expect(deployment.spec.template.spec.serviceAccountName).toBe(rbacSa.metadata.name);
+    expect(deployment.metadata.namespace).toBe(rbacSa.metadata.namespace);
+    const config = docs.find((d) => d.kind === 'ConfigMap')!;
+    const variables = [...Object.keys(config.data).filter((k) => /^[A-Z_]+$/.test(k)), ...deployment.spec.template.spec.containers[0].env.map((e: { name: string }) => e.name)];
+    const known = new Set([...TEMPORAL_CONNECTION_VARIABLES, 'ITINERANT_CONFIG', 'ITINERANT_METRICS_ADDRESS', 'ITINERANT_LOG_LEVEL', 'ITINERANT_CODEC_KEYS_PATH', 'OCI_CONFIG_FILE']);
+    expect(variables.filter((v) => !known.has(v))).toEqual([]);
   });
 });

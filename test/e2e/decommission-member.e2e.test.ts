@@ -17,7 +17,7 @@ import { failureOf } from '../helpers/workflow-env.js';
 import { progressQueryOf } from '../../src/workflows/runbook.js';
 
 const decommissionProgressQuery = progressQueryOf<DecommissionProgress>();
-import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
+import { eventually, inProcessWorker, spawnWorkerProcess, startStack, stopWorkerProcess, temporalFromEnv, type Stack } from '../helpers/stack.js';
 import { giveUpIfExited, whileRunning } from '../helpers/wait.js';
 
 const NS = 'data';
@@ -140,6 +140,12 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     expect(await pod()).toBeUndefined();
     expect((await volume.result()).memberLeftBeforeRelease).toBe(true);
     expect(stack.sim.cassandra.ring(NS, STS)!.members.filter((m) => m.inRing)).toHaveLength(3);
+    const events = (await core().listNamespacedEvent({ namespace: NS })).items.filter((e) => e.source?.component === 'itinerant' && e.involvedObject?.kind === 'StatefulSet' && e.involvedObject.name === STS)
+      .sort((a, b) => new Date(a.firstTimestamp!).getTime() - new Date(b.firstTimestamp!).getTime());
+    expect(events.map((e) => `${e.reason}: ${e.message}`)).toEqual([
+      `Decommissioning: ${MEMBER} is leaving the ring (decommissionMember ${decommissionWorkflowId('sim-1', NS, STS)})`,
+      `MemberLeft: ${MEMBER} has left the ring (decommissionMember ${decommissionWorkflowId('sim-1', NS, STS)})`,
+    ]);
   }, 180_000);
 
   it('garbled nodetool reads (30% of status/netstats cut short or missing rows): issued once, volume released only after the member left', async () => {
@@ -269,10 +275,10 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
         }, 60_000, 200);
         expect(counters().issued - before.issued).toBe(1); // nothing issued while it was stuck or restarting
         // The operator answers with the CLI: an answer the runbook does not offer is refused, then keepWaiting.
-        const wrong = await itinerant(stack.server.address, ['answer', handle.workflowId, 'retry']).done;
+        const wrong = await itinerant(stack.temporal.address, ['answer', handle.workflowId, 'retry'], stack.temporal.env).done;
         expect(wrong.code, wrong.stderr).toBe(2);
         expect(wrong.stderr).toMatch(/refused the answer: .*"retry" is not an answer to stuck-1; choose one of keepWaiting, abort/);
-        const answered = await itinerant(stack.server.address, ['answer', handle.workflowId, 'keepWaiting', '--note', 'restarted it']).done;
+        const answered = await itinerant(stack.temporal.address, ['answer', handle.workflowId, 'keepWaiting', '--note', 'restarted it'], stack.temporal.env).done;
         expect(answered.code, answered.stderr).toBe(0);
         expect(answered.stdout).toMatch(/answered stuck-1 of .*: keepWaiting/);
 
@@ -320,7 +326,8 @@ describe('decommission-member end to end (dev server + worker + simulated Cassan
     expect(ring.members.find((m) => m.hostId === memberId)).toMatchObject({ mode: 'DECOMMISSIONED', inRing: false });
   }, 180_000);
 
-  it('the Temporal dev server restarted mid-stream (persistent sqlite, same port): the run finishes, issued exactly once', async () => {
+  // The temporal-cluster test bed restarts its own services instead (test/temporal-cluster/restart.test.ts).
+  it.skipIf(temporalFromEnv() === 'cluster')('the Temporal dev server restarted mid-stream (persistent sqlite, same port): the run finishes, issued exactly once', async () => {
     await healthyRingOf(4);
     stack.sim.cassandra.faults.decommissionStreamMs = 20_000;
     const dbFile = join(stack.home, 'temporal-restart.db');

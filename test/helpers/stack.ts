@@ -1,15 +1,20 @@
 import * as k8s from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
 import { loadFleetConfig } from '../../src/config/fleet-config.js';
 import { startDevServer, type DevServer } from '../../testbeds/temporal/temporal-cli.js';
+import type { TemporalCluster } from '../../testbeds/temporal-cluster/cluster.js';
 import { startTestbed, testbedFromEnv, type StartTestbedOptions, type TestbedHandle, type Testbed } from '../../testbeds/index.js';
 import { createItinerantWorker } from '../../src/workers/worker.js';
+import { dataConverterFromEnv } from '../../src/codec/data-converter.js';
+import { connectionOptions, type TemporalConnectionSettings } from '../../src/config/temporal-connection.js';
 import { workflowBundle } from './bundle.js';
 import { poll } from './wait.js';
 
@@ -17,7 +22,10 @@ export interface Stack {
   /** `sim` (in-memory Kubernetes API) or `control-plane` (real kube-apiserver + controllers + KWOK); OCI is the sim in both. */
   backend: Testbed;
   home: string;
-  server: DevServer;
+  /** The dev server, or (ITINERANT_TEMPORAL=cluster) the Temporal cluster's frontend. */
+  server: StackServer;
+  /** How workers and clients reach the server: its connection settings, the payload codec, and the same as a worker process's environment. */
+  temporal: StackTemporal;
   sim: TestbedHandle;
   fleet: FleetConfig;
   client: Client;
@@ -28,22 +36,56 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export type StackServer = Pick<DevServer, 'address' | 'namespace' | 'logTail' | 'stop'> & { cluster?: TemporalCluster };
+
+/** `dev` (default): the temporal CLI's dev server; `cluster`: the temporal-cluster test bed (PostgreSQL, four services, mTLS, codec on). */
+export function temporalFromEnv(env: NodeJS.ProcessEnv = process.env): 'dev' | 'cluster' {
+  const v = (env.ITINERANT_TEMPORAL ?? '').trim() || 'dev';
+  if (v !== 'dev' && v !== 'cluster') throw new Error(`ITINERANT_TEMPORAL must be dev or cluster, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+async function startClusterServer(home: string): Promise<StackServer> {
+  const cluster = await (await import('../../testbeds/temporal-cluster/cluster.js')).startTemporalCluster({ home });
+  return { address: cluster.address, namespace: cluster.namespace, logTail: cluster.logTail, stop: cluster.stop, cluster };
+}
+
+export interface StackTemporal extends TemporalConnectionSettings {
+  dataConverter?: DataConverter | undefined;
+  /** TEMPORAL_* and ITINERANT_CODEC_KEYS_PATH for a worker process. */
+  env: Record<string, string>;
+}
+
+/** Payload encryption as deployed: a fresh key file in `home`, read back through the worker's own variable. */
+function codecEnv(home: string): Record<string, string> {
+  const path = join(home, 'codec-keys.json');
+  writeFileSync(path, JSON.stringify({ encryptWith: 'e2e-1', keys: { 'e2e-1': randomBytes(32).toString('base64') } }), { mode: 0o600 });
+  return { ITINERANT_CODEC_KEYS_PATH: path };
+}
+
 /**
  * A real Temporal dev server (free port; in memory, or with `persistentServer` in `<home>/temporal.sqlite`, to be restarted on it) and a seeded fleet. The Kubernetes side is chosen by
- * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds".
+ * `opts.backend`, else `ITINERANT_TESTBED` (sim | control-plane; default sim): see README "Test beds". With ITINERANT_TEMPORAL=cluster,
+ * Temporal is the temporal-cluster test bed instead of the dev server, with mTLS and the payload codec on.
  */
 export async function startStack(
-  opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean; apiServerKeyrings?: boolean; fleetShape?: StartTestbedOptions['fleetShape'] } = {},
+  opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean; apiServerKeyrings?: boolean; fleetShape?: StartTestbedOptions['fleetShape']; codec?: boolean } = {},
 ): Promise<Stack> {
   const backend = opts.backend ?? testbedFromEnv();
   const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
+  const onCluster = temporalFromEnv() === 'cluster';
   const [server, sim] = await Promise.all([
-    startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log'), ...(opts.persistentServer ? { dbFile: join(home, 'temporal.sqlite') } : {}) }),
+    onCluster
+      ? startClusterServer(home)
+      : startDevServer({ port: 0, ui: false, logFile: join(home, 'dev-server.log'), ...(opts.persistentServer ? { dbFile: join(home, 'temporal.sqlite') } : {}) }),
     startTestbed({ home, backend, bootDelayMs: opts.bootDelayMs ?? 1000, nodeReadyDelayMs: opts.nodeReadyDelayMs ?? 500, ...(opts.nodeNaming ? { nodeNaming: opts.nodeNaming } : {}), ...(opts.apiServerKeyrings ? { apiServerKeyrings: true } : {}), ...(opts.fleetShape ? { fleetShape: opts.fleetShape } : {}) }),
   ]);
   const fleet = loadFleetConfig(sim.fleetConfigPath);
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace });
+  const cluster = (server as StackServer).cluster;
+  const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, ...cluster?.clientEnv, ...(opts.codec || onCluster ? codecEnv(home) : {}) };
+  const temporal: StackTemporal = { address: server.address, namespace: server.namespace, ...(cluster ? { tls: cluster.tls } : {}), dataConverter: dataConverterFromEnv(env), env };
+  const connection = await Connection.connect(connectionOptions(temporal));
+  const client = new Client({ connection, namespace: server.namespace, ...(temporal.dataConverter ? { dataConverter: temporal.dataConverter } : {}) });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sim.kubeconfigPath);
   const admin = new k8s.KubeConfig();
@@ -61,6 +103,7 @@ export async function startStack(
     backend,
     home,
     server,
+    temporal,
     sim,
     fleet,
     client,
@@ -113,7 +156,8 @@ export async function removeCassandraRing(stack: Stack): Promise<void> {
 
 /** A worker in this process on the stack's dev server, for its fleet (or another fleet configuration). */
 export async function inProcessWorker(stack: Stack, fleet: FleetConfig = stack.fleet) {
-  return createItinerantWorker({ address: stack.server.address, namespace: stack.server.namespace, fleet, workflowBundle: await workflowBundle() });
+  const { env: _, ...temporal } = stack.temporal;
+  return createItinerantWorker({ ...temporal, fleet, workflowBundle: await workflowBundle() });
 }
 
 /** An in-process worker started on the stack (see inProcessWorker); `stop` shuts it down and closes its connection. */
@@ -135,16 +179,18 @@ export async function runWorker(stack: Stack, fleet: FleetConfig = stack.fleet):
  */
 export function spawnWorkerProcess(
   stack: Stack,
-  server: { address: string; namespace: string } = stack.server,
+  server: { address: string; namespace: string } = stack.temporal,
   opts: { captureOutput?: boolean; env?: Record<string, string> } = {},
 ): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url))], {
     env: {
       ...process.env,
+      ...(server === stack.temporal ? stack.temporal.env : {}),
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: server.namespace,
       ITINERANT_CONFIG: stack.sim.fleetConfigPath,
       ITINERANT_LOG_LEVEL: 'WARN',
+      ITINERANT_AUDIT_LOG: join(stack.home, 'audit.jsonl'),
       ...opts.env,
     },
     stdio: ['ignore', opts.captureOutput ? 'pipe' : 'inherit', opts.captureOutput ? 'pipe' : 'inherit'],

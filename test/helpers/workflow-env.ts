@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import { ITINERANT_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { ensureTestServer } from '../../testbeds/temporal/temporal-cli.js';
+import { itinerantSinks } from '../../src/workers/worker.js';
 import { workflowBundle } from './bundle.js';
 
 /** The Java time-skipping test server (installed by the project's scripts when missing), with our search attributes. */
@@ -38,7 +39,7 @@ let taskQueues = 0;
 /** Run `body` with a worker on a fresh task queue of `env`, serving `activities`. */
 export async function withWorker<T>(env: TestWorkflowEnvironment, activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `workflow-test-${++taskQueues}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, sinks: itinerantSinks() });
   return worker.runUntil(body(taskQueue));
 }
 

@@ -15,6 +15,10 @@ import { COMPOSE_SCHEMA_FETCH_COMMAND, COMPOSE_SCHEMA_PATH, COMPOSE_GO_MODULE, C
 import { projectRoot } from '../../src/config/home.js';
 import { TEMPORAL_CONNECTION_VARIABLES } from '../../src/config/temporal-connection.js';
 import { ensureTemporalCli, getFreePort, itinerantSearchAttributes } from '../../testbeds/temporal/temporal-cli.js';
+import { composeJobScript, parseEnvFile, sharedClusterSettings, TEMPORAL_SERVICES } from '../../testbeds/temporal-cluster/cluster.js';
+
+/** The compose services that run the Temporal server, one role each (the frontend is `temporal`, what clients reach). */
+const TEMPORAL_SERVICE_NAMES = ['temporal', 'temporal-history', 'temporal-matching', 'temporal-worker'];
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
@@ -39,7 +43,8 @@ interface ComposeFile {
 }
 
 const composePath = join(projectRoot(), 'docker-compose.yml');
-const raw = parseYaml(readFileSync(composePath, 'utf8')) as unknown;
+// merge: compose resolves YAML merge keys (<<), which the file uses for what the four Temporal services share.
+const raw = parseYaml(readFileSync(composePath, 'utf8'), { merge: true }) as unknown;
 const compose = raw as ComposeFile;
 const services = compose.services;
 
@@ -55,6 +60,13 @@ function env(service: Service): Record<string, string> {
     );
   }
   return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+/** A service's environment as its container sees it: its env_file(s), then its own environment over them. */
+function envWithFiles(service: Service): Record<string, string> {
+  const files = (service as Json)['env_file'] as string[] | undefined;
+  const fromFiles = (files ?? []).map((f) => parseEnvFile(readFileSync(join(projectRoot(), f), 'utf8')));
+  return Object.assign({}, ...fromFiles, env(service)) as Record<string, string>;
 }
 
 function svc(name: string): Service {
@@ -159,7 +171,7 @@ describe('docker-compose.yml against the Compose Specification schema', () => {
 
 describe('docker-compose.yml wiring', () => {
   it('has the expected services', () => {
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'temporal-search-attributes', 'itinerant-worker']) {
+    for (const name of ['postgresql', 'temporal-schema', ...TEMPORAL_SERVICE_NAMES, 'temporal-ui', 'temporal-search-attributes', 'itinerant-worker', 'itinerant-codec-server']) {
       expect(services, name).toHaveProperty(name);
     }
   });
@@ -170,11 +182,17 @@ describe('docker-compose.yml wiring', () => {
     }
   });
 
-  it('temporal waits for a healthy postgresql; the worker waits for temporal and the search attributes', () => {
+  it('the schema job waits for a healthy postgresql, every Temporal service for the schema; the worker waits for temporal and the search attributes', () => {
     const pg = svc('postgresql');
     expect(pg.depends_on).toBeUndefined();
     expect((svc('postgresql') as Json)['healthcheck']).toBeDefined();
-    expect(svc('temporal').depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
+    expect(svc('temporal-schema').depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
+    expect(svc('temporal-schema').image).toMatch(/^temporalio\/admin-tools:/);
+    for (const name of TEMPORAL_SERVICE_NAMES) {
+      expect(svc(name).depends_on, name).toMatchObject({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+      expect(svc(name).image, name).toMatch(/^temporalio\/server:/);
+    }
+    expect(Object.values(services).map((s) => s.image ?? '')).not.toContainEqual(expect.stringMatching(/auto-setup/));
     const worker = svc('itinerant-worker');
     expect(dependsOn(worker)).toContain('temporal');
     expect(worker.depends_on).toMatchObject({ 'temporal-search-attributes': { condition: 'service_completed_successfully' } });
@@ -194,15 +212,39 @@ describe('docker-compose.yml wiring', () => {
     expect(publishedPorts(svc('temporal')).map((p) => p.target)).toContain(port);
   });
 
-  it('temporal\'s database settings match the postgresql service', () => {
-    const t = env(svc('temporal'));
+  it('every Temporal service and the schema job have database settings that match the postgresql service', () => {
     const pg = env(svc('postgresql'));
-    expect(['postgres12', 'postgres12_pgx']).toContain(t.DB);
-    expect(t.POSTGRES_SEEDS).toBe('postgresql');
-    expect(svc(t.POSTGRES_SEEDS!).image).toMatch(/^postgres:/);
-    expect(t.POSTGRES_USER).toBe(pg.POSTGRES_USER);
-    expect(t.POSTGRES_PWD).toBe(pg.POSTGRES_PASSWORD);
-    expect(Number(t.DB_PORT ?? 5432)).toBe(Number(pg.PGPORT ?? 5432));
+    for (const name of ['temporal-schema', ...TEMPORAL_SERVICE_NAMES]) {
+      const t = envWithFiles(svc(name));
+      expect(['postgres12', 'postgres12_pgx'], name).toContain(t.DB);
+      expect(t.POSTGRES_SEEDS, name).toBe('postgresql');
+      expect(svc(t.POSTGRES_SEEDS!).image).toMatch(/^postgres:/);
+      expect(t.POSTGRES_USER, name).toBe(pg.POSTGRES_USER);
+      expect(t.POSTGRES_PWD, name).toBe(pg.POSTGRES_PASSWORD);
+      expect(Number(t.DB_PORT ?? 5432), name).toBe(Number(pg.PGPORT ?? 5432));
+    }
+  });
+
+  it('the Temporal services share their settings with the temporal-cluster test bed (deploy/temporal/temporal.env), overriding none', () => {
+    const shared = sharedClusterSettings();
+    expect(Number(shared.NUM_HISTORY_SHARDS)).toBeGreaterThan(1);
+    expect(shared.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe('true');
+    for (const name of ['temporal-schema', ...TEMPORAL_SERVICE_NAMES]) {
+      expect((svc(name) as Json)['env_file'], name).toEqual(['deploy/temporal/temporal.env']);
+      const own = Object.keys(env(svc(name))).filter((k) => k in shared);
+      expect(own, `${name} overrides shared settings`).toEqual([]);
+    }
+    const roles = TEMPORAL_SERVICE_NAMES.map((n) => env(svc(n)).TEMPORAL_SERVICES).sort();
+    expect(roles).toEqual([...TEMPORAL_SERVICES].sort());
+    // mTLS: the frontend trusts client certificates of the CA, and every client presents one.
+    const frontend = env(svc('temporal'));
+    expect(frontend.TEMPORAL_TLS_CLIENT1_CA_CERT).toBe(frontend.TEMPORAL_TLS_SERVER_CA_CERT);
+    for (const name of ['itinerant-worker', 'temporal-search-attributes']) {
+      const e = env(svc(name));
+      expect(e.TEMPORAL_TLS_CLIENT_CERT_PATH, name).toMatch(/^\/tls\/temporal\//);
+      expect(e.TEMPORAL_TLS_SERVER_NAME, name).toBe(shared.TEMPORAL_TLS_FRONTEND_SERVER_NAME);
+    }
+    expect(env(svc('temporal-ui')).TEMPORAL_TLS_SERVER_NAME).toBe(shared.TEMPORAL_TLS_FRONTEND_SERVER_NAME);
   });
 
   it('the worker is configured the way its entrypoint expects', () => {
@@ -217,7 +259,7 @@ describe('docker-compose.yml wiring', () => {
       return { source, target, readOnly: mode.split(',').includes('ro') };
     });
     const mountFor = (path: string) => mounts.find((m) => path === m.target || path.startsWith(`${m.target}/`));
-    for (const key of ['ITINERANT_CONFIG', 'KUBECONFIG', 'OCI_CONFIG_FILE']) {
+    for (const key of ['ITINERANT_CONFIG', 'KUBECONFIG', 'OCI_CONFIG_FILE', 'ITINERANT_CODEC_KEYS_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH']) {
       const path = e[key];
       expect(path, key).toBeDefined();
       const m = mountFor(path!);
@@ -225,13 +267,14 @@ describe('docker-compose.yml wiring', () => {
       expect(m!.readOnly, `${key} mount is read-only`).toBe(true);
     }
     expect(mountFor(e.ITINERANT_CONFIG!)!.source).toBe('./config');
+    expect(mountFor(e.ITINERANT_CODEC_KEYS_PATH!)).toMatchObject({ source: './secrets', readOnly: true });
     expect(mountFor(e.OCI_CONFIG_FILE!)!.source).toBe('~/.oci');
   });
 
   it('every published port is bound to 127.0.0.1 by default; ITINERANT_PUBLISH_IP widens them all, explicitly', () => {
     const all = (env: Record<string, string>) => Object.entries(services).flatMap(([name, service]) => publishedPorts(service, env).map((p) => ({ name, ...p })));
     const byDefault = all({});
-    expect(byDefault.map((p) => p.name).sort()).toEqual(['temporal', 'temporal-ui']);
+    expect(byDefault.map((p) => p.name).sort()).toEqual(['itinerant-codec-server', 'temporal', 'temporal-ui']);
     for (const p of byDefault) expect(p.ip, `${p.name} publishes ${p.key}`).toBe('127.0.0.1');
     for (const p of all({ ITINERANT_PUBLISH_IP: '0.0.0.0' })) expect(p.ip, `${p.name} publishes ${p.key}`).toBe('0.0.0.0');
     for (const p of all({ ITINERANT_PUBLISH_IP: '' })) expect(p.ip, `${p.name}: an empty ITINERANT_PUBLISH_IP keeps the default`).toBe('127.0.0.1');
@@ -245,16 +288,15 @@ describe('docker-compose.yml wiring', () => {
     expect(() => publishedPorts({ ports: ['${IP:?must be set}:7233:7233'] })).toThrow(/not handled/);
   });
 
-  it('the worker passes TLS and the API key through from the shell or .env, setting none here, with ./tls mounted read-only', () => {
+  it('the worker speaks mTLS with the mounted certificates (variables it reads) and passes the API key through from the shell or .env', () => {
     const worker = svc('itinerant-worker');
     const raw = worker.environment as Record<string, unknown>;
-    const passed = ['TEMPORAL_TLS', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'];
-    for (const name of passed) {
+    for (const name of ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY']) {
       expect(TEMPORAL_CONNECTION_VARIABLES, `${name} is a variable the worker reads`).toContain(name);
       expect(raw, name).toHaveProperty(name);
-      expect(raw[name], `${name} has no value in the file (a bare key: taken from the environment when set there)`).toBeNull();
     }
-    expect(worker.volumes).toContainEqual({ type: 'bind', source: './tls', target: '/tls', read_only: true, bind: { create_host_path: true } });
+    expect(raw.TEMPORAL_API_KEY, 'TEMPORAL_API_KEY has no value in the file (a bare key: taken from the environment when set there)').toBeNull();
+    expect(worker.volumes).toContainEqual({ type: 'bind', source: './tls/temporal', target: '/tls/temporal', read_only: true, bind: { create_host_path: true } });
   });
 
   it('published host ports do not collide', () => {
@@ -320,23 +362,32 @@ describe('docker-compose.yml wiring', () => {
     expect(script).toMatch(/--type Keyword/);
   });
 
-  it('Dockerfile builds a non-root worker image running src/workers/main.ts', () => {
+  it('Dockerfile builds once (compiled JavaScript, the workflow bundle) into a non-root image without dev tooling', () => {
     const dockerfile = readFileSync(join(projectRoot(), 'Dockerfile'), 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:20-slim\b/m);
-    expect(dockerfile).toMatch(/^USER (?!root\b)\S+/m);
-    expect(dockerfile).toMatch(/^CMD .*tsx.*src\/workers\/main\.ts/m);
+    const [build = '', runtime = ''] = dockerfile.split(/^(?=FROM )/m).filter((stage) => stage.startsWith('FROM'));
+    expect(build).toMatch(/^FROM node:20-slim AS build\b/m);
+    expect(build).toMatch(/^RUN npm run build$/m);
+    expect(runtime).toMatch(/^FROM node:20-slim\b/m);
+    expect(runtime).toMatch(/npm ci --omit=dev/);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).toMatch(/ITINERANT_WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js/);
+    expect(runtime).toMatch(/^USER (?!root\b)\S+/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/workers\/main\.js"\]$/m);
+    const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
+    for (const tool of ['tsx', 'typescript', 'vitest', '@temporalio/testing']) expect(Object.keys(pkg.dependencies), `${tool} is not a runtime dependency`).not.toContain(tool);
+    expect(pkg.scripts.build).toMatch(/tsconfig\.build\.json.*workflow-bundle\.ts dist\/workflow-bundle\.js/);
     const ignore = readFileSync(join(projectRoot(), '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['node_modules', '.git', '.itinerant']) expect(ignore).toContain(entry);
   });
 });
 
-/** The init job's shell script, with compose's `$$` escapes resolved. */
+/** The init job's shell script, as compose runs it (entrypoint sh -c, one script), with compose's `$$` escapes resolved. */
 function initScript(): string {
   const job = svc('temporal-search-attributes');
   expect(job.entrypoint).toEqual(['/bin/sh', '-c']);
   const command = Array.isArray(job.command) ? job.command : [job.command ?? ''];
   expect(command).toHaveLength(1);
-  return command[0]!.replaceAll('$$', '$');
+  return composeJobScript('temporal-search-attributes');
 }
 
 describe('the search-attribute init job against a real server', () => {

@@ -123,10 +123,18 @@ describe('layout', () => {
     expect(cycles).toEqual([]);
   });
 
-  it('the worker image copies src, bin and tsconfig.json only, and the build context leaves out the test beds', () => {
+  it('the worker image builds from src (and the bundling script) only, keeps dist, and the build context leaves out the test beds', () => {
     const copied = [...readFileSync(join(root, 'Dockerfile'), 'utf8').matchAll(/^COPY\s+(.+)$/gm)].map((m) => m[1]!.trim());
-    expect(copied).toEqual(['package.json package-lock.json ./', 'tsconfig.json ./', 'bin ./bin', 'src ./src']);
+    expect(copied).toEqual([
+      'package.json package-lock.json ./',
+      'tsconfig.json tsconfig.build.json ./',
+      'src ./src',
+      'scripts/build ./scripts/build',
+      'package.json package-lock.json ./',
+      '--from=build /app/dist ./dist',
+    ]);
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+    expect(ignore).toContain('!scripts/build');
     for (const entry of ['testbeds', 'test', 'scripts']) expect(ignore).toContain(entry);
   });
 });

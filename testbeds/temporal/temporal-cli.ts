@@ -349,7 +349,7 @@ export interface DevServer {
 }
 
 /** Keeps the last N lines of a stream. */
-class LogTail {
+export class LogTail {
   private lines: string[] = [];
   private partial = '';
   constructor(private readonly max: number) {}
@@ -370,7 +370,7 @@ class LogTail {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolvePromise) => {
     const timer = setTimeout(() => {
@@ -547,7 +547,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
 }
 
 /** A detached `sh` that SIGTERMs (then SIGKILLs) `childPid` once `parentPid` is gone; it ends by itself when the child does. */
-function spawnWatchdog(parentPid: number, childPid: number): ChildProcess | undefined {
+export function spawnWatchdog(parentPid: number, childPid: number): ChildProcess | undefined {
   const script =
     'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
     'if kill -0 "$2" 2>/dev/null; then kill -TERM "$2"; sleep 5; kill -KILL "$2" 2>/dev/null; fi; exit 0';
