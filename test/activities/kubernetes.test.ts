@@ -260,7 +260,10 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
     expect(sorted(still.map(podKey))).toEqual(keys);
     expect(still.every((p) => isPodReady(p) && p.spec?.nodeName === 'held-1')).toBe(true);
     // The node says so: Draining, then one DrainBlocked warning naming the pods (not one per retry).
-    const events = fx.sim.kube.store.list('events', 'default').filter((e) => (e.involvedObject as { name?: string }).name === 'held-1')
+    // the worker's own Events on the node (the sim's kubelet and controllers report on it too)
+    const events = fx.sim.kube.store
+      .list('events', 'default')
+      .filter((e) => (e.involvedObject as { name?: string }).name === 'held-1' && (e.source as { component?: string } | undefined)?.component === 'itinerant')
       .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
     expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Normal Draining', 'Warning DrainBlocked']);
     for (const k of keys) expect(events[1]!.message).toContain(k);
