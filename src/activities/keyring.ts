@@ -142,6 +142,10 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
     describeKeyring: async (ref) => (await readKeyringDocument(keyStore(ref.cluster), ref))?.doc.ring,
 
     async claimKeyring(ref) {
+      // before any change: a secret-encryption rotation must be able to check etcd at its end
+      if (ref.purpose === 'secret-encryption' && !clients.clusterConfig(ref.cluster).etcd) {
+        throw refused(`cluster ${ref.cluster} has no etcd in the fleet configuration: a secret-encryption rotation reads etcd to check every Secret is stored under the new key`);
+      }
       const store = keyStore(ref.cluster);
       const found = await readKeyringDocument(store, ref);
       if (!found) throw refused(`cluster ${ref.cluster} has no ${ref.purpose} keyring in its key store: it is seeded when the cluster is built`);
