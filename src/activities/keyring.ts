@@ -16,7 +16,7 @@ import {
   type HeldKeyring,
   type Keyring,
 } from '../core/keyring.js';
-import { LABEL_CLUSTER, LABEL_NODE_GROUP } from '../core/labels.js';
+import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_NODE_GROUP } from '../core/labels.js';
 import type { KeyringActivities, KeyringHolder, KeyringRef, OwnedKeyringRef, ReencryptCheckpoint } from '../core/rotation.js';
 import { FailureType } from '../core/runbook.js';
 import type { ClientRegistry } from './clients.js';
@@ -116,7 +116,8 @@ export function keyringActivities({ clients, keyStore, isWorkflowRunning, pollMs
       .map((n) => {
         const held = parseHeldKeyring(n.metadata?.annotations?.[keyringAnnotation(ref.purpose)]);
         const nodeGroup = n.metadata?.labels?.[LABEL_NODE_GROUP];
-        return { name: n.metadata!.name!, ...(nodeGroup ? { nodeGroup } : {}), ...(held ? { held } : {}) };
+        const claimedBy = n.metadata?.annotations?.[ANNOTATION_OWNER];
+        return { name: n.metadata!.name!, ...(nodeGroup ? { nodeGroup } : {}), ...(held ? { held } : {}), ...(claimedBy ? { claimedBy } : {}) };
       });
   }
 

@@ -61,6 +61,8 @@ export interface KeyringHolder {
   name: string;
   nodeGroup?: string;
   held?: HeldKeyring;
+  /** The runbook that has claimed the node (a repave in flight, whoever started it). */
+  claimedBy?: string;
 }
 
 export interface ReencryptCheckpoint {

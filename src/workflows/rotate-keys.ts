@@ -108,7 +108,8 @@ export async function rotateKeys(input: RotateKeysInput): Promise<RotateKeysResu
         if (!behind.includes(h.name) || inFlight.has(h.name) || !h.nodeGroup) continue;
         const group = h.nodeGroup;
         if (!budgets.has(group)) budgets.set(group, Math.max(1, (await api.describeNodeGroup({ cluster, nodeGroup: group }))?.maxSurge ?? 1));
-        const busy = holders.filter((x) => x.nodeGroup === group && inFlight.has(x.name)).length;
+        // every repave in the group counts against its budget: ours, another rotation's, the lane's
+        const busy = holders.filter((x) => x.nodeGroup === group && (inFlight.has(x.name) || x.claimedBy)).length;
         if (busy >= budgets.get(group)!) continue;
         const started = await startRepave(h.name, version);
         if (!started) continue;
