@@ -104,15 +104,20 @@ export async function rotateKeys(input: RotateKeysInput): Promise<RotateKeysResu
       if (Date.now() > deadline) {
         rb.end('failed', `${behind.length} node(s) still not on keyring v${version} after ${formatDuration(req.spreadTimeout)}: ${behind.slice(0, 5).join(', ')}`, FailureType.TimedOut);
       }
+      const elsewhere = new Set<string>();
       for (const h of holders) {
         if (!behind.includes(h.name) || inFlight.has(h.name) || !h.nodeGroup) continue;
         const group = h.nodeGroup;
         if (!budgets.has(group)) budgets.set(group, Math.max(1, (await api.describeNodeGroup({ cluster, nodeGroup: group }))?.maxSurge ?? 1));
         // every repave in the group counts against its budget: ours, another rotation's, the lane's
-        const busy = holders.filter((x) => x.nodeGroup === group && (inFlight.has(x.name) || x.claimedBy)).length;
+        const busy = holders.filter((x) => x.nodeGroup === group && (inFlight.has(x.name) || x.claimedBy || elsewhere.has(x.name))).length;
         if (busy >= budgets.get(group)!) continue;
         const started = await startRepave(h.name, version);
-        if (!started) continue;
+        if (!started) {
+          // being repaved by another run that has not claimed it yet: it counts against the budget too
+          elsewhere.add(h.name);
+          continue;
+        }
         inFlight.add(h.name);
         void started.done.finally(() => {
           inFlight.delete(h.name);
