@@ -1,8 +1,8 @@
 // rolloutDeployment: its input, what the Deployment activities observe, and the pure judgement of a rollout in
 // progress (complete, canary reached, failed, still going) from the Deployment's status and its new pods.
 import { z } from 'zod';
-import { countOrPercent, describeIssues, nodeCountOf } from './config.js';
-import { boundedDuration, type ParseResult } from './input.js';
+import { countOrPercent, nodeCountOf } from './config.js';
+import { boundedDuration, type ParseResult, parseObjectInput } from './input.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label (a-z, 0-9, "-")');
@@ -37,13 +37,8 @@ export const rolloutDeploymentInputSchema = z.strictObject({
 export type RolloutDeploymentInput = z.input<typeof rolloutDeploymentInputSchema>;
 export type RolloutDeploymentRequest = z.output<typeof rolloutDeploymentInputSchema>;
 
-export function parseRolloutDeploymentInput(input: unknown): ParseResult<RolloutDeploymentRequest> {
-  if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, message: 'input: expected a JSON object such as {"cluster": "sim-1", "namespace": "shop", "deployment": "web", "images": {"web": "registry/web:2"}}' };
-  }
-  const r = rolloutDeploymentInputSchema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, message: describeIssues(r.error) };
-}
+export const parseRolloutDeploymentInput = (input: unknown): ParseResult<RolloutDeploymentRequest> =>
+  parseObjectInput(rolloutDeploymentInputSchema, input, '{"cluster": "sim-1", "namespace": "shop", "deployment": "web", "images": {"web": "registry/web:2"}}');
 
 export interface DeploymentRef {
   cluster: string;

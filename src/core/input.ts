@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from './config.js';
 import { parseDuration } from './duration.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -26,5 +27,5 @@ export function parseObjectInput<S extends z.ZodType>(schema: S, input: unknown,
     return { ok: false, message: `input: expected a JSON object such as ${example}` };
   }
   const r = schema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, message: r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ') };
+  return r.success ? { ok: true, value: r.data } : { ok: false, message: describeIssues(r.error) };
 }

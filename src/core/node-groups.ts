@@ -1,7 +1,7 @@
 // Pure planning for the node group manager: where new nodes go, which nodes a scale-down removes.
 import { z } from 'zod';
-import { describeIssues, maxSizeOf, minReadyOf, type NodeGroupConfig, type Placement } from './config.js';
-import { boundedDuration } from './input.js';
+import { maxSizeOf, minReadyOf, type NodeGroupConfig, type Placement } from './config.js';
+import { boundedDuration, parseObjectInput } from './input.js';
 import type { Checked, ObservedNode } from './lane/index.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 
@@ -27,13 +27,8 @@ export const nodeGroupManagerInputSchema = z
 export type NodeGroupManagerInput = z.input<typeof nodeGroupManagerInputSchema>;
 export type NodeGroupManagerRequest = z.output<typeof nodeGroupManagerInputSchema>;
 
-export function parseNodeGroupManagerInput(input: unknown): Checked<NodeGroupManagerRequest> {
-  if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, message: 'input: expected a JSON object such as {"cluster": "sim-1", "group": "general", "action": "scale", "size": 5}' };
-  }
-  const r = nodeGroupManagerInputSchema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, message: describeIssues(r.error) };
-}
+export const parseNodeGroupManagerInput = (input: unknown): Checked<NodeGroupManagerRequest> =>
+  parseObjectInput(nodeGroupManagerInputSchema, input, '{"cluster": "sim-1", "group": "general", "action": "scale", "size": 5}');
 
 export const zoneOf = (availabilityDomain: string) => availabilityDomain.slice(availabilityDomain.lastIndexOf(':') + 1);
 const placementKey = (zone: string | undefined, fd: string | undefined) => `${zone ?? '?'}/${fd ?? '?'}`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { describeIssues, type NodeGroupConfig, minReadyOf } from './config.js';
-import { boundedDuration, type ParseResult } from './input.js';
+import { type NodeGroupConfig, minReadyOf } from './config.js';
+import { boundedDuration, type ParseResult, parseObjectInput } from './input.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const k8sName = z
@@ -39,13 +39,8 @@ export const repaveNodeInputSchema = z.strictObject({
 export type RepaveNodeInput = z.input<typeof repaveNodeInputSchema>;
 export type RepaveNodeRequest = z.output<typeof repaveNodeInputSchema>;
 
-export function parseRepaveNodeInput(input: unknown): ParseResult<RepaveNodeRequest> {
-  if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, message: 'input: expected a JSON object such as {"cluster": "sim-1", "node": "general-abc12"}' };
-  }
-  const r = repaveNodeInputSchema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, message: describeIssues(r.error) };
-}
+export const parseRepaveNodeInput = (input: unknown): ParseResult<RepaveNodeRequest> =>
+  parseObjectInput(repaveNodeInputSchema, input, '{"cluster": "sim-1", "node": "general-abc12"}');
 
 /** What the preflight activities observed about the node and its group. */
 export interface RepaveTargetFacts {

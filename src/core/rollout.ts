@@ -1,8 +1,8 @@
 // rolloutNodeImage: its input (an image and a plan of waves), the checks of the plan against the fleet
 // configuration, the health gates as a pure judgement of what the gate activity observed, and its outcome.
 import { z } from 'zod';
-import { countOrPercent, describeIssues, nodeCountOf, type NodeGroupConfig } from './config.js';
-import { boundedDuration, type ParseResult } from './input.js';
+import { countOrPercent, nodeCountOf, type NodeGroupConfig } from './config.js';
+import { boundedDuration, type ParseResult, parseObjectInput } from './input.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label (a-z, 0-9, "-")');
@@ -54,13 +54,8 @@ export type RolloutNodeImageInput = z.input<typeof rolloutNodeImageInputSchema>;
 export type RolloutNodeImageRequest = z.output<typeof rolloutNodeImageInputSchema>;
 export type Wave = z.output<typeof waveSchema>;
 
-export function parseRolloutNodeImageInput(input: unknown): ParseResult<RolloutNodeImageRequest> {
-  if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, message: 'input: expected a JSON object such as {"cluster": "sim-1", "channel": "prod", "imageId": "ocid1.image...", "waves": [{"groups": ["dev"]}]}' };
-  }
-  const r = rolloutNodeImageInputSchema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, message: describeIssues(r.error) };
-}
+export const parseRolloutNodeImageInput = (input: unknown): ParseResult<RolloutNodeImageRequest> =>
+  parseObjectInput(rolloutNodeImageInputSchema, input, '{"cluster": "sim-1", "channel": "prod", "imageId": "ocid1.image...", "waves": [{"groups": ["dev"]}]}');
 
 /**
  * Whether the plan fits the fleet: every group declared, with nodes, on a channel (a group pinned to an image id
