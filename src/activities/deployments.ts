@@ -9,6 +9,15 @@ import { isNotFound, isPodReady, MERGE_PATCH, rethrow } from './kube-api.js';
 
 const POLL_MS = 1000;
 const REVISION = 'deployment.kubernetes.io/revision';
+/** The strategy, minReadySeconds and progressDeadlineSeconds a canary hold replaced (JSON), put back when it is released. */
+const CANARY_HOLD = 'rollout.itinerant.dev/canary-hold';
+/**
+ * While held, new pods stay unavailable this long, so with maxSurge = the canary and maxUnavailable 0 the
+ * Deployment controller stops at the canary's surge pods (old ones all kept) until the runbook pauses it.
+ */
+const HOLD_MIN_READY_SECONDS = 24 * 3600;
+/** The API server requires progressDeadlineSeconds > minReadySeconds; our own deadline governs while held. */
+const HOLD_PROGRESS_DEADLINE_SECONDS = HOLD_MIN_READY_SECONDS + 600;
 const revisionOf = (o: { metadata?: k8s.V1ObjectMeta }) => Number(o.metadata?.annotations?.[REVISION] ?? 0) || undefined;
 const selectorOf = (d: k8s.V1Deployment) => Object.entries(d.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 
@@ -72,21 +81,27 @@ export function deploymentActivities({ clients }: { clients: ClientRegistry }) {
   return {
     inspectDeployment: facts,
 
-    /** Set the images (a merge patch of the whole container list, other fields kept) and resume; already so: no change. */
-    async setDeploymentImages(a: DeploymentRef & { images: Record<string, string> }) {
+    /**
+     * Set the images (a merge patch of the whole container list, other fields kept) and resume; already so: no
+     * change. With `canary`, in the same patch, hold the rollout at that many surge pods (see CANARY_HOLD).
+     */
+    async setDeploymentImages(a: DeploymentRef & { images: Record<string, string>; canary?: number }) {
       const d = await read(a);
       if (!d) throw ApplicationFailure.nonRetryable(`Deployment ${a.namespace}/${a.deployment} does not exist`, 'DeploymentNotFound');
       const containers = d.spec?.template.spec?.containers ?? [];
       if (containers.every((c) => a.images[c.name] === undefined || a.images[c.name] === c.image) && !d.spec?.paused) return { changed: false };
       const next = containers.map((c) => (a.images[c.name] !== undefined ? { ...c, image: a.images[c.name] } : c));
-      await patch(a, { spec: { paused: false, template: { spec: { containers: next } } } }, 'set images of');
+      const hold = a.canary !== undefined && !heldBefore(d) ? canaryHold(d, a.canary) : {};
+      await patch(a, merge(hold, { spec: { paused: false, template: { spec: { containers: next } } } }), 'set images of');
       return { changed: true };
     },
 
+    /** Pause, or resume (releasing a canary hold: the strategy and minReadySeconds from before). */
     async pauseDeployment(a: DeploymentRef & { paused: boolean }) {
       const d = await read(a);
-      if (!d || (d.spec?.paused ?? false) === a.paused) return { changed: false };
-      await patch(a, { spec: { paused: a.paused } }, a.paused ? 'pause' : 'resume');
+      const release = !a.paused && d ? releaseHold(d) : {};
+      if (!d || ((d.spec?.paused ?? false) === a.paused && !Object.keys(release).length)) return { changed: false };
+      await patch(a, merge(release, { spec: { paused: a.paused } }), a.paused ? 'pause' : 'resume');
       return { changed: true };
     },
 
@@ -98,12 +113,12 @@ export function deploymentActivities({ clients }: { clients: ClientRegistry }) {
       const d = await read(a);
       if (!d) throw ApplicationFailure.nonRetryable(`Deployment ${a.namespace}/${a.deployment} does not exist`, 'DeploymentNotFound');
       const sets = await replicaSets(a, d);
-      if (sets[0]?.metadata?.labels?.['pod-template-hash'] === a.toTemplate && !d.spec?.paused) return { changed: false };
+      if (sets[0]?.metadata?.labels?.['pod-template-hash'] === a.toTemplate && !d.spec?.paused && !heldBefore(d)) return { changed: false };
       const rs = sets.find((r) => r.metadata?.labels?.['pod-template-hash'] === a.toTemplate);
       if (!rs?.spec?.template) throw ApplicationFailure.nonRetryable(`Deployment ${a.namespace}/${a.deployment} has no ReplicaSet of template ${a.toTemplate} any more`, 'RevisionNotFound');
       const template = structuredClone(rs.spec.template);
       delete template.metadata?.labels?.['pod-template-hash'];
-      await patch(a, { spec: { paused: false, template } }, 'undo');
+      await patch(a, merge(releaseHold(d), { spec: { paused: false, template } }), 'undo');
       return { changed: true };
     },
 
@@ -121,4 +136,52 @@ export function deploymentActivities({ clients }: { clients: ClientRegistry }) {
       }
     },
   } satisfies DeploymentActivities;
+}
+
+const heldBefore = (d: k8s.V1Deployment) => d.metadata?.annotations?.[CANARY_HOLD] !== undefined;
+
+/** The patch that holds a rollout at `canary` surge pods, remembering what it replaces. */
+function canaryHold(d: k8s.V1Deployment, canary: number): object {
+  const before: Held = {
+    strategy: d.spec?.strategy ?? null,
+    minReadySeconds: d.spec?.minReadySeconds ?? null,
+    progressDeadlineSeconds: d.spec?.progressDeadlineSeconds ?? null,
+  };
+  return {
+    metadata: { annotations: { [CANARY_HOLD]: JSON.stringify(before) } },
+    spec: {
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: canary, maxUnavailable: 0 } },
+      minReadySeconds: HOLD_MIN_READY_SECONDS,
+      progressDeadlineSeconds: HOLD_PROGRESS_DEADLINE_SECONDS,
+    },
+  };
+}
+
+/** The patch that puts back what a canary hold replaced (none held: empty). */
+function releaseHold(d: k8s.V1Deployment): object {
+  const held = d.metadata?.annotations?.[CANARY_HOLD];
+  if (held === undefined) return {};
+  const before = JSON.parse(held) as Held;
+  // A merge patch merges objects: a Recreate strategy must also drop the hold's rollingUpdate.
+  const strategy = before.strategy ? { rollingUpdate: null, ...before.strategy } : null;
+  return {
+    metadata: { annotations: { [CANARY_HOLD]: null } },
+    spec: { strategy, minReadySeconds: before.minReadySeconds, progressDeadlineSeconds: before.progressDeadlineSeconds },
+  };
+}
+
+interface Held {
+  strategy: k8s.V1DeploymentStrategy | null;
+  minReadySeconds: number | null;
+  progressDeadlineSeconds: number | null;
+}
+
+/** Two merge-patch bodies as one (objects merged key by key; `b` wins). */
+function merge(a: object, b: object): object {
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && v && typeof prev === 'object' && typeof v === 'object' && !Array.isArray(v) ? merge(prev, v) : v;
+  }
+  return out;
 }

@@ -231,7 +231,7 @@ export interface ImageRolloutActivities {
 export interface DeploymentActivities {
   inspectDeployment(a: DeploymentRef): Promise<DeploymentFacts>;
   /** Set container images (and resume); already so: no change. */
-  setDeploymentImages(a: DeploymentRef & { images: Record<string, string> }): Promise<{ changed: boolean }>;
+  setDeploymentImages(a: DeploymentRef & { images: Record<string, string>; canary?: number }): Promise<{ changed: boolean }>;
   pauseDeployment(a: DeploymentRef & { paused: boolean }): Promise<{ changed: boolean }>;
   /** Make an earlier template (by pod-template-hash) the Deployment's again (and resume); already so: no change. */
   undoDeploymentRollout(a: DeploymentRef & { toTemplate: string }): Promise<{ changed: boolean }>;

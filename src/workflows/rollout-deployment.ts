@@ -1,4 +1,4 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { DeploymentActivities } from '../core/activity-contracts.js';
 import {
   canaryReplicasOf,
@@ -60,12 +60,14 @@ export async function rolloutDeployment(input: RolloutDeploymentInput): Promise<
       if (changed) rb.note(`undid the rollout: ${name} is back on revision ${facts.revision}'s template`);
       progress.outcome ??= 'aborted';
     });
-    await api.setDeploymentImages({ ...ref, images });
-    rb.note(`set ${Object.entries(images).map(([c, i]) => `${c}=${i}`).join(', ')} on ${name} (was revision ${facts.revision})`);
+    const canary = req.canary ? canaryReplicasOf(req.canary, facts.replicas) : undefined;
+    // Held at the canary by the Deployment's own strategy (runs before this stopped it by pausing in time, or not).
+    const hold = canary !== undefined && patched('deployment-canary-held-by-strategy') ? { canary } : {};
+    await api.setDeploymentImages({ ...ref, images, ...hold });
+    rb.note(`set ${Object.entries(images).map(([c, i]) => `${c}=${i}`).join(', ')} on ${name} (was revision ${facts.revision})${hold.canary ? `, held at ${canary} surge replica(s)` : ''}`);
     const deadline = Date.now() + req.progressDeadline;
 
-    if (req.canary) {
-      const canary = canaryReplicasOf(req.canary, facts.replicas);
+    if (req.canary && canary !== undefined) {
       const reached = await follow(deadline, canary);
       if (reached.outcome !== 'canary' && reached.outcome !== 'complete') return rollBack(reached.why);
       if (reached.outcome === 'canary') {

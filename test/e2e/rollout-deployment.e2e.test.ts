@@ -32,12 +32,14 @@ const deploymentOf = (name: string) => apps.readNamespacedDeployment({ namespace
 
 describe(`rolloutDeployment end to end (${process.env.ITINERANT_TESTBED ?? 'sim'})`, () => {
   it('rolls a good image out through an approved canary pause', async () => {
+    const before = await deploymentOf('web');
     const h = await start({ cluster: 'sim-1', namespace: 'shop', deployment: 'web', images: { web: 'registry.example.com/shop/web:1.9.0' }, canary: { replicas: 1, soak: '2s', approval: true } });
     await eventually('the canary question', async () => (await h.query(progressQueryOf<DeploymentRolloutProgress>())).question, 90_000, 500);
     const paused = await deploymentOf('web');
     expect(paused.spec?.paused).toBe(true);
-    expect(paused.status?.updatedReplicas).toBeGreaterThanOrEqual(1);
-    expect(paused.status?.updatedReplicas).toBeLessThan(4);
+    // Held at exactly the canary, as a surge: every old replica still runs.
+    expect(paused.status).toMatchObject({ updatedReplicas: 1, replicas: 5 });
+    expect(paused.status?.readyReplicas).toBeGreaterThanOrEqual(4);
     await h.executeUpdate(answerUpdate, { args: [{ option: 'continue', by: 'e2e' }] });
     const result = await h.result();
     expect(result).toMatchObject({ outcome: 'rolled-out', images: { web: 'registry.example.com/shop/web:1.9.0' } });
@@ -45,6 +47,11 @@ describe(`rolloutDeployment end to end (${process.env.ITINERANT_TESTBED ?? 'sim'
     expect(d.spec?.template.spec?.containers[0]?.image).toBe('registry.example.com/shop/web:1.9.0');
     expect(d.spec?.paused).toBeFalsy();
     expect(d.status).toMatchObject({ updatedReplicas: 4, readyReplicas: 4, availableReplicas: 4 });
+    // The hold is released: the Deployment's own strategy and minReadySeconds are back.
+    expect(d.spec?.strategy).toEqual(before.spec?.strategy);
+    expect(d.spec?.minReadySeconds).toEqual(before.spec?.minReadySeconds);
+    expect(d.spec?.progressDeadlineSeconds).toEqual(before.spec?.progressDeadlineSeconds);
+    expect(d.metadata?.annotations?.['rollout.itinerant.dev/canary-hold']).toBeUndefined();
   }, 180_000);
 
   it('rolls a crash-looping image back to the previous revision, against the Deployment controller', async () => {

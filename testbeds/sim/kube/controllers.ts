@@ -160,6 +160,7 @@ export class Controllers {
     const allRs = this.store.list('replicasets');
     const pods = this.store.list('pods');
     const ready = (rs: KObject) => this.podsOwnedBy(pods, rs).filter((p) => active(p) && podReady(p)).length;
+    const available = (rs: KObject) => this.availableOf(this.podsOwnedBy(pods, rs), rs);
     const count = (rs: KObject) => this.podsOwnedBy(pods, rs).filter(active).length;
     const rev = (rs: KObject) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
     for (const d of this.store.list('deployments')) {
@@ -179,6 +180,11 @@ export class Controllers {
         rs.metadata.annotations = { ...(rs.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(desired) };
         this.save('replicasets', rs);
       };
+      if (newRs && (newRs.spec.minReadySeconds ?? 0) !== (d.spec.minReadySeconds ?? 0)) {
+        // the real controller keeps the new ReplicaSet's minReadySeconds in step with the Deployment's (old ones keep theirs)
+        newRs.spec.minReadySeconds = d.spec.minReadySeconds ?? 0;
+        this.save('replicasets', newRs);
+      }
       if (!d.spec.paused) {
         const oldsActive = olds.some((rs) => (rs.spec.replicas ?? 0) > 0);
         if (!newRs) {
@@ -216,11 +222,11 @@ export class Controllers {
           const cur = newRs.spec.replicas ?? 0;
           if (cur > desired) setReplicas(newRs, desired);
           else if (cur < desired && room > 0) setReplicas(newRs, Math.min(desired, cur + room));
-          let canDrop = owned.reduce((s, rs) => s + ready(rs), 0) - (desired - unavailable);
+          let canDrop = owned.reduce((s, rs) => s + available(rs), 0) - (desired - unavailable);
           for (const rs of olds) {
             const r = rs.spec.replicas ?? 0;
             if (r === 0) continue;
-            let drop = Math.min(r, Math.max(0, r - ready(rs))); // not-ready replicas go for free
+            let drop = Math.min(r, Math.max(0, r - available(rs))); // unavailable replicas go for free
             const paid = Math.min(r - drop, Math.max(0, canDrop));
             drop += paid;
             canDrop -= paid;
@@ -231,6 +237,7 @@ export class Controllers {
       // status
       const all = [...olds, ...(newRs ? [newRs] : [])];
       const readyTotal = all.reduce((s, rs) => s + ready(rs), 0);
+      const availableTotal = all.reduce((s, rs) => s + available(rs), 0);
       const updated = newRs ? count(newRs) : 0;
       const replicas = all.reduce((s, rs) => s + count(rs), 0);
       const ru = d.spec.strategy?.rollingUpdate ?? {};
@@ -241,16 +248,16 @@ export class Controllers {
         replicas,
         updatedReplicas: updated,
         readyReplicas: readyTotal,
-        availableReplicas: readyTotal,
+        availableReplicas: availableTotal,
       });
-      const unavailableReplicas = Math.max(0, desired - readyTotal);
+      const unavailableReplicas = Math.max(0, desired - availableTotal);
       if (unavailableReplicas > 0) st.unavailableReplicas = unavailableReplicas;
       else delete st.unavailableReplicas;
       for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas']) if (st[k] === 0) delete st[k];
-      setCondition(st, readyTotal >= desired - maxUnavailable
+      setCondition(st, availableTotal >= desired - maxUnavailable
         ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
         : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }, now);
-      const complete = updated === desired && replicas === desired && readyTotal === desired;
+      const complete = updated === desired && replicas === desired && availableTotal === desired;
       setCondition(st, {
         type: 'Progressing',
         status: 'True',
@@ -259,6 +266,28 @@ export class Controllers {
       }, now);
       this.save('deployments', { ...d, status: st });
     }
+  }
+
+  /**
+   * A ReplicaSet's available pods: ready for at least its minReadySeconds (by the Ready condition's
+   * lastTransitionTime). A pod ready but not yet available brings a reconcile back when it becomes so.
+   */
+  private availableOf(pods: KObject[], rs: KObject): number {
+    const minReadyMs = (rs.spec?.minReadySeconds ?? 0) * 1000;
+    const nowMs = this.ctx.now().getTime();
+    let n = 0;
+    for (const p of pods) {
+      if (!active(p) || !podReady(p)) continue;
+      if (minReadyMs === 0) {
+        n++;
+        continue;
+      }
+      const since = Date.parse((p.status?.conditions as { type: string; lastTransitionTime?: string }[]).find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
+      const due = (Number.isNaN(since) ? nowMs : since) + minReadyMs;
+      if (due <= nowMs) n++;
+      else this.ctx.timers.after(due - nowMs + 1, () => this.kick(), `available:${p.metadata.uid}:${due}`);
+    }
+    return n;
   }
 
   private replicaSets(): void {
@@ -282,7 +311,7 @@ export class Controllers {
         replicas: kept.length + created,
         fullyLabeledReplicas: kept.length + created,
         readyReplicas: readyN,
-        availableReplicas: readyN,
+        availableReplicas: this.availableOf(kept, rs),
         observedGeneration: rs.metadata.generation,
       };
       for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']) if (status[k] === 0) delete status[k];
