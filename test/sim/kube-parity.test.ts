@@ -12,12 +12,14 @@ import { startTestbed, testbedFromEnv, type TestbedHandle as SimHandle } from '.
 let sim: SimHandle;
 let home: string;
 let core: k8s.CoreV1Api;
+let apps: k8s.AppsV1Api;
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'itinerant-parity-'));
   sim = await startTestbed({ home, backend: testbedFromEnv() });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sim.adminKubeconfigPath ?? sim.kubeconfigPath);
   core = kc.makeApiClient(k8s.CoreV1Api);
+  apps = kc.makeApiClient(k8s.AppsV1Api);
 });
 afterAll(async () => {
   await sim?.stop();
@@ -64,6 +66,41 @@ describe(`Kubernetes API parity (${testbedFromEnv()} test bed; reference kube-ap
     expect(bad.stderr + bad.stdout).toMatch(/no-such-command/);
     await expect(exec.run('cassandra-9', ['nodetool', 'status'])).rejects.toThrow(/404/);
   });
+
+  it('holds a rolling update at its surge while new pods are ready but not yet available (minReadySeconds), and refuses minReadySeconds >= progressDeadlineSeconds', async () => {
+    const labels = { app: 'parity-hold' };
+    const template = (image: string) => ({ metadata: { labels }, spec: { containers: [{ name: 'c', image }] } });
+    const name = 'parity-hold';
+    const statusOf = async () => (await apps.readNamespacedDeployment({ name, namespace: 'shop' })).status ?? {};
+    const until = async (what: string, ok: (s: k8s.V1DeploymentStatus) => boolean) => {
+      const end = Date.now() + 60_000;
+      let s = await statusOf();
+      while (!ok(s)) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 200));
+        s = await statusOf();
+      }
+      return s;
+    };
+    await apps.createNamespacedDeployment({
+      namespace: 'shop',
+      body: { metadata: { name }, spec: { replicas: 2, selector: { matchLabels: labels }, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, template: template('registry.example.com/parity:1') } },
+    });
+    try {
+      await until('2 available', (s) => s.availableReplicas === 2 && s.updatedReplicas === 2);
+      const refused = await apps.patchNamespacedDeployment({ name, namespace: 'shop', body: { spec: { minReadySeconds: 600 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)).then(() => 'ok', failure);
+      expect(refused).toMatchObject({ code: 422, reason: 'Invalid' });
+      expect((refused as { message: string }).message).toContain('spec.progressDeadlineSeconds: Invalid value: 600: must be greater than minReadySeconds');
+      await apps.patchNamespacedDeployment({ name, namespace: 'shop', body: { spec: { minReadySeconds: 5, template: template('registry.example.com/parity:2') } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      const held = await until('the surge pod ready', (s) => s.updatedReplicas === 1 && s.readyReplicas === 3);
+      expect(held).toMatchObject({ replicas: 3, availableReplicas: 2 });
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(await statusOf()).toMatchObject({ replicas: 3, updatedReplicas: 1, availableReplicas: 2 });
+      await until('the rollout to finish after minReadySeconds', (s) => s.updatedReplicas === 2 && s.availableReplicas === 2 && s.replicas === 2);
+    } finally {
+      await apps.deleteNamespacedDeployment({ name, namespace: 'shop' });
+    }
+  }, 90_000);
 
   it("holds the worker's identity to the RBAC rendered for the test bed's fleet and refuses the rest in kube-apiserver's words", async () => {
     const worker = new k8s.KubeConfig();

@@ -356,6 +356,9 @@ function validate(o: KObject): void {
       throw errors.invalid(o.kind, name, 'spec.template.spec.containers: Required value');
     }
   }
+  if (o.kind === 'Deployment' && o.spec?.progressDeadlineSeconds !== undefined && o.spec.progressDeadlineSeconds <= (o.spec.minReadySeconds ?? 0)) {
+    throw errors.invalid(o.kind, name, `spec.progressDeadlineSeconds: Invalid value: ${o.spec.progressDeadlineSeconds}: must be greater than minReadySeconds`);
+  }
   if (o.kind === 'PodDisruptionBudget' && o.spec?.minAvailable !== undefined && o.spec?.maxUnavailable !== undefined) {
     throw errors.invalid(o.kind, name, 'spec: Invalid value: minAvailable and maxUnavailable cannot be both set');
   }
