@@ -7,9 +7,10 @@
  *   npx tsx scripts/record-histories.ts --force            # overwrite existing files (refused otherwise)
  *
  * Starts what the e2e tests start (test/helpers/stack.ts: a Temporal dev server, the simulated fleet and an
- * in-process worker running the current workflow code), drives each scenario to its expected end, checks
+ * in-process worker running the current workflow code; the `small` scenarios on a 2 × 2 fleet of their own),
+ * drives each scenario to its expected end, checks
  * that end (a scenario that ends anywhere else stops the recorder with exit code 1 before its files are written),
- * replays the history against the same bundle, and writes it to test/replay/histories/<workflowType>-<scenario>.json
+ * that the history holds no key material, replays it against the same bundle, and writes it to test/replay/histories/<workflowType>-<scenario>.json
  * (the JSON form of `temporal workflow show --output json`; test/replay/history-json.ts says why not the SDK's historyToJSON).
  *
  * It refuses to overwrite an existing file unless --force. After a change of behaviour, record under a NEW
@@ -30,23 +31,36 @@ import {
   nodeGroupManagerWorkflowId,
   repaveNodeWorkflowId,
   repaverLaneWorkflowId,
+  rolloutDeploymentWorkflowId,
+  rolloutNodeImageWorkflowId,
   sweepNodeGroupWorkflowId,
   TASK_QUEUE,
 } from '../src/core/ids.js';
-import { LABEL_NODE_GROUP, TAG_NODE_GROUP } from '../src/core/labels.js';
+import { LABEL_NODE_GROUP, TAG_IMAGE_CHANNEL, TAG_NODE_GROUP } from '../src/core/labels.js';
 import type { DecommissionProgress } from '../src/core/decommission.js';
+import type { DeploymentRolloutProgress } from '../src/core/deployment-rollout.js';
+import { keySecretName, type KeyPurpose } from '../src/core/keyring.js';
+import { keyringCheckWorkflowId, rotateKeysWorkflowId, type RotateKeysProgress } from '../src/core/rotation.js';
 import type { LaneState } from '../src/core/lane/index.js';
 import type { NodeGroupManagerProgress } from '../src/core/node-groups.js';
 import type { RepaveProgress } from '../src/core/repave.js';
+import type { FleetConfig } from '../src/core/config.js';
 import { loadFleetConfig } from '../src/config/fleet-config.js';
 import { decommissionMember } from '../src/workflows/decommission-member.js';
+import { checkKeyrings } from '../src/workflows/check-keyrings.js';
 import { nodeGroupManager } from '../src/workflows/node-group-manager.js';
 import { repaveNode } from '../src/workflows/repave-node.js';
 import { laneStateQuery, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
+import { rolloutDeployment } from '../src/workflows/rollout-deployment.js';
+import { rolloutNodeImage } from '../src/workflows/rollout-node-image.js';
+import { rotateKeys } from '../src/workflows/rotate-keys.js';
 import { abortSignal, answerUpdate, pauseSignal, progressQueryOf } from '../src/workflows/runbook.js';
 import { sweepNodeGroup } from '../src/workflows/sweep-node-group.js';
 import { signalRepaverLane } from '../src/client/schedules.js';
+// Pods of this image crash-loop (the sim's kube fault crashLoopImages, set by the rolled-back scenario).
+import { CRASH_LOOPING_IMAGE } from '../testbeds/control-plane/kwok-config.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
+import { historyBytes } from '../test/helpers/raw-history.js';
 import { historyFromJSON, historyToJSON } from '../test/replay/history-json.js';
 import { eventually, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../test/helpers/stack.js';
 
@@ -61,12 +75,16 @@ interface Scenario {
   files: string[];
   /** Needs the seeded Cassandra ring (the others run after it is removed: its PDB would hold their drains). */
   ring?: boolean;
+  /** Runs on a stack of its own, 2 groups × 2 nodes (general, batch) and the sim's fleet file, not on the 2 × 4 one the others share. */
+  small?: boolean;
   run(ctx: Ctx): Promise<Recorded[]>;
 }
 interface Recorded {
   file: string;
   workflowId: string;
   runId?: string;
+  /** Key material the run handled: the recorder refuses a history that contains any of it. */
+  secrets?: string[];
 }
 
 const log = (line: string) => process.stderr.write(`[record-histories] ${line}\n`);
@@ -354,6 +372,120 @@ const scenarios: Scenario[] = [
       ];
     },
   },
+  {
+    name: 'rolloutDeployment-canary-approved',
+    files: ['rolloutDeployment-canary-approved'],
+    small: true,
+    // test/e2e/rollout-deployment.e2e.test.ts: shop/web to a new image through a canary of 1 pod, soaked, approved (`continue`): rolled out.
+    async run({ stack }) {
+      const images = { web: 'registry.example.com/shop/web:1.9.0' };
+      const workflowId = rolloutDeploymentWorkflowId(CLUSTER, 'shop', 'web');
+      const handle = await stack.client.workflow.start(rolloutDeployment, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ cluster: CLUSTER, namespace: 'shop', deployment: 'web', images, canary: { replicas: 1, soak: '2s', approval: true } }],
+      });
+      const question = await eventually('the canary question', async () => (await handle.query(progressQueryOf<DeploymentRolloutProgress>())).question, 90_000, 500);
+      const answered = await handle.executeUpdate(answerUpdate, { args: [{ option: 'continue', by: 'record-histories' }] });
+      assert.deepEqual(answered, { questionId: question.id, option: 'continue' });
+      const result = await handle.result();
+      assert.equal(result.outcome, 'rolled-out');
+      assert.deepEqual(result.images, images);
+      return [{ file: 'rolloutDeployment-canary-approved', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  {
+    name: 'rolloutDeployment-rolled-back',
+    files: ['rolloutDeployment-rolled-back'],
+    small: true,
+    // test/e2e/rollout-deployment.e2e.test.ts: shop/api to an image whose pods crash-loop: undone to the previous revision's template.
+    async run({ stack }) {
+      const workflowId = rolloutDeploymentWorkflowId(CLUSTER, 'shop', 'api');
+      stack.sim.kube.faults.crashLoopImages = [CRASH_LOOPING_IMAGE];
+      try {
+        const handle = await stack.client.workflow.start(rolloutDeployment, {
+          taskQueue: TASK_QUEUE,
+          workflowId,
+          args: [{ cluster: CLUSTER, namespace: 'shop', deployment: 'api', images: { api: CRASH_LOOPING_IMAGE }, progressDeadline: '2m' }],
+        });
+        const failure = await failureOf(handle.result());
+        assert.equal(failure.type, 'RolledBack');
+        assert.match(failure.message, /rolled back to revision \d+'s template \(now revision \d+\): pod api-\S+ is CrashLoopBackOff/);
+        assert.equal((await handle.query(progressQueryOf<DeploymentRolloutProgress>())).outcome, 'rolled-back');
+        return [{ file: 'rolloutDeployment-rolled-back', workflowId, runId: handle.firstExecutionRunId }];
+      } finally {
+        stack.sim.kube.faults.crashLoopImages = [];
+      }
+    },
+  },
+  {
+    name: 'rolloutNodeImage-promoted',
+    files: ['rolloutNodeImage-promoted'],
+    small: true,
+    // test/e2e/rollout-node-image.e2e.test.ts: a new image promoted to prod in two waves (general, then batch), each moved
+    // by its group's lane (started beforehand, as their Schedules would), soaked and gated.
+    async run({ stack }) {
+      const groups = ['general', 'batch'];
+      for (const group of groups) {
+        const lane = { cluster: CLUSTER, group, pace: { maxAge: '365d' }, sweepInterval: '2s', readyTimeout: '30s', failureBackoff: '2s' };
+        await stack.client.workflow.start(repaverLane, { taskQueue: TASK_QUEUE, workflowId: repaverLaneWorkflowId(CLUSTER, group), args: [lane] });
+      }
+      const imageId = stack.sim.oci.fleet.addImage({ displayName: 'node-record-histories', freeformTags: { [TAG_IMAGE_CHANNEL]: 'dev' } }).id;
+      const workflowId = rolloutNodeImageWorkflowId(CLUSTER, 'prod');
+      const handle = await stack.client.workflow.start(rolloutNodeImage, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ cluster: CLUSTER, channel: 'prod', imageId, waves: groups.map((g) => ({ groups: [g], soak: '2s' })), waveTimeout: '2m' }],
+      });
+      const result = await handle.result();
+      assert.equal(result.outcome, 'promoted');
+      for (const group of groups) assert.deepEqual(new Set(Object.values(result.summary[group] ?? {})), new Set([imageId]), `${group}: ${JSON.stringify(result.summary[group])}`);
+      assert.equal(stack.sim.oci.fleet.getImage(imageId).freeformTags[TAG_IMAGE_CHANNEL], 'prod');
+      for (const group of groups) {
+        const laneId = repaverLaneWorkflowId(CLUSTER, group);
+        await stopLane(stack, laneId, (await stack.client.workflow.getHandle(laneId).describe()).runId);
+      }
+      return [{ file: 'rolloutNodeImage-promoted', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  rotation('client-ca'),
+  rotation('secret-encryption'),
+  {
+    name: 'checkKeyrings-held-rotation',
+    files: ['checkKeyrings-starts-rotation', 'rotateKeys-holds-answered'],
+    small: true,
+    // test/e2e/rotate-keys.e2e.test.ts, the keyring check: run as its Schedule runs it, it finds a service-account key
+    // expiring within 400d and starts a rotation that holds between phases; each hold is answered `continue` to the end.
+    async run({ stack }) {
+      const purpose = 'service-account';
+      const DAY = 86_400_000;
+      const before = stack.sim.keyrings.latest(purpose)!.active.keyId;
+      const checkId = `${keyringCheckWorkflowId(CLUSTER)}.record-histories`;
+      const check = await stack.client.workflow.start(checkKeyrings, {
+        taskQueue: TASK_QUEUE,
+        workflowId: checkId,
+        args: [{ cluster: CLUSTER, purposes: [purpose], rotateEvery: 30 * DAY, expiringWithin: 400 * DAY, holdBetweenPhases: true }],
+      });
+      const workflowId = rotateKeysWorkflowId(CLUSTER, purpose);
+      const checked = await check.result();
+      assert.deepEqual(checked.started.map((s) => [s.purpose, s.workflowId]), [[purpose, workflowId]]);
+      assert.match(checked.started[0]!.why, /^key \S+ expires .*, within 400d$/);
+      const rotation = stack.client.workflow.getHandle<typeof rotateKeys>(workflowId);
+      // publishing, spreading, promoting (a first rotation has nothing to withdraw)
+      for (const id of ['hold-1', 'hold-2', 'hold-3']) {
+        await eventually(`rotation holding at ${id}`, async () => (await rotation.query(progressQueryOf<RotateKeysProgress>())).question?.id === id, 120_000, 250);
+        assert.deepEqual(await rotation.executeUpdate(answerUpdate, { args: [{ option: 'continue', by: 'record-histories' }] }), { questionId: id, option: 'continue' });
+      }
+      const result = await rotation.result();
+      assert.equal(result.keyring.active.keyId, result.introduced?.keyId);
+      assert.equal(result.keyring.retiring?.keyId, before);
+      const secrets = keyMaterial(stack, purpose, [before, result.introduced!.keyId]);
+      return [
+        { file: 'checkKeyrings-starts-rotation', workflowId: checkId, runId: check.firstExecutionRunId },
+        { file: 'rotateKeys-holds-answered', workflowId, runId: (await rotation.describe()).runId, secrets },
+      ];
+    },
+  },
 ];
 
 /** The run scheduled every activity in `present` and none in `absent`. */
@@ -403,6 +535,82 @@ function fleetForRecording(stack: Stack) {
   return loadFleetConfig(path);
 }
 
+/**
+ * test/e2e/rotate-keys.e2e.test.ts: one full, unattended rotation of the sim's seeded keyring of `purpose` (introduce,
+ * publish, repave all 4 nodes onto it, promote; secret-encryption also rewrites every Secret, two of them made here, under the new key).
+ */
+function rotation(purpose: KeyPurpose): Scenario {
+  const file = `rotateKeys-${purpose}`;
+  return {
+    name: file,
+    files: [file],
+    small: true,
+    async run({ stack }) {
+      if (purpose === 'secret-encryption') {
+        const core = stack.admin.makeApiClient(k8s.CoreV1Api);
+        for (const i of [1, 2]) await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: `record-histories-${i}` }, stringData: { password: `p${i}` } } });
+      }
+      const before = stack.sim.keyrings.latest(purpose)!.active.keyId;
+      const workflowId = rotateKeysWorkflowId(CLUSTER, purpose);
+      const handle = await stack.client.workflow.start(rotateKeys, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, purpose }] });
+      const result = await handle.result();
+      assert.equal(result.keyring.active.keyId, result.introduced?.keyId);
+      assert.equal(result.keyring.retiring?.keyId, before);
+      assert.equal(result.nodesRepaved.length, 4);
+      assert.equal(stack.sim.keyrings.running(purpose)?.version, result.keyring.version);
+      if (purpose === 'secret-encryption') assert.ok(result.secretsRewritten! > 0, `rewrote ${result.secretsRewritten} Secrets`);
+      return [{ file, workflowId, runId: handle.firstExecutionRunId, secrets: keyMaterial(stack, purpose, [before, result.introduced!.keyId]) }];
+    },
+  };
+}
+
+/** Run `scenarios` on `stack` (then stop it) with a worker for `fleet`, and write their histories. */
+async function recordOn(stack: Stack, fleet: (stack: Stack) => FleetConfig, scenarios: Scenario[], bundle: Awaited<ReturnType<typeof workflowBundle>>, recorded: { file: string; events: number; bytes: number }[]) {
+  let worker: { stop(): Promise<void> } | undefined;
+  try {
+    worker = await runWorker(stack, fleet(stack));
+    let ringRemoved = false;
+    // The scenarios that need the ring first, then the ring goes (its PDB would hold the other drains).
+    for (const s of [...scenarios.filter((c) => c.ring), ...scenarios.filter((c) => !c.ring)]) {
+      if (!s.ring && !ringRemoved) {
+        await removeCassandraRing(stack);
+        ringRemoved = true;
+      }
+      const t0 = Date.now();
+      log(`${s.name}: running`);
+      const runs = await s.run({ stack });
+      assert.deepEqual(runs.map((r) => r.file), s.files, `${s.name}: recorded other files than it declares`);
+      for (const r of runs) {
+        const history = await stack.client.workflow.getHandle(r.workflowId, r.runId).fetchHistory();
+        const json = historyToJSON(history);
+        // Histories carry key IDs and fingerprints, never a key: searched in the events as stored (payloads decoded from base64 in the JSON).
+        const stored = historyBytes(history.events ?? []);
+        for (const secret of ['PRIVATE KEY', ...(r.secrets ?? [])]) assert.ok(!stored.includes(secret), `${r.file}: key material in the history`);
+        // The history replays against the code that produced it, or the recorder (not the test) is wrong.
+        await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'record-histories' }, historyFromJSON(JSON.parse(json)), r.workflowId);
+        writeFileSync(join(OUT_DIR, `${r.file}.json`), json);
+        recorded.push({ file: `${r.file}.json`, events: history.events?.length ?? 0, bytes: json.length });
+      }
+      log(`${s.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    }
+  } finally {
+    await worker?.stop();
+    await stack.stop();
+  }
+}
+
+/** The key material of `keyIds` as the sim's vault holds it (a private key's first base64 line, a secret). */
+function keyMaterial(stack: Stack, purpose: KeyPurpose, keyIds: string[]): string[] {
+  const material = keyIds.flatMap((keyId) => {
+    const doc = stack.sim.oci.vault.readCurrent(keySecretName(CLUSTER, purpose, keyId));
+    assert.ok(doc, `no key ${keyId} in the vault`);
+    const m = JSON.parse(doc.toString('utf8')) as { privateKeyPem?: string; secret?: string };
+    return [m.privateKeyPem?.split('\n')[1], m.secret].filter((x): x is string => !!x);
+  });
+  assert.equal(material.length, keyIds.length, `${purpose}: one key or secret per key ID`);
+  return material;
+}
+
 async function main() {
   const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, list: { type: 'boolean' }, force: { type: 'boolean' } } });
   if (values.list) {
@@ -423,37 +631,17 @@ async function main() {
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bundle = await workflowBundle();
-  log('starting the stack (dev server, sim, worker)');
-  const stack = await startStack({ backend: 'sim', nodeNaming: { batch: 'private-ip' } });
+  mkdirSync(OUT_DIR, { recursive: true });
   const recorded: { file: string; events: number; bytes: number }[] = [];
-  let worker: { stop(): Promise<void> } | undefined;
-  try {
-    worker = await runWorker(stack, fleetForRecording(stack));
-    let ringRemoved = false;
-    mkdirSync(OUT_DIR, { recursive: true });
-    // The scenarios that need the ring first, then the ring goes (its PDB would hold the other drains).
-    for (const s of [...chosen.filter((c) => c.ring), ...chosen.filter((c) => !c.ring)]) {
-      if (!s.ring && !ringRemoved) {
-        await removeCassandraRing(stack);
-        ringRemoved = true;
-      }
-      const t0 = Date.now();
-      log(`${s.name}: running`);
-      const runs = await s.run({ stack });
-      assert.deepEqual(runs.map((r) => r.file), s.files, `${s.name}: recorded other files than it declares`);
-      for (const r of runs) {
-        const history = await stack.client.workflow.getHandle(r.workflowId, r.runId).fetchHistory();
-        const json = historyToJSON(history);
-        // The history replays against the code that produced it, or the recorder (not the test) is wrong.
-        await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'record-histories' }, historyFromJSON(JSON.parse(json)), r.workflowId);
-        writeFileSync(join(OUT_DIR, `${r.file}.json`), json);
-        recorded.push({ file: `${r.file}.json`, events: history.events?.length ?? 0, bytes: json.length });
-      }
-      log(`${s.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    }
-  } finally {
-    await worker?.stop();
-    await stack.stop();
+  const shared = chosen.filter((c) => !c.small);
+  const small = chosen.filter((c) => c.small);
+  if (shared.length) {
+    log('starting the stack (dev server, sim, worker)');
+    await recordOn(await startStack({ backend: 'sim', nodeNaming: { batch: 'private-ip' } }), fleetForRecording, shared, bundle, recorded);
+  }
+  if (small.length) {
+    log('starting the 2 × 2 stack (dev server, sim, worker)');
+    await recordOn(await startStack({ backend: 'sim', fleetShape: { groups: 2, nodesPerGroup: 2 } }), (stack) => stack.fleet, small, bundle, recorded);
   }
   for (const r of recorded) process.stdout.write(`${r.file}: ${r.events} events, ${r.bytes} bytes\n`);
 }

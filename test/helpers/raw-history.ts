@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto'; // CommonJS: its namespace is the default export under Node's ESM loader (tsx runs this too)
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 
@@ -38,4 +38,4 @@ export function payloadsOf(events: Event[]): FoundPayload[] {
 }
 
 /** The events serialized as the server sends them, to search for plaintext anywhere (payloads, failures, headers). */
-export const historyBytes = (events: Event[]): Buffer => Buffer.from(temporal.api.history.v1.History.encode({ events }).finish());
+export const historyBytes = (events: Event[]): Buffer => Buffer.from(proto.temporal.api.history.v1.History.encode({ events }).finish());

@@ -37,7 +37,9 @@ describe('recorded histories replay against the current workflow code', () => {
   it(`finds at least ${AT_LEAST} recorded histories, of every long-lived workflow type, one across continue-as-new`, () => {
     expect(files.length, `histories in ${DIR}`).toBeGreaterThanOrEqual(AT_LEAST);
     const loaded = files.map(load);
-    expect(new Set(loaded.map((h) => h.workflowType))).toEqual(new Set(['repaveNode', 'repaverLane', 'sweepNodeGroup', 'decommissionMember', 'nodeGroupManager']));
+    expect(new Set(loaded.map((h) => h.workflowType))).toEqual(
+      new Set(['repaveNode', 'repaverLane', 'sweepNodeGroup', 'decommissionMember', 'nodeGroupManager', 'rolloutNodeImage', 'rolloutDeployment', 'rotateKeys', 'checkKeyrings']),
+    );
     expect(loaded.some((h) => h.history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes)).toBe(true);
     // A run that started from continue-as-new (the carried state) is there too.
     expect(loaded.some((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId)).toBe(true);
