@@ -372,28 +372,8 @@ const scenarios: Scenario[] = [
       ];
     },
   },
-  {
-    name: 'rolloutDeployment-canary-approved',
-    files: ['rolloutDeployment-canary-approved'],
-    small: true,
-    // test/e2e/rollout-deployment.e2e.test.ts: shop/web to a new image through a canary of 1 pod, soaked, approved (`continue`): rolled out.
-    async run({ stack }) {
-      const images = { web: 'registry.example.com/shop/web:1.9.0' };
-      const workflowId = rolloutDeploymentWorkflowId(CLUSTER, 'shop', 'web');
-      const handle = await stack.client.workflow.start(rolloutDeployment, {
-        taskQueue: TASK_QUEUE,
-        workflowId,
-        args: [{ cluster: CLUSTER, namespace: 'shop', deployment: 'web', images, canary: { replicas: 1, soak: '2s', approval: true } }],
-      });
-      const question = await eventually('the canary question', async () => (await handle.query(progressQueryOf<DeploymentRolloutProgress>())).question, 90_000, 500);
-      const answered = await handle.executeUpdate(answerUpdate, { args: [{ option: 'continue', by: 'record-histories' }] });
-      assert.deepEqual(answered, { questionId: question.id, option: 'continue' });
-      const result = await handle.result();
-      assert.equal(result.outcome, 'rolled-out');
-      assert.deepEqual(result.images, images);
-      return [{ file: 'rolloutDeployment-canary-approved', workflowId, runId: handle.firstExecutionRunId }];
-    },
-  },
+  canaryApproved('rolloutDeployment-canary-approved'), // recorded before the canary was held by the Deployment's strategy
+  canaryApproved('rolloutDeployment-canary-held'),
   {
     name: 'rolloutDeployment-rolled-back',
     files: ['rolloutDeployment-rolled-back'],
@@ -653,3 +633,30 @@ main().then(
     process.exit(1);
   },
 );
+
+/** test/e2e/rollout-deployment.e2e.test.ts: shop/web to a new image through a canary of 1 pod, soaked, approved (`continue`): rolled out. */
+function canaryApproved(file: string): Scenario {
+  return {
+    name: file,
+    files: [file],
+    small: true,
+    async run({ stack }) {
+      const images = { web: 'registry.example.com/shop/web:1.9.0' };
+      const workflowId = rolloutDeploymentWorkflowId(CLUSTER, 'shop', 'web');
+      const handle = await stack.client.workflow.start(rolloutDeployment, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [{ cluster: CLUSTER, namespace: 'shop', deployment: 'web', images, canary: { replicas: 1, soak: '2s', approval: true } }],
+      });
+      const question = await eventually('the canary question', async () => (await handle.query(progressQueryOf<DeploymentRolloutProgress>())).question, 90_000, 500);
+      const held = await stack.admin.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ namespace: 'shop', name: 'web' });
+      assert.equal(held.status?.updatedReplicas, 1, 'the canary holds at 1 new replica');
+      const answered = await handle.executeUpdate(answerUpdate, { args: [{ option: 'continue', by: 'record-histories' }] });
+      assert.deepEqual(answered, { questionId: question.id, option: 'continue' });
+      const result = await handle.result();
+      assert.equal(result.outcome, 'rolled-out');
+      assert.deepEqual(result.images, images);
+      return [{ file, workflowId, runId: handle.firstExecutionRunId }];
+    },
+  };
+}
