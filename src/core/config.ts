@@ -70,9 +70,11 @@ export const nodeGroupSchema = z
     sweepInterval: duration().optional(),
     /** NotReady, or a problem condition, for this long makes a node unhealthy; default 5m (see src/core/lane/names.ts). */
     unhealthyAfter: duration().optional(),
-    /** Most repaves in flight at once for one reason (unhealthy, drifted, aged), within maxUnavailable: a count or a percentage of the size. */
-    reasonBudgets: z.strictObject({ unhealthy: countOrPercent.optional(), drifted: countOrPercent.optional(), aged: countOrPercent.optional() }).optional(),
-    /** When the lane may start repaves of aged or drifted nodes; none: at any time. */
+    /** Most repaves in flight at once for one reason (unhealthy, drifted, keyring, aged), within maxUnavailable: a count or a percentage of the size. */
+    reasonBudgets: z
+      .strictObject({ unhealthy: countOrPercent.optional(), drifted: countOrPercent.optional(), keyring: countOrPercent.optional(), aged: countOrPercent.optional() })
+      .optional(),
+    /** When the lane may start repaves of aged, drifted or keyring-behind nodes; none: at any time. */
     maintenanceWindows: z.array(maintenanceWindowSchema).min(1).optional(),
     /** Outside the windows an unhealthy node is still replaced (`replace`, the default) or waits too (`wait`). */
     unhealthyOutsideWindows: z.enum(['replace', 'wait']).optional(),

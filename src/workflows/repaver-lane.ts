@@ -24,6 +24,7 @@ import { formatDuration } from '../core/duration.js';
 import { repaveNodeWorkflowId } from '../core/ids.js';
 import type { RepaveNodeInput, RepaveNodeResult } from '../core/repave.js';
 import {
+  applyKeyringRequest,
   applyPacePatch,
   backoffAfter,
   carriedBackoffs,
@@ -43,7 +44,9 @@ import {
   LANE_SIGNAL_REPORT_UNHEALTHY,
   LANE_SIGNAL_RESET_BREAKER,
   LANE_SIGNAL_SET_DESIRED_IMAGE,
+  LANE_SIGNAL_REQUIRE_KEYRING,
   LANE_UPDATE_SET_PACE,
+  parseKeyringRequest,
   parseRepaverLaneInput,
   planRepaves,
   pushHistory,
@@ -56,6 +59,8 @@ import {
   type DesiredImageRequest,
   type HistoryEntry,
   type InFlightRepave,
+  type KeyringRequest,
+  type KeyringRequirements,
   type LaneCarry,
   type LaneHold,
   type LanePhase,
@@ -84,6 +89,7 @@ export const laneStateQuery = defineQuery<LaneState>(LANE_QUERY_STATE);
 export const holdSignal = defineSignal<[hold: { holder: string; reason?: string; until: number }]>(LANE_SIGNAL_HOLD);
 export const releaseSignal = defineSignal<[release: { holder: string }]>(LANE_SIGNAL_RELEASE);
 export const setDesiredImageSignal = defineSignal<[request: DesiredImageRequest]>(LANE_SIGNAL_SET_DESIRED_IMAGE);
+export const requireKeyringSignal = defineSignal<[request: KeyringRequest]>(LANE_SIGNAL_REQUIRE_KEYRING);
 
 const api = proxyActivities<NodeGroupActivities & ConfigActivities & Pick<OciActivities, 'resolveImage'>>({
   startToCloseTimeout: '1m',
@@ -107,6 +113,13 @@ export const PATCH_LANE_DESIRED_IMAGE = 'lane-desired-image';
 
 /** Outside its group's maintenance windows the lane starts no repave of aged or drifted nodes (runs from before: any time). */
 export const PATCH_LANE_MAINTENANCE_WINDOWS = 'lane-maintenance-windows';
+
+/**
+ * The lane repaves nodes behind a keyring version a rotation requires (the `keyring` reason). Asked for lazily, at
+ * the first requirement: a lane that was running before still takes one at once, and a run recorded before, which
+ * had no handler for it, replays ignoring it.
+ */
+export const PATCH_LANE_KEYRINGS = 'lane-keyring-requirements';
 
 /** History events beyond which the lane continues as new even when Temporal does not suggest it yet. */
 const HISTORY_EVENTS_LIMIT = 20_000;
@@ -139,6 +152,8 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   /** A pin (or a return to the configured image) that came in, applied at the next sweep. */
   let imageRequest: DesiredImageRequest | undefined;
   let images: Record<string, string> = {};
+  let keyrings: KeyringRequirements = carry?.keyrings ?? {};
+  let withKeyrings: boolean | undefined;
   const backoffMs = (count: number) => backoffAfter(count, req.failureBackoff);
   let backoffs = carriedBackoffs(carry, backoffMs); // carried by name before machines: migrated, bound at the first sweep
   /** Node name → machine, as of the last sweep. */
@@ -204,6 +219,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     history,
     ...(lastSweep ? { lastSweep } : {}),
     ...(desiredImage ? { desiredImage, images } : {}),
+    ...(Object.keys(keyrings).length ? { keyrings } : {}),
     ...(window ? { window: describeWindow(window) } : {}),
     ...(nextSweepAt !== undefined ? { nextSweepAt: new Date(nextSweepAt).toISOString() } : {}),
     ...(nextStartAt !== undefined ? { nextStartAt: new Date(nextStartAt).toISOString() } : {}),
@@ -234,6 +250,20 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       return;
     }
     imageRequest = r;
+    wake = true;
+  });
+  setHandler(requireKeyringSignal, (r) => {
+    const request = parseKeyringRequest(r);
+    if (!request) {
+      log.warn('ignored a keyring requirement that does not parse', { cluster, group: groupName, request: r });
+      return;
+    }
+    if (!(withKeyrings ??= patched(PATCH_LANE_KEYRINGS))) return;
+    const applied = applyKeyringRequest(keyrings, request, nowIso());
+    if (!applied.change) return; // a repeated or older requirement
+    keyrings = applied.requirements;
+    record({ node: '-', outcome: 'keyring', reason: applied.change });
+    log.info('keyring requirement changed', { cluster, group: groupName, change: applied.change });
     wake = true;
   });
   setHandler(sweepNowSignal, () => {
@@ -342,6 +372,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         now,
         notBefore: state.notBefore,
         ...(desiredImage ? { desiredImage } : {}),
+        ...(Object.keys(keyrings).length ? { keyrings } : {}),
         ...(window && !window.open ? { notNow: waitingForWindow(group, window) } : {}),
       });
       lastUnhealthy = plan.unhealthy.length;
@@ -355,7 +386,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         record({ node: '-', outcome: 'circuit-closed', reason: `group recovered: ${plan.unhealthy.length} unhealthy node(s)` });
         log.info('circuit breaker closed: the group recovered', { cluster, group: groupName });
       }
-      lastSweep = { at: nowIso(), nodes: obs.nodes.length, aged: plan.aged.length, unhealthy: plan.unhealthy.length, ...(withDesiredImage ? { drifted: plan.drifted.length } : {}), budget: plan.budget };
+      lastSweep = { at: nowIso(), nodes: obs.nodes.length, aged: plan.aged.length, unhealthy: plan.unhealthy.length, ...(withDesiredImage ? { drifted: plan.drifted.length } : {}), ...(plan.keyring.length ? { keyring: plan.keyring.length } : {}), budget: plan.budget };
       return 'ok';
     } catch (e) {
       const message = rootMessage(e);
@@ -447,7 +478,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         reason,
         ...(faultDomain ? { faultDomain } : {}),
         ...(machine ? { machine } : {}),
-        ...(withDesiredImage ? { kind } : {}),
+        ...(withDesiredImage || kind === 'keyring' ? { kind } : {}),
       };
       inFlight.set(node, entry);
       totals.started++;
@@ -542,6 +573,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     holds: activeHolds(),
     ...(desiredImage ? { desiredImage } : {}),
     ...(desiredImageOf ? { desiredImageOf } : {}),
+    ...(Object.keys(keyrings).length ? { keyrings } : {}),
   };
   const { carry: _old, ...rest } = input;
   return continueAsNew<typeof repaverLane>({ ...rest, carry: next });

@@ -166,7 +166,7 @@ describe('planRepaves: budget', () => {
   });
 });
 
-describe('planRepaves: reasons as data (unhealthy, drifted, aged)', () => {
+describe('planRepaves: reasons as data (unhealthy, drifted, keyring, aged)', () => {
   const OLD = 'ocid1.image.oc1..old';
   const NEW = 'ocid1.image.oc1..new';
   const desired = (over: Partial<DesiredImage> = {}): DesiredImage => ({ imageId: NEW, source: 'pinned', at: iso(NOW), ...over });
@@ -219,9 +219,9 @@ describe('planRepaves: reasons as data (unhealthy, drifted, aged)', () => {
   });
 
   it.each([
-    { unhealthyOutsideWindows: undefined, waiting: ['aged', 'drifted'] },
-    { unhealthyOutsideWindows: 'replace', waiting: ['aged', 'drifted'] },
-    { unhealthyOutsideWindows: 'wait', waiting: ['aged', 'drifted', 'unhealthy'] },
+    { unhealthyOutsideWindows: undefined, waiting: ['aged', 'drifted', 'keyring'] },
+    { unhealthyOutsideWindows: 'replace', waiting: ['aged', 'drifted', 'keyring'] },
+    { unhealthyOutsideWindows: 'wait', waiting: ['aged', 'drifted', 'keyring', 'unhealthy'] },
   ] as const)('outside its windows, unhealthyOutsideWindows $unhealthyOutsideWindows: $waiting wait', ({ unhealthyOutsideWindows, waiting }) => {
     const w = waitingForWindow({ name: 'general', ...(unhealthyOutsideWindows ? { unhealthyOutsideWindows } : {}) }, { opensAt: NOW + H });
     expect(Object.keys(w).sort()).toEqual(waiting);

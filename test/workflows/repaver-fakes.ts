@@ -2,6 +2,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { ConfigActivities, NodeGroupActivities, OciActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
+import type { KeyPurpose } from '../../src/core/keyring.js';
 import type { ObservedNode } from '../../src/core/lane/index.js';
 import type { FakeRepaveActivities } from './repaver-stub-workflows.js';
 
@@ -17,6 +18,8 @@ export interface FakeNode {
   /** The machine: a node that comes back under the same name (a reused IP) is on another instance. */
   instanceId: string;
   imageId: string;
+  /** The keyring version it holds per purpose. */
+  keyrings?: Partial<Record<KeyPurpose, number>>;
 }
 
 export const FAKE_CHANNEL_IMAGE = 'ocid1.image.oc1..channel-1';
@@ -35,11 +38,13 @@ export class FakeGroup {
   channelImage = FAKE_CHANNEL_IMAGE;
   /** The image each repave's replacement booted from, by the node it replaced. */
   readonly bootedFrom = new Map<string, string | undefined>();
+  /** The keyrings a node booted now holds (a replacement, or a node added without its own). */
+  bootKeyrings: Partial<Record<KeyPurpose, number>> | undefined;
 
   constructor(public group: NodeGroupConfig) {}
 
-  add(name: string, createdAt: number, fd: string, imageId = this.channelImage) {
-    this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd, instanceId: `ocid1.instance.oc1..fake${++this.machines}`, imageId });
+  add(name: string, createdAt: number, fd: string, imageId = this.channelImage, keyrings = this.bootKeyrings) {
+    this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd, instanceId: `ocid1.instance.oc1..fake${++this.machines}`, imageId, ...(keyrings ? { keyrings } : {}) });
   }
 
   /** The node's machine is gone, and a new one registers under the same name (its IP was reused). */
@@ -83,6 +88,7 @@ export class FakeGroup {
             faultDomain: x.fd,
             instanceId: x.instanceId,
             imageId: x.imageId,
+            ...(x.keyrings ? { keyrings: x.keyrings } : {}),
             ...(x.owner ? { owner: x.owner } : {}),
           }),
         ),

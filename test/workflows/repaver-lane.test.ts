@@ -9,11 +9,12 @@ import {
   sweepNowSignal,
   laneStateQuery,
   reportUnhealthySignal,
+  requireKeyringSignal,
   resetCircuitBreakerSignal,
   setDesiredImageSignal,
   setPaceUpdate,
 } from '../../src/workflows/repaver-lane.js';
-import { pauseSignal } from '../../src/workflows/runbook.js';
+import { pauseSignal, resumeSignal } from '../../src/workflows/runbook.js';
 import { timeSkippingEnv } from '../helpers/workflow-env.js';
 import { FAKE_CHANNEL_IMAGE, FakeGroup, makeGroup } from './repaver-fakes.js';
 
@@ -313,6 +314,46 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       expect(fake.repaves.map((r) => r.node)).toEqual(['general-sick', 'general-old']);
       expect(fake.repaves[1]!.at).toBeGreaterThanOrEqual(opens);
       expect(fake.repaves[1]!.at).toBeLessThan(opens + 5 * M);
+    });
+  });
+
+  it('repaves the nodes behind the keyring version a rotation requires, within the budget; keeps the requirement across continue-as-new until released', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 3, maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    fake.bootKeyrings = { 'client-ca': 3, 'service-account': 1 };
+    for (let i = 0; i < 3; i++) fake.add(`general-${i}`, t0 - (i + 1) * D, `FAULT-DOMAIN-${i + 1}`);
+    await withLane(fake, { sweepsPerRun: 3 }, async (h) => {
+      await env.sleep(M);
+      await h.signal(pauseSignal, 'hold still while the requirement comes in');
+      fake.bootKeyrings = { 'client-ca': 4, 'service-account': 1 };
+      await h.signal(requireKeyringSignal, { by: 'rotate-keys.sim-1.client-ca', purpose: 'client-ca', version: 4 });
+      await h.signal(requireKeyringSignal, { by: 'rotate-keys.sim-1.client-ca', purpose: 'client-ca', version: 4 }); // repeated: no change
+      await h.signal(requireKeyringSignal, { by: 'someone', purpose: 'client-ca', version: 2 }); // older: no change
+      await h.signal(requireKeyringSignal, { by: 'someone', purpose: 'etcd-peer', version: 9 } as never); // malformed: ignored
+      const firstRun = (await h.describe()).runId;
+      await env.sleep(2 * H);
+      let s = await state(h);
+      expect((await h.describe()).runId).not.toBe(firstRun);
+      expect(s.keyrings).toEqual({ 'client-ca': { version: 4, by: 'rotate-keys.sim-1.client-ca', at: expect.any(String) } });
+      expect(s.queue.map((c) => [c.node, c.kind])).toEqual([['general-2', 'keyring'], ['general-1', 'keyring'], ['general-0', 'keyring']]);
+      expect(fake.repaves).toEqual([]); // paused
+
+      await h.signal(resumeSignal);
+      await env.sleep(3 * H);
+      s = await state(h);
+      expect(fake.repaves.map((r) => r.node)).toEqual(['general-2', 'general-1', 'general-0']); // oldest first
+      expect(fake.maxInFlight).toBe(1); // maxSurge 1
+      expect([...fake.nodes.values()].map((x) => x.keyrings?.['client-ca'])).toEqual([4, 4, 4]);
+      expect(s.queue).toEqual([]);
+
+      await h.signal(requireKeyringSignal, { by: 'rotate-keys.sim-1.client-ca', purpose: 'client-ca', version: 4, release: true });
+      await env.sleep(M);
+      s = await state(h);
+      expect(s.keyrings).toBeUndefined();
+      expect(s.history.filter((e) => e.outcome === 'keyring').map((e) => e.reason)).toEqual([
+        'rotate-keys.sim-1.client-ca requires every node to hold client-ca keyring v4 or later',
+        'rotate-keys.sim-1.client-ca released the client-ca keyring v4 requirement',
+      ]);
     });
   });
 });

@@ -5,6 +5,7 @@ export * from './machines.js';
 export * from './pace.js';
 export * from './health.js';
 export * from './breaker.js';
+export * from './keyrings.js';
 export * from './reasons.js';
 export * from './plan.js';
 export * from './input.js';

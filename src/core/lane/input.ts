@@ -6,6 +6,7 @@ import type { BreakerState } from './breaker.js';
 import type { LaneHold } from './names.js';
 import type { Backoff } from './machines.js';
 import type { UnhealthyReport } from './observed.js';
+import type { KeyringRequirements } from './keyrings.js';
 import type { DesiredImage } from './reasons.js';
 import type { Checked, Pace } from './pace.js';
 import { HOUR, MINUTE } from './names.js';
@@ -25,7 +26,7 @@ const dur = (minMs: number, maxMs: number) =>
 export interface HistoryEntry {
   at: string;
   node: string;
-  outcome: 'replaced' | 'retired' | 'failed' | 'refused' | 'skipped' | 'circuit-open' | 'circuit-closed' | 'pace' | 'paused' | 'resumed' | 'held' | 'released' | 'image';
+  outcome: 'replaced' | 'retired' | 'failed' | 'refused' | 'skipped' | 'circuit-open' | 'circuit-closed' | 'pace' | 'paused' | 'resumed' | 'held' | 'released' | 'image' | 'keyring';
   reason: string;
   replacement?: string;
   detail?: string;
@@ -52,6 +53,8 @@ export interface LaneCarry {
   /** The group's desired image, and the configured image it was resolved from (JSON) when not pinned. */
   desiredImage?: DesiredImage;
   desiredImageOf?: string;
+  /** What rotations require of the nodes; unset in runs from before. */
+  keyrings?: KeyringRequirements;
 }
 
 export const repaverLaneInputSchema = z.strictObject({

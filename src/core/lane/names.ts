@@ -22,6 +22,9 @@ export const LANE_SIGNAL_RELEASE = 'release';
 /** Pin the image the group's nodes should run (a rollout), or go back to the group's configured image. */
 export const LANE_SIGNAL_SET_DESIRED_IMAGE = 'setDesiredImage';
 
+/** A rotation requires every node to hold a keyring version (KeyringRequest), or releases that requirement. */
+export const LANE_SIGNAL_REQUIRE_KEYRING = 'requireKeyring';
+
 /** setDesiredImage's argument: an image to pin, or `{ by }` alone to resolve the group's configured image again. */
 export interface DesiredImageRequest {
   /** Who asks (a workflow ID): shown, and kept with the image. */

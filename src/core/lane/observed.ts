@@ -1,4 +1,5 @@
 // What a sweep observes of a node group, and the reports and repaves the lane keeps track of.
+import type { KeyPurpose } from '../keyring.js';
 import type { RepaveReasonKind } from './reasons.js';
 
 
@@ -31,6 +32,8 @@ export interface ObservedNode {
   uid?: string;
   /** The image its instance booted from. */
   imageId?: string;
+  /** The keyring version it reports per purpose (its keyring.itinerant.dev/<purpose> annotation). */
+  keyrings?: Partial<Record<KeyPurpose, number>>;
 }
 
 export interface NodeGroupObservation {

@@ -1,8 +1,9 @@
-// The plan of one sweep: which nodes are due (unhealthy, drifted, aged), in which order they are repaved, how many may start now.
+// The plan of one sweep: which nodes are due (unhealthy, drifted, keyring, aged), in which order they are repaved, how many may start now.
 // No clocks and no I/O: `now` and the observed nodes come in, a plan comes out.
 import type { NodeGroupConfig } from '../config.js';
 import { assessHealth } from './health.js';
 import { DEFAULT_SWEEP_INTERVAL_MS, DEFAULT_UNHEALTHY_AFTER_MS } from './names.js';
+import type { KeyringRequirements } from './keyrings.js';
 import type { InFlightRepave, ObservedNode, UnhealthyReport } from './observed.js';
 import type { Pace } from './pace.js';
 import { driftAllowance, reasonBudgetOf, REPAVE_REASON_KINDS, REPAVE_REASONS, type DesiredImage, type RepaveReasonKind } from './reasons.js';
@@ -63,6 +64,8 @@ export interface PlanInput {
   inFlightWhileListing?: number;
   /** The image the group's nodes should run; unset: no node is drifted. */
   desiredImage?: DesiredImage;
+  /** Keyring versions rotations require; unset: no node is behind. */
+  keyrings?: KeyringRequirements;
   /** Reasons that may start no repave now, and why (outside a maintenance window): queued, skipped. */
   notNow?: Partial<Record<RepaveReasonKind, string>>;
 }
@@ -75,6 +78,8 @@ export interface RepavePlan {
   budget: Budget;
   unhealthy: string[];
   drifted: string[];
+  /** Nodes behind a keyring version a rotation requires. */
+  keyring: string[];
   aged: string[];
   /** Nodes skipped this sweep and why (held by another workflow, backing off after a failure). */
   skipped: { node: string; why: string }[];
@@ -107,7 +112,7 @@ export function planRepaves(input: PlanInput): RepavePlan {
   const staleReports = reports.filter((r) => !byName.has(r.node)).map((r) => r.node);
 
   const skipped: { node: string; why: string }[] = [];
-  const due: Record<RepaveReasonKind, string[]> = { unhealthy: [], drifted: [], aged: [] };
+  const due: Record<RepaveReasonKind, string[]> = { unhealthy: [], drifted: [], keyring: [], aged: [] };
   const candidates: Due[] = [];
   let heldElsewhere = 0;
   let unavailableElsewhere = 0;
@@ -116,7 +121,7 @@ export function planRepaves(input: PlanInput): RepavePlan {
   for (const n of nodes) {
     const health = assessHealth(n, reportOf.get(n.name), now, unhealthyAfterMs);
     const matched = REPAVE_REASONS.flatMap((r) => {
-      const why = r.check(n, { health, now, maxAgeMs, ...(input.desiredImage ? { desiredImage: input.desiredImage } : {}) });
+      const why = r.check(n, { health, now, maxAgeMs, ...(input.desiredImage ? { desiredImage: input.desiredImage } : {}), ...(input.keyrings ? { keyrings: input.keyrings } : {}) });
       return why ? [{ kind: r.kind, why }] : [];
     });
     for (const m of matched) due[m.kind].push(n.name);
@@ -152,7 +157,7 @@ export function planRepaves(input: PlanInput): RepavePlan {
   }
   limitDrift(candidates, driftAllowance(input.desiredImage, nodes, inFlight.filter((f) => f.kind === 'drifted').length));
 
-  // Unhealthiest first (worst kind, then longest unhealthy), then oldest; the drifted and the aged follow, oldest first.
+  // Unhealthiest first (worst kind, then longest unhealthy), then oldest; the drifted, the keyring-behind and the aged follow, oldest first.
   const oldestFirst = (a: Due, b: Due) => a.created - b.created || cmp(a.node, b.node);
   const tier = (kind: RepaveReasonKind) =>
     candidates
@@ -210,6 +215,7 @@ export function planRepaves(input: PlanInput): RepavePlan {
     budget: { cap, inFlight: inFlightCount, unavailableElsewhere, slots: Math.max(0, cap - inFlightCount), ...(blockedBy ? { blockedBy } : {}) },
     unhealthy: due.unhealthy,
     drifted: due.drifted,
+    keyring: due.keyring,
     aged: due.aged,
     skipped,
     staleReports,

@@ -4,11 +4,12 @@
 import { nodeCountOf, type NodeGroupConfig } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { roundMin, type NodeHealth } from './health.js';
+import { keyringsBehind, type KeyringRequirements } from './keyrings.js';
 import type { ImageDrift } from './names.js';
 import type { ObservedNode } from './observed.js';
 import type { WindowState } from '../windows.js';
 
-export const REPAVE_REASON_KINDS = ['unhealthy', 'drifted', 'aged'] as const;
+export const REPAVE_REASON_KINDS = ['unhealthy', 'drifted', 'keyring', 'aged'] as const;
 export type RepaveReasonKind = (typeof REPAVE_REASON_KINDS)[number];
 
 /**
@@ -35,6 +36,8 @@ export interface ReasonFacts {
   now: number;
   maxAgeMs: number;
   desiredImage?: DesiredImage;
+  /** What rotations require of the group's nodes (a key rotation's spread). */
+  keyrings?: KeyringRequirements;
 }
 
 export interface RepaveReason {
@@ -59,6 +62,12 @@ const drifted: RepaveReason = {
 
 const drifts = (d: ImageDrift, image: string) => d === 'all' || (d !== 'none' && d.from === image);
 
+/** The node holds an older keyring (or reports none) than a rotation requires: repaved, it boots with the current one. */
+const keyring: RepaveReason = {
+  kind: 'keyring',
+  check: (n, f) => (f.keyrings ? keyringsBehind(n.keyrings, f.keyrings) : undefined),
+};
+
 const aged: RepaveReason = {
   kind: 'aged',
   check: (n, f) => {
@@ -68,7 +77,7 @@ const aged: RepaveReason = {
 };
 
 /** In order: a node due for several reasons is repaved for the first. */
-export const REPAVE_REASONS: readonly RepaveReason[] = [unhealthy, drifted, aged];
+export const REPAVE_REASONS: readonly RepaveReason[] = [unhealthy, drifted, keyring, aged];
 
 /** A reason's budget as a node count (a percentage of the size rounded down, at least 1 above 0%); unset: none. */
 export function reasonBudgetOf(group: Pick<NodeGroupConfig, 'size' | 'reasonBudgets'>, kind: RepaveReasonKind): number | undefined {
@@ -83,11 +92,11 @@ export function driftAllowance(desired: DesiredImage | undefined, nodes: Observe
   return Math.max(0, desired.nodes - onImage - driftedInFlight);
 }
 
-/** Outside the group's maintenance windows: the reasons that wait (aged, drifted; unhealthy only if the group says so), and why. */
+/** Outside the group's maintenance windows: the reasons that wait (aged, drifted, keyring; unhealthy only if the group says so), and why. */
 export function waitingForWindow(
   group: Pick<NodeGroupConfig, 'name' | 'unhealthyOutsideWindows'>,
   w: Pick<WindowState, 'opensAt'>,
 ): Partial<Record<RepaveReasonKind, string>> {
   const why = `outside the maintenance windows of ${group.name}${w.opensAt !== undefined ? `; the next opens at ${new Date(w.opensAt).toISOString()}` : ''}`;
-  return { aged: why, drifted: why, ...(group.unhealthyOutsideWindows === 'wait' ? { unhealthy: why } : {}) };
+  return { aged: why, drifted: why, keyring: why, ...(group.unhealthyOutsideWindows === 'wait' ? { unhealthy: why } : {}) };
 }

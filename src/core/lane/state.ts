@@ -6,6 +6,7 @@ import type { LaneHold } from './names.js';
 import type { InFlightRepave, UnhealthyReport } from './observed.js';
 import type { Pace } from './pace.js';
 import type { AboveSize, Budget, Candidate } from './plan.js';
+import type { KeyringRequirements } from './keyrings.js';
 import type { DesiredImage } from './reasons.js';
 
 export type LanePhase = 'starting' | 'sweeping' | 'idle' | 'repaving' | 'paused' | 'held' | 'circuit-open' | 'blocked' | 'continuing';
@@ -44,9 +45,11 @@ export interface LaneState {
   reports: UnhealthyReport[];
   holds: LaneHold[];
   history: HistoryEntry[];
-  lastSweep?: { at: string; nodes: number; aged: number; unhealthy: number; drifted?: number; budget: Budget; error?: string };
+  lastSweep?: { at: string; nodes: number; aged: number; unhealthy: number; drifted?: number; keyring?: number; budget: Budget; error?: string };
   /** The image the group's nodes should run (lanes from before desired images: unset). */
   desiredImage?: DesiredImage;
+  /** The keyring versions rotations require of the nodes (none: unset). */
+  keyrings?: KeyringRequirements;
   /** Each node's image as of the last sweep, name → image OCID (unknown: absent). */
   images?: Record<string, string>;
   /** The group's maintenance windows as of the last sweep (none configured: unset). ISO times. */
