@@ -1,5 +1,5 @@
 import { activityInfo } from '@temporalio/activity';
-import type { DeploymentActivities, ImageRolloutActivities, RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
+import type { DeploymentActivities, ImageRolloutActivities, KeyringLaneActivities, RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
 import { deploymentActivities } from './deployments.js';
@@ -34,5 +34,5 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
     ...healthGateActivities({ clients }),
     ...deploymentActivities({ clients }),
-  } satisfies RepaveActivities & ImageRolloutActivities & DeploymentActivities & SubnetActivities;
+  } satisfies RepaveActivities & ImageRolloutActivities & KeyringLaneActivities & DeploymentActivities & SubnetActivities;
 }

@@ -1,6 +1,7 @@
 import { activityInfo, ApplicationFailure, Context, heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { ImageRolloutActivities, NodeGroupActivities, NodeGroupRef } from '../core/activity-contracts.js';
+import type { ImageRolloutActivities, KeyringLaneActivities, NodeGroupActivities, NodeGroupRef } from '../core/activity-contracts.js';
+import { KEY_PURPOSES, keyringAnnotation, parseHeldKeyring, type KeyPurpose } from '../core/keyring.js';
 import { ANNOTATION_OWNER, LABEL_CLUSTER, LABEL_CONTROL_PLANE, LABEL_FAULT_DOMAIN, LABEL_NODE_GROUP, LABEL_ZONE } from '../core/labels.js';
 import { repaverLaneWorkflowId } from '../core/ids.js';
 import { instanceIdOfProviderID } from '../core/provider-id.js';
@@ -8,8 +9,10 @@ import {
   LANE_QUERY_STATE,
   LANE_SIGNAL_HOLD,
   LANE_SIGNAL_RELEASE,
+  LANE_SIGNAL_REQUIRE_KEYRING,
   LANE_SIGNAL_SET_DESIRED_IMAGE,
   type DesiredImageRequest,
+  type KeyringRequest,
   type LaneState,
   type NodeGroupObservation,
   type ObservedNode,
@@ -69,6 +72,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
           ...(c.reason ? { reason: c.reason } : {}),
         }));
         const owner = n.metadata?.annotations?.[ANNOTATION_OWNER];
+        const keyrings = keyringVersions(n.metadata?.annotations);
         const instanceId = instanceIdOfProviderID(n.spec?.providerID);
         const instance = instanceId ? instances.get(instanceId) : undefined;
         nodes.push({
@@ -83,6 +87,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
           ...(instanceId ? { instanceId } : {}),
           ...(n.metadata?.uid ? { uid: n.metadata.uid } : {}),
           ...(instance?.imageId ? { imageId: instance.imageId } : {}),
+          ...(keyrings ? { keyrings } : {}),
         });
       }
       nodes.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -160,6 +165,28 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
       return { workflowId };
     },
 
+    async requireLaneKeyring({ cluster, nodeGroup, by, purpose, version }: NodeGroupRef & KeyringRequest) {
+      const workflowId = repaverLaneWorkflowId(cluster, nodeGroup);
+      await Context.current().client.workflow.signalWithStart('repaverLane', {
+        workflowId,
+        taskQueue: activityInfo().taskQueue,
+        args: [{ cluster, group: nodeGroup }],
+        signal: LANE_SIGNAL_REQUIRE_KEYRING,
+        signalArgs: [{ by, purpose, version } satisfies KeyringRequest],
+      });
+      return { workflowId };
+    },
+
+    async releaseLaneKeyring({ cluster, nodeGroup, by, purpose, version }: NodeGroupRef & KeyringRequest) {
+      try {
+        await Context.current().client.workflow.getHandle(repaverLaneWorkflowId(cluster, nodeGroup)).signal(LANE_SIGNAL_REQUIRE_KEYRING, { by, purpose, version, release: true } satisfies KeyringRequest);
+        return { released: true };
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return { released: false };
+        throw e;
+      }
+    },
+
     async waitForGroupOnImage({ cluster, nodeGroup, imageId, nodes, deadline, leaving }: Parameters<ImageRolloutActivities['waitForGroupOnImage']>[0]): Promise<{ images: Record<string, string> }> {
       for (;;) {
         const obs: NodeGroupObservation = await acts.listNodeGroupNodes({ cluster, nodeGroup });
@@ -177,6 +204,15 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
         await sleep(2000);
       }
     },
-  } satisfies NodeGroupActivities & Pick<ImageRolloutActivities, 'laneDesiredImage' | 'pinLaneImage' | 'waitForGroupOnImage'>;
+  } satisfies NodeGroupActivities & KeyringLaneActivities & Pick<ImageRolloutActivities, 'laneDesiredImage' | 'pinLaneImage' | 'waitForGroupOnImage'>;
   return acts;
+}
+
+/** The keyring version a node reports per purpose (a malformed annotation counts as none). */
+function keyringVersions(annotations: Record<string, string> | undefined): Partial<Record<KeyPurpose, number>> | undefined {
+  const held = KEY_PURPOSES.flatMap((p) => {
+    const version = parseHeldKeyring(annotations?.[keyringAnnotation(p)])?.version;
+    return version === undefined ? [] : [[p, version] as const];
+  });
+  return held.length ? Object.fromEntries(held) : undefined;
 }

@@ -22,6 +22,8 @@ export const SIDE_EFFECT_ACTIVITIES: ReadonlySet<string> = new Set([
   'deleteNodeGroupSubnets',
   'tagImageChannel',
   'pinLaneImage',
+  'requireLaneKeyring',
+  'releaseLaneKeyring',
   'setDeploymentImages',
   'pauseDeployment',
   'undoDeploymentRollout',

@@ -10,7 +10,7 @@ import type {
   MemberState,
   StatefulMemberRef,
 } from './decommission.js';
-import type { DesiredImageRequest, LaneOptions, LaneState, NodeGroupObservation } from './lane/index.js';
+import type { DesiredImageRequest, KeyringRequest, LaneOptions, LaneState, NodeGroupObservation } from './lane/index.js';
 import type { NodeHealthFacts } from './rollout.js';
 import type { DeploymentFacts, DeploymentRef, RolloutDeploymentRequest } from './deployment-rollout.js';
 
@@ -224,6 +224,15 @@ export interface ImageRolloutActivities {
   waitForGroupOnImage(a: NodeGroupRef & { imageId: string; nodes: number | 'all'; deadline: number; leaving?: string }): Promise<{ images: Record<string, string> }>;
   /** Each node's readiness and its pods, for the health gates. */
   inspectNodeHealth(a: ClusterRef & { nodes: string[] }): Promise<NodeHealthFacts[]>;
+}
+
+// ---- key rotations through the lanes (src/activities/node-groups.ts) ----
+
+export interface KeyringLaneActivities {
+  /** Require the group's nodes to hold a keyring version (signal-with-start: a lane starts if none runs). */
+  requireLaneKeyring(a: NodeGroupRef & Omit<KeyringRequest, 'release'>): Promise<{ workflowId: string }>;
+  /** Drop that requirement (no lane running: nothing to drop). */
+  releaseLaneKeyring(a: NodeGroupRef & Omit<KeyringRequest, 'release'>): Promise<{ released: boolean }>;
 }
 
 // ---- Deployment rollouts (src/activities/deployments.ts) ----

@@ -1,5 +1,6 @@
 // The repaver's sweep activity (listNodeGroupNodes) with the real clients against the simulated fleet.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { keyringAnnotation } from '../../src/core/keyring.js';
 import { runActivity, startFixture, type Fixture } from './helpers.js';
 
 let fx: Fixture;
@@ -45,5 +46,20 @@ describe('listNodeGroupNodes', () => {
     const seen = result.nodes.find((n) => n.name === name)!;
     expect(seen.instanceId).toBeUndefined();
     expect(seen.createdAt).toBe(new Date(node.metadata.creationTimestamp).toISOString());
+  });
+
+  it('reads the keyring version a node reports per purpose from its annotations (a malformed one counts as none)', async () => {
+    const name = `${fx.cluster}-general-1`;
+    const node = fx.sim.kube.store.get('nodes', undefined, name)!;
+    expect(node).toBeDefined();
+    const annotations = {
+      ...node.metadata.annotations,
+      [keyringAnnotation('client-ca')]: JSON.stringify({ version: 7, trusts: ['a', 'b'], signedBy: 'a' }),
+      [keyringAnnotation('service-account')]: 'not json',
+    };
+    delete annotations[keyringAnnotation('secret-encryption')];
+    fx.sim.kube.store.update('nodes', { ...node, metadata: { ...node.metadata, annotations } });
+    const { result } = await runActivity(fx.acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup: 'general' }]);
+    expect(result.nodes.find((n) => n.name === name)!.keyrings).toEqual({ 'client-ca': 7 });
   });
 });
