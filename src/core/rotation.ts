@@ -18,6 +18,11 @@ export const rotateKeysInputSchema = z.strictObject({
   approvalTimeout: boundedDuration('24h', 60_000, 30 * DAY),
   /** How long bringing every node to the new trust set may take. */
   spreadTimeout: boundedDuration('24h', 60_000, 30 * DAY),
+  /**
+   * How nodes are brought to the new trust set: `lane`, by each group's repaver lane within its budget (the lane
+   * starts if none runs); `direct`, by repaveNode runs of the rotation's own, a group's maxSurge at a time (clusters without lanes).
+   */
+  spreadBy: z.enum(['lane', 'direct']).default('lane'),
   /** How long the control plane may take to run a new keyring version. */
   controlPlaneTimeout: boundedDuration('30m', 10_000, DAY),
   /** How long rewriting every Secret under the new key may take (secret-encryption). */
@@ -37,6 +42,8 @@ export interface RotateKeysProgress extends RunbookProgress<RotateKeysPhase | 'c
   /** Nodes not yet at the keyring version being spread. */
   nodesBehind?: string[];
   repaving?: string[];
+  /** Node groups whose lanes were asked to bring their nodes to the new trust set (spreadBy lane). */
+  lanes?: string[];
   secrets?: { rewritten: number; total?: number };
 }
 

@@ -1,12 +1,10 @@
-import { condition, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { API_CALL, heartbeating } from './activity-options.js';
+import { spreadDirectly, spreadThroughLanes, type Spread } from './rotate-keys-spread.js';
 import { invalidInput, startRunbook, type Runbook } from './runbook.js';
 import type { ConfigActivities } from '../core/activity-contracts.js';
 import { formatDuration } from '../core/duration.js';
-import { repaveNodeWorkflowId } from '../core/ids.js';
-import { holdersBehind, resumePhase, trustProblem, trustSet, type Keyring } from '../core/keyring.js';
-import type { RepaveNodeInput, RepaveNodeResult } from '../core/repave.js';
+import { resumePhase, trustProblem, trustSet, type Keyring } from '../core/keyring.js';
 import {
   newKeyId,
   parseRotateKeysInput,
@@ -16,12 +14,13 @@ import {
   type RotateKeysProgress,
   type RotateKeysResult,
 } from '../core/rotation.js';
-import { FailureType, rootMessage } from '../core/runbook.js';
+import { FailureType } from '../core/runbook.js';
 import { SA_CLUSTER, SA_RUNBOOK, SA_TARGET } from '../core/search-attributes.js';
 
 const api = proxyActivities<KeyringActivities & ConfigActivities>(API_CALL);
-/** How often a spread looks at the nodes again while repaves run elsewhere. */
-const SPREAD_RECHECK = '30s';
+
+/** The spread goes through the groups' repaver lanes unless the input says `spreadBy: direct`; runs from before repave directly. */
+export const PATCH_SPREAD_BY_LANE = 'rotate-keys-spread-by-lane';
 
 /**
  * Rotate one keyring of a cluster (client CA, service-account signing key or secret-encryption key):
@@ -87,74 +86,6 @@ export async function rotateKeys(input: RotateKeysInput): Promise<RotateKeysResu
     rb.note(`control plane (${members.join(', ')}) runs keyring v${ring.version}: trusts ${trustSet(ring).join(', ')}, ${ring.active.keyId} signs`);
   }
 
-  /** Repave every node still behind `version`, a group's surge budget at a time, until none is. */
-  async function spread(version: number) {
-    const deadline = Date.now() + req.spreadTimeout;
-    const inFlight = new Set<string>();
-    let finished = 0;
-    const budgets = new Map<string, number>();
-    for (;;) {
-      rb.checkAbort();
-      const holders = await api.keyringHolders({ cluster, purpose });
-      const behind = holdersBehind(version, holders);
-      progress.nodesBehind = behind;
-      progress.repaving = [...inFlight.keys()];
-      rb.details();
-      if (behind.length === 0 && inFlight.size === 0) return;
-      if (Date.now() > deadline) {
-        rb.end('failed', `${behind.length} node(s) still not on keyring v${version} after ${formatDuration(req.spreadTimeout)}: ${behind.slice(0, 5).join(', ')}`, FailureType.TimedOut);
-      }
-      const elsewhere = new Set<string>();
-      for (const h of holders) {
-        if (!behind.includes(h.name) || inFlight.has(h.name) || !h.nodeGroup) continue;
-        const group = h.nodeGroup;
-        if (!budgets.has(group)) budgets.set(group, Math.max(1, (await api.describeNodeGroup({ cluster, nodeGroup: group }))?.maxSurge ?? 1));
-        // every repave in the group counts against its budget: ours, another rotation's, the lane's
-        const busy = holders.filter((x) => x.nodeGroup === group && (inFlight.has(x.name) || x.claimedBy || elsewhere.has(x.name))).length;
-        if (busy >= budgets.get(group)!) continue;
-        const started = await startRepave(h.name, version);
-        if (!started) {
-          // being repaved by another run that has not claimed it yet: it counts against the budget too
-          elsewhere.add(h.name);
-          continue;
-        }
-        inFlight.add(h.name);
-        void started.done.finally(() => {
-          inFlight.delete(h.name);
-          finished++;
-        });
-      }
-      const seen = finished;
-      await condition(() => finished !== seen, SPREAD_RECHECK);
-    }
-  }
-
-  async function startRepave(node: string, version: number): Promise<{ done: Promise<void> } | undefined> {
-    const args: RepaveNodeInput = { cluster, node, reason: `rotate the ${purpose} keys: onto keyring v${version}` };
-    try {
-      const child = await startChild<(i: RepaveNodeInput) => Promise<RepaveNodeResult>>('repaveNode', {
-        workflowId: repaveNodeWorkflowId(cluster, node),
-        args: [args],
-        // A repave finishes on its own terms (it compensates itself) even if the rotation stops.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
-      rb.note(`repaving ${node} onto keyring v${version}`);
-      // Wrapped: awaiting startRepave must not wait for the repave itself.
-      const done = child.result().then(
-        (r) => {
-          result.nodesRepaved.push(node);
-          rb.note(`${node} repaved${r.replacement ? `: ${r.replacement.nodeName} replaces it` : ''}`);
-        },
-        (e: unknown) => rb.note(`repave of ${node} did not finish: ${rootMessage(e)} (tried again on the next look)`),
-      );
-      return { done };
-    } catch (e) {
-      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-      rb.note(`${node} is being repaved by another run; looking again in ${SPREAD_RECHECK}`);
-      return undefined;
-    }
-  }
-
   async function withdrawStep(keyId: string) {
     const ring = await api.withdrawKey({ ...ref, keyId });
     keyringIs(ring);
@@ -188,7 +119,9 @@ export async function rotateKeys(input: RotateKeysInput): Promise<RotateKeysResu
     await controlPlaneRuns(ring);
 
     await phase('spreading', `the control plane trusts ${introduced.keyId}`);
-    await rb.interruptible(() => spread(ring.version));
+    const spread: Spread = { rb, cluster, purpose, owner, timeoutMs: req.spreadTimeout, repaved: (node) => result.nodesRepaved.push(node) };
+    const byLane = req.spreadBy === 'lane' && patched(PATCH_SPREAD_BY_LANE);
+    await rb.interruptible(() => (byLane ? spreadThroughLanes(spread, ring.version) : spreadDirectly(spread, ring.version)));
     rb.note(`every node is on keyring v${ring.version}`);
 
     await phase('promoting', `every node trusts ${introduced.keyId}`);

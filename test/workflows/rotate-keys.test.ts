@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyringLaneActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema } from '../../src/core/config.js';
 import { heldAtBoot, introduce, promote, withdraw, withdrawalProblem, type KeyMeta, type Keyring, type KeyPurpose } from '../../src/core/keyring.js';
 import { rotateKeysWorkflowId, type KeyringActivities, type KeyringHolder, type RotateKeysInput, type RotateKeysProgress } from '../../src/core/rotation.js';
@@ -33,14 +34,44 @@ const group = nodeGroupSchema.parse({
   placement: [{ availabilityDomain: 'SIM:AD-1', faultDomain: 'FAULT-DOMAIN-1', subnetId: 'ocid1.subnet.oc1..s1' }],
 });
 
-/** A cluster in memory: the ring, nodes that boot with the ring as it is, a control plane that runs its latest version. */
-function fakeCluster(purpose: KeyPurpose, ring: Omit<Keyring, 'cluster' | 'purpose'>, opts: { owner?: string; secretsLeftBehind?: number; nodes?: number } = {}) {
+/**
+ * A cluster in memory: the ring, nodes that boot with the ring as it is, a control plane that runs its latest version,
+ * and the group's lane: once a rotation requires a version, each look at the nodes finds the nodes it claimed at the
+ * last look replaced and the next ones (up to maxSurge) claimed, unless the lane is stalled.
+ */
+function fakeCluster(purpose: KeyPurpose, ring: Omit<Keyring, 'cluster' | 'purpose'>, opts: { owner?: string; secretsLeftBehind?: number; nodes?: number; laneStalled?: boolean } = {}) {
   const calls: string[] = [];
   let current: Keyring = { cluster: 'c1', purpose, ...ring };
   let owner = opts.owner;
   let seq = 0;
   const nodes = new Map<string, KeyringHolder>();
   for (let i = 0; i < (opts.nodes ?? 3); i++) nodes.set(`general-${i}`, { name: `general-${i}`, nodeGroup: 'general', held: heldAtBoot(current) });
+  let required: number | undefined;
+  const laneRequests: Parameters<KeyringLaneActivities['requireLaneKeyring']>[0][] = [];
+  const laneReleases: Parameters<KeyringLaneActivities['releaseLaneKeyring']>[0][] = [];
+  const laneStep = () => {
+    if (required === undefined || opts.laneStalled) return;
+    for (const n of [...nodes.values()].filter((x) => x.claimedBy)) {
+      nodes.delete(n.name);
+      const replacement = `general-r${seq++}`;
+      nodes.set(replacement, { name: replacement, nodeGroup: 'general', held: heldAtBoot(current) });
+      repaved.push(n.name);
+    }
+    const behind = [...nodes.values()].filter((x) => x.held!.version < required!);
+    for (const n of behind.slice(0, group.maxSurge)) n.claimedBy = `repave-node.c1.${n.name}`;
+  };
+  const lane: KeyringLaneActivities = {
+    async requireLaneKeyring(a) {
+      laneRequests.push(a);
+      required = Math.max(required ?? 0, a.version);
+      return { workflowId: `repaver.c1.${a.nodeGroup}` };
+    },
+    async releaseLaneKeyring(a) {
+      laneReleases.push(a);
+      if (required !== undefined && required <= a.version) required = undefined;
+      return { released: true };
+    },
+  };
   let concurrentRepaves = 0;
   let maxConcurrentRepaves = 0;
   const repaved: string[] = [];
@@ -78,7 +109,8 @@ function fakeCluster(purpose: KeyPurpose, ring: Omit<Keyring, 'cluster' | 'purpo
       return { members: ['cp-0'] };
     },
     async keyringHolders() {
-      return [...nodes.values()];
+      laneStep();
+      return [...nodes.values()].map((n) => ({ ...n }));
     },
     async reencryptSecrets() {
       return { rewritten: 12 };
@@ -102,11 +134,14 @@ function fakeCluster(purpose: KeyPurpose, ring: Omit<Keyring, 'cluster' | 'purpo
   };
   return {
     calls,
-    activities: { ...recording(calls, keyring), describeNodeGroup: async () => group, ...fake },
+    activities: { ...recording(calls, { ...keyring, ...lane }), describeNodeGroup: async () => group, ...fake },
     ring: () => current,
     owner: () => owner,
     repaved,
     nodes,
+    laneRequests,
+    laneReleases,
+    laneRequired: () => required,
     maxConcurrentRepaves: () => maxConcurrentRepaves,
   };
 }
@@ -132,9 +167,55 @@ async function rotate(fake: ReturnType<typeof fakeCluster>, input: Partial<Rotat
 }
 
 describe('rotateKeys', () => {
-  it('introduces, publishes, repaves every node onto the new trust set within the surge budget, promotes, withdraws the key promoted out last time', async () => {
+  it('introduces, publishes, has the lane repave every node onto the new trust set, promotes, withdraws the key promoted out last time', async () => {
     const fake = fakeCluster('client-ca', { version: 5, active: key('a'), retiring: key('r') });
     const { outcome, progress } = await rotate(fake, {});
+    expect(outcome.ok).toBe(true);
+    expect(fake.calls.filter((c) => c !== 'keyringHolders')).toEqual([
+      'claimKeyring',
+      'introduceKey',
+      'waitForControlPlane',
+      'requireLaneKeyring',
+      'releaseLaneKeyring',
+      'promoteKey',
+      'waitForControlPlane',
+      'withdrawKey',
+      'waitForControlPlane',
+      'releaseKeyring',
+    ]);
+    // asked once, for the version introduced (v6), by this rotation; released once every node held it
+    const workflowId = `${rotateKeysWorkflowId('c1', 'client-ca')}-${runs}`;
+    expect(fake.laneRequests).toEqual([{ cluster: 'c1', nodeGroup: 'general', by: workflowId, purpose: 'client-ca', version: 6 }]);
+    expect(fake.laneReleases).toEqual(fake.laneRequests);
+    expect(fake.laneRequired()).toBeUndefined();
+    // the lane repaved them (three looks at least: two claimed, then one), the rotation started no repave of its own
+    expect(fake.repaved.sort()).toEqual(['general-0', 'general-1', 'general-2']);
+    expect(fake.maxConcurrentRepaves()).toBe(0);
+    expect(fake.calls.filter((c) => c === 'keyringHolders').length).toBeGreaterThanOrEqual(4);
+    if (outcome.ok) expect(outcome.r.nodesRepaved.sort()).toEqual(['general-0', 'general-1', 'general-2']);
+    const ring = fake.ring();
+    expect([ring.version, ring.active.keyId === ring.introducing?.keyId, ring.retiring?.keyId, ring.withdrawing]).toEqual([8, false, 'a', undefined]);
+    expect([...fake.nodes.values()].every((n) => n.held!.trusts.includes(ring.active.keyId))).toBe(true);
+    expect(progress).toMatchObject({ phase: 'done', nodesBehind: [], lanes: ['general'] });
+    expect(fake.owner()).toBeUndefined();
+  });
+
+  it('a lane that does not bring the nodes in time fails the spread with why, before promoting; the requirement is released', async () => {
+    const fake = fakeCluster('client-ca', { version: 5, active: key('a'), retiring: key('r') }, { laneStalled: true });
+    const { outcome, progress } = await rotate(fake, { spreadTimeout: '10m' });
+    expect(outcome.ok).toBe(false);
+    expect(progress.phase).toBe('failed');
+    expect(progress.error).toMatch(/^3 node\(s\) still not on keyring v6 after 10m: general-0, general-1, general-2; the lanes of general did not repave them in time/);
+    expect(fake.calls).not.toContain('promoteKey');
+    expect(fake.laneReleases).toEqual(fake.laneRequests);
+    expect(fake.laneRequests.length).toBe(1);
+    expect(fake.ring().introducing).toBeDefined();
+    expect(fake.owner()).toBeUndefined();
+  });
+
+  it('spreadBy direct: repaves every node itself, within the surge budget, and leaves the lanes alone', async () => {
+    const fake = fakeCluster('client-ca', { version: 5, active: key('a'), retiring: key('r') });
+    const { outcome, progress } = await rotate(fake, { spreadBy: 'direct' });
     expect(outcome.ok).toBe(true);
     expect(fake.calls.filter((c) => c !== 'keyringHolders')).toEqual([
       'claimKeyring',
