@@ -1,18 +1,20 @@
 import type { ChildProcess } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TASK_QUEUE } from '../../src/core/ids.js';
+import { repaverLaneWorkflowId, TASK_QUEUE } from '../../src/core/ids.js';
 import { KEY_PURPOSES, keyringAnnotation, keySecretName, parseHeldKeyring, trustSet, type KeyPurpose } from '../../src/core/keyring.js';
 import { keyringCheckScheduleId, keyringCheckWorkflowId, rotateKeysWorkflowId, type CheckKeyringsResult, type RotateKeysProgress, type RotateKeysResult } from '../../src/core/rotation.js';
 import { applyKeyringSchedules } from '../../src/client/keyring-schedules.js';
 import { abortSignal, progressQueryOf } from '../../src/workflows/runbook.js';
+import { laneStateQuery } from '../../src/workflows/repaver-lane.js';
 import { secretsStoredUnder } from '../../src/activities/etcd.js';
 import { rotateKeys } from '../../src/workflows/rotate-keys.js';
 import { eventually, removeCassandraRing, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
 import { whileRunning } from '../helpers/wait.js';
 
-// Every purpose rotated at once on the sim, the worker killed mid-run: every node trusts the active client CA at
-// every moment, Secrets end under the new encryption key, and no key material reaches history or the worker's log.
+// Every purpose rotated at once on the sim, the worker killed mid-run: the groups' repaver lanes repave the nodes
+// onto each new trust set within their budgets, every node trusts the active client CA at every moment, Secrets end
+// under the new encryption key, and no key material reaches history or the worker's log.
 const DAY = 86_400_000;
 let stack: Stack;
 let worker: ChildProcess | undefined;
@@ -83,6 +85,16 @@ it('rotates all three keyrings at once across a worker kill; nodes always trust 
       expect(parseHeldKeyring(n.metadata?.annotations?.[keyringAnnotation(purpose)])?.trusts).toContain(results[KEY_PURPOSES.indexOf(purpose)]!.keyring.active.keyId);
     }
   }
+  // The lanes repaved them, for the keyring reason, and were released; the rotations started no repave of their own.
+  for (const group of ['general', 'batch']) {
+    const lane = await stack.client.workflow.getHandle(repaverLaneWorkflowId(stack.sim.clusterName, group)).query(laneStateQuery);
+    expect(lane.keyrings).toBeUndefined();
+    expect(lane.history.filter((e) => e.outcome === 'keyring').map((e) => e.reason)).toEqual(
+      expect.arrayContaining(KEY_PURPOSES.map((p) => expect.stringMatching(new RegExp(`^${rotateKeysWorkflowId(stack.sim.clusterName, p)} requires every node to hold ${p} keyring`)))),
+    );
+    expect(lane.history.filter((e) => e.outcome === 'replaced' && e.reason.includes('keyring: holds')).length).toBeGreaterThanOrEqual(2);
+  }
+  expect(results.flatMap((r) => r.nodesRepaved).length).toBeGreaterThanOrEqual(4);
   const encryption = results[2]!;
   expect(encryption.secretsRewritten).toBeGreaterThanOrEqual(6);
   expect(await secretsStoredUnder({ endpoints: [stack.sim.keyringEffects!.etcdUrl] }, encryption.keyring.active.keyId)).toMatchObject({ notUnder: 0 });
@@ -104,6 +116,7 @@ it('rotates all three keyrings at once across a worker kill; nodes always trust 
     expect(output).not.toContain(s);
   }
   for (const h of histories) expect(h).not.toMatch(/PRIVATE KEY/);
+  for (const h of handles) expect((await h.fetchHistory()).events?.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
 }, 300_000);
 
 it('a second client-ca rotation withdraws the first key: nobody trusts it, every node is on the new trust set', async () => {
