@@ -70,10 +70,11 @@ export function describeLane(s: LaneState): string {
     const on = Object.values(s.images ?? {}).filter((i) => i === d.imageId).length;
     lines.push(`  image     ${d.displayName ?? d.imageId} (${d.source === 'pinned' ? `pinned by ${d.by}${d.nodes !== undefined ? `, ${d.nodes} node(s)` : ''}` : 'from the channel'}): ${on} of ${Object.keys(s.images ?? {}).length} node(s) run it`);
   }
-  if (s.window) lines.push(`  window    ${s.window.open ? `open until ${s.window.closesAt}` : `closed: aged and drifted nodes wait; the next opens at ${s.window.opensAt ?? '(none within 8 days)'}`}`);
+  for (const [purpose, r] of Object.entries(s.keyrings ?? {})) lines.push(`  keyring   ${purpose} v${r.version} or later, required by ${r.by}`);
+  if (s.window) lines.push(`  window    ${s.window.open ? `open until ${s.window.closesAt}` : `closed: aged, drifted and keyring-behind nodes wait; the next opens at ${s.window.opensAt ?? '(none within 8 days)'}`}`);
   if (s.aboveSize) lines.push(`  size      ${s.aboveSize.note}`);
   for (const k of s.skipped) lines.push(`  skipped   ${k.node}: ${k.why}`);
-  if (s.lastSweep) lines.push(`  sweep     ${s.lastSweep.at}: ${s.lastSweep.nodes} nodes, ${s.lastSweep.aged} aged, ${s.lastSweep.unhealthy} unhealthy${s.lastSweep.drifted !== undefined ? `, ${s.lastSweep.drifted} drifted` : ''}`);
+  if (s.lastSweep) lines.push(`  sweep     ${s.lastSweep.at}: ${s.lastSweep.nodes} nodes, ${s.lastSweep.aged} aged, ${s.lastSweep.unhealthy} unhealthy${s.lastSweep.drifted !== undefined ? `, ${s.lastSweep.drifted} drifted` : ''}${s.lastSweep.keyring ? `, ${s.lastSweep.keyring} behind a keyring` : ''}`);
   for (const h of s.history.slice(-10)) lines.push(`  ${JSON.stringify(h)}`);
   return lines.join('\n');
 }

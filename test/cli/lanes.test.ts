@@ -29,12 +29,22 @@ describe('itinerant lane state', () => {
       window: { open: false, opensAt: '2025-03-05T21:00:00.000Z' },
     });
     expect(text).toContain('image     node-2025.03 (pinned by rollout-node-image.sim-1.prod): 1 of 2 node(s) run it');
-    expect(text).toContain('window    closed: aged and drifted nodes wait; the next opens at 2025-03-05T21:00:00.000Z');
+    expect(text).toContain('window    closed: aged, drifted and keyring-behind nodes wait; the next opens at 2025-03-05T21:00:00.000Z');
     expect(text).toContain('queue     general-a (drifted)');
   });
 
-  it('says nothing of images or windows for a lane that has none', () => {
+  it('shows the keyring versions rotations require, and how many nodes were behind at the last sweep', () => {
+    const text = describeLane({
+      ...base,
+      keyrings: { 'client-ca': { version: 6, by: 'rotate-keys.sim-1.client-ca', at: '2025-03-05T12:00:00Z' } },
+      lastSweep: { at: '2025-03-05T12:01:00Z', nodes: 4, aged: 0, unhealthy: 0, drifted: 0, keyring: 3, budget: { cap: 1, inFlight: 1, unavailableElsewhere: 0, slots: 0 } },
+    });
+    expect(text).toContain('keyring   client-ca v6 or later, required by rotate-keys.sim-1.client-ca');
+    expect(text).toContain('4 nodes, 0 aged, 0 unhealthy, 0 drifted, 3 behind a keyring');
+  });
+
+  it('says nothing of images, keyrings or windows for a lane that has none', () => {
     const text = describeLane(base);
-    expect(text).not.toMatch(/image|window {4}/);
+    expect(text).not.toMatch(/image|keyring|window {4}/);
   });
 });
