@@ -1,4 +1,4 @@
-// Maintenance windows: when a node group's lane may start repaves for aged or drifted nodes. Each window is
+// Maintenance windows: when a node group's lane may start repaves for aged, drifted or keyring-behind nodes. Each window is
 // days of the week and a span of local time in an IANA time zone; luxon does the wall-clock arithmetic (DST).
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';

@@ -125,7 +125,7 @@ export const PATCH_LANE_KEYRINGS = 'lane-keyring-requirements';
 const HISTORY_EVENTS_LIMIT = 20_000;
 
 /**
- * The repaver lane of one node group: sweeps the group, repaves aged and unhealthy nodes (child repaveNode
+ * The repaver lane of one node group: sweeps the group, repaves unhealthy, drifted, keyring-behind and aged nodes (child repaveNode
  * runs) within the group's budget at an operator-set pace, stops when too much of the group is unhealthy,
  * and continues as new before its history grows large. One per group: ID repaver.<cluster>.<group>.
  */
