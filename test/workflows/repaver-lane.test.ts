@@ -6,6 +6,7 @@ import { repaverLaneWorkflowId } from '../../src/core/ids.js';
 import type { LaneState, RepaverLaneInput } from '../../src/core/lane/index.js';
 import { SA_PHASE } from '../../src/core/search-attributes.js';
 import {
+  PATCH_LANE_KEYRINGS,
   sweepNowSignal,
   laneStateQuery,
   reportUnhealthySignal,
@@ -347,6 +348,7 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       expect(s.queue).toEqual([]);
 
       await h.signal(requireKeyringSignal, { by: 'rotate-keys.sim-1.client-ca', purpose: 'client-ca', version: 4, release: true });
+      const releasedIn = env.client.workflow.getHandle(h.workflowId, (await h.describe()).runId);
       await env.sleep(M);
       s = await state(h);
       expect(s.keyrings).toBeUndefined();
@@ -354,6 +356,11 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
         'rotate-keys.sim-1.client-ca requires every node to hold client-ca keyring v4 or later',
         'rotate-keys.sim-1.client-ca released the client-ca keyring v4 requirement',
       ]);
+      // The run that took the release asked for the patch inside the signal handler, and replays.
+      const history = await releasedIn.fetchHistory();
+      const patches = history.events!.flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map((p) => Buffer.from(p.data!).toString());
+      expect(patches.filter((p) => p.includes(PATCH_LANE_KEYRINGS))).toHaveLength(1);
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history);
     });
   });
 });
