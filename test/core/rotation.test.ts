@@ -34,11 +34,20 @@ describe('rotateKeys input', () => {
     [{ cluster: 'c', purpose: 'etcd' }, /purpose: Invalid option/],
     [{ cluster: 'c', purpose: 'client-ca', keyValidity: '2h' }, /keyValidity: expected a duration between 86400s/],
     [{ cluster: 'c', purpose: 'client-ca', extra: 1 }, /Unrecognized key/],
+    [{ cluster: 'c', purpose: 'client-ca', spreadBy: 'direct' }, undefined],
+    [{ cluster: 'c', purpose: 'client-ca', spreadBy: 'schedule' }, /spreadBy: Invalid option: expected one of "lane"\|"direct"/],
     [[], /input: expected a JSON object such as/],
   ])('%j', (input, problem) => {
     const r = parseRotateKeysInput(input);
     if (problem === undefined) expect(r.ok).toBe(true);
     else expect(r.ok ? '' : r.message).toMatch(problem);
+  });
+  it.each([
+    [{}, 'lane'],
+    [{ spreadBy: 'direct' }, 'direct'],
+  ] as const)('spreads by %j: %s', (over, spreadBy) => {
+    const r = parseRotateKeysInput({ cluster: 'c', purpose: 'client-ca', ...over });
+    expect(r.ok && r.value.spreadBy).toBe(spreadBy);
   });
   it('key IDs: the start time and the random tail of the run ID', () => {
     expect(newKeyId(new Date('2026-11-30T23:46:22.123Z'), '019ad2a1-1988-7a29-9b88-3d8f038b8e38')).toBe('20261130t234622-8b8e38');
