@@ -19,6 +19,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,10 +51,10 @@ import { decommissionMember } from '../src/workflows/decommission-member.js';
 import { checkKeyrings } from '../src/workflows/check-keyrings.js';
 import { nodeGroupManager } from '../src/workflows/node-group-manager.js';
 import { repaveNode } from '../src/workflows/repave-node.js';
-import { laneStateQuery, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
+import { laneStateQuery, PATCH_LANE_KEYRINGS, repaverLane, setPaceUpdate } from '../src/workflows/repaver-lane.js';
 import { rolloutDeployment } from '../src/workflows/rollout-deployment.js';
 import { rolloutNodeImage } from '../src/workflows/rollout-node-image.js';
-import { rotateKeys } from '../src/workflows/rotate-keys.js';
+import { PATCH_SPREAD_BY_LANE, rotateKeys } from '../src/workflows/rotate-keys.js';
 import { abortSignal, answerUpdate, pauseSignal, progressQueryOf } from '../src/workflows/runbook.js';
 import { sweepNodeGroup } from '../src/workflows/sweep-node-group.js';
 import { signalRepaverLane } from '../src/client/schedules.js';
@@ -406,10 +407,7 @@ const scenarios: Scenario[] = [
     // by its group's lane (started beforehand, as their Schedules would), soaked and gated.
     async run({ stack }) {
       const groups = ['general', 'batch'];
-      for (const group of groups) {
-        const lane = { cluster: CLUSTER, group, pace: { maxAge: '365d' }, sweepInterval: '2s', readyTimeout: '30s', failureBackoff: '2s' };
-        await stack.client.workflow.start(repaverLane, { taskQueue: TASK_QUEUE, workflowId: repaverLaneWorkflowId(CLUSTER, group), args: [lane] });
-      }
+      await startLanes(stack, groups);
       const imageId = stack.sim.oci.fleet.addImage({ displayName: 'node-record-histories', freeformTags: { [TAG_IMAGE_CHANNEL]: 'dev' } }).id;
       const workflowId = rolloutNodeImageWorkflowId(CLUSTER, 'prod');
       const handle = await stack.client.workflow.start(rolloutNodeImage, {
@@ -430,6 +428,7 @@ const scenarios: Scenario[] = [
   },
   rotation('client-ca'),
   rotation('secret-encryption'),
+  rotation('client-ca', { file: 'rotateKeys-by-lane', lane: 'repaverLane-keyring-requirement' }),
   {
     name: 'checkKeyrings-held-rotation',
     files: ['checkKeyrings-starts-rotation', 'rotateKeys-holds-answered'],
@@ -484,6 +483,16 @@ async function stopLane(stack: Stack, laneId: string, runId: string): Promise<vo
   await last.terminate('record-histories done');
 }
 
+/** Start the lanes of `groups` as their Schedules would (sweeping every 2s; no node is old enough to be aged); their run IDs by group. */
+async function startLanes(stack: Stack, groups: string[]): Promise<Record<string, string>> {
+  const runs: Record<string, string> = {};
+  for (const group of groups) {
+    const lane = { cluster: CLUSTER, group, pace: { maxAge: '365d' }, sweepInterval: '2s', readyTimeout: '30s', failureBackoff: '2s' };
+    runs[group] = (await stack.client.workflow.start(repaverLane, { taskQueue: TASK_QUEUE, workflowId: repaverLaneWorkflowId(CLUSTER, group), args: [lane] })).firstExecutionRunId;
+  }
+  return runs;
+}
+
 /** Wait until run `runId` of `workflowId` continued as new; the new run's ID. */
 async function continuedAs(stack: Stack, workflowId: string, runId: string): Promise<string> {
   const handle = stack.client.workflow.getHandle(workflowId, runId);
@@ -518,31 +527,63 @@ function fleetForRecording(stack: Stack) {
 /**
  * test/e2e/rotate-keys.e2e.test.ts: one full, unattended rotation of the sim's seeded keyring of `purpose` (introduce,
  * publish, repave all 4 nodes onto it, promote; secret-encryption also rewrites every Secret, two of them made here, under the new key).
+ * Without `lane`, the rotation repaves the nodes itself (spreadBy: direct, what rotateKeys-client-ca and
+ * rotateKeys-secret-encryption hold, recorded before the lanes spread). With it, both groups' lanes (started
+ * beforehand, as their Schedules would) take the rotation's requirement (patch lane-keyring-requirements, asked in the
+ * signal handler), repave their nodes for the keyring reason and are released; general's lane run is written to `lane`.
  */
-function rotation(purpose: KeyPurpose): Scenario {
-  const file = `rotateKeys-${purpose}`;
+function rotation(purpose: KeyPurpose, by: { file?: string; lane?: string } = {}): Scenario {
+  const file = by.file ?? `rotateKeys-${purpose}`;
   return {
     name: file,
-    files: [file],
+    files: by.lane ? [file, by.lane] : [file],
     small: true,
     async run({ stack }) {
       if (purpose === 'secret-encryption') {
         const core = stack.admin.makeApiClient(k8s.CoreV1Api);
         for (const i of [1, 2]) await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: `record-histories-${i}` }, stringData: { password: `p${i}` } } });
       }
+      const groups = ['general', 'batch'];
+      const lanes = by.lane ? await startLanes(stack, groups) : {};
       const before = stack.sim.keyrings.latest(purpose)!.active.keyId;
       const workflowId = rotateKeysWorkflowId(CLUSTER, purpose);
-      const handle = await stack.client.workflow.start(rotateKeys, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, purpose }] });
+      const spreadBy = by.lane ? 'lane' : 'direct';
+      const handle = await stack.client.workflow.start(rotateKeys, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, purpose, spreadBy }] });
       const result = await handle.result();
       assert.equal(result.keyring.active.keyId, result.introduced?.keyId);
       assert.equal(result.keyring.retiring?.keyId, before);
       assert.equal(result.nodesRepaved.length, 4);
       assert.equal(stack.sim.keyrings.running(purpose)?.version, result.keyring.version);
       if (purpose === 'secret-encryption') assert.ok(result.secretsRewritten! > 0, `rewrote ${result.secretsRewritten} Secrets`);
-      return [{ file, workflowId, runId: handle.firstExecutionRunId, secrets: keyMaterial(stack, purpose, [before, result.introduced!.keyId]) }];
+      const secrets = keyMaterial(stack, purpose, [before, result.introduced!.keyId]);
+      const rotated = { file, workflowId, runId: handle.firstExecutionRunId, secrets };
+      if (!by.lane) return [rotated];
+
+      const events = (await handle.fetchHistory()).events ?? [];
+      assert.ok(patchesOf(events).includes(PATCH_SPREAD_BY_LANE), `${workflowId}: no ${PATCH_SPREAD_BY_LANE} marker`);
+      assert.ok(!events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes), 'the rotation started repaves of its own');
+      for (const group of groups) {
+        const laneId = repaverLaneWorkflowId(CLUSTER, group);
+        const run = stack.client.workflow.getHandle<typeof repaverLane>(laneId, lanes[group]);
+        // The requirement was taken and released by the run started here (no continue-as-new in between).
+        assert.equal((await stack.client.workflow.getHandle(laneId).describe()).runId, lanes[group], `${laneId} continued as new during the rotation`);
+        const state = await run.query(laneStateQuery);
+        assert.equal(state.keyrings, undefined, `${laneId} still holds a keyring requirement`);
+        const changes = state.history.filter((e) => e.outcome === 'keyring').map((e) => e.reason);
+        const version = / keyring v(\d+) or later$/.exec(changes[0] ?? '')?.[1]; // the introduced key's (promoting made the next)
+        assert.deepEqual(changes, [`${workflowId} requires every node to hold ${purpose} keyring v${version} or later`, `${workflowId} released the ${purpose} keyring v${version} requirement`]);
+        assert.equal(state.history.filter((e) => e.outcome === 'replaced' && e.reason.includes('keyring: holds')).length, 2, `${laneId}: ${JSON.stringify(state.history)}`);
+        await stopLane(stack, laneId, lanes[group]!);
+        assert.ok(patchesOf((await run.fetchHistory()).events ?? []).includes(PATCH_LANE_KEYRINGS), `${laneId}: no ${PATCH_LANE_KEYRINGS} marker`);
+      }
+      return [rotated, { file: by.lane, workflowId: repaverLaneWorkflowId(CLUSTER, 'general'), runId: lanes.general, secrets }];
     },
   };
 }
+
+/** The IDs of the patches a run recorded (its core_patch markers), in order. */
+const patchesOf = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+  events.flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map((p) => (JSON.parse(Buffer.from(p.data!).toString()) as { id: string }).id);
 
 /** Run `scenarios` on `stack` (then stop it) with a worker for `fleet`, and write their histories. */
 async function recordOn(stack: Stack, fleet: (stack: Stack) => FleetConfig, scenarios: Scenario[], bundle: Awaited<ReturnType<typeof workflowBundle>>, recorded: { file: string; events: number; bytes: number }[]) {
