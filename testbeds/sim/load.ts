@@ -1,6 +1,6 @@
 // How loaded the sim process is, so a benchmark can show the sim is not what limits it: the service time of its
 // Kubernetes API requests (watches excluded: they last as long as the client keeps them) and its event-loop delay.
-// GET /sim/load on the control API reads them, DELETE /sim/load starts over.
+// GET /sim/load on the control API reads them, DELETE /sim/load reads them and starts over.
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ControlRoutes } from './control.js';
@@ -38,7 +38,11 @@ export class SimLoad {
   readonly routes: ControlRoutes = (method, path) => {
     if (path !== '/sim/load') return undefined;
     if (method === 'GET') return { status: 200, body: this.snapshot() };
-    if (method === 'DELETE') return this.reset(), { status: 200, body: this.snapshot() };
+    if (method === 'DELETE') {
+      const recorded = this.snapshot();
+      this.reset();
+      return { status: 200, body: recorded };
+    }
     return { status: 405, body: { message: `${method} is not allowed on /sim/load; GET reads, DELETE starts over` } };
   };
 }
