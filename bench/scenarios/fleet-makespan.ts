@@ -18,10 +18,11 @@ const SIZES = {
     delays: { 'boot-delay-ms': 300, 'node-ready-delay-ms': 200, 'controller-delay-ms': 20, 'pod-start-delay-ms': 50, 'eviction-delay-ms': 200 },
   },
   // Not 1,000 nodes: at 10 × 100 the sim's event loop stalls (delays up to 35 s while reconciling, p99 14.7 s), OCI
-  // requests time out and none of the first 100 repaves finished in 5 minutes; 3 bench pods per node, not ~30: at
-  // 30,000 pods it saturated while creating them. So 10 × 20 with B = 5 (4 waves per group), L + D = 35.7 s.
+  // requests time out and none of the first 100 repaves finished in 5 minutes; at 10 × 20 (B = 5) its loop still
+  // stalled up to 7.3 s, drains missed their heartbeats, and 61 of 200 nodes were done after 5.5 minutes against a
+  // 143 s bound. 3 bench pods per node, not ~30: at 30,000 pods it saturated while creating them. So 10 × 4, B = 2.
   full: {
-    fleet: { groups: 10, 'nodes-per-group': 20, budget: 5 },
+    fleet: { groups: 10, 'nodes-per-group': 4, budget: 2 },
     podsPerNode: 3,
     delays: { 'boot-delay-ms': 25_000, 'node-ready-delay-ms': 5000, 'controller-delay-ms': 200, 'pod-start-delay-ms': 500, 'eviction-delay-ms': 5000 },
   },
