@@ -6,7 +6,9 @@
 import { simLoadSinceLast, startBed, type SimFlags } from '../bed.js';
 import { laneHistoryCost } from '../lane-history.js';
 import { awaitLanesReplaced, newestChannelImage, pinImageOnLanes, terminateLanes } from '../lanes.js';
-import { cpuSecondsSince, processCpuSeconds, round } from '../measure.js';
+import { repaveNodeWorkflowId } from '../../src/core/ids.js';
+import { cpuSecondsSince, mean, percentile, processCpuSeconds, round, runStats, type RunStats } from '../measure.js';
+import { groupNodes } from '../repave-many.js';
 import type { Scenario } from '../scenario.js';
 import { listLatency } from '../sim-lists.js';
 import { deployGroupWorkloads } from '../workload.js';
@@ -46,6 +48,7 @@ export const fleetMakespan: Scenario = {
       const boundMs = Math.ceil(nodes / budget) * (L + D);
       const imageId = await newestChannelImage(bed.fleet, groups[0]!);
       const simLists = await listLatency(bed.admin);
+      const repaveIds = (await groupNodes(bed)).map((node) => repaveNodeWorkflowId(cluster.name, node));
       return await bed.withWorker(async () => {
         const cpu = process.cpuUsage();
         const simCpu = processCpuSeconds(bed.sim.pid);
@@ -59,6 +62,7 @@ export const fleetMakespan: Scenario = {
           const simCpuSeconds = processCpuSeconds(bed.sim.pid) - simCpu;
           const simLoad = await simLoadSinceLast(bed.sim);
           log(`makespan ${makespanMs} ms against ${boundMs} ms`);
+          const runs = await Promise.all(repaveIds.map((id) => runStats(bed.client, id)));
           return {
             goal: 'makespanOverBound <= 1.10; workerCpuMsPerNode <= 25',
             fleet: shape,
@@ -75,6 +79,9 @@ export const fleetMakespan: Scenario = {
             workerCpuMsPerNode: round((workerCpuSeconds * 1000) / (nodes * groups.length), 1),
             simCpuSeconds: round(simCpuSeconds, 2),
             simCpuShareOfWall: round((simCpuSeconds * 1000) / makespanMs, 2),
+            runWallMs: { p50: percentile(runs.map((r) => r.wallMs), 50), max: percentile(runs.map((r) => r.wallMs), 100) },
+            eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
+            activityMeanMs: activityMeans(runs),
             simLoad,
             simLists,
             lanes: await laneHistoryCost(bed.client, laneIds, states, cluster.nodeGroups[0]!),
@@ -88,3 +95,10 @@ export const fleetMakespan: Scenario = {
     }
   },
 };
+
+/** Mean time per activity type over `runs` (scheduled → closed, ms): where a repave's time goes. */
+function activityMeans(runs: RunStats[]): Record<string, number> {
+  const byType = new Map<string, number[]>();
+  for (const a of runs.flatMap((r) => r.activityMs)) byType.set(a.type, [...(byType.get(a.type) ?? []), a.ms]);
+  return Object.fromEntries([...byType].map(([type, ms]) => [type, Math.round(mean(ms))]));
+}
