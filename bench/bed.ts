@@ -11,6 +11,7 @@ import type { FleetConfig } from '../src/core/config.js';
 import { loadFleetConfig } from '../src/config/fleet-config.js';
 import { createItinerantWorker } from '../src/workers/worker.js';
 import type { WorkerTuning } from '../src/workers/tuning.js';
+import type { SimLoad } from '../testbeds/sim/load.js';
 import { SIM_TUNING } from '../testbeds/sim/tuning.js';
 import type { DevServer } from '../testbeds/temporal/temporal-cli.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
@@ -24,6 +25,7 @@ export interface SimProcess {
   fleetConfigPath: string;
   adminKubeconfigPath: string;
   controlUrl: string;
+  controlToken: string;
   stop(): Promise<void>;
 }
 
@@ -49,12 +51,12 @@ export async function startSimProcess(home: string, flags: SimFlags): Promise<Si
       'the sim process to write its endpoints',
       () => {
         if (child.exitCode !== null) throw new Error(`the sim exited with ${child.exitCode}: ${stderr.trim()}`);
-        const e = JSON.parse(readFileSync(endpointsPath, 'utf8')) as { pid: number; fleetConfigPath: string; adminKubeconfigPath: string; controlUrl: string };
+        const e = JSON.parse(readFileSync(endpointsPath, 'utf8')) as { pid: number; fleetConfigPath: string; adminKubeconfigPath: string; controlUrl: string; controlToken: string };
         return e.pid === child.pid && e;
       },
       { timeoutMs: 60_000, everyMs: 100, retryErrors: true },
     );
-    return { pid: child.pid!, fleetConfigPath: endpoints.fleetConfigPath, adminKubeconfigPath: endpoints.adminKubeconfigPath, controlUrl: endpoints.controlUrl, stop };
+    return { pid: child.pid!, fleetConfigPath: endpoints.fleetConfigPath, adminKubeconfigPath: endpoints.adminKubeconfigPath, controlUrl: endpoints.controlUrl, controlToken: endpoints.controlToken, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -100,3 +102,11 @@ export async function startBed(server: DevServer, simFlags: SimFlags, tuning: Wo
     },
   };
 }
+
+/** The sim's own load since the last call (testbeds/sim/load.ts): its Kubernetes requests' service time and its event-loop delay. */
+export async function simLoadSinceLast(sim: SimProcess): Promise<SimLoadFigures> {
+  const res = await fetch(`${sim.controlUrl}/sim/load`, { method: 'DELETE', headers: { authorization: `Bearer ${sim.controlToken}` } });
+  if (!res.ok) throw new Error(`DELETE /sim/load: ${res.status} ${await res.text()}`);
+  return (await res.json()) as SimLoadFigures;
+}
+export type SimLoadFigures = ReturnType<SimLoad['snapshot']>;

@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { repaveNodeWorkflowId, TASK_QUEUE } from '../src/core/ids.js';
 import { LABEL_NODE_GROUP } from '../src/core/labels.js';
 import { repaveNode } from '../src/workflows/repave-node.js';
-import type { Bed } from './bed.js';
+import { simLoadSinceLast, type Bed } from './bed.js';
 import { cpuSecondsSince, mean, percentile, processCpuSeconds, round, runStats, sum, type RunStats } from './measure.js';
 
 /** Every node of the seeded node groups (not the control plane). */
@@ -20,6 +20,7 @@ export async function repaveMany(bed: Bed, nodes: string[]) {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
   const cpu = process.cpuUsage();
   const simCpu = processCpuSeconds(bed.sim.pid);
+  await simLoadSinceLast(bed.sim);
   const started = Date.now();
   try {
     await bed.withWorker(async () => {
@@ -34,6 +35,7 @@ export async function repaveMany(bed: Bed, nodes: string[]) {
   const wallSeconds = (Date.now() - started) / 1000;
   const workerCpuSeconds = cpuSecondsSince(cpu);
   const simCpuSeconds = processCpuSeconds(bed.sim.pid) - simCpu;
+  const simLoad = await simLoadSinceLast(bed.sim);
   const runs: RunStats[] = [];
   for (const id of ids) runs.push(await runStats(bed.client, id));
   const wft = runs.flatMap((r) => r.workflowTaskScheduleToStartMs);
@@ -54,5 +56,6 @@ export async function repaveMany(bed: Bed, nodes: string[]) {
     workerPeakRssMiB: round(peakRss / 2 ** 20, 1),
     simCpuSeconds: round(simCpuSeconds, 2),
     simCpuShareOfWall: round(simCpuSeconds / wallSeconds, 2),
+    simLoad,
   };
 }

@@ -8,10 +8,12 @@ import { workflowBundle } from '../test/helpers/bundle.js';
 import { machine } from './measure.js';
 import type { Scenario, Size } from './scenario.js';
 import { concurrency } from './scenarios/concurrency.js';
+import { drainVsKubectl } from './scenarios/drain-vs-kubectl.js';
+import { fleetMakespan } from './scenarios/fleet-makespan.js';
 import { orchestrationCost } from './scenarios/orchestration-cost.js';
 import { repaveFloor } from './scenarios/repave-floor.js';
 
-export const SCENARIOS: Scenario[] = [repaveFloor, orchestrationCost, concurrency];
+export const SCENARIOS: Scenario[] = [fleetMakespan, repaveFloor, orchestrationCost, drainVsKubectl, concurrency];
 
 export interface BenchResult {
   scenario: string;

@@ -3,7 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 /** What to watch for a change: an API path (`/api/v1/pods`) and its selector, from the resourceVersion of the read it follows. */
 export interface WatchTarget {
   path: string;
-  fieldSelector: string;
+  fieldSelector?: string;
   resourceVersion?: string;
 }
 
@@ -26,7 +26,7 @@ export function nextChange(kc: k8s.KubeConfig, targets: WatchTarget[], maxMs: nu
     const timer = setTimeout(done, maxMs);
     const watch = new k8s.Watch(kc);
     for (const t of targets) {
-      const query = { fieldSelector: t.fieldSelector, ...(t.resourceVersion ? { resourceVersion: t.resourceVersion } : {}), allowWatchBookmarks: false };
+      const query = { ...(t.fieldSelector ? { fieldSelector: t.fieldSelector } : {}), ...(t.resourceVersion ? { resourceVersion: t.resourceVersion } : {}), allowWatchBookmarks: false };
       watches.push(
         watch.watch(t.path, query, (type) => type !== 'BOOKMARK' && done(), () => undefined).catch(() => undefined),
       );

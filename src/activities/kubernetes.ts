@@ -32,6 +32,9 @@ export async function podsOnNode(core: k8s.CoreV1Api, node: string): Promise<k8s
 const podListOnNode = (core: k8s.CoreV1Api, node: string) => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });
 /** A watch on the pods of a node, from a list's resourceVersion. */
 const podsOnNodeChange = (node: string, list: k8s.V1PodList): WatchTarget => ({ path: '/api/v1/pods', fieldSelector: `spec.nodeName=${node}`, resourceVersion: list.metadata?.resourceVersion });
+/** The PodDisruptionBudgets of the blocked pods' namespaces, after the pod list (resourceVersions are global, as etcd's). */
+const budgetsChange = (blocked: string[], list: k8s.V1PodList): WatchTarget[] =>
+  [...new Set(blocked.map((key) => key.split('/')[0]!))].map((ns) => ({ path: `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`, resourceVersion: list.metadata?.resourceVersion }));
 
 /** Pods drain must move away, as kubectl drain sees them: not DaemonSet-managed, not mirror, not finished. */
 function classify(pods: k8s.V1Pod[]) {
@@ -272,9 +275,10 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
             { blockedByPdb: blocked, refused, remaining: toEvict.length },
           );
         }
-        // Refused evictions wait out their backoff (what frees a PDB happens elsewhere); pods already evicted are
-        // awaited on a watch of the node's pods.
-        if (blocked.length + Object.keys(refused).length > 0) await sleep(backoff);
+        // Refused evictions wait out their backoff, woken early when a budget of their namespaces changes (what frees
+        // one happens elsewhere: a replacement turning Ready); pods already evicted are awaited on a watch of the node's pods.
+        if (Object.keys(refused).length > 0) await sleep(backoff);
+        else if (blocked.length > 0) await changeOrTimeout(cluster, budgetsChange(blocked, podList), backoff);
         else await changeOrTimeout(cluster, [podsOnNodeChange(node, podList)], backoff);
         backoff = blocked.length + Object.keys(refused).length > 0 ? Math.min(backoff * 2, MAX_BACKOFF_MS) : POLL_MS;
       }

@@ -34,6 +34,10 @@ const CLUSTER_GRANTS: Grant[] = [
     { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'delete'] },
   ],
   ['drain: the Eviction API, which honours PodDisruptionBudgets', { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] }],
+  [
+    'drain: an eviction a PodDisruptionBudget refused is retried when a budget of its namespace changes (a watch), not after a blind sleep',
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['watch'] },
+  ],
   ['operational = every DaemonSet that targets the node runs a Ready pod on it', { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] }],
   [
     'rolloutDeployment: read a Deployment, set its container images, pause and resume it, undo to the previous revision (whose template its ReplicaSet holds)',

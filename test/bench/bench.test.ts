@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { runBench, SCENARIOS } from '../../bench/run.js';
 
 describe('npm run bench at its tiny size', () => {
-  it('runs every scenario once and writes one result per scenario, with the machine it ran on', async () => {
+  // every scenario starts its own sim process: about a minute in all on this shared machine
+  it('runs every scenario once and writes one result per scenario, with the machine it ran on', { timeout: 240_000 }, async () => {
     const resultsDir = mkdtempSync(join(tmpdir(), 'itinerant-bench-results-'));
     const results = await runBench({ size: 'tiny', resultsDir });
 
@@ -19,12 +20,22 @@ describe('npm run bench at its tiny size', () => {
       expect(r.machine.temporalSdk).toMatch(/^\d+\.\d+\.\d+$/);
       expect(r.figures.goal).toEqual(expect.any(String));
     }
-    const [floor, cost, concurrency] = results.map((r) => r.figures as Record<string, unknown>);
+    const [fleet, floor, cost, drain, concurrency] = results.map((r) => r.figures as Record<string, unknown>);
+    // every node of the fleet replaced through its group lane (2 waves of 770 ms at the bound); the lane history read, its continue-as-new seen
+    expect(fleet).toMatchObject({ replaced: 6, boundMs: 1540, makespanOverBound: expect.any(Number), workerCpuMsPerNode: expect.any(Number) });
+    const lanes = fleet!.lanes as { eventsPerIdleSweep: number; continueAsNew: { runs: number; continuedRunHistoryLengths: number[] } };
+    expect(lanes.eventsPerIdleSweep).toBeGreaterThan(0);
+    expect(lanes.continueAsNew.runs).toBeGreaterThan(1);
+    expect(lanes.continueAsNew.continuedRunHistoryLengths.length).toBe(lanes.continueAsNew.runs - 1);
+    expect((fleet!.simLoad as { kubeRequests: { count: number } }).kubeRequests.count).toBeGreaterThan(0);
+    expect(fleet!.simLists).toMatchObject({ nodes: { items: 7 }, podsOnNode: { ms: expect.any(Number) } });
     // one repave, its pods drained, its history read
     expect(floor).toMatchObject({ evictedPods: [expect.any(Number)], events: [expect.any(Number)], floorMs: 770 });
     expect((floor!.evictedPods as number[])[0]).toBeGreaterThan(0);
     // every seeded node repaved, each run's history read
     expect(cost).toMatchObject({ runs: 4, eventsPerRun: expect.any(Number), workerCpuMsPerNode: expect.any(Number) });
+    // the same node drained by ours and by kubectl, each once
+    expect(drain).toMatchObject({ oursMs: [expect.any(Number)], kubectlMs: [expect.any(Number)], limitMs: 270 });
     expect(concurrency).toMatchObject({ runs: 6, workflowTaskScheduleToStartMs: { p50: expect.any(Number), p99: expect.any(Number) } });
   });
 });

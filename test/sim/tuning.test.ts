@@ -24,5 +24,13 @@ describe('the sim fleet size and delays as options', () => {
     const groups = simNodeGroups(['AD-1', 'AD-2', 'AD-3'], 'sim-1', { groups: 10, nodesPerGroup: 100 });
     expect(groups.map((g) => g.name)).toEqual(['general', 'batch', ...Array.from({ length: 8 }, (_, i) => `group-${i + 3}`)]);
     expect(new Set(groups.map((g) => g.size))).toEqual(new Set([100]));
+    expect(new Set(groups.map((g) => [g.maxUnavailable, g.maxSurge].join()))).toEqual(new Set(['1,1']));
+  });
+
+  it("a budget sets every group's maxUnavailable and maxSurge (the repaves it allows at once)", () => {
+    expect(simTuningOptions((flag) => ({ budget: '10' })[flag])).toEqual({ fleetShape: { budget: 10 } });
+    expect(() => simTuningFromEnv({ ITINERANT_SIM_BUDGET: '0' })).toThrow('--budget / ITINERANT_SIM_BUDGET: expected a positive integer, got "0"');
+    const groups = simNodeGroups(['AD-1'], 'sim-1', { groups: 2, nodesPerGroup: 20, budget: 5 });
+    expect(groups.map((g) => [g.maxUnavailable, g.maxSurge])).toEqual([[5, 5], [5, 5]]);
   });
 });

@@ -8,6 +8,7 @@ import { createOciSim, type NodeNaming, type OciFaults, type OciSim } from './oc
 import { createControlServer } from './control.js';
 import { cassandraObjects, createCassandraSim, type CassandraFaults, type CassandraSim } from './cassandra/index.js';
 import { writeSimFiles } from './fleet-file.js';
+import { SimLoad } from './load.js';
 import { LABEL_CONTROL_PLANE } from '../../src/core/labels.js';
 import { reportConfigMap, startKeyringEffects, startSimKeyrings, type ControlPlaneMember, type KeyringEffects } from './keyring/index.js';
 import { grantsOf } from './kube/rbac.js';
@@ -98,9 +99,11 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
   // As on a real cluster, the worker is not the administrator: its requests are held to the RBAC rendered for fleet.yaml.
   const worker = { token: randomBytes(24).toString('hex'), user: WORKER_USER, grants: grantsOf(testbedWorkerRbac(clusterName), WORKER_USER) };
 
+  const load = new SimLoad();
   const kube = createKubeSim({
     clusterName,
     token,
+    load,
     restricted: worker,
     faults: { ...DEFAULT_KUBE_FAULTS, ...opts.kubeFaults },
     ...(opts.controllerDelayMs !== undefined ? { controllerDelayMs: opts.controllerDelayMs } : {}),
@@ -118,7 +121,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     ...(opts.log ? { log: opts.log } : {}),
   });
   const cassandra = createCassandraSim(kube, { faults: opts.cassandraFaults ?? {} });
-  const control = createControlServer({ oci, kube, clusterName, routes: [cassandra.control] });
+  const control = createControlServer({ oci, kube, clusterName, routes: [cassandra.control, load.routes] });
 
   let stopped = false;
   let keyrings: ControlPlaneMember | undefined;
@@ -131,6 +134,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimHandle> {
     keyrings?.close();
     await keyringEffects?.close();
     cassandra.close();
+    load.stop();
     await Promise.allSettled([control.close(), oci.close(), kube.close()]);
   };
 

@@ -49,6 +49,8 @@ const HOUR = 3_600_000;
 export interface FleetShape {
   groups: number;
   nodesPerGroup: number;
+  /** Each group's maxUnavailable and maxSurge: the repaves it allows at once (default 1). */
+  budget?: number;
 }
 export const DEFAULT_FLEET_SHAPE: FleetShape = { groups: 2, nodesPerGroup: 4 };
 
@@ -70,8 +72,8 @@ export function simNodeGroups(availabilityDomains: string[], cluster = SIM_CLUST
     labels: { [LABEL_CLUSTER]: cluster, [LABEL_NODE_GROUP]: name },
     taints: [],
     maxAge: '30d',
-    maxSurge: 1,
-    maxUnavailable: 1,
+    maxSurge: shape.budget ?? 1,
+    maxUnavailable: shape.budget ?? 1,
     maxUnhealthy: '25%',
   });
   return Array.from({ length: shape.groups }, (_, i) => group(groupName(i), i));

@@ -529,7 +529,8 @@ export class Controllers {
         if (t0 === undefined) this.boundAt.set(uid, (t0 = nowMs));
         const due = t0 + this.ctx.faults.podStartDelayMs;
         if (nowMs < due) {
-          this.ctx.timers.after(due - nowMs + 1, () => this.reconcile(), `start:${uid}`);
+          // One pass for every pod due at once (bound in the same pass): one timer per pod made a fleet's start quadratic.
+          this.ctx.timers.after(due - nowMs + 1, () => this.reconcile(), `start-at:${due}`);
           continue;
         }
         const hostIP = (node.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;

@@ -19,6 +19,7 @@ import { KubeApi } from './rest.js';
 import { ObjectStore } from './store.js';
 import { selfSignedCert, type SelfSignedCert } from './tls.js';
 import { WatchHub } from './watch.js';
+import { timedHandler, type SimLoad } from '../load.js';
 
 export type { NodeRegistration, SimCluster } from './cluster-api.js';
 export type { KubeFaults } from './context.js';
@@ -37,6 +38,8 @@ export interface KubeSimOptions {
   /** A second identity whose requests RBAC checks against what is bound to it (the worker's rendered RBAC). */
   restricted?: RestrictedIdentity;
   faults: KubeFaults;
+  /** Records each request's service time (GET /sim/load). */
+  load?: SimLoad;
   now?: () => Date;
   /** Reaction latency of the controllers after a change (default 200 ms). */
   controllerDelayMs?: number;
@@ -126,7 +129,8 @@ export function createKubeSim(opts: KubeSimOptions): KubeSim {
     if (opts.restricted && auth === `Bearer ${opts.restricted.token}`) return opts.restricted;
     return undefined;
   };
-  const handler = createHandler(ctx, api, watches, authenticate, `${opts.clusterName}-admin`);
+  const answer = createHandler(ctx, api, watches, authenticate, `${opts.clusterName}-admin`);
+  const handler = opts.load ? timedHandler(answer, opts.load) : answer;
   let server: NetServer | undefined;
   let port = 0;
   let upgrade: UpgradeHandler | undefined = (req, socket, head) => exec.handleUpgrade(req, socket, head);

@@ -1,0 +1,81 @@
+// Repaving through the repaver lanes, as a rollout does: each group's lane gets an image pinned (setDesiredImage,
+// every node on another image drifted) and repaves its group within the budget; what their histories cost.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FleetConfig } from '../src/core/config.js';
+import { repaverLaneWorkflowId, TASK_QUEUE } from '../src/core/ids.js';
+import type { LaneState } from '../src/core/lane/index.js';
+import { ClientRegistry } from '../src/activities/clients.js';
+import { ociActivities } from '../src/activities/oci.js';
+import { laneStateQuery, repaverLane, setDesiredImageSignal, sweepNowSignal } from '../src/workflows/repaver-lane.js';
+import type { RepaverLaneInput } from '../src/core/lane/index.js';
+import { poll } from '../test/helpers/wait.js';
+
+/** The newest image on the group's channel (the nodes were seeded on an older one): what a rollout would pin. */
+export async function newestChannelImage(fleet: FleetConfig, group: string): Promise<string> {
+  const cluster = fleet.clusters[0]!;
+  const image = cluster.nodeGroups.find((g) => g.name === group)!.image;
+  return (await ociActivities({ clients: new ClientRegistry(fleet) }).resolveImage({ cluster: cluster.name, compartmentId: cluster.compartmentId, image })).imageId;
+}
+
+export type LaneOptions = Omit<RepaverLaneInput, 'cluster' | 'group'>;
+
+/** Starts (or signals) every group's lane with `imageId` pinned; returns their workflow IDs. */
+export async function pinImageOnLanes(client: Client, cluster: string, groups: string[], imageId: string, lane: LaneOptions): Promise<string[]> {
+  return Promise.all(
+    groups.map(async (group) => {
+      const workflowId = repaverLaneWorkflowId(cluster, group);
+      await client.workflow.signalWithStart(repaverLane, {
+        workflowId,
+        taskQueue: TASK_QUEUE,
+        args: [{ cluster, group, ...lane }],
+        signal: setDesiredImageSignal,
+        signalArgs: [{ by: 'bench', imageId, drift: 'all' }],
+      });
+      return workflowId;
+    }),
+  );
+}
+
+export const laneState = (client: Client, workflowId: string) => client.workflow.getHandle(workflowId).query(laneStateQuery);
+
+/** Waits until every lane has replaced `nodes` nodes and has none in flight; a failed repave fails the wait (it would back off for minutes). */
+export async function awaitLanesReplaced(client: Client, laneIds: string[], nodes: number, timeoutMs: number): Promise<LaneState[]> {
+  return poll(
+    `${laneIds.length} lanes to replace ${nodes} nodes each`,
+    async () => {
+      const states = await Promise.all(laneIds.map((id) => laneState(client, id)));
+      const failed = states.flatMap((s) => s.history.filter((h) => h.outcome === 'failed' || h.outcome === 'refused').map((h) => `${s.group}/${h.node}: ${h.detail ?? h.reason}`));
+      if (failed.length) throw new Error(`repaves failed: ${failed.join('; ')}`);
+      return states.every((s) => s.totals.replaced >= nodes && s.inFlight.length === 0) && states;
+    },
+    { timeoutMs, everyMs: 1000, retryErrors: false },
+  );
+}
+
+/** Sends sweepNow `times` times, each after the last sweep was counted; the lane's history length before and after. */
+export async function sweepRepeatedly(client: Client, workflowId: string, times: number): Promise<{ before: number; after: number; runs: number }> {
+  const handle = client.workflow.getHandle(workflowId);
+  const historyLength = async () => (await handle.describe()).historyLength;
+  const before = await historyLength();
+  for (let i = 0; i < times; i++) {
+    const { sweeps, runs } = await laneState(client, workflowId);
+    await handle.signal(sweepNowSignal);
+    await poll(`sweep ${i + 1} of ${times} of ${workflowId}`, async () => {
+      const s = await laneState(client, workflowId);
+      return (s.runs > runs || s.sweeps > sweeps) && s.phase !== 'sweeping';
+    }, { timeoutMs: 30_000, everyMs: 50, retryErrors: true });
+  }
+  return { before, after: await historyLength(), runs: (await laneState(client, workflowId)).runs };
+}
+
+/** Ends the lanes (they would go on sweeping a sim that is gone); one already closed is fine. */
+export async function terminateLanes(client: Client, laneIds: string[]): Promise<void> {
+  const terminate = async (id: string) => {
+    try {
+      await client.workflow.getHandle(id).terminate('bench: done');
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+  };
+  await Promise.all(laneIds.map(terminate));
+}

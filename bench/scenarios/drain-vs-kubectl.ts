@@ -1,0 +1,139 @@
+// Scenario 4: one node's drain by our drainNode activity against the real `kubectl drain --ignore-daemonsets
+// --delete-emptydir-data`, alternating on the same sim: a node carrying pods under a PDB that lets them all go at
+// once plus 10 under one at maxUnavailable 1. Goals: ours / kubectl ≤ 0.9, each / the physical limit ≤ 1.05.
+import * as k8s from '@kubernetes/client-node';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createActivities } from '../../src/activities/index.js';
+import { loadFleetConfig } from '../../src/config/fleet-config.js';
+import { LABEL_NODE_GROUP } from '../../src/core/labels.js';
+import { poll } from '../../test/helpers/wait.js';
+import { startSimProcess, type SimFlags } from '../bed.js';
+import { mean, round } from '../measure.js';
+import type { Scenario } from '../scenario.js';
+
+const SIZES = {
+  tiny: { parallel: 8, paced: 2, rounds: 1, delays: { 'eviction-delay-ms': 200, 'pod-start-delay-ms': 50, 'controller-delay-ms': 20 } },
+  full: { parallel: 100, paced: 10, rounds: 3, delays: { 'eviction-delay-ms': 2000, 'pod-start-delay-ms': 500, 'controller-delay-ms': 200 } },
+} satisfies Record<string, { parallel: number; paced: number; rounds: number; delays: SimFlags }>;
+const NS = 'drain';
+
+export const drainVsKubectl: Scenario = {
+  name: 'drain-vs-kubectl',
+  async run({ size, log }) {
+    const { parallel, paced, rounds, delays } = SIZES[size];
+    const home = mkdtempSync(join(tmpdir(), 'itinerant-bench-'));
+    const sim = await startSimProcess(home, { groups: 1, 'nodes-per-group': 2, ...delays });
+    try {
+      const admin = new k8s.KubeConfig();
+      admin.loadFromFile(sim.adminKubeconfigPath);
+      const fleet = loadFleetConfig(sim.fleetConfigPath);
+      const cluster = fleet.clusters[0]!.name;
+      const pods = new Pods(admin);
+      const [target, landing] = await pods.groupNodes();
+      await pods.setUp({ parallel, paced }, target!, landing!);
+      const acts = createActivities({ fleet, isWorkflowRunning: async () => false });
+      const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+      const drains = {
+        ours: async () => {
+          await pods.cordon(target!, true);
+          await env.run(acts.drainNode, { cluster, node: target!, deadline: Date.now() + 300_000, evictUnmanagedPods: false, deletePodsBlockedByPdbAfterTimeout: false });
+        },
+        kubectl: async () => {
+          await promisify(execFile)('kubectl', ['--kubeconfig', sim.adminKubeconfigPath, '--cache-dir', join(home, 'kubectl-cache'), 'drain', target!, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s'], { timeout: 330_000 });
+        },
+      };
+      const ms: Record<keyof typeof drains, number[]> = { ours: [], kubectl: [] };
+      for (let i = 0; i < rounds; i++) {
+        for (const who of ['ours', 'kubectl'] as const) {
+          const started = Date.now();
+          await drains[who]();
+          ms[who].push(Date.now() - started);
+          log(`${who} drained ${parallel + paced} pods in ${ms[who].at(-1)} ms`);
+          await pods.refill(target!, landing!, parallel + paced);
+        }
+      }
+      // The slowest pod: the last of the paced ones, evicted after each one before it was replaced and Ready (the
+      // controllers' reaction and the pod's start), then its termination.
+      const E = delays['eviction-delay-ms'];
+      const limitMs = (paced - 1) * (delays['controller-delay-ms'] + delays['pod-start-delay-ms']) + E;
+      return {
+        goal: 'oursOverKubectl <= 0.9; oursOverLimit <= 1.05 and kubectlOverLimit <= 1.05',
+        pods: { parallel, paced, pdbs: { parallel: `maxUnavailable ${parallel}`, paced: 'maxUnavailable 1' } },
+        simDelaysMs: delays,
+        limitMs,
+        oursMs: ms.ours,
+        kubectlMs: ms.kubectl,
+        oursOverKubectl: round(mean(ms.ours) / mean(ms.kubectl)),
+        oursOverLimit: round(mean(ms.ours) / limitMs),
+        kubectlOverLimit: round(mean(ms.kubectl) / limitMs),
+      };
+    } finally {
+      await sim.stop();
+    }
+  },
+};
+
+/** The drained node's pods: two Deployments in namespace drain, pinned to the group (so evicted ones land on the other node). */
+class Pods {
+  private readonly core: k8s.CoreV1Api;
+  private readonly apps: k8s.AppsV1Api;
+  private readonly policy: k8s.PolicyV1Api;
+
+  constructor(admin: k8s.KubeConfig) {
+    this.core = admin.makeApiClient(k8s.CoreV1Api);
+    this.apps = admin.makeApiClient(k8s.AppsV1Api);
+    this.policy = admin.makeApiClient(k8s.PolicyV1Api);
+  }
+
+  async groupNodes(): Promise<string[]> {
+    return (await this.core.listNode({ labelSelector: LABEL_NODE_GROUP })).items.map((n) => n.metadata!.name!).sort();
+  }
+
+  async cordon(node: string, unschedulable: boolean): Promise<void> {
+    await this.core.patchNode({ name: node, body: { spec: { unschedulable } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch));
+  }
+
+  /** The seeded shop leaves (its PDBs would pace the drain too); the two Deployments start on `target` alone. */
+  async setUp(counts: { parallel: number; paced: number }, target: string, landing: string): Promise<void> {
+    for (const d of ['web', 'api', 'worker']) await this.apps.deleteNamespacedDeployment({ namespace: 'shop', name: d });
+    await this.core.createNamespace({ body: { metadata: { name: NS } } });
+    await this.cordon(landing, true);
+    const group = (await this.core.readNode({ name: target })).metadata!.labels![LABEL_NODE_GROUP]!;
+    for (const [name, replicas, maxUnavailable] of [['parallel', counts.parallel, counts.parallel], ['paced', counts.paced, 1]] as const) {
+      const labels = { app: name };
+      await this.apps.createNamespacedDeployment({
+        namespace: NS,
+        body: { metadata: { name, labels }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { nodeSelector: { [LABEL_NODE_GROUP]: group }, containers: [{ name, image: `registry.example.com/bench/${name}:1.0` }] } } } },
+      });
+      await this.policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name }, spec: { maxUnavailable, selector: { matchLabels: labels } } } });
+    }
+    await this.awaitAllOn(target, counts.parallel + counts.paced);
+    await this.cordon(landing, false);
+  }
+
+  /** Moves every pod back onto `target` (the other node cordoned, its pods deleted), then makes both schedulable. */
+  async refill(target: string, landing: string, count: number): Promise<void> {
+    await this.cordon(landing, true);
+    await this.cordon(target, false);
+    await this.core.deleteCollectionNamespacedPod({ namespace: NS });
+    await this.awaitAllOn(target, count);
+    await this.cordon(landing, false);
+  }
+
+  private async awaitAllOn(node: string, count: number): Promise<void> {
+    await poll(
+      `${count} pods Running on ${node} and none elsewhere`,
+      async () => {
+        const items = (await this.core.listNamespacedPod({ namespace: NS })).items;
+        return items.length === count && items.every((p) => p.spec?.nodeName === node && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+      },
+      { timeoutMs: 120_000, everyMs: 100, retryErrors: true },
+    );
+  }
+}

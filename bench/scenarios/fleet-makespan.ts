@@ -1,0 +1,104 @@
+// Scenario 1: the whole fleet repaved through the repaver lanes (an image pinned on every group's lane), against
+// its lower bound: per group ceil(nodes / B) waves of L + D (boot to operational, then the drain's termination),
+// fleet bound = the largest group's. Goal: makespan / bound ≤ 1.10. Also scenario 3's lane half (the worker's CPU
+// per repaved node, the lanes' history per sweep and per simulated day, continue-as-new) and scenario 6's figures
+// for the sim at this size (its lists, its request service time and event-loop delay while the fleet repaves).
+import { simLoadSinceLast, startBed, type SimFlags } from '../bed.js';
+import { laneHistoryCost } from '../lane-history.js';
+import { awaitLanesReplaced, newestChannelImage, pinImageOnLanes, terminateLanes } from '../lanes.js';
+import { repaveNodeWorkflowId } from '../../src/core/ids.js';
+import { cpuSecondsSince, mean, percentile, processCpuSeconds, round, runStats, type RunStats } from '../measure.js';
+import { groupNodes } from '../repave-many.js';
+import type { Scenario } from '../scenario.js';
+import { listLatency } from '../sim-lists.js';
+import { deployGroupWorkloads } from '../workload.js';
+
+const SIZES = {
+  tiny: {
+    fleet: { groups: 2, 'nodes-per-group': 3, budget: 2 },
+    podsPerNode: 3,
+    delays: { 'boot-delay-ms': 300, 'node-ready-delay-ms': 200, 'controller-delay-ms': 20, 'pod-start-delay-ms': 50, 'eviction-delay-ms': 200 },
+  },
+  // Not 1,000 nodes: at 10 × 100 the sim's event loop stalls (delays up to 35 s while reconciling, p99 14.7 s), OCI
+  // requests time out and none of the first 100 repaves finished in 5 minutes; at 10 × 20 (B = 5) its loop still
+  // stalled up to 7.3 s, drains missed their heartbeats, and 61 of 200 nodes were done after 5.5 minutes against a
+  // 143 s bound. 3 bench pods per node, not ~30: at 30,000 pods it saturated while creating them. So 10 × 4, B = 2.
+  full: {
+    fleet: { groups: 10, 'nodes-per-group': 4, budget: 2 },
+    podsPerNode: 3,
+    delays: { 'boot-delay-ms': 25_000, 'node-ready-delay-ms': 5000, 'controller-delay-ms': 200, 'pod-start-delay-ms': 500, 'eviction-delay-ms': 5000 },
+  },
+} satisfies Record<string, { fleet: SimFlags; podsPerNode: number; delays: SimFlags }>;
+
+export const fleetMakespan: Scenario = {
+  name: 'fleet-makespan',
+  async run({ server, size, log }) {
+    const { fleet: shape, podsPerNode, delays } = SIZES[size];
+    const bed = await startBed(server, { ...shape, ...delays });
+    try {
+      const cluster = bed.fleet.clusters[0]!;
+      const groups = cluster.nodeGroups.map((g) => g.name);
+      const nodes = shape['nodes-per-group'];
+      const budget = shape.budget;
+      const pods = await deployGroupWorkloads(bed.admin, groups, { nodesPerGroup: nodes, podsPerNode, budget });
+      log(`${groups.length} × ${nodes} nodes, ${pods} bench pods ready`);
+      // L: boot, Ready, the DaemonSet controller and its pod's start on the replacement; D: the evicted pods' termination.
+      const L = delays['boot-delay-ms'] + delays['node-ready-delay-ms'] + delays['controller-delay-ms'] + delays['pod-start-delay-ms'];
+      const D = delays['eviction-delay-ms'];
+      const boundMs = Math.ceil(nodes / budget) * (L + D);
+      const imageId = await newestChannelImage(bed.fleet, groups[0]!);
+      const simLists = await listLatency(bed.admin);
+      const repaveIds = (await groupNodes(bed)).map((node) => repaveNodeWorkflowId(cluster.name, node));
+      return await bed.withWorker(async () => {
+        const cpu = process.cpuUsage();
+        const simCpu = processCpuSeconds(bed.sim.pid);
+        await simLoadSinceLast(bed.sim);
+        const started = Date.now();
+        const laneIds = await pinImageOnLanes(bed.client, cluster.name, groups, imageId, { pace: { concurrency: budget }, sweepInterval: '1m' });
+        try {
+          const states = await awaitLanesReplaced(bed.client, laneIds, nodes, 3 * boundMs + 180_000);
+          const makespanMs = Date.now() - started;
+          const workerCpuSeconds = cpuSecondsSince(cpu);
+          const simCpuSeconds = processCpuSeconds(bed.sim.pid) - simCpu;
+          const simLoad = await simLoadSinceLast(bed.sim);
+          log(`makespan ${makespanMs} ms against ${boundMs} ms`);
+          const runs = await Promise.all(repaveIds.map((id) => runStats(bed.client, id)));
+          return {
+            goal: 'makespanOverBound <= 1.10; workerCpuMsPerNode <= 25',
+            fleet: shape,
+            podsPerNode,
+            benchPods: pods,
+            simDelaysMs: delays,
+            L,
+            D,
+            boundMs,
+            makespanMs,
+            makespanOverBound: round(makespanMs / boundMs),
+            replaced: states.reduce((n, s) => n + s.totals.replaced, 0),
+            workerCpuSeconds: round(workerCpuSeconds, 2),
+            workerCpuMsPerNode: round((workerCpuSeconds * 1000) / (nodes * groups.length), 1),
+            simCpuSeconds: round(simCpuSeconds, 2),
+            simCpuShareOfWall: round((simCpuSeconds * 1000) / makespanMs, 2),
+            runWallMs: { p50: percentile(runs.map((r) => r.wallMs), 50), max: percentile(runs.map((r) => r.wallMs), 100) },
+            eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
+            activityMeanMs: activityMeans(runs),
+            simLoad,
+            simLists,
+            lanes: await laneHistoryCost(bed.client, laneIds, states, cluster.nodeGroups[0]!),
+          };
+        } finally {
+          await terminateLanes(bed.client, laneIds);
+        }
+      });
+    } finally {
+      await bed.stop();
+    }
+  },
+};
+
+/** Mean time per activity type over `runs` (scheduled → closed, ms): where a repave's time goes. */
+function activityMeans(runs: RunStats[]): Record<string, number> {
+  const byType = new Map<string, number[]>();
+  for (const a of runs.flatMap((r) => r.activityMs)) byType.set(a.type, [...(byType.get(a.type) ?? []), a.ms]);
+  return Object.fromEntries([...byType].map(([type, ms]) => [type, Math.round(mean(ms))]));
+}
