@@ -100,14 +100,18 @@ export async function startApiFront(opts: ApiFrontOptions): Promise<ApiFront> {
     client.once('close', () => upstream.destroy());
     client.pipe(upstream);
     upstream.pipe(client);
+    // A backend that closes or resets a connection fails its client only if a request was unanswered on it:
+    // after an answer, the client's own close_notify may well meet a closed socket (EPIPE, ECONNRESET).
+    const unansweredRequest = () => !clientEnded && unanswered > CLOSE_NOTIFY_MAX;
     upstream.on('error', (e: NodeJS.ErrnoException) => {
-      if (!connected) b.opening--;
-      if (client.destroyed) return; // the client had gone: nobody saw it
-      fail(`${b.name}: ${connected ? '' : 'connect: '}${e.code ?? e.message}`);
+      if (!connected) {
+        b.opening--;
+        fail(`${b.name}: connect: ${e.code ?? e.message}`);
+      } else if (!client.destroyed && unansweredRequest()) fail(`${b.name}: ${e.code ?? e.message} with ${unanswered} bytes of the client's unanswered`);
       client.resetAndDestroy();
     });
     upstream.once('end', () => {
-      if (!clientEnded && unanswered > CLOSE_NOTIFY_MAX) fail(`${b.name} closed with ${unanswered} bytes of the client's unanswered`);
+      if (unansweredRequest()) fail(`${b.name} closed with ${unanswered} bytes of the client's unanswered`);
     });
   };
 

@@ -359,6 +359,8 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     clusterName,
     execPath: [execBin],
     workerRbac: testbedWorkerRbac(clusterName),
+    // restarted at every keyring change: two behind a front, one at a time, as a repaved control plane is
+    ...(opts.apiServerKeyrings ? { apiServers: 2 as const } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
   const cluster = new RealCluster({ clusterName, controlPlane: cp, ...(opts.log ? { log: opts.log } : {}) });
