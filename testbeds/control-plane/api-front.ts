@@ -7,6 +7,7 @@
  *
  * It counts what its clients would see fail, per listener: a connection with no backend to go to, a
  * backend refusing or resetting it, and a backend closing while the client's last request was unanswered.
+ * It cannot see (TLS hides it) a response cut off part-way: a client's own log is the check for that.
  *
  * NOTE: node-only module (sockets); workflow code must not import it.
  */
