@@ -154,6 +154,8 @@ function tlsRequest(
           ...(tls.token ? { authorization: `Bearer ${tls.token}` } : {}),
         },
         timeout: timeoutMs,
+        // a connection per request: a kept-alive one to an API server that restarts may be closed under the next
+        agent: false,
       },
       (res) => {
         const chunks: Buffer[] = [];
