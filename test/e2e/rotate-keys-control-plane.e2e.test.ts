@@ -13,10 +13,11 @@ import type { ControlPlaneSimHandle } from '../../testbeds/control-plane/real-cl
 import { removeCassandraRing, spawnWorkerProcess, startStack, stopWorkerProcess, type Stack } from '../helpers/stack.js';
 import { whileRunning } from '../helpers/wait.js';
 
-// The proof on a real kube-apiserver: it is restarted with the keyring's files at every phase, and what it
-// accepts is what a three-slot keyring promises — a credential of the old key works until that key is withdrawn
+// The proof on a real kube-apiserver: two of them on one etcd, behind a front (as a load balancer before a
+// control plane), are restarted one at a time with the keyring's files at every phase, and what they
+// accept is what a three-slot keyring promises — a credential of the old key works until that key is withdrawn
 // (two rotations later: one to retire it, one to withdraw it), and is refused (401) after; every Secret is stored
-// under the newest key in etcd and still reads back.
+// under the newest key in etcd and still reads back; and no request of the worker's failed on the way.
 let stack: Stack;
 let worker: ChildProcess | undefined;
 let output = '';
@@ -117,5 +118,15 @@ describe.skipIf(testbedFromEnv() !== 'control-plane')('rotateKeys on the real co
     await secretsAreUnder(second[2]!.keyring.active.keyId);
     // the worker's own identity was never refused: its token file was refreshed after each promotion
     expect(output).not.toMatch(/\b401\b|Unauthorized/);
+    // nor did any of its requests fail while the API servers restarted: both served it, and the front saw none fail
+    const seen = controlPlane().front!.stats('worker');
+    const others = controlPlane().front!.stats('cluster');
+    console.log(`api front: worker ${seen.connections} connections ${JSON.stringify(seen.perBackend)}; others ${others.connections}, ${others.failures.length} cut off: ${others.failures.slice(0, 5).join('; ')}`);
+    expect(seen.failures).toEqual([]);
+    expect(Object.keys(seen.perBackend).sort()).toEqual(['kube-apiserver-0', 'kube-apiserver-1']);
+    expect(seen.connections).toBeGreaterThan(100);
+    expect(output).not.toMatch(/ECONNREFUSED|ECONNRESET|socket hang up|Premature close/); // a response cut off part-way, which the front cannot see
+    // nor did any other client (controllers, KWOK, the fleet) find no API server to connect to
+    expect(others.failures.filter((f) => /no ready backend|connect:/.test(f))).toEqual([]);
   }, 900_000);
 });

@@ -21,6 +21,7 @@ import YAML from 'yaml';
 import { ControlPlaneUnavailable, ensureControlPlaneBinaries, findControlPlaneBinaries, pinnedVersions, type ControlPlaneBinary, type PinnedVersions } from './build.js';
 import { KWOK_CONFIG, KWOK_CONTAINER_LOG, KWOK_EXEC_CRD, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, kwokClusterLogs } from './kwok-config.js';
 import { kubeconfigYaml, makePki, type CertFiles, type Pki } from './pki.js';
+import { startApiFront, type ApiFront } from './api-front.js';
 import { getFreePort } from '../temporal/temporal-cli.js';
 import { testbedWorkerRbac, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, WORKER_USER } from '../worker-identity.js';
 
@@ -58,12 +59,19 @@ export interface ControlPlaneOptions {
   execPath?: string[];
   /** The worker's RBAC manifest (default: rendered for the test beds' fleet, testbedWorkerRbac); its namespaces are created first. */
   workerRbac?: string;
+  /**
+   * 2: two kube-apiservers on the one etcd behind a front (api-front.ts) that every client connects to, restarted
+   * one at a time, so that a restart fails no request. Default 1: one API server, connected to directly.
+   */
+  apiServers?: 1 | 2;
   log?: (line: string) => void;
 }
 
 export interface ControlPlane {
-  /** https://127.0.0.1:<port> */
+  /** https://127.0.0.1:<port>: the API server, or the front before the two. */
   url: string;
+  /** With two API servers: the front, whose `worker` listener the worker's kubeconfig names (its failures are the worker's). */
+  front?: ApiFront;
   clusterName: string;
   versions: PinnedVersions;
   pki: Pki;
@@ -83,7 +91,8 @@ export interface ControlPlane {
   etcdUrl: string;
   /**
    * Restart kube-apiserver with other key files (a control-plane member repaved with a new keyring): stopped
-   * gracefully, started on the same port, ready again before this resolves.
+   * gracefully, started on the same port, ready again before this resolves. With two, one at a time, each
+   * taken out of the front first and put back once ready.
    */
   restartApiServer(keys: ApiServerKeys): Promise<void>;
   /** Admin JSON request (for setup and the fleet dynamics). Resolves {status, body}. */
@@ -145,6 +154,8 @@ function tlsRequest(
           ...(tls.token ? { authorization: `Bearer ${tls.token}` } : {}),
         },
         timeout: timeoutMs,
+        // a connection per request: a kept-alive one to an API server that restarts may be closed under the next
+        agent: false,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -203,21 +214,26 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const ca = readFileSync(pki.ca.cert, 'utf8');
   const certOf = (c: CertFiles) => ({ cert: readFileSync(c.cert, 'utf8'), key: readFileSync(c.key, 'utf8') });
   const admin = certOf(pki.clients.admin!);
-  const [etcdPort, etcdPeerPort, apiPort, kubeletPort] = [await getFreePort(), await getFreePort(), await getFreePort(), await getFreePort()];
-  const url = `https://127.0.0.1:${apiPort}`;
+  const [etcdPort, etcdPeerPort, kubeletPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
+  const apiPorts: number[] = [];
+  for (let i = 0; i < (opts.apiServers ?? 1); i++) apiPorts.push(await getFreePort());
+  let front: ApiFront | undefined;
+  let url = `https://127.0.0.1:${apiPorts[0]}`;
   const procs: Proc[] = [];
   installExitHook();
 
-  const writeKubeconfig = (name: string, client: CertFiles | { token: string }, user = name): string => {
+  const writeKubeconfig = (name: string, client: CertFiles | { token: string }, user = name, server = url): string => {
     const p = join(dir, `${name}.kubeconfig`);
-    writeFileSync(p, kubeconfigYaml({ server: url, caFile: pki.ca.cert, user, cluster: clusterName, client }), { mode: 0o600 });
+    writeFileSync(p, kubeconfigYaml({ server, caFile: pki.ca.cert, user, cluster: clusterName, client }), { mode: 0o600 });
     return p;
   };
 
-  const spawnComponent = (name: ControlPlaneBinary, args: string[], env?: NodeJS.ProcessEnv): Proc => {
+  /** `member`: which of several of a kind (the second API server logs to kube-apiserver-1.log). */
+  const spawnComponent = (bin: ControlPlaneBinary, args: string[], env?: NodeJS.ProcessEnv, member = 0): Proc => {
+    const name = member ? `${bin}-${member}` : bin;
     const logFile = join(logsDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(bins[name], [...args, ...(opts.extraArgs?.[name] ?? [])], { cwd: dir, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
+    const child = spawn(bins[bin], [...args, ...(opts.extraArgs?.[bin] ?? [])], { cwd: dir, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
     closeSync(fd);
     const p: Proc = { name, child, logFile };
     child.once('exit', (code, signal) => {
@@ -235,6 +251,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   };
 
   const stop = async (): Promise<void> => {
+    await front?.close();
     for (const p of [...procs].reverse()) if (!p.exited) p.child.kill('SIGTERM');
     const until = Date.now() + 3_000;
     while (procs.some((p) => !p.exited) && Date.now() < until) await sleep(100);
@@ -274,6 +291,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   const adminRequest = (method: string, path: string, body?: unknown, contentType?: string) =>
     tlsRequest(url, { ca, ...admin }, method, path, body, contentType);
+  const readyz = async (port: number, timeoutMs?: number) => (await tlsRequest(`https://127.0.0.1:${port}`, { ca, ...admin }, 'GET', '/readyz', undefined, undefined, timeoutMs)).status === 200;
 
   try {
     // ---- etcd (TLS for clients, client certificates required) ----
@@ -296,15 +314,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ]);
 
     // ---- kube-apiserver ----
-    const apiServerArgs = (keys: ApiServerKeys) => [
+    const apiServerArgs = (keys: ApiServerKeys, member: number) => [
       `--etcd-servers=https://127.0.0.1:${etcdPort}`,
       `--etcd-cafile=${pki.ca.cert}`,
       `--etcd-certfile=${pki.clients['apiserver-etcd-client']!.cert}`,
       `--etcd-keyfile=${pki.clients['apiserver-etcd-client']!.key}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--secure-port=${apiPorts[member]}`,
+      `--cert-dir=${join(dir, `apiserver-certs-${member}`)}`,
       `--tls-cert-file=${pki.apiserver.cert}`,
       `--tls-private-key-file=${pki.apiserver.key}`,
       `--client-ca-file=${keys.clientCaFile}`,
@@ -326,19 +344,29 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--profiling=false',
       '--v=1',
     ];
-    let apiserver = spawnComponent('kube-apiserver', apiServerArgs({ clientCaFile: pki.ca.cert, serviceAccountKeyFiles: [pki.saPub], serviceAccountSigningKeyFile: pki.saKey }));
+    const initialKeys = { clientCaFile: pki.ca.cert, serviceAccountKeyFiles: [pki.saPub], serviceAccountSigningKeyFile: pki.saKey };
+    const apiservers = apiPorts.map((_, i) => spawnComponent('kube-apiserver', apiServerArgs(initialKeys, i), undefined, i));
     void etcd;
-    await waitFor('kube-apiserver /readyz', apiserver, async () => (await adminRequest('GET', '/readyz')).status === 200);
+    for (const [i, p] of apiservers.entries()) await waitFor(`kube-apiserver ${i} /readyz`, p, () => readyz(apiPorts[i]!));
+    if (apiPorts.length > 1) {
+      front = await startApiFront({ backends: apiPorts.map((port, i) => ({ name: `kube-apiserver-${i}`, port })), listeners: ['cluster', 'worker'], readyz: (port) => readyz(port, 2_000) });
+      url = front.url('cluster');
+      log(`api front: ${url} (worker: ${front.url('worker')}) before kube-apiservers on ${apiPorts.join(', ')}`);
+    }
 
     // ---- RBAC: the worker's rendered RBAC (the stateful-service namespaces it names exist first, as on a cluster that runs them), and kwok's own role ----
     await applyManifest(adminRequest, opts.workerRbac ?? testbedWorkerRbac(clusterName), { createNamespaces: true });
     await applyManifest(adminRequest, KWOK_RBAC);
     // KWOK's Exec resource: which local command answers pods/exec for a pod (created per pod by the test bed)
     await applyManifest(adminRequest, KWOK_EXEC_CRD);
-    await waitFor('the Exec CustomResourceDefinition established', apiserver, async () => {
+    await waitFor('the Exec CustomResourceDefinition established', apiservers[0]!, async () => {
       const r = await adminRequest('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/execs.kwok.x-k8s.io');
       return (r.body?.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True');
     });
+    // each API server serves it once its own watch on CRDs has it
+    for (const [i, port] of apiPorts.entries()) {
+      await waitFor(`kube-apiserver ${i} serving Execs`, apiservers[i]!, async () => (await tlsRequest(`https://127.0.0.1:${port}`, { ca, ...admin }, 'GET', '/apis/kwok.x-k8s.io/v1alpha1/execs')).status === 200);
+    }
 
     // ---- controllers, scheduler, kwok ----
     const kcmKubeconfig = writeKubeconfig('kube-controller-manager', pki.clients['kube-controller-manager']!, 'system:kube-controller-manager');
@@ -401,7 +429,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
     // ---- the worker identity: a token for the ServiceAccount bound by the worker's RBAC ----
     let token = '';
-    await waitFor('a token for itinerant/itinerant-worker', apiserver, async () => {
+    await waitFor('a token for itinerant/itinerant-worker', apiservers[0]!, async () => {
       const r = await adminRequest('POST', `/api/v1/namespaces/${WORKER_NAMESPACE}/serviceaccounts/${WORKER_SERVICE_ACCOUNT}/token`, {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
@@ -410,23 +438,28 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       token = r.body?.status?.token ?? '';
       return r.status === 201 && token !== '';
     });
-    const workerKubeconfigPath = writeKubeconfig('worker', { token }, WORKER_USER);
+    const workerKubeconfigPath = writeKubeconfig('worker', { token }, WORKER_USER, front?.url('worker') ?? url);
     const startMs = Date.now() - started;
     log(`control plane ready at ${url} in ${startMs} ms`);
     const restartApiServer = async (keys: ApiServerKeys): Promise<void> => {
-      const old = apiserver;
-      old.child.kill('SIGTERM');
-      // It drains its requests at once but its process often lingers for half a minute after: 3 s, then SIGKILL.
-      const until = Date.now() + 3_000;
-      while (!old.exited && Date.now() < until) await sleep(100);
-      if (!old.exited) old.child.kill('SIGKILL');
-      while (!old.exited) await sleep(50);
-      procs.splice(procs.indexOf(old), 1);
-      apiserver = spawnComponent('kube-apiserver', apiServerArgs(keys));
-      await waitFor('kube-apiserver /readyz after a restart', apiserver, async () => (await adminRequest('GET', '/readyz')).status === 200);
+      for (const [i, old] of apiservers.entries()) {
+        const name = `kube-apiserver-${i}`;
+        await front?.takeOut(name);
+        old.child.kill('SIGTERM');
+        // It drains its requests at once but its process often lingers for half a minute after: 3 s, then SIGKILL.
+        const until = Date.now() + 3_000;
+        while (!old.exited && Date.now() < until) await sleep(100);
+        if (!old.exited) old.child.kill('SIGKILL');
+        while (!old.exited) await sleep(50);
+        procs.splice(procs.indexOf(old), 1);
+        apiservers[i] = spawnComponent('kube-apiserver', apiServerArgs(keys, i), undefined, i);
+        await waitFor(`kube-apiserver ${i} /readyz after a restart`, apiservers[i]!, () => readyz(apiPorts[i]!));
+        await front?.putBack(name, timeout);
+      }
     };
     return {
       url,
+      ...(front ? { front } : {}),
       clusterName,
       etcdUrl: `https://127.0.0.1:${etcdPort}`,
       restartApiServer,

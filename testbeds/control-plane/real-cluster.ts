@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createControlServer, type ControlKube } from '../sim/control.js';
 import { createOciSim } from '../sim/oci/index.js';
 import { startInformer } from './real-watch.js';
+import { startPodReadinessSync } from './pod-readiness.js';
 import { kubeletCapacity, kubeletConditions, kubeletNodeInfo } from '../sim/kubelet-status.js';
 import { CONTROL_PLANE_REPORT } from '../../src/activities/keyring.js';
 import { LABEL_CONTROL_PLANE } from '../../src/core/labels.js';
@@ -70,6 +71,7 @@ export class RealCluster implements SimCluster {
   private readonly points: ReadinessPoint[] = [];
   private readonly last = new Map<string, { ready: number; readySchedulable: number }>();
   private closeWatch: (() => void) | undefined;
+  private stopPodSync: (() => void) | undefined;
 
   constructor(private readonly opts: RealClusterOptions) {
     this.name = opts.clusterName;
@@ -180,10 +182,12 @@ export class RealCluster implements SimCluster {
     const informer = startInformer<KNode>(this.opts.controlPlane, '/api/v1/nodes', (type, n) => this.onNodeEvent(type, n));
     this.closeWatch = () => informer.close();
     await informer.started;
+    this.stopPodSync = startPodReadinessSync(this.req, (name) => this.nodes.get(name), this.log);
   }
 
   close(): void {
     this.closeWatch?.();
+    this.stopPodSync?.();
   }
 
   // ---- internals ----
@@ -359,6 +363,8 @@ export async function startSimOnControlPlane(opts: StartSimOptions, defaults: Ku
     clusterName,
     execPath: [execBin],
     workerRbac: testbedWorkerRbac(clusterName),
+    // restarted at every keyring change: two behind a front, one at a time, as a repaved control plane is
+    ...(opts.apiServerKeyrings ? { apiServers: 2 as const } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
   const cluster = new RealCluster({ clusterName, controlPlane: cp, ...(opts.log ? { log: opts.log } : {}) });
