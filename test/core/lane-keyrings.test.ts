@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { nodeGroupSchema } from '../../src/core/config.js';
 import {
   applyKeyringRequest,
   defaultPace,
@@ -11,10 +10,8 @@ import {
   type KeyringRequirements,
   type ObservedNode,
 } from '../../src/core/lane/index.js';
+import { group as laneGroup, iso, node, NOW } from './lane-fixtures.js';
 
-const NOW = Date.parse('2025-03-01T12:00:00Z');
-const D = 86_400_000;
-const iso = (ms: number) => new Date(ms).toISOString();
 const AT = iso(NOW);
 const req = (version: number, by = 'rotate-keys.c1.client-ca') => ({ version, by, at: AT });
 
@@ -60,27 +57,8 @@ describe('keyring requirements: what a rotation asks of a lane', () => {
 });
 
 describe('planRepaves: the keyring reason', () => {
-  const group = (over: Record<string, unknown> = {}) =>
-    nodeGroupSchema.parse({
-      name: 'general',
-      size: 4,
-      shape: 'VM.Standard.E4.Flex',
-      image: { channel: 'prod' },
-      placement: [1, 2, 3].map((i) => ({ availabilityDomain: `AD-${i}`, faultDomain: `FAULT-DOMAIN-${i}`, subnetId: `ocid1.subnet.oc1..s${i}` })),
-      maxAge: '30d',
-      maxSurge: 2,
-      maxUnavailable: 2,
-      ...over,
-    });
-  const node = (name: string, ageDays: number, fd: number, over: Partial<ObservedNode> = {}): ObservedNode => ({
-    name,
-    createdAt: iso(NOW - ageDays * D),
-    ready: true,
-    conditions: [{ type: 'Ready', status: 'True', since: iso(NOW - ageDays * D) }],
-    unschedulable: false,
-    faultDomain: `FAULT-DOMAIN-${fd}`,
-    ...over,
-  });
+  // four nodes of a group of four; the group's maxUnhealthy at its default
+  const group = (over: Record<string, unknown> = {}) => laneGroup({ size: 4, maxUnhealthy: '25%', ...over });
   const keyrings: KeyringRequirements = { 'client-ca': req(4) };
   const nodes = [node('v3-old', 10, 1, { keyrings: { 'client-ca': 3 } }), node('v3-young', 2, 2, { keyrings: { 'client-ca': 3 } }), node('v4', 20, 3, { keyrings: { 'client-ca': 4 } }), node('aged', 40, 1, { keyrings: { 'client-ca': 4 } })];
   const plan = (over: Partial<Parameters<typeof planRepaves>[0]> = {}) => planRepaves({ group: group(), nodes, reports: [], inFlight: [], pace: { ...defaultPace(), concurrency: 2 }, now: NOW, ...over });

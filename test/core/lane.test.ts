@@ -19,38 +19,7 @@ import {
   type ObservedNode,
   type PlanInput,
 } from '../../src/core/lane/index.js';
-
-const H = 3_600_000;
-const D = 24 * H;
-const NOW = Date.parse('2025-03-01T12:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-
-const group = (over: Record<string, unknown> = {}): NodeGroupConfig =>
-  nodeGroupSchema.parse({
-    name: 'general',
-    size: 6,
-    shape: 'VM.Standard.E4.Flex',
-    image: { channel: 'prod' },
-    placement: [1, 2, 3].map((i) => ({ availabilityDomain: `AD-${i}`, faultDomain: `FAULT-DOMAIN-${i}`, subnetId: `ocid1.subnet.oc1..s${i}` })),
-    maxAge: '30d',
-    maxSurge: 2,
-    maxUnavailable: 2,
-    maxUnhealthy: '50%',
-    ...over,
-  });
-
-function node(name: string, ageDays: number, fd: number, over: Partial<ObservedNode> = {}): ObservedNode {
-  const createdAt = NOW - ageDays * D;
-  return {
-    name,
-    createdAt: iso(createdAt),
-    ready: true,
-    conditions: [{ type: 'Ready', status: 'True', since: iso(createdAt) }],
-    unschedulable: false,
-    faultDomain: `FAULT-DOMAIN-${fd}`,
-    ...over,
-  };
-}
+import { D, group, H, iso, node, NOW } from './lane-fixtures.js';
 
 const notReady = (n: ObservedNode, forMs: number): ObservedNode => ({
   ...n,
