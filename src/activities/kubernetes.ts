@@ -11,6 +11,7 @@ import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH
 
 const POLL_MS = 1000;
 const MAX_BACKOFF_MS = 8000;
+const CONFLICT_RETRY_MS = 50;
 
 export interface KubernetesDeps {
   clients: ClientRegistry;
@@ -230,6 +231,9 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         // Refused otherwise (5xx: e.g. a pod under two PodDisruptionBudgets, which the eviction API cannot honour):
         // retried like a PDB refusal until the deadline, then named with the API server's answer. Never retried past it.
         const refused: Record<string, string> = {};
+        // 409: evictions raced on one budget's status past the API server's own retries (the real one does, with many at
+        // once); nothing refused them, so they go again after a moment.
+        let conflicted = 0;
         await Promise.all(
           pending.map(async (pod) => {
             const name = pod.metadata?.name ?? '';
@@ -246,7 +250,8 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
               if (statusOf(e) === 429) {
                 blocked.push(podKey(pod));
                 evictionsRefusedByPdb.inc({ cluster });
-              } else if ((statusOf(e) ?? 0) >= 500) refused[podKey(pod)] = `${statusOf(e)}: ${messageOf(e)}`;
+              } else if (statusOf(e) === 409) conflicted++;
+              else if ((statusOf(e) ?? 0) >= 500) refused[podKey(pod)] = `${statusOf(e)}: ${messageOf(e)}`;
               else rethrow(e, `evict pod ${podKey(pod)}`);
             }
           }),
@@ -277,6 +282,10 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         }
         // Refused evictions wait out their backoff, woken early when a budget of their namespaces changes (what frees
         // one happens elsewhere: a replacement turning Ready); pods already evicted are awaited on a watch of the node's pods.
+        if (conflicted > 0) {
+          await sleep(CONFLICT_RETRY_MS);
+          continue;
+        }
         if (Object.keys(refused).length > 0) await sleep(backoff);
         else if (blocked.length > 0) await changeOrTimeout(cluster, budgetsChange(blocked, podList), backoff);
         else await changeOrTimeout(cluster, [podsOnNodeChange(node, podList)], backoff);

@@ -321,6 +321,26 @@ describe('Kubernetes activities over HTTP against the simulated fleet', () => {
     expect(left.map((p) => (isMirror(p) ? 'mirror' : controllerKind(p))).sort()).toEqual(['DaemonSet', 'mirror']);
   });
 
+  it('drainNode evicts again when evictions raced on a budget (409 from the API server) instead of failing the attempt', async () => {
+    addPoolNode(fx.sim, 'race-1', 'race');
+    applyDeployment(fx.sim, 'race', 'web', 3, 'race');
+    applyPdb(fx.sim, 'race', 'web', { maxUnavailable: 3 });
+    const keys = sorted((await waitForReadyPods(fx.sim, 'race', 'web', 3, 'race-1')).map(podKey));
+    addPoolNode(fx.sim, 'race-2', 'race');
+    await cordon('race-1');
+    const before = counters();
+    fx.sim.kube.faults.evictionConflicts = 2;
+    try {
+      const { result } = await runActivity(fx.acts.drainNode, [drainReq('race-1', 20_000)]);
+      expect(sorted(result.evicted)).toEqual(keys);
+      expect(fx.sim.kube.faults.evictionConflicts).toBe(0); // both conflicts answered, then the evictions went again
+      expect(counters().evictions - before.evictions).toBe(3);
+      expect(counters().deletedPods).toBe(before.deletedPods);
+    } finally {
+      fx.sim.kube.faults.evictionConflicts = 0;
+    }
+  });
+
   it('drainNode with deletePodsBlockedByPdbAfterTimeout deletes the pods the budget still protects at the deadline', async () => {
     addPoolNode(fx.sim, 'stuck-1', 'stuck');
     applyDeployment(fx.sim, 'stuck', 'cache', 2, 'stuck');

@@ -15,6 +15,11 @@ export interface KubeFaults extends LatencyFault {
   evictionDelayMs: number;
   /** Every eviction answers 429. */
   blockEvictions: boolean;
+  /**
+   * The next this many evictions of pods under a PodDisruptionBudget answer 409, as kube-apiserver does when evictions
+   * race on one budget's status beyond its own retries.
+   */
+  evictionConflicts?: number;
   /** Bound pod → Running + Ready after this long. */
   podStartDelayMs: number;
   /** Containers of these images crash-loop: Running, never Ready, CrashLoopBackOff with restarts (the KWOK Stage's twin). */

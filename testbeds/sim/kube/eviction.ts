@@ -34,6 +34,10 @@ export function evict(ctx: SimContext, api: KubeApi, ns: string, name: string, b
   }
   if (pdbs.length === 0) return doEvict();
 
+  if ((ctx.faults.evictionConflicts ?? 0) > 0) {
+    ctx.faults.evictionConflicts!--;
+    throw errors.conflict('poddisruptionbudgets', 'policy', pdbs[0]!.metadata.name);
+  }
   const now = ctx.now();
   const pdb = refreshPdb(ctx.store, pdbs[0]!, now);
   const st = pdb.status as { disruptionsAllowed: number; currentHealthy: number; desiredHealthy: number; disruptedPods?: Record<string, string>; conditions?: Record<string, unknown>[] };
