@@ -11,6 +11,7 @@ import type { FleetConfig } from '../src/core/config.js';
 import { loadFleetConfig } from '../src/config/fleet-config.js';
 import { createItinerantWorker } from '../src/workers/worker.js';
 import type { WorkerTuning } from '../src/workers/tuning.js';
+import type { Testbed } from '../testbeds/index.js';
 import type { SimLoad } from '../testbeds/sim/load.js';
 import { SIM_TUNING } from '../testbeds/sim/tuning.js';
 import type { DevServer } from '../testbeds/temporal/temporal-cli.js';
@@ -31,12 +32,15 @@ export interface SimProcess {
 
 const SIM_MAIN = fileURLToPath(new URL('../testbeds/sim/main.ts', import.meta.url));
 
-/** The sim as its own process (testbeds/sim/main.ts, no Cassandra ring: its PDB would hold drains), once its endpoints are written. */
-export async function startSimProcess(home: string, flags: SimFlags): Promise<SimProcess> {
+/**
+ * The sim as its own process (testbeds/sim/main.ts, no Cassandra ring: its PDB would hold drains), once its endpoints are
+ * written; on `control-plane`, its Kubernetes side is the real control plane (testbeds/control-plane), which takes longer to come up.
+ */
+export async function startSimProcess(home: string, flags: SimFlags, testbed: Testbed = 'sim'): Promise<SimProcess> {
   // ITINERANT_BENCH_SIM_NODE_ARGS: extra node options for the sim, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const nodeArgs = (process.env.ITINERANT_BENCH_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [...nodeArgs, '--import', 'tsx', SIM_MAIN, '--home', home, '--no-cassandra', ...Object.entries(flags).flatMap(([f, v]) => [`--${f}`, String(v)])];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ITINERANT_TESTBED: testbed } });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   const endpointsPath = join(home, 'sim', 'endpoints.json');
@@ -54,7 +58,7 @@ export async function startSimProcess(home: string, flags: SimFlags): Promise<Si
         const e = JSON.parse(readFileSync(endpointsPath, 'utf8')) as { pid: number; fleetConfigPath: string; adminKubeconfigPath: string; controlUrl: string; controlToken: string };
         return e.pid === child.pid && e;
       },
-      { timeoutMs: 60_000, everyMs: 100, retryErrors: true },
+      { timeoutMs: testbed === 'sim' ? 60_000 : 300_000, everyMs: 100, retryErrors: true },
     );
     return { pid: child.pid!, fleetConfigPath: endpoints.fleetConfigPath, adminKubeconfigPath: endpoints.adminKubeconfigPath, controlUrl: endpoints.controlUrl, controlToken: endpoints.controlToken, stop };
   } catch (e) {

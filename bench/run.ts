@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Testbed } from '../testbeds/index.js';
 import { startDevServer } from '../testbeds/temporal/temporal-cli.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
 import { machine } from './measure.js';
@@ -18,15 +19,18 @@ export const SCENARIOS: Scenario[] = [fleetMakespan, repaveFloor, orchestrationC
 export interface BenchResult {
   scenario: string;
   size: Size;
+  testbed: Testbed;
   startedAt: string;
   seconds: number;
   figures: Record<string, unknown>;
   machine: ReturnType<typeof machine>;
 }
 
-export async function runBench(opts: { size: Size; scenarios?: string[]; resultsDir: string; log?: (line: string) => void }): Promise<BenchResult[]> {
+export async function runBench(opts: { size: Size; testbed?: Testbed; scenarios?: string[]; resultsDir: string; log?: (line: string) => void }): Promise<BenchResult[]> {
   const log = opts.log ?? (() => {});
-  const chosen = opts.scenarios?.length ? opts.scenarios.map((n) => SCENARIOS.find((s) => s.name === n) ?? unknown(n)) : SCENARIOS;
+  const testbed = opts.testbed ?? 'sim';
+  const onBed = SCENARIOS.filter((s) => (s.testbeds ?? ['sim']).includes(testbed));
+  const chosen = opts.scenarios?.length ? opts.scenarios.map((n) => onBed.find((s) => s.name === n) ?? unknown(n, testbed, onBed)) : onBed;
   void workflowBundle(); // bundling takes seconds: meanwhile the dev server starts
   const server = await startDevServer({ port: 0, ui: false, logFile: join(tmpdir(), `itinerant-bench-dev-server-${process.pid}.log`) });
   const results: BenchResult[] = [];
@@ -34,10 +38,10 @@ export async function runBench(opts: { size: Size; scenarios?: string[]; results
     mkdirSync(opts.resultsDir, { recursive: true });
     for (const s of chosen) {
       const startedAt = new Date();
-      log(`${s.name} (${opts.size}) ...`);
-      const figures = await s.run({ server, size: opts.size, log });
-      const result: BenchResult = { scenario: s.name, size: opts.size, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, figures, machine: machine() };
-      writeFileSync(join(opts.resultsDir, `${startedAt.toISOString().slice(0, 10)}-${s.name}.json`), JSON.stringify(result, null, 2) + '\n');
+      log(`${s.name} (${opts.size}, ${testbed}) ...`);
+      const figures = await s.run({ server, size: opts.size, testbed, log });
+      const result: BenchResult = { scenario: s.name, size: opts.size, testbed, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, figures, machine: machine() };
+      writeFileSync(join(opts.resultsDir, resultFileName(result)), JSON.stringify(result, null, 2) + '\n');
       results.push(result);
       console.log(JSON.stringify(result));
     }
@@ -47,6 +51,9 @@ export async function runBench(opts: { size: Size; scenarios?: string[]; results
   return results;
 }
 
-function unknown(name: string): never {
-  throw new Error(`no scenario ${JSON.stringify(name)}; the scenarios are ${SCENARIOS.map((s) => s.name).join(', ')}`);
+/** `<date>-<scenario>.json`, `<date>-<scenario>-control-plane.json` for the real control plane. */
+export const resultFileName = (r: Pick<BenchResult, 'startedAt' | 'scenario' | 'testbed'>) => `${r.startedAt.slice(0, 10)}-${r.scenario}${r.testbed === 'sim' ? '' : `-${r.testbed}`}.json`;
+
+function unknown(name: string, testbed: Testbed, onBed: Scenario[]): never {
+  throw new Error(`no scenario ${JSON.stringify(name)} on the ${testbed} test bed; its scenarios are ${onBed.map((s) => s.name).join(', ')}`);
 }

@@ -1,6 +1,7 @@
 // Scenario 4: one node's drain by our drainNode activity against the real `kubectl drain --ignore-daemonsets
 // --delete-emptydir-data`, alternating on the same sim: a node carrying pods under a PDB that lets them all go at
 // once plus 10 under one at maxUnavailable 1. Goals: ours / kubectl ≤ 0.9, each / the physical limit ≤ 1.05.
+// `--testbed control-plane` runs it on the real kube-apiserver, controllers and scheduler (KWOK playing the kubelets).
 import * as k8s from '@kubernetes/client-node';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -11,10 +12,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createActivities } from '../../src/activities/index.js';
 import { loadFleetConfig } from '../../src/config/fleet-config.js';
+import { isPodReady } from '../../src/activities/kube-api.js';
 import { LABEL_NODE_GROUP } from '../../src/core/labels.js';
+import { KWOK_POD_DELETE_DELAY_ANNOTATION } from '../../testbeds/control-plane/kwok-config.js';
 import { poll } from '../../test/helpers/wait.js';
 import { startSimProcess, type SimFlags } from '../bed.js';
-import { mean, round } from '../measure.js';
+import { mean, percentile, round } from '../measure.js';
 import type { Scenario } from '../scenario.js';
 
 const SIZES = {
@@ -25,10 +28,12 @@ const NS = 'drain';
 
 export const drainVsKubectl: Scenario = {
   name: 'drain-vs-kubectl',
-  async run({ size, log }) {
-    const { parallel, paced, rounds, delays } = SIZES[size];
+  testbeds: ['sim', 'control-plane'],
+  async run({ size, testbed, log }) {
+    const { paced, rounds, delays } = SIZES[size];
+    const E = delays['eviction-delay-ms'];
     const home = mkdtempSync(join(tmpdir(), 'itinerant-bench-'));
-    const sim = await startSimProcess(home, { groups: 1, 'nodes-per-group': 2, ...delays });
+    const sim = await startSimProcess(home, { groups: 1, 'nodes-per-group': 2, ...delays }, testbed);
     try {
       const admin = new k8s.KubeConfig();
       admin.loadFromFile(sim.adminKubeconfigPath);
@@ -36,7 +41,9 @@ export const drainVsKubectl: Scenario = {
       const cluster = fleet.clusters[0]!.name;
       const pods = new Pods(admin);
       const [target, landing] = await pods.groupNodes();
-      await pods.setUp({ parallel, paced }, target!, landing!);
+      const parallel = await pods.setUp({ parallel: SIZES[size].parallel, paced, terminationMs: E }, target!, landing!);
+      // The real controllers' pace is not set but measured: a paced pod deleted, until its replacement is Ready.
+      const replacementReadyMs = testbed === 'sim' ? undefined : await pods.replacementReadyMs(target!, landing!, paced, 3);
       const acts = createActivities({ fleet, isWorkflowRunning: async () => false });
       const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
       const drains = {
@@ -60,12 +67,12 @@ export const drainVsKubectl: Scenario = {
       }
       // The slowest pod: the last of the paced ones, evicted after each one before it was replaced and Ready (the
       // controllers' reaction and the pod's start), then its termination.
-      const E = delays['eviction-delay-ms'];
-      const limitMs = (paced - 1) * (delays['controller-delay-ms'] + delays['pod-start-delay-ms']) + E;
+      const limitMs = (paced - 1) * (replacementReadyMs ?? delays['controller-delay-ms'] + delays['pod-start-delay-ms']) + E;
       return {
         goal: 'oursOverKubectl <= 0.9; oursOverLimit <= 1.05 and kubectlOverLimit <= 1.05',
         pods: { parallel, paced, pdbs: { parallel: `maxUnavailable ${parallel}`, paced: 'maxUnavailable 1' } },
         simDelaysMs: delays,
+        ...(replacementReadyMs !== undefined ? { replacementReadyMs } : {}),
         limitMs,
         oursMs: ms.ours,
         kubectlMs: ms.kubectl,
@@ -99,9 +106,16 @@ class Pods {
     await this.core.patchNode({ name: node, body: { spec: { unschedulable } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch));
   }
 
-  /** The seeded shop leaves (its PDBs would pace the drain too); the two Deployments start on `target` alone. */
-  async setUp(counts: { parallel: number; paced: number }, target: string, landing: string): Promise<void> {
+  /**
+   * The seeded shop leaves (its PDBs would pace the drain too); the two Deployments start on `target` alone. Returns how
+   * many parallel pods: at most `counts.parallel`, fewer so that the node carries no more than its allocatable pods (a
+   * kubelet's 110), its DaemonSet and mirror pods included: the real scheduler holds to that.
+   */
+  async setUp(counts: { parallel: number; paced: number; terminationMs: number }, target: string, landing: string): Promise<number> {
     for (const d of ['web', 'api', 'worker']) await this.apps.deleteNamespacedDeployment({ namespace: 'shop', name: d });
+    const allocatable = Number((await this.core.readNode({ name: target })).status?.allocatable?.pods ?? '110');
+    const staying = (await this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${target}` })).items.filter((p) => p.metadata?.namespace !== 'shop');
+    counts = { ...counts, parallel: Math.min(counts.parallel, allocatable - staying.length - counts.paced) };
     await this.core.createNamespace({ body: { metadata: { name: NS } } });
     await this.cordon(landing, true);
     const group = (await this.core.readNode({ name: target })).metadata!.labels![LABEL_NODE_GROUP]!;
@@ -109,12 +123,39 @@ class Pods {
       const labels = { app: name };
       await this.apps.createNamespacedDeployment({
         namespace: NS,
-        body: { metadata: { name, labels }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { nodeSelector: { [LABEL_NODE_GROUP]: group }, containers: [{ name, image: `registry.example.com/bench/${name}:1.0` }] } } } },
+        body: { metadata: { name, labels }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels, annotations: { [KWOK_POD_DELETE_DELAY_ANNOTATION]: `${counts.terminationMs}ms` } }, spec: { nodeSelector: { [LABEL_NODE_GROUP]: group }, containers: [{ name, image: `registry.example.com/bench/${name}:1.0` }] } } } },
       });
       await this.policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name }, spec: { maxUnavailable, selector: { matchLabels: labels } } } });
     }
     await this.awaitAllOn(target, counts.parallel + counts.paced);
     await this.cordon(landing, false);
+    return counts.parallel;
+  }
+
+  /**
+   * The median over `samples` of: one `paced` pod deleted, until a replacement runs Ready on `target` (`landing` cordoned
+   * meanwhile); each time the deleted one is gone before the next.
+   */
+  async replacementReadyMs(target: string, landing: string, paced: number, samples: number): Promise<number> {
+    await this.cordon(landing, true);
+    const ms: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const [victim] = (await this.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=paced' })).items;
+      const started = Date.now();
+      await this.core.deleteNamespacedPod({ namespace: NS, name: victim!.metadata!.name! });
+      await poll(
+        `a Ready replacement of ${victim!.metadata!.name}`,
+        async () => {
+          const items = (await this.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=paced' })).items;
+          return items.filter((p) => !p.metadata?.deletionTimestamp && p.spec?.nodeName === target && isPodReady(p)).length === paced;
+        },
+        { timeoutMs: 60_000, everyMs: 20, retryErrors: true },
+      );
+      ms.push(Date.now() - started);
+      await this.awaitAllOn(target, paced, 'app=paced');
+    }
+    await this.cordon(landing, false);
+    return percentile(ms, 50);
   }
 
   /** Moves every pod back onto `target` (the other node cordoned, its pods deleted), then makes both schedulable. */
@@ -126,11 +167,11 @@ class Pods {
     await this.cordon(landing, false);
   }
 
-  private async awaitAllOn(node: string, count: number): Promise<void> {
+  private async awaitAllOn(node: string, count: number, labelSelector?: string): Promise<void> {
     await poll(
       `${count} pods Running on ${node} and none elsewhere`,
       async () => {
-        const items = (await this.core.listNamespacedPod({ namespace: NS })).items;
+        const items = (await this.core.listNamespacedPod({ namespace: NS, ...(labelSelector ? { labelSelector } : {}) })).items;
         return items.length === count && items.every((p) => p.spec?.nodeName === node && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
       },
       { timeoutMs: 120_000, everyMs: 100, retryErrors: true },

@@ -16,6 +16,7 @@ describe('npm run bench at its tiny size', () => {
     expect(readdirSync(resultsDir).sort()).toEqual(results.map((r) => `${r.startedAt.slice(0, 10)}-${r.scenario}.json`).sort());
     for (const r of results) {
       expect(JSON.parse(readFileSync(join(resultsDir, `${r.startedAt.slice(0, 10)}-${r.scenario}.json`), 'utf8'))).toEqual(r);
+      expect(r.testbed).toBe('sim');
       expect(r.machine.cores).toBeGreaterThan(0);
       expect(r.machine.temporalSdk).toMatch(/^\d+\.\d+\.\d+$/);
       expect(r.figures.goal).toEqual(expect.any(String));

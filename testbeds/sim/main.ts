@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { controlCurlExamples } from './control.js';
-import { startSim } from './index.js';
+import { startTestbed, testbedFromEnv } from '../index.js';
 import { SIM_TUNING, simTuningOptions } from './tuning.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     console.error((e as Error).message);
     process.exit(2);
   }
-  const sim = await startSim({
+  // ITINERANT_TESTBED=control-plane: the same fleet with its Kubernetes side on the real control plane (its binaries built first)
+  const backend = testbedFromEnv();
+  const sim = await startTestbed({
+    backend,
     home,
     seed: !values['no-seed'],
     seedCassandra: !values['no-cassandra'],
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     ...(values.verbose ? { log: (line: string) => console.log(`[oci] ${line}`) } : {}),
   });
 
-  console.log(`simulated fleet ${sim.clusterName} is up (pid ${process.pid})
+  console.log(`simulated fleet ${sim.clusterName} is up (pid ${process.pid}${backend === 'control-plane' ? ', Kubernetes on the real control plane' : ''})
   kubernetes API   ${sim.kubeUrl}
   OCI API          ${sim.ociUrl}   (compute + identity, /20160918)
   control API      ${sim.controlUrl}   (GET /sim/state, GET|PUT /sim/faults, GET /sim/timeline?group=, GET /sim/counters;

@@ -1,0 +1,30 @@
+// The drain comparison of the bench (issue 14 #4) on the real control plane, at its tiny size, so that it
+// cannot rot: our drainNode and the real `kubectl drain` each empty the same KWOK node under the same PDBs.
+// Nothing here depends on a figure's value (timings are the bench's business).
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resultFileName, runBench } from '../../bench/run.js';
+import { testbedFromEnv } from '../../testbeds/index.js';
+
+describe.skipIf(testbedFromEnv() !== 'control-plane')('npm run bench -- --testbed control-plane, tiny', () => {
+  it('drains one node by ours and by kubectl on the real API server, with the controllers\' replacement pace measured', { timeout: 300_000 }, async () => {
+    const resultsDir = mkdtempSync(join(tmpdir(), 'itinerant-bench-results-'));
+    const [result] = await runBench({ size: 'tiny', testbed: 'control-plane', scenarios: ['drain-vs-kubectl'], resultsDir });
+
+    expect(result).toMatchObject({ scenario: 'drain-vs-kubectl', testbed: 'control-plane' });
+    expect(readdirSync(resultsDir)).toEqual([resultFileName(result!)]);
+    expect(resultFileName(result!)).toMatch(/-drain-vs-kubectl-control-plane\.json$/);
+    const figures = result!.figures as { oursMs: number[]; kubectlMs: number[]; replacementReadyMs: number; limitMs: number };
+    expect(figures).toMatchObject({ oursMs: [expect.any(Number)], kubectlMs: [expect.any(Number)], replacementReadyMs: expect.any(Number) });
+    // the limit is built from the measured pace: one paced pod's replacement, then the last one's 200 ms termination
+    expect(figures.limitMs).toBe(figures.replacementReadyMs + 200);
+  });
+
+  it('refuses a scenario that runs on the sim only, before starting anything', async () => {
+    await expect(runBench({ size: 'tiny', testbed: 'control-plane', scenarios: ['concurrency'], resultsDir: tmpdir() })).rejects.toThrow(
+      /no scenario "concurrency" on the control-plane test bed; its scenarios are drain-vs-kubectl/,
+    );
+  });
+});
