@@ -42,8 +42,9 @@ export const drainVsKubectl: Scenario = {
       const pods = new Pods(admin);
       const [target, landing] = await pods.groupNodes();
       const parallel = await pods.setUp({ parallel: SIZES[size].parallel, paced, terminationMs: E }, target!, landing!);
-      // The real controllers' pace is not set but measured: a paced pod deleted, until its replacement is Ready.
-      const replacementReadyMs = testbed === 'sim' ? undefined : await pods.replacementReadyMs(target!, landing!, paced, 3);
+      // The controllers' pace is measured, not summed from the sim's delays (the real ones have none to sum): a paced pod
+      // deleted, until its replacement runs Ready.
+      const replacementReadyMs = await pods.replacementReadyMs(target!, landing!, paced, 3);
       const acts = createActivities({ fleet, isWorkflowRunning: async () => false });
       const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
       const drains = {
@@ -65,14 +66,13 @@ export const drainVsKubectl: Scenario = {
           await pods.refill(target!, landing!, parallel + paced);
         }
       }
-      // The slowest pod: the last of the paced ones, evicted after each one before it was replaced and Ready (the
-      // controllers' reaction and the pod's start), then its termination.
-      const limitMs = (paced - 1) * (replacementReadyMs ?? delays['controller-delay-ms'] + delays['pod-start-delay-ms']) + E;
+      // The slowest pod: the last of the paced ones, evicted after each one before it was replaced and Ready, then its termination.
+      const limitMs = (paced - 1) * replacementReadyMs + E;
       return {
         goal: 'oursOverKubectl <= 0.9; oursOverLimit <= 1.05 and kubectlOverLimit <= 1.05',
         pods: { parallel, paced, pdbs: { parallel: `maxUnavailable ${parallel}`, paced: 'maxUnavailable 1' } },
         simDelaysMs: delays,
-        ...(replacementReadyMs !== undefined ? { replacementReadyMs } : {}),
+        replacementReadyMs,
         limitMs,
         oursMs: ms.ours,
         kubectlMs: ms.kubectl,
