@@ -6,6 +6,7 @@ import { SecretsClient } from 'oci-secrets';
 import { VaultsClient } from 'oci-vault';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterConfig, FleetConfig } from '../core/config.js';
+import { makeKubeApiClient } from './kube-http.js';
 
 // Temporal's retry policy is the one durable backoff; the SDK only smooths over a blip, and its
 // process-wide circuit breaker would turn one cluster's API trouble into failures for all of them.
@@ -127,7 +128,7 @@ export class ClientRegistry {
     const network = new VirtualNetworkClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
     const networkEndpoint = config.oci.endpoints.network ?? config.oci.endpoints.compute; // one iaas host serves both in OCI
     if (networkEndpoint) network.endpoint = networkEndpoint;
-    const clients: ClusterClients = { config, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), kubeConfig: kc, compute, network, identity };
+    const clients: ClusterClients = { config, core: makeKubeApiClient(kc, k8s.CoreV1Api), apps: makeKubeApiClient(kc, k8s.AppsV1Api), kubeConfig: kc, compute, network, identity };
     if (config.keyStore) {
       clients.vaults = new VaultsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
       clients.secrets = new SecretsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);

@@ -70,6 +70,10 @@ describe.skipIf(testbedFromEnv() !== 'control-plane')('control plane lifecycle',
       const seen = front.stats('worker');
       expect(seen.failures).toEqual([]);
       expect(Object.keys(seen.perBackend).sort()).toEqual(['kube-apiserver-0', 'kube-apiserver-1']);
+      // each ended on its own after SIGTERM (its watches within their grace period), none was killed
+      const stops = cp.apiServerStops();
+      console.log(`api servers stopped in ${stops.map((s) => `${s.name} ${s.exitMs} ms`).join(', ')}; ${answers.length} requests`);
+      expect(stops.map((s) => [s.name, s.killed])).toEqual([['kube-apiserver-0', false], ['kube-apiserver-1', false]]);
     } finally {
       await cp?.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -121,7 +121,13 @@ describe.skipIf(testbedFromEnv() !== 'control-plane')('rotateKeys on the real co
     // nor did any of its requests fail while the API servers restarted: both served it, and the front saw none fail
     const seen = controlPlane().front!.stats('worker');
     const others = controlPlane().front!.stats('cluster');
-    console.log(`api front: worker ${seen.connections} connections ${JSON.stringify(seen.perBackend)}; others ${others.connections}, ${others.failures.length} cut off: ${others.failures.slice(0, 5).join('; ')}`);
+    const stops = controlPlane().apiServerStops();
+    const resent = output.match(/kube request re-sent/g)?.length ?? 0;
+    console.log(`api front: worker ${seen.connections} connections ${JSON.stringify(seen.perBackend)}, ${resent} re-sent; others ${others.connections}, ${others.failures.length} cut off: ${others.failures.slice(0, 5).join('; ')}`);
+    console.log(`api servers stopped ${stops.length} times, exiting ${Math.min(...stops.map((s) => s.exitMs))}-${Math.max(...stops.map((s) => s.exitMs))} ms after SIGTERM`);
+    // every API server ended on its own (graceful termination), none was killed with requests open
+    expect(stops.length).toBeGreaterThan(0);
+    expect(stops.filter((s) => s.killed)).toEqual([]);
     expect(seen.failures).toEqual([]);
     expect(Object.keys(seen.perBackend).sort()).toEqual(['kube-apiserver-0', 'kube-apiserver-1']);
     expect(seen.connections).toBeGreaterThan(100);

@@ -95,12 +95,32 @@ export interface ControlPlane {
    * taken out of the front first and put back once ready.
    */
   restartApiServer(keys: ApiServerKeys): Promise<void>;
+  /** Each API server stopped by restartApiServer: how long after SIGTERM it exited, and whether it had to be killed. */
+  apiServerStops(): ApiServerStop[];
   /** Admin JSON request (for setup and the fleet dynamics). Resolves {status, body}. */
   request(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: any }>;
   /** The admin's TLS material (PEM), for streaming requests such as watches. */
   adminTls: { ca: string; cert: string; key: string };
   stop(): Promise<void>;
 }
+
+export interface ApiServerStop {
+  name: string;
+  exitMs: number;
+  /** Still running API_SERVER_EXIT_WITHIN_MS after SIGTERM: SIGKILLed (its open requests cut off). */
+  killed: boolean;
+}
+
+/**
+ * kube-apiserver's graceful termination. It keeps serving for the shutdown delay after SIGTERM, with /readyz failing
+ * (the front has taken it out before), so that connections already relayed to it are answered. Its watches then end
+ * within their grace period: without one, its HTTP server waits for them until its 60 s shutdown timeout (the
+ * controllers', the scheduler's and KWOK's watches keep their connections busy), which is why it lingered.
+ */
+const API_SERVER_SHUTDOWN_DELAY = '2s';
+const API_SERVER_WATCH_GRACE = '5s';
+/** Delay, watch grace, draining and closing its storage, with room to spare on a loaded machine. */
+const API_SERVER_EXIT_WITHIN_MS = 30_000;
 
 /** The API server's key files: what a key rotation changes. */
 export interface ApiServerKeys {
@@ -338,6 +358,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       ...keys.serviceAccountKeyFiles.map((f) => `--service-account-key-file=${f}`),
       `--service-account-signing-key-file=${keys.serviceAccountSigningKeyFile}`,
       ...(keys.encryptionProviderConfig ? [`--encryption-provider-config=${keys.encryptionProviderConfig}`] : []),
+      `--shutdown-delay-duration=${API_SERVER_SHUTDOWN_DELAY}`,
+      `--shutdown-watch-termination-grace-period=${API_SERVER_WATCH_GRACE}`,
       '--service-cluster-ip-range=10.96.0.0/16',
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
@@ -441,16 +463,24 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const workerKubeconfigPath = writeKubeconfig('worker', { token }, WORKER_USER, front?.url('worker') ?? url);
     const startMs = Date.now() - started;
     log(`control plane ready at ${url} in ${startMs} ms`);
+    const stops: ApiServerStop[] = [];
     const restartApiServer = async (keys: ApiServerKeys): Promise<void> => {
       for (const [i, old] of apiservers.entries()) {
         const name = `kube-apiserver-${i}`;
         await front?.takeOut(name);
+        // A graceful termination, as a repaved member behind a load balancer: it serves on for its shutdown delay
+        // (what the front relayed to it before the take-out is answered), then stops listening, drains its requests,
+        // ends its watches within their grace period and exits. Bounded: killed only past that, and recorded.
+        const sent = Date.now();
         old.child.kill('SIGTERM');
-        // It drains its requests at once but its process often lingers for half a minute after: 3 s, then SIGKILL.
-        const until = Date.now() + 3_000;
-        while (!old.exited && Date.now() < until) await sleep(100);
-        if (!old.exited) old.child.kill('SIGKILL');
+        while (!old.exited && Date.now() - sent < API_SERVER_EXIT_WITHIN_MS) await sleep(100);
+        const killed = !old.exited;
+        if (killed) {
+          log(`${name} still running ${API_SERVER_EXIT_WITHIN_MS} ms after SIGTERM: killed (see ${old.logFile})`);
+          old.child.kill('SIGKILL');
+        }
         while (!old.exited) await sleep(50);
+        stops.push({ name, exitMs: Date.now() - sent, killed });
         procs.splice(procs.indexOf(old), 1);
         apiservers[i] = spawnComponent('kube-apiserver', apiServerArgs(keys, i), undefined, i);
         await waitFor(`kube-apiserver ${i} /readyz after a restart`, apiservers[i]!, () => readyz(apiPorts[i]!));
@@ -463,6 +493,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       clusterName,
       etcdUrl: `https://127.0.0.1:${etcdPort}`,
       restartApiServer,
+      apiServerStops: () => structuredClone(stops),
       versions: pinnedVersions(),
       pki,
       adminKubeconfigPath,
