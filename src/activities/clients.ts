@@ -6,6 +6,7 @@ import { SecretsClient } from 'oci-secrets';
 import { VaultsClient } from 'oci-vault';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterConfig, FleetConfig } from '../core/config.js';
+import { KeepAliveKubeConfig } from './kube-config.js';
 import { makeKubeApiClient } from './kube-http.js';
 
 // Temporal's retry policy is the one durable backoff; the SDK only smooths over a blip, and its
@@ -109,7 +110,7 @@ export class ClientRegistry {
       }
     };
     const kc = load(`kubeconfig ${config.kubeconfig}`, () => {
-      const k = new k8s.KubeConfig();
+      const k = new KeepAliveKubeConfig();
       k.loadFromFile(config.kubeconfig);
       return k;
     });
