@@ -13,9 +13,14 @@ export async function groupNodes(bed: Bed): Promise<string[]> {
   return (await core.listNode({ labelSelector: LABEL_NODE_GROUP })).items.map((n) => n.metadata!.name!).sort();
 }
 
-export async function repaveMany(bed: Bed, nodes: string[]) {
+/**
+ * `withinMs`: the bound of a scenario that may not finish on this machine. The runs still open then are terminated,
+ * counted (`unfinished`) and said so on the log; the figures are those of the runs that completed.
+ */
+export async function repaveMany(bed: Bed, nodes: string[], opts: { withinMs?: number; log?: (line: string) => void } = {}) {
   const cluster = bed.fleet.clusters[0]!.name;
-  const ids = nodes.map((node) => repaveNodeWorkflowId(cluster, node));
+  let ids = nodes.map((node) => repaveNodeWorkflowId(cluster, node));
+  const completed = new Set<string>();
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
   const cpu = process.cpuUsage();
@@ -27,12 +32,24 @@ export async function repaveMany(bed: Bed, nodes: string[]) {
       const handles = await Promise.all(
         nodes.map((node, i) => bed.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId: ids[i]!, args: [{ cluster, node, reason: 'bench' }] })),
       );
-      for (const h of handles) await h.result();
+      const all = Promise.all(handles.map(async (h) => (await h.result(), completed.add(h.workflowId))));
+      if (opts.withinMs === undefined) return void (await all);
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'bound'>((r) => (timer = setTimeout(() => r('bound'), opts.withinMs)));
+      const ended = await Promise.race([all.then(() => 'all' as const), bound]).finally(() => clearTimeout(timer));
+      if (ended === 'bound') {
+        all.catch(() => undefined); // the terminations below fail the rest
+        const open = handles.filter((h) => !completed.has(h.workflowId));
+        opts.log?.(`BOUND: ${completed.size} of ${nodes.length} runs completed within ${opts.withinMs / 1000} s; terminating the ${open.length} still open`);
+        await Promise.all(open.map((h) => h.terminate('bench bound reached').catch(() => undefined)));
+      }
     });
   } finally {
     clearInterval(sampler);
   }
   const wallSeconds = (Date.now() - started) / 1000;
+  const unfinished = ids.length - completed.size;
+  ids = ids.filter((id) => completed.has(id));
   const workerCpuSeconds = cpuSecondsSince(cpu);
   const simCpuSeconds = processCpuSeconds(bed.sim.pid) - simCpu;
   const simLoad = await simLoadSinceLast(bed.sim);
@@ -42,8 +59,9 @@ export async function repaveMany(bed: Bed, nodes: string[]) {
   const act = runs.flatMap((r) => r.activityScheduleToStartMs);
   return {
     runs: nodes.length,
+    ...(opts.withinMs !== undefined ? { boundSeconds: opts.withinMs / 1000, unfinished } : {}),
     wallSeconds: round(wallSeconds, 2),
-    completedPerSecond: round(nodes.length / wallSeconds, 2),
+    completedPerSecond: round(ids.length / wallSeconds, 2),
     eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
     activitiesPerRun: round(mean(runs.map((r) => r.activities)), 1),
     workflowTasksPerRun: round(mean(runs.map((r) => r.workflowTasks)), 1),
@@ -52,7 +70,7 @@ export async function repaveMany(bed: Bed, nodes: string[]) {
     activityScheduleToStartMs: { p50: percentile(act, 50), p99: percentile(act, 99), max: percentile(act, 100) },
     taskTimeouts: sum(runs.map((r) => r.taskTimeouts)),
     workerCpuSeconds: round(workerCpuSeconds, 2),
-    workerCpuMsPerNode: round((workerCpuSeconds * 1000) / nodes.length, 1),
+    workerCpuMsPerNode: round((workerCpuSeconds * 1000) / ids.length, 1), // per completed run (all of them unless bounded)
     workerPeakRssMiB: round(peakRss / 2 ** 20, 1),
     simCpuSeconds: round(simCpuSeconds, 2),
     simCpuShareOfWall: round(simCpuSeconds / wallSeconds, 2),

@@ -29,7 +29,7 @@ describe('KeepAliveKubeConfig', () => {
     kc.loadFromString(kubeconfig('cert-1'));
     const first = await agentOf(kc);
     expect(first).toBeInstanceOf(https.Agent);
-    expect(first.keepAlive).toBe(true);
+    expect(first.options.keepAlive).toBe(true);
     expect(await agentOf(kc)).toBe(first);
     // The generated API clients (makeApiClient) go through applySecurityAuthentication: the same agent.
     const ctx = new k8s.RequestContext('https://127.0.0.1:6443/api/v1/nodes', k8s.HttpMethod.GET);
