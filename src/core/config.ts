@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { parseCidr } from './cidr.js';
 import { parseDuration } from './duration.js';
 import { maintenanceWindowSchema } from './windows.js';
+import { countOrPercent } from './group-size.js';
+
+// Workflows import these from group-size.ts: this module's schemas would be built again for every workflow the worker starts.
+export { countOrPercent, describeIssues, maxSizeOf, minReadyOf, nodeCountOf } from './group-size.js';
 
 const duration = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -13,8 +17,6 @@ const duration = () =>
     return ms;
   });
 
-/** A count or a percentage of the group's size ("25%"). */
-export const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'expected an integer or a percentage such as "25%"')]);
 
 /** Kubernetes' own namespaces: never granted the worker's exec and volume rights. */
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
@@ -179,25 +181,3 @@ export type ClusterNetwork = z.output<typeof clusterNetworkSchema>;
 export type EtcdConfig = z.output<typeof etcdSchema>;
 export type KeyRotationConfig = z.output<typeof keyRotationSchema>;
 export type KeyStoreConfig = z.output<typeof keyStoreSchema>;
-
-/** A count or a percentage of a size as a node count: a count as is; a percentage rounded down, but at least 1 above 0%. */
-export function nodeCountOf(v: number | string, size: number): number {
-  if (typeof v === 'number') return v;
-  const pct = Number(v.slice(0, -1));
-  return pct <= 0 ? 0 : Math.max(1, Math.floor((size * pct) / 100));
-}
-
-/** Fewest Ready nodes a group may have while a runbook works on it. */
-/** The ceiling of a scale: maxSize, or twice the configured size. */
-export function maxSizeOf(group: Pick<NodeGroupConfig, 'size' | 'maxSize'>): number {
-  return group.maxSize ?? Math.max(1, 2 * group.size);
-}
-
-export function minReadyOf(group: NodeGroupConfig): number {
-  return group.minReady ?? Math.max(0, group.size - group.maxUnavailable);
-}
-
-/** Render zod issues as "field.path: message" lines. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ');
-}

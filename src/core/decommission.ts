@@ -2,7 +2,7 @@
 // may be decommissioned, and the shapes the workflow reports. The service itself (Cassandra, or
 // another database with its own decommission command) sits behind StatefulServiceAdapter.
 import { z } from 'zod';
-import { describeIssues } from './config.js';
+import { describeIssues } from './group-size.js';
 import { boundedDuration, type ParseResult } from './input.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 

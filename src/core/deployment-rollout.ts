@@ -1,7 +1,7 @@
 // rolloutDeployment: its input, what the Deployment activities observe, and the pure judgement of a rollout in
 // progress (complete, canary reached, failed, still going) from the Deployment's status and its new pods.
 import { z } from 'zod';
-import { countOrPercent, nodeCountOf } from './config.js';
+import { countOrPercent, nodeCountOf } from './group-size.js';
 import { boundedDuration, type ParseResult, parseObjectInput } from './input.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 

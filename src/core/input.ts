@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './config.js';
+import { describeIssues } from './group-size.js';
 import { parseDuration } from './duration.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };

@@ -1,6 +1,7 @@
 // Pure planning for the node group manager: where new nodes go, which nodes a scale-down removes.
 import { z } from 'zod';
-import { maxSizeOf, minReadyOf, type NodeGroupConfig, type Placement } from './config.js';
+import type { NodeGroupConfig, Placement } from './config.js';
+import { maxSizeOf, minReadyOf } from './group-size.js';
 import { boundedDuration, parseObjectInput } from './input.js';
 import type { Checked, ObservedNode } from './lane/index.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type NodeGroupConfig, minReadyOf } from './config.js';
+import type { NodeGroupConfig } from './config.js';
+import { minReadyOf } from './group-size.js';
 import { boundedDuration, type ParseResult, parseObjectInput } from './input.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 

@@ -1,7 +1,8 @@
 // rolloutNodeImage: its input (an image and a plan of waves), the checks of the plan against the fleet
 // configuration, the health gates as a pure judgement of what the gate activity observed, and its outcome.
 import { z } from 'zod';
-import { countOrPercent, nodeCountOf, type NodeGroupConfig } from './config.js';
+import type { NodeGroupConfig } from './config.js';
+import { countOrPercent, nodeCountOf } from './group-size.js';
 import { boundedDuration, type ParseResult, parseObjectInput } from './input.js';
 import type { EndPhase, RunbookProgress } from './runbook.js';
 

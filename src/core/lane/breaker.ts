@@ -1,5 +1,6 @@
 // The circuit breaker: repaving stops when too much of the group is unhealthy.
-import { nodeCountOf, type NodeGroupConfig } from '../config.js';
+import type { NodeGroupConfig } from '../config.js';
+import { nodeCountOf } from '../group-size.js';
 
 
 export interface BreakerState {

@@ -1,5 +1,5 @@
 // The lane's input, and the state it hands to its next run (continue-as-new).
-import { describeIssues } from '../config.js';
+import { describeIssues } from '../group-size.js';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../duration.js';
 import type { BreakerState } from './breaker.js';

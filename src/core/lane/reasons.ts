@@ -1,7 +1,8 @@
 // Why a node is repaved: an ordered list of reasons (Karpenter's disruption methods as model), each deciding on
 // its own whether a node is due and how its candidates are ordered. The first reason a node matches is its kind;
 // a reason may have its own budget (reasonBudgets in the group's configuration). To add a reason, add it here.
-import { nodeCountOf, type NodeGroupConfig } from '../config.js';
+import type { NodeGroupConfig } from '../config.js';
+import { nodeCountOf } from '../group-size.js';
 import { formatDuration } from '../duration.js';
 import { roundMin, type NodeHealth } from './health.js';
 import { keyringsBehind, type KeyringRequirements } from './keyrings.js';
