@@ -5,6 +5,7 @@
 // closing is one the activity would re-issue on its next attempt anyway.
 import * as k8s from '@kubernetes/client-node';
 import { log } from '@temporalio/activity';
+import type https from 'node:https';
 
 /** What node-fetch reports when the connection closed or was reset before the response's headers (`socket hang up` is ECONNRESET too). */
 const CLOSED_BEFORE_ANSWER = new Set(['ECONNRESET', 'EPIPE']);
@@ -30,13 +31,15 @@ export class ResendOnceHttpLibrary implements k8s.HttpLibrary {
   ) {}
 
   send(request: k8s.RequestContext): k8s.Observable<k8s.ResponseContext> {
-    // client-node gives each request its own https.Agent without keep-alive, so the re-send opens a new connection
-    // (through a load balancer: most likely to another API server).
     const once = this.inner.send(request).toPromise();
     return new k8s.Observable(
       once.catch((e: unknown) => {
         if (!closedBeforeAnswer(e) || request.getSignal()?.aborted) throw e;
         this.onResend(request);
+        // On a new connection (through a load balancer: most likely to another API server), never on another one kept
+        // alive to the server that just closed this one (KeepAliveKubeConfig pools them).
+        const agent = request.getAgent();
+        if (agent) request.setAgent(new (agent.constructor as typeof https.Agent)({ ...(agent as https.Agent).options, keepAlive: false }));
         return this.inner.send(request).toPromise();
       }),
     );

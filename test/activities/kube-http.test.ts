@@ -4,13 +4,14 @@ import * as k8s from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KeepAliveKubeConfig } from '../../src/activities/kube-config.js';
 import { makeKubeApiClient, ResendOnceHttpLibrary } from '../../src/activities/kube-http.js';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
 /** Answers GET /api/v1/namespaces/x, except that the requests whose numbers `cut` names find their connection destroyed unanswered. */
-async function serve(cut: (n: number) => boolean) {
+async function serve(cut: (n: number) => boolean, kc: k8s.KubeConfig = new k8s.KubeConfig()) {
   const seen = { requests: 0, connections: new Set<Socket>() };
   server = createServer((req, res) => {
     seen.connections.add(req.socket);
@@ -19,7 +20,6 @@ async function serve(cut: (n: number) => boolean) {
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }));
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-  const kc = new k8s.KubeConfig();
   const { port } = server.address() as AddressInfo;
   kc.loadFromOptions({
     clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
@@ -41,6 +41,18 @@ describe('kube requests re-sent once when the connection closed before any answe
     expect(resent).toHaveLength(1);
     // a connection each: client-node keeps none alive, so the re-send never meets a second stale one
     expect(seen.connections.size).toBe(3);
+  });
+
+  it('with connections kept alive (KeepAliveKubeConfig), a request cut on a kept connection is re-sent on a new one', async () => {
+    const { kc, seen } = await serve((n) => n === 2, new KeepAliveKubeConfig());
+    const resent: string[] = [];
+    const core = makeKubeApiClient(kc, k8s.CoreV1Api, new ResendOnceHttpLibrary(undefined, (r) => resent.push(r.getUrl())));
+    expect((await core.readNamespace({ name: 'x' })).metadata?.name).toBe('x');
+    expect((await core.readNamespace({ name: 'x' })).metadata?.name).toBe('x');
+    expect(seen.requests).toBe(3);
+    expect(resent).toHaveLength(1);
+    // the first two requests on one kept connection, the re-send on a second
+    expect(seen.connections.size).toBe(2);
   });
 
   it('re-sends only once, and not an answered error', async () => {
