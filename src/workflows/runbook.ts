@@ -190,8 +190,9 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
       setCurrentDetails(opts.details(progress));
     },
     async gate(phase) {
-      // Only a paused run waits: each promise a workflow makes costs the worker a stack trace (the SDK's stack trace query).
-      if (progress.paused && abortReason === undefined) await condition(() => !progress.paused || abortReason !== undefined);
+      // Always awaited, paused or not: skipping it would run what follows earlier within the activation than runs in
+      // flight did, and could order their commands differently on replay.
+      await condition(() => !progress.paused || abortReason !== undefined);
       rb.checkAbort();
       rb.enter(phase);
     },
