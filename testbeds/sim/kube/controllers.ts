@@ -17,6 +17,12 @@ const ctrlRef = (o: KObject) => o.metadata.ownerReferences?.find((r) => r.contro
 const ctrlUid = (o: KObject) => ctrlRef(o)?.uid;
 const finished = (p: KObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 const active = (p: KObject) => !isTerminating(p) && !finished(p);
+/** namespace/name order, as the store lists (ties broken as before the controllers read unsorted). */
+const keyOrder = (a: KObject, b: KObject): number => {
+  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
 
 /** Tolerations the DaemonSet controller adds to its pods. */
 const DAEMONSET_TOLERATIONS: Toleration[] = [
@@ -93,10 +99,10 @@ export class Controllers {
 
   /** Store `obj` if it differs from the stored version. */
   save(plural: string, obj: KObject): void {
-    const cur = this.store.get(plural, obj.metadata.namespace, obj.metadata.name);
+    const cur = this.store.peekOne(plural, obj.metadata.namespace, obj.metadata.name);
     if (!cur || cur.metadata.uid !== obj.metadata.uid) return;
-    obj.metadata.resourceVersion = cur.metadata.resourceVersion;
-    if (JSON.stringify(cur) !== JSON.stringify(obj)) this.store.update(plural, obj);
+    const next = { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } };
+    if (JSON.stringify(cur) !== JSON.stringify(next)) this.store.update(plural, next);
   }
 
   /** Create a pod owned by `owner` from a pod template. */
@@ -120,14 +126,21 @@ export class Controllers {
     }
   }
 
-  private podsOwnedBy(pods: KObject[], owner: KObject): KObject[] {
-    return pods.filter((p) => p.metadata.namespace === owner.metadata.namespace && ctrlUid(p) === owner.metadata.uid);
+  /**
+   * The pods `owner` controls, as stored: not copied, so never to be mutated (copy one to change it). The controllers
+   * read through the store's indexes so that a pass does not copy or scan every pod of the fleet for each owner.
+   */
+  private podsOwnedBy(owner: KObject): KObject[] {
+    return this.store.scan('pods', { ns: owner.metadata.namespace ?? '', ownerUid: owner.metadata.uid });
   }
 
   // ---- node lifecycle, garbage collection ----
 
   private nodeLifecycle(): void {
-    for (const n of this.store.list('nodes')) if (syncNodeTaints(n)) this.store.update('nodes', n);
+    for (const n of this.store.scan('nodes')) {
+      const probe = { ...n, spec: { ...(n.spec ?? {}) } }; // syncNodeTaints replaces spec.taints, never mutates it
+      if (syncNodeTaints(probe)) this.store.update('nodes', probe);
+    }
   }
 
   private podGC(): void {
@@ -157,16 +170,15 @@ export class Controllers {
 
   private deployments(): void {
     const now = this.ctx.now();
-    const allRs = this.store.list('replicasets');
-    const pods = this.store.list('pods');
-    const ready = (rs: KObject) => this.podsOwnedBy(pods, rs).filter((p) => active(p) && podReady(p)).length;
-    const available = (rs: KObject) => this.availableOf(this.podsOwnedBy(pods, rs), rs);
-    const count = (rs: KObject) => this.podsOwnedBy(pods, rs).filter(active).length;
+    const ready = (rs: KObject) => this.podsOwnedBy(rs).filter((p) => active(p) && podReady(p)).length;
+    const available = (rs: KObject) => this.availableOf(this.podsOwnedBy(rs), rs);
+    const count = (rs: KObject) => this.podsOwnedBy(rs).filter(active).length;
     const rev = (rs: KObject) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
-    for (const d of this.store.list('deployments')) {
+    for (const d of this.store.scan('deployments')) {
       if (isTerminating(d)) continue;
       const ns = d.metadata.namespace!;
-      const owned = allRs.filter((rs) => rs.metadata.namespace === ns && ctrlUid(rs) === d.metadata.uid);
+      // copies: setReplicas below changes them
+      const owned = this.store.list('replicasets', undefined, undefined, { ns, ownerUid: d.metadata.uid });
       const hash = shortHash(d.spec.template);
       const desired: number = d.spec.replicas ?? 1;
       const maxRev = Math.max(0, ...owned.map(rev));
@@ -208,7 +220,7 @@ export class Controllers {
         }
         if (recreate) {
           for (const rs of olds) setReplicas(rs, 0);
-          const oldPods = olds.some((rs) => this.podsOwnedBy(pods, rs).length > 0);
+          const oldPods = olds.some((rs) => this.podsOwnedBy(rs).length > 0);
           setReplicas(newRs, oldPods ? 0 : desired);
         } else if (!oldsActive) {
           setReplicas(newRs, desired);
@@ -291,10 +303,9 @@ export class Controllers {
   }
 
   private replicaSets(): void {
-    const pods = this.store.list('pods');
-    for (const rs of this.store.list('replicasets')) {
+    for (const rs of this.store.scan('replicasets')) {
       if (isTerminating(rs)) continue;
-      const mine = this.podsOwnedBy(pods, rs).filter(active);
+      const mine = this.podsOwnedBy(rs).filter(active);
       const want: number = rs.spec.replicas ?? 1;
       let created = 0;
       if (mine.length < want) {
@@ -305,7 +316,7 @@ export class Controllers {
         const victims = [...mine].sort((a, b) => rank(a) - rank(b) || b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp)).slice(0, mine.length - want);
         for (const p of victims) this.api.terminatePod(p);
       }
-      const kept = mine.length > want ? this.podsOwnedBy(this.store.list('pods', rs.metadata.namespace), rs).filter(active) : mine;
+      const kept = mine.length > want ? this.podsOwnedBy(rs).filter(active) : mine;
       const readyN = kept.filter(podReady).length;
       const status: Record<string, unknown> = {
         replicas: kept.length + created,
@@ -320,9 +331,8 @@ export class Controllers {
   }
 
   private daemonSets(): void {
-    const nodes = this.store.list('nodes');
-    const pods = this.store.list('pods');
-    for (const ds of this.store.list('daemonsets')) {
+    const nodes = this.store.scan('nodes');
+    for (const ds of this.store.scan('daemonsets')) {
       if (isTerminating(ds)) continue;
       const template = ds.spec.template;
       const hash = shortHash(template);
@@ -330,7 +340,7 @@ export class Controllers {
       for (const t of DAEMONSET_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
       const eligible = nodes.filter((n) => nodeMatchesPod(n, template.spec ?? {}) && untoleratedTaints(n.spec?.taints, tolerations).length === 0);
       const eligibleNames = new Set(eligible.map((n) => n.metadata.name));
-      const mine = this.podsOwnedBy(pods, ds).filter(active);
+      const mine = this.podsOwnedBy(ds).filter(active);
       const byNode = new Map<string, KObject[]>();
       for (const p of mine) {
         const list = byNode.get(p.spec?.nodeName ?? '') ?? [];
@@ -351,7 +361,7 @@ export class Controllers {
         for (const p of list) this.api.terminatePod(p);
       }
       // rolling update: replace pods of an older template while staying within maxUnavailable
-      const current = this.podsOwnedBy(this.store.list('pods', ds.metadata.namespace), ds).filter(active).filter((p) => eligibleNames.has(p.spec?.nodeName));
+      const current = this.podsOwnedBy(ds).filter(active).filter((p) => eligibleNames.has(p.spec?.nodeName));
       if (ds.spec.updateStrategy?.type !== 'OnDelete') {
         const maxUnavailable = Math.max(1, scaled(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, eligible.length, false));
         let unavailable = eligible.length - current.filter(podReady).length;
@@ -381,15 +391,14 @@ export class Controllers {
   }
 
   private statefulSets(): void {
-    const pods = this.store.list('pods');
-    for (const sts of this.store.list('statefulsets')) {
+    for (const sts of this.store.scan('statefulsets')) {
       if (isTerminating(sts)) continue;
       const name = sts.metadata.name;
       const revision = `${name}-${shortHash(sts.spec.template)}`;
       const replicas: number = sts.spec.replicas ?? 1;
       const parallel = sts.spec.podManagementPolicy === 'Parallel';
       const byOrd = new Map<number, KObject>();
-      for (const p of this.podsOwnedBy(pods, sts)) {
+      for (const p of this.podsOwnedBy(sts)) {
         const m = new RegExp(`^${name.replace(/\./g, '\\.')}-(\\d+)$`).exec(p.metadata.name);
         if (m) byOrd.set(Number(m[1]), p);
       }
@@ -443,7 +452,7 @@ export class Controllers {
           }
         }
       }
-      const live = this.podsOwnedBy(this.store.list('pods', sts.metadata.namespace), sts).filter(active);
+      const live = this.podsOwnedBy(sts).filter(active);
       const readyN = live.filter(podReady).length;
       const rev = (p: KObject) => p.metadata.labels?.['controller-revision-hash'];
       const updatedN = live.filter((p) => rev(p) === revision).length;
@@ -467,14 +476,16 @@ export class Controllers {
   // ---- scheduler & kubelet ----
 
   private scheduler(): void {
-    const nodes = this.store.list('nodes');
+    const pending = this.store
+      .scan('pods', {}, (p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler')
+      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || keyOrder(a, b));
+    if (pending.length === 0) return;
+    const nodes = this.store.scan('nodes').sort(keyOrder);
     const load = new Map<string, number>();
-    const pods = this.store.list('pods');
-    for (const p of pods) if (p.spec?.nodeName && active(p)) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
-    const pending = pods.filter((p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler');
-    pending.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
+    for (const p of this.store.peek('pods')) if (p.spec?.nodeName && active(p)) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
     const now = this.ctx.now();
-    for (const p of pending) {
+    for (const stored of pending) {
+      const p = structuredClone(stored);
       const why = { notReady: 0, unschedulable: 0, taints: 0, selector: 0 };
       const fits = nodes.filter((n) => {
         if (!nodeReady(n)) return void why.notReady++, false;
@@ -512,10 +523,11 @@ export class Controllers {
   }
 
   private kubelet(): void {
-    const nodes = new Map(this.store.list('nodes').map((n) => [n.metadata.name, n]));
+    const nodes = new Map(this.store.scan('nodes').map((n) => [n.metadata.name, n]));
     const nowMs = Date.now();
     const now = this.ctx.now();
-    for (const p of this.store.list('pods')) {
+    for (const stored of this.store.peek('pods')) {
+      let p = stored; // copied below before it is changed
       const node = p.spec?.nodeName ? nodes.get(p.spec.nodeName) : undefined;
       if (!node || !active(p)) continue;
       const ready = nodeReady(node);
@@ -533,6 +545,7 @@ export class Controllers {
           this.ctx.timers.after(due - nowMs + 1, () => this.reconcile(), `start-at:${due}`);
           continue;
         }
+        p = structuredClone(stored);
         const hostIP = (node.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;
         const podIP = p.spec.hostNetwork ? hostIP : this.podIP(node);
         const st = (p.status ??= {});
@@ -565,6 +578,7 @@ export class Controllers {
         setCondition(st, { type: 'Ready', status: serving ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
         this.save('pods', p);
       } else if (p.status?.phase === 'Running' && podReady(p) !== ready && !(p.status.containerStatuses as { state?: { waiting?: unknown } }[] | undefined)?.some((c) => c.state?.waiting)) {
+        p = structuredClone(stored);
         const st = p.status;
         const reason = ready ? undefined : 'ContainersNotReady';
         setCondition(st, { type: 'ContainersReady', status: ready ? 'True' : 'False', reason }, now, { lastProbeTime: null as unknown as string });
@@ -577,6 +591,6 @@ export class Controllers {
 
   private pdbs(): void {
     const now = this.ctx.now();
-    for (const pdb of this.store.list('poddisruptionbudgets')) refreshPdb(this.store, pdb, now);
+    for (const pdb of this.store.scan('poddisruptionbudgets')) refreshPdb(this.store, pdb, now);
   }
 }

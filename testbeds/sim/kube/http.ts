@@ -179,10 +179,11 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
           allowBookmarks: q.get('allowWatchBookmarks') === 'true',
           sendInitialEvents: q.get('sendInitialEvents') === 'true',
           render,
+          plain: !table && !eventsV1,
         });
         return;
       }
-      const items = api.list(stored, ns, listOpts);
+      const items = api.list(stored, ns, listOpts, { copy: false });
       const rv = ctx.store.resourceVersion;
       if (table) return send(res, 200, toTable(rt, items, { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: rv }));
       return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items: items.map(out) });
