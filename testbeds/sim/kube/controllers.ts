@@ -25,6 +25,13 @@ const keyOrder = (a: KObject, b: KObject): number => {
 };
 
 /** Tolerations the DaemonSet controller adds to its pods. */
+/**
+ * At most this many pods created, and this many scheduled, per reconcile pass (the ReplicaSet controller's
+ * burstReplicas is 500 too): then the pass ends and the next follows at once, so that 50,000 pods starting do not hold
+ * the sim's event loop (and every request) for seconds.
+ */
+const BURST = 500;
+
 const DAEMONSET_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
@@ -64,9 +71,12 @@ export class Controllers {
     });
   }
 
+  private createdThisPass = 0;
+
   reconcile(): void {
     if (this.running) return;
     this.running = true;
+    this.createdThisPass = 0;
     try {
       for (let i = 0; i < 20; i++) {
         const before = this.store.resourceVersion;
@@ -90,10 +100,14 @@ export class Controllers {
             console.error(`kube sim: ${name} controller failed`, err);
           }
         }
-        if (this.store.resourceVersion === before) break;
+        if (this.store.resourceVersion === before || this.more) break;
       }
     } finally {
       this.running = false;
+    }
+    if (this.more) {
+      this.more = false;
+      this.ctx.timers.after(0, () => this.reconcile(), 'burst');
     }
   }
 
@@ -309,7 +323,10 @@ export class Controllers {
       const want: number = rs.spec.replicas ?? 1;
       let created = 0;
       if (mine.length < want) {
-        for (let i = mine.length; i < want; i++, created++) this.createPod(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` });
+        const room = Math.max(0, BURST - this.createdThisPass);
+        if (want - mine.length > room) this.more = true;
+        for (let i = mine.length; i < Math.min(want, mine.length + room); i++, created++) this.createPod(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` });
+        this.createdThisPass += created;
       } else if (mine.length > want) {
         // real ranking: unassigned < pending < not ready < ready; newer first
         const rank = (p: KObject) => (p.spec?.nodeName ? 1 : 0) * 4 + (p.status?.phase === 'Running' ? 1 : 0) * 2 + (podReady(p) ? 1 : 0);
@@ -349,7 +366,9 @@ export class Controllers {
       }
       for (const n of eligible) {
         const onNode = byNode.get(n.metadata.name) ?? [];
-        if (onNode.length === 0) {
+        if (onNode.length === 0 && this.createdThisPass >= BURST) this.more = true;
+        else if (onNode.length === 0) {
+          this.createdThisPass++;
           this.createPod(ds, template, { generateName: `${ds.metadata.name}-`, labels: { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) } }, { nodeName: n.metadata.name, tolerations });
         }
         for (const extra of onNode.slice(1)) this.api.terminatePod(extra);
@@ -480,20 +499,30 @@ export class Controllers {
       .scan('pods', {}, (p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler')
       .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || keyOrder(a, b));
     if (pending.length === 0) return;
+    if (pending.length > BURST) this.more = true;
     const nodes = this.store.scan('nodes').sort(keyOrder);
     const load = new Map<string, number>();
     for (const p of this.store.peek('pods')) if (p.spec?.nodeName && active(p)) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
     const now = this.ctx.now();
-    for (const stored of pending) {
+    // the nodes a pod fits depend only on its tolerations and node selection: computed once per kind of pod per pass
+    const fitting = new Map<string, { fits: KObject[]; why: Record<'notReady' | 'unschedulable' | 'taints' | 'selector', number> }>();
+    for (const stored of pending.slice(0, BURST)) {
       const p = structuredClone(stored);
-      const why = { notReady: 0, unschedulable: 0, taints: 0, selector: 0 };
-      const fits = nodes.filter((n) => {
-        if (!nodeReady(n)) return void why.notReady++, false;
-        if (n.spec?.unschedulable) return void why.unschedulable++, false;
-        if (untoleratedTaints(n.spec?.taints, p.spec?.tolerations).length) return void why.taints++, false;
-        if (!nodeMatchesPod(n, p.spec ?? {})) return void why.selector++, false;
-        return true;
-      });
+      const kind = JSON.stringify([p.spec?.tolerations, p.spec?.nodeSelector, p.spec?.affinity]);
+      const known = fitting.get(kind) ?? { fits: [], why: { notReady: 0, unschedulable: 0, taints: 0, selector: 0 } };
+      if (!fitting.has(kind)) {
+        const why = known.why;
+        known.fits = nodes.filter((n) => {
+          if (!nodeReady(n)) return void why.notReady++, false;
+          if (n.spec?.unschedulable) return void why.unschedulable++, false;
+          if (untoleratedTaints(n.spec?.taints, p.spec?.tolerations).length) return void why.taints++, false;
+          if (!nodeMatchesPod(n, p.spec ?? {})) return void why.selector++, false;
+          return true;
+        });
+        fitting.set(kind, known);
+      }
+      const { why } = known;
+      const fits = [...known.fits];
       const st = (p.status ??= {});
       if (fits.length === 0) {
         const parts = [
@@ -514,6 +543,9 @@ export class Controllers {
       this.save('pods', p);
     }
   }
+
+  /** Work was left for the next pass (BURST reached): the pass ends and another follows at once. */
+  private more = false;
 
   private podIP(node: KObject): string {
     const n = (this.ipSeq.get(node.metadata.name) ?? 1) + 1;

@@ -45,6 +45,14 @@ function indexKeys(o: KObject): string[] {
 /** Byte order of the keys, as etcd (and so kube-apiserver) lists them. */
 const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
+const serialized = new WeakMap<KObject, string>();
+/** JSON of a stored object, serialized once (stored objects are never mutated: a write stores a new one). */
+export function wireJson(o: KObject): string {
+  let text = serialized.get(o);
+  if (text === undefined) serialized.set(o, (text = JSON.stringify(o)));
+  return text;
+}
+
 export class ObjectStore {
   private rv = 0;
   private readonly data = new Map<string, Map<string, KObject>>();

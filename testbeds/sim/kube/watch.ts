@@ -5,7 +5,7 @@ import type { SimContext } from './context.js';
 import { groupVersion, type KObject, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { failure } from './status.js';
-import type { StoreEvent } from './store.js';
+import { wireJson, type StoreEvent } from './store.js';
 
 export interface WatchOptions {
   ns?: string;
@@ -28,7 +28,7 @@ function sharedLine(e: StoreEvent, type: string): string {
   let byType = lines.get(e);
   if (!byType) lines.set(e, (byType = new Map()));
   let line = byType.get(type);
-  if (line === undefined) byType.set(type, (line = `${JSON.stringify({ type, object: e.object })}\n`));
+  if (line === undefined) byType.set(type, (line = `{"type":${JSON.stringify(type)},"object":${wireJson(e.object)}}\n`));
   return line;
 }
 
