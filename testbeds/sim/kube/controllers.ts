@@ -17,6 +17,7 @@ const ctrlRef = (o: KObject) => o.metadata.ownerReferences?.find((r) => r.contro
 const ctrlUid = (o: KObject) => ctrlRef(o)?.uid;
 const finished = (p: KObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 const active = (p: KObject) => !isTerminating(p) && !finished(p);
+const storeKey = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 /** namespace/name order, as the store lists (ties broken as before the controllers read unsorted). */
 const keyOrder = (a: KObject, b: KObject): number => {
   const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
@@ -47,12 +48,22 @@ export class Controllers {
   private readonly boundAt = new Map<string, number>();
   private readonly ipSeq = new Map<string, number>();
   private readonly extra: Controller[] = [];
+  /**
+   * The pods the kubelet is to look at in the next pass: changed, on a node whose readiness changed, or still
+   * starting. Not every pod of the fleet in every pass.
+   */
+  private readonly kubeletDue = new Map<string, KObject>();
 
   constructor(readonly ctx: SimContext, readonly api: KubeApi) {
     ctx.store.subscribe((e) => {
       if (e.type === 'DELETED' && e.resource === 'pods') this.boundAt.delete(e.object.metadata.uid);
+      if (e.resource === 'pods' && e.type !== 'DELETED') this.kubeletDue.set(storeKey(e.object), e.object);
+      if (e.resource === 'nodes' && e.type !== 'DELETED' && (e.type === 'ADDED' || nodeReady(e.old!) !== nodeReady(e.object))) {
+        for (const p of ctx.store.scan('pods', { nodeName: e.object.metadata.name })) this.kubeletDue.set(storeKey(p), p);
+      }
       this.kick();
     });
+    for (const p of ctx.store.peek('pods')) this.kubeletDue.set(storeKey(p), p);
   }
 
   private get store() { return this.ctx.store; }
@@ -158,10 +169,11 @@ export class Controllers {
   }
 
   private podGC(): void {
-    // peek, not list: a pass over every pod of the fleet must not copy them all to find the few orphans
-    const nodes = new Set([...this.store.peek('nodes')].map((n) => n.metadata.name));
-    const orphans = [...this.store.peek('pods')].filter((p) => p.spec?.nodeName && !nodes.has(p.spec.nodeName));
-    for (const p of orphans) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+    // through the node index: the nodes pods are bound to, not every pod of the fleet
+    for (const node of this.store.indexedValues('pods', 'node')) {
+      if (this.store.has('nodes', undefined, node)) continue;
+      for (const p of this.store.scan('pods', { nodeName: node })) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+    }
   }
 
   private ownerGC(): void {
@@ -169,10 +181,8 @@ export class Controllers {
     for (const r of ['deployments', 'replicasets', 'daemonsets', 'statefulsets', 'nodes']) for (const o of this.store.peek(r)) owners.add(o.metadata.uid);
     const known = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'Node']);
     for (const plural of ['replicasets', 'pods']) {
-      const orphans = [...this.store.peek(plural)].filter((o) => {
-        const ref = ctrlRef(o);
-        return ref && known.has(ref.kind) && !owners.has(ref.uid);
-      });
+      const gone = this.store.indexedValues(plural, 'owner').filter((uid) => !owners.has(uid));
+      const orphans = gone.flatMap((uid) => this.store.scan(plural, { ownerUid: uid }, (o) => known.has(ctrlRef(o)!.kind)));
       for (const o of orphans) {
         if (plural === 'pods') this.api.terminatePod(structuredClone(o));
         else this.store.remove(plural, o.metadata.namespace, o.metadata.name);
@@ -555,12 +565,15 @@ export class Controllers {
   }
 
   private kubelet(): void {
-    const nodes = new Map(this.store.scan('nodes').map((n) => [n.metadata.name, n]));
     const nowMs = Date.now();
     const now = this.ctx.now();
-    for (const stored of this.store.peek('pods')) {
+    const toCheck = [...this.kubeletDue.values()];
+    this.kubeletDue.clear();
+    for (const seen of toCheck) {
+      const stored = this.store.peekOne('pods', seen.metadata.namespace, seen.metadata.name);
+      if (!stored) continue;
       let p = stored; // copied below before it is changed
-      const node = p.spec?.nodeName ? nodes.get(p.spec.nodeName) : undefined;
+      const node = p.spec?.nodeName ? this.store.peekOne('nodes', undefined, p.spec.nodeName) : undefined;
       if (!node || !active(p)) continue;
       const ready = nodeReady(node);
       const uid = p.metadata.uid;
@@ -575,6 +588,7 @@ export class Controllers {
         if (nowMs < due) {
           // One pass for every pod due at once (bound in the same pass): one timer per pod made a fleet's start quadratic.
           this.ctx.timers.after(due - nowMs + 1, () => this.reconcile(), `start-at:${due}`);
+          this.kubeletDue.set(storeKey(p), p); // still starting: looked at again
           continue;
         }
         p = structuredClone(stored);

@@ -320,7 +320,13 @@ function page(items: KObject[], q: URLSearchParams, rv: string): { items: KObjec
     }
   }
   const keyOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  const from = start ? items.filter((o) => keyOf(o) >= start) : items;
+  let lo = 0; // items are in key order: the first at or after `start`
+  for (let hi = items.length; lo < hi; ) {
+    const mid = (lo + hi) >> 1;
+    if (keyOf(items[mid]!) < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const from = start ? items.slice(lo) : items;
   if (!(limit > 0) || from.length <= limit) return { items: from, listMeta: { resourceVersion: rv } };
   const shown = from.slice(0, limit);
   const next = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(rv), start: `${keyOf(shown[shown.length - 1]!)}\u0000` })).toString('base64');

@@ -53,11 +53,22 @@ export function wireJson(o: KObject): string {
   return text;
 }
 
+function accepts(narrow: Narrow, match?: (o: KObject) => boolean): (o: KObject) => boolean {
+  return (o: KObject): boolean =>
+    (narrow.ns === undefined || (o.metadata.namespace ?? '') === narrow.ns) &&
+    (narrow.nodeName === undefined || o.spec?.nodeName === narrow.nodeName) &&
+    (narrow.ownerUid === undefined || o.metadata.ownerReferences?.find((r) => r.controller)?.uid === narrow.ownerUid) &&
+    (narrow.labels ?? []).every(([k, v]) => o.metadata.labels?.[k] === v) &&
+    (!match || match(o));
+}
+
 export class ObjectStore {
   private rv = 0;
   private readonly data = new Map<string, Map<string, KObject>>();
   /** Per resource: index key (indexKeys) → the store keys of the objects that have it. */
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
+  /** Per resource, its keys sorted; dropped on create and remove. */
+  private readonly sortedKeys = new Map<string, string[]>();
   private readonly history: StoreEvent[] = [];
   /** Highest resourceVersion whose event was dropped from the history. */
   private compactedRv = 0;
@@ -117,12 +128,7 @@ export class ObjectStore {
     for (const [k, v] of narrow.labels ?? []) lookups.push(`label:${k}=${v}`);
     if (narrow.nodeName !== undefined) lookups.push(`node:${narrow.nodeName}`);
     if (narrow.ownerUid !== undefined) lookups.push(`owner:${narrow.ownerUid}`);
-    const accept = (o: KObject): boolean =>
-      (narrow.ns === undefined || (o.metadata.namespace ?? '') === narrow.ns) &&
-      (narrow.nodeName === undefined || o.spec?.nodeName === narrow.nodeName) &&
-      (narrow.ownerUid === undefined || o.metadata.ownerReferences?.find((r) => r.controller)?.uid === narrow.ownerUid) &&
-      (narrow.labels ?? []).every(([k, v]) => o.metadata.labels?.[k] === v) &&
-      (!match || match(o));
+    const accept = accepts(narrow, match);
     const found: KObject[] = [];
     if (lookups.length === 0) {
       for (const o of t.values()) if (accept(o)) found.push(o);
@@ -139,6 +145,26 @@ export class ObjectStore {
       if (o && accept(o)) found.push(o);
     }
     return found;
+  }
+
+  /** A namespace or the whole resource in key order: its keys sorted once per create/remove, not per list. */
+  private inKeyOrder(resource: string, narrow: Narrow, match?: (o: KObject) => boolean): KObject[] {
+    const t = this.table(resource);
+    let keys = this.sortedKeys.get(resource);
+    if (!keys) this.sortedKeys.set(resource, (keys = [...t.keys()].sort()));
+    const accept = accepts(narrow, match);
+    const found: KObject[] = [];
+    for (const k of keys) {
+      const o = t.get(k);
+      if (o && accept(o)) found.push(o);
+    }
+    return found;
+  }
+
+  /** The distinct nodes (`node`) or controllers (`owner`) the objects of a resource name: a GC's candidates. */
+  indexedValues(resource: string, kind: 'node' | 'owner'): string[] {
+    const prefix = `${kind}:`;
+    return [...this.index(resource).keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
   }
 
   /** The stored object itself (not a copy): callers must not mutate it. */
@@ -166,6 +192,7 @@ export class ObjectStore {
 
   /** `list` without the copies: for what is serialized at once (a list's response), never mutated. */
   sorted(resource: string, ns?: string, match?: (o: KObject) => boolean, narrow: Narrow = {}): KObject[] {
+    if (!narrow.labels?.length && narrow.nodeName === undefined && narrow.ownerUid === undefined) return this.inKeyOrder(resource, ns === undefined ? narrow : { ...narrow, ns }, match);
     const found = this.scan(resource, ns === undefined ? narrow : { ...narrow, ns }, match).map((o): [string, KObject] => [keyOf(o), o]);
     return found.sort(byKey).map(([, o]) => o);
   }
@@ -183,6 +210,7 @@ export class ObjectStore {
     stored.metadata.resourceVersion = String(++this.rv);
     t.set(k, stored);
     this.reindex(resource, k, undefined, stored);
+    this.sortedKeys.delete(resource);
     this.emit({ type: 'ADDED', resource, rv: this.rv, object: stored });
     return structuredClone(stored);
   }
@@ -207,6 +235,7 @@ export class ObjectStore {
     if (!old) return undefined;
     t.delete(k);
     this.reindex(resource, k, old, undefined);
+    this.sortedKeys.delete(resource);
     const gone = structuredClone(old);
     gone.metadata.resourceVersion = String(++this.rv);
     this.emit({ type: 'DELETED', resource, rv: this.rv, object: gone });
@@ -234,7 +263,8 @@ export class ObjectStore {
 
   private emit(e: StoreEvent): void {
     this.history.push(e);
-    if (this.history.length > this.historyLimit) {
+    // compacted a tenth at a time: one event at a time moved the whole history on every write
+    if (this.history.length > this.historyLimit + Math.ceil(this.historyLimit / 10)) {
       const dropped = this.history.splice(0, this.history.length - this.historyLimit);
       this.compactedRv = dropped[dropped.length - 1]!.rv;
     }
