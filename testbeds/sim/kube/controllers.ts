@@ -32,6 +32,10 @@ const keyOrder = (a: KObject, b: KObject): number => {
  * the sim's event loop (and every request) for seconds.
  */
 const BURST = 500;
+/** Rounds of every loop per pass while they still change something; a pass that has not settled then yields. */
+const PASS_ITERATIONS = 5;
+/** Rounds in all, over the passes that go on from one another, before the loops are left alone until the next change. */
+const MAX_ROUNDS = 20;
 
 const DAEMONSET_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
@@ -83,13 +87,21 @@ export class Controllers {
   }
 
   private createdThisPass = 0;
+  private rounds = 0;
+  private unsettled = false;
 
   reconcile(): void {
     if (this.running) return;
     this.running = true;
     this.createdThisPass = 0;
+    if (!this.unsettled || this.more) this.rounds = 0;
+    this.unsettled = false;
     try {
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; this.rounds < MAX_ROUNDS; i++, this.rounds++) {
+        if (i === PASS_ITERATIONS) {
+          this.unsettled = true; // the next pass goes on after the event loop has served what waits
+          break;
+        }
         const before = this.store.resourceVersion;
         const loops: [string, () => void][] = [
           ...this.extra.map((c, n): [string, () => void] => [`extra${n}`, () => c(this)]),
@@ -116,9 +128,11 @@ export class Controllers {
     } finally {
       this.running = false;
     }
-    if (this.more) {
-      this.more = false;
-      this.ctx.timers.after(0, () => this.reconcile(), 'burst');
+    if (this.more || this.unsettled) {
+      this.ctx.timers.after(0, () => {
+        this.more = false;
+        this.reconcile();
+      }, 'burst');
     }
   }
 
@@ -506,7 +520,7 @@ export class Controllers {
 
   private scheduler(): void {
     const pending = this.store
-      .scan('pods', {}, (p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler')
+      .scan('pods', { nodeName: '' }, (p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler')
       .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || keyOrder(a, b));
     if (pending.length === 0) return;
     if (pending.length > BURST) this.more = true;

@@ -26,7 +26,7 @@ export interface Narrow {
   ns?: string;
   /** Label equalities (`app=web`). */
   labels?: [string, string][];
-  /** Pods bound to this node. */
+  /** Pods bound to this node ('': not bound to any). */
   nodeName?: string;
   /** Controller ownerReference uid. */
   ownerUid?: string;
@@ -38,6 +38,7 @@ function indexKeys(o: KObject): string[] {
   for (const [k, v] of Object.entries(o.metadata.labels ?? {})) keys.push(`label:${k}=${v}`);
   const node = o.spec?.nodeName;
   if (typeof node === 'string' && node) keys.push(`node:${node}`);
+  else if (o.kind === 'Pod') keys.push('unbound');
   const owner = o.metadata.ownerReferences?.find((r) => r.controller)?.uid;
   if (owner) keys.push(`owner:${owner}`);
   return keys;
@@ -56,7 +57,7 @@ export function wireJson(o: KObject): string {
 function accepts(narrow: Narrow, match?: (o: KObject) => boolean): (o: KObject) => boolean {
   return (o: KObject): boolean =>
     (narrow.ns === undefined || (o.metadata.namespace ?? '') === narrow.ns) &&
-    (narrow.nodeName === undefined || o.spec?.nodeName === narrow.nodeName) &&
+    (narrow.nodeName === undefined || (o.spec?.nodeName || '') === narrow.nodeName) &&
     (narrow.ownerUid === undefined || o.metadata.ownerReferences?.find((r) => r.controller)?.uid === narrow.ownerUid) &&
     (narrow.labels ?? []).every(([k, v]) => o.metadata.labels?.[k] === v) &&
     (!match || match(o));
@@ -126,7 +127,7 @@ export class ObjectStore {
     const lookups: string[] = [];
     if (narrow.ns !== undefined) lookups.push(`ns:${narrow.ns}`);
     for (const [k, v] of narrow.labels ?? []) lookups.push(`label:${k}=${v}`);
-    if (narrow.nodeName !== undefined) lookups.push(`node:${narrow.nodeName}`);
+    if (narrow.nodeName !== undefined) lookups.push(narrow.nodeName ? `node:${narrow.nodeName}` : 'unbound');
     if (narrow.ownerUid !== undefined) lookups.push(`owner:${narrow.ownerUid}`);
     const accept = accepts(narrow, match);
     const found: KObject[] = [];
