@@ -58,7 +58,7 @@ export async function startSimProcess(home: string, flags: SimFlags, testbed: Te
         const e = JSON.parse(readFileSync(endpointsPath, 'utf8')) as { pid: number; fleetConfigPath: string; adminKubeconfigPath: string; controlUrl: string; controlToken: string };
         return e.pid === child.pid && e;
       },
-      { timeoutMs: testbed === 'sim' ? 60_000 : 300_000, everyMs: 100, retryErrors: true },
+      { timeoutMs: testbed === 'sim' ? 180_000 : 300_000, everyMs: 100, retryErrors: true }, // seeding 5,000 nodes comes first; the real control plane starts first
     );
     return { pid: child.pid!, fleetConfigPath: endpoints.fleetConfigPath, adminKubeconfigPath: endpoints.adminKubeconfigPath, controlUrl: endpoints.controlUrl, controlToken: endpoints.controlToken, stop };
   } catch (e) {

@@ -39,11 +39,19 @@ export async function pinImageOnLanes(client: Client, cluster: string, groups: s
 export const laneState = (client: Client, workflowId: string) => client.workflow.getHandle(workflowId).query(laneStateQuery);
 
 /** Waits until every lane has replaced `nodes` nodes and has none in flight; a failed repave fails the wait (it would back off for minutes). */
-export async function awaitLanesReplaced(client: Client, laneIds: string[], nodes: number, timeoutMs: number): Promise<LaneState[]> {
+export async function awaitLanesReplaced(client: Client, laneIds: string[], nodes: number, timeoutMs: number, log?: (line: string) => void): Promise<LaneState[]> {
+  const started = Date.now();
+  let logged = started;
   return poll(
     `${laneIds.length} lanes to replace ${nodes} nodes each`,
     async () => {
       const states = await Promise.all(laneIds.map((id) => laneState(client, id)));
+      if (log && Date.now() - logged >= 30_000) {
+        logged = Date.now();
+        const replaced = states.reduce((n, s) => n + s.totals.replaced, 0);
+        const inFlight = states.reduce((n, s) => n + s.inFlight.length, 0);
+        log(`${Math.round((logged - started) / 1000)} s: ${replaced} of ${nodes * laneIds.length} nodes replaced, ${inFlight} in flight`);
+      }
       const failed = states.flatMap((s) => s.history.filter((h) => h.outcome === 'failed' || h.outcome === 'refused').map((h) => `${s.group}/${h.node}: ${h.detail ?? h.reason}`));
       if (failed.length) throw new Error(`repaves failed: ${failed.join('; ')}`);
       return states.every((s) => s.totals.replaced >= nodes && s.inFlight.length === 0) && states;

@@ -13,8 +13,9 @@ import { drainVsKubectl } from './scenarios/drain-vs-kubectl.js';
 import { fleetMakespan } from './scenarios/fleet-makespan.js';
 import { orchestrationCost } from './scenarios/orchestration-cost.js';
 import { repaveFloor } from './scenarios/repave-floor.js';
+import { simScale } from './scenarios/sim-scale.js';
 
-export const SCENARIOS: Scenario[] = [fleetMakespan, repaveFloor, orchestrationCost, drainVsKubectl, concurrency];
+export const SCENARIOS: Scenario[] = [fleetMakespan, repaveFloor, orchestrationCost, drainVsKubectl, concurrency, simScale];
 
 export interface BenchResult {
   scenario: string;

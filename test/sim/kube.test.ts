@@ -211,6 +211,40 @@ describe('kube sim API server', () => {
     expect((await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=n2' })).items).toHaveLength(0);
   });
 
+  it('pages lists with limit and continue, and selects through its indexes as through a scan', async () => {
+    const { sim, core, apps } = await start({ podStartDelayMs: 0 });
+    registerNodes(sim, ['n1', 'n2']);
+    sim.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    await apps.createNamespacedDeployment({ namespace: 'shop', body: deployment('web', 5) });
+    const all = await waitFor('5 web pods bound', async () => {
+      const l = await core.listPodForAllNamespaces();
+      return l.items.filter((p) => p.metadata?.labels?.app === 'web' && p.spec?.nodeName).length === 5 ? l.items : undefined;
+    });
+    const pages: string[][] = [];
+    let token: string | undefined;
+    do {
+      const page = await core.listPodForAllNamespaces({ limit: 2, ...(token ? { _continue: token } : {}) });
+      pages.push(page.items.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`));
+      token = page.metadata?._continue;
+      if (token) expect(page.metadata?.remainingItemCount).toBe(all.length - pages.flat().length);
+    } while (token);
+    expect(pages.flat()).toEqual(all.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`));
+    expect(pages).toHaveLength(Math.ceil(all.length / 2));
+    expect(pages.slice(0, -1).every((p) => p.length === 2)).toBe(true);
+    expect((await errorOf(core.listPodForAllNamespaces({ limit: 2, _continue: 'not-a-token' }))).code).toBe(400);
+    // selectors narrowed by the label and node indexes: the same pods a filter over the full list finds
+    const onN1 = all.filter((p) => p.spec?.nodeName === 'n1').map((p) => p.metadata!.name).sort();
+    expect((await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=n1' })).items.map((p) => p.metadata!.name).sort()).toEqual(onN1);
+    expect((await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web,app!=db' })).items).toHaveLength(5);
+    // a label changed moves the pod between index entries
+    const moved = all.find((p) => p.metadata?.labels?.app === 'web')!.metadata!.name!;
+    await core.patchNamespacedPod({ namespace: 'shop', name: moved, body: { metadata: { labels: { tier: 'front' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect((await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'tier=front' })).items.map((p) => p.metadata!.name)).toEqual([moved]);
+    await core.patchNamespacedPod({ namespace: 'shop', name: moved, body: { metadata: { labels: { tier: 'back' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect((await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'tier=front' })).items).toHaveLength(0);
+    expect((await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'tier==back' })).items.map((p) => p.metadata!.name)).toEqual([moved]);
+  });
+
   it('creates StatefulSet pods in order and removes the highest ordinal first', async () => {
     const { sim, core, apps } = await start({ podStartDelayMs: 30, evictionDelayMs: 30 });
     registerNodes(sim, ['n1', 'n2', 'n3']);

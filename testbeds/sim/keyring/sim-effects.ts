@@ -40,7 +40,7 @@ export async function startKeyringEffects(kube: KubeSim, member: ControlPlaneMem
     const ring = member.running('client-ca');
     if (!ring) return;
     const trusted = trustSet(ring);
-    for (const n of kube.store.list('nodes')) {
+    for (const n of kube.store.scan('nodes')) {
       const held = parseHeldKeyring(n.metadata.annotations?.[keyringAnnotation('client-ca')]);
       if (!held?.signedBy || trusted.includes(held.signedBy) || untrusted.has(n.metadata.name)) continue;
       untrusted.add(n.metadata.name);

@@ -17,8 +17,26 @@ const ctrlRef = (o: KObject) => o.metadata.ownerReferences?.find((r) => r.contro
 const ctrlUid = (o: KObject) => ctrlRef(o)?.uid;
 const finished = (p: KObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 const active = (p: KObject) => !isTerminating(p) && !finished(p);
+const storeKey = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+/** namespace/name order, as the store lists (ties broken as before the controllers read unsorted). */
+const keyOrder = (a: KObject, b: KObject): number => {
+  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
 
 /** Tolerations the DaemonSet controller adds to its pods. */
+/**
+ * At most this many pods created, and this many scheduled, per reconcile pass (the ReplicaSet controller's
+ * burstReplicas is 500 too): then the pass ends and the next follows at once, so that 50,000 pods starting do not hold
+ * the sim's event loop (and every request) for seconds.
+ */
+const BURST = 500;
+/** Rounds of every loop per pass while they still change something; a pass that has not settled then yields. */
+const PASS_ITERATIONS = 5;
+/** Rounds in all, over the passes that go on from one another, before the loops are left alone until the next change. */
+const MAX_ROUNDS = 20;
+
 const DAEMONSET_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
@@ -34,12 +52,22 @@ export class Controllers {
   private readonly boundAt = new Map<string, number>();
   private readonly ipSeq = new Map<string, number>();
   private readonly extra: Controller[] = [];
+  /**
+   * The pods the kubelet is to look at in the next pass: changed, on a node whose readiness changed, or still
+   * starting. Not every pod of the fleet in every pass.
+   */
+  private readonly kubeletDue = new Map<string, KObject>();
 
   constructor(readonly ctx: SimContext, readonly api: KubeApi) {
     ctx.store.subscribe((e) => {
       if (e.type === 'DELETED' && e.resource === 'pods') this.boundAt.delete(e.object.metadata.uid);
+      if (e.resource === 'pods' && e.type !== 'DELETED') this.kubeletDue.set(storeKey(e.object), e.object);
+      if (e.resource === 'nodes' && e.type !== 'DELETED' && (e.type === 'ADDED' || nodeReady(e.old!) !== nodeReady(e.object))) {
+        for (const p of ctx.store.scan('pods', { nodeName: e.object.metadata.name })) this.kubeletDue.set(storeKey(p), p);
+      }
       this.kick();
     });
+    for (const p of ctx.store.peek('pods')) this.kubeletDue.set(storeKey(p), p);
   }
 
   private get store() { return this.ctx.store; }
@@ -58,11 +86,22 @@ export class Controllers {
     });
   }
 
+  private createdThisPass = 0;
+  private rounds = 0;
+  private unsettled = false;
+
   reconcile(): void {
     if (this.running) return;
     this.running = true;
+    this.createdThisPass = 0;
+    if (!this.unsettled || this.more) this.rounds = 0;
+    this.unsettled = false;
     try {
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; this.rounds < MAX_ROUNDS; i++, this.rounds++) {
+        if (i === PASS_ITERATIONS) {
+          this.unsettled = true; // the next pass goes on after the event loop has served what waits
+          break;
+        }
         const before = this.store.resourceVersion;
         const loops: [string, () => void][] = [
           ...this.extra.map((c, n): [string, () => void] => [`extra${n}`, () => c(this)]),
@@ -84,19 +123,25 @@ export class Controllers {
             console.error(`kube sim: ${name} controller failed`, err);
           }
         }
-        if (this.store.resourceVersion === before) break;
+        if (this.store.resourceVersion === before || this.more) break;
       }
     } finally {
       this.running = false;
+    }
+    if (this.more || this.unsettled) {
+      this.ctx.timers.after(0, () => {
+        this.more = false;
+        this.reconcile();
+      }, 'burst');
     }
   }
 
   /** Store `obj` if it differs from the stored version. */
   save(plural: string, obj: KObject): void {
-    const cur = this.store.get(plural, obj.metadata.namespace, obj.metadata.name);
+    const cur = this.store.peekOne(plural, obj.metadata.namespace, obj.metadata.name);
     if (!cur || cur.metadata.uid !== obj.metadata.uid) return;
-    obj.metadata.resourceVersion = cur.metadata.resourceVersion;
-    if (JSON.stringify(cur) !== JSON.stringify(obj)) this.store.update(plural, obj);
+    const next = { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } };
+    if (JSON.stringify(cur) !== JSON.stringify(next)) this.store.update(plural, next);
   }
 
   /** Create a pod owned by `owner` from a pod template. */
@@ -120,21 +165,29 @@ export class Controllers {
     }
   }
 
-  private podsOwnedBy(pods: KObject[], owner: KObject): KObject[] {
-    return pods.filter((p) => p.metadata.namespace === owner.metadata.namespace && ctrlUid(p) === owner.metadata.uid);
+  /**
+   * The pods `owner` controls, as stored: not copied, so never to be mutated (copy one to change it). The controllers
+   * read through the store's indexes so that a pass does not copy or scan every pod of the fleet for each owner.
+   */
+  private podsOwnedBy(owner: KObject): KObject[] {
+    return this.store.scan('pods', { ns: owner.metadata.namespace ?? '', ownerUid: owner.metadata.uid });
   }
 
   // ---- node lifecycle, garbage collection ----
 
   private nodeLifecycle(): void {
-    for (const n of this.store.list('nodes')) if (syncNodeTaints(n)) this.store.update('nodes', n);
+    for (const n of this.store.scan('nodes')) {
+      const probe = { ...n, spec: { ...(n.spec ?? {}) } }; // syncNodeTaints replaces spec.taints, never mutates it
+      if (syncNodeTaints(probe)) this.store.update('nodes', probe);
+    }
   }
 
   private podGC(): void {
-    // peek, not list: a pass over every pod of the fleet must not copy them all to find the few orphans
-    const nodes = new Set([...this.store.peek('nodes')].map((n) => n.metadata.name));
-    const orphans = [...this.store.peek('pods')].filter((p) => p.spec?.nodeName && !nodes.has(p.spec.nodeName));
-    for (const p of orphans) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+    // through the node index: the nodes pods are bound to, not every pod of the fleet
+    for (const node of this.store.indexedValues('pods', 'node')) {
+      if (this.store.has('nodes', undefined, node)) continue;
+      for (const p of this.store.scan('pods', { nodeName: node })) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+    }
   }
 
   private ownerGC(): void {
@@ -142,10 +195,8 @@ export class Controllers {
     for (const r of ['deployments', 'replicasets', 'daemonsets', 'statefulsets', 'nodes']) for (const o of this.store.peek(r)) owners.add(o.metadata.uid);
     const known = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'Node']);
     for (const plural of ['replicasets', 'pods']) {
-      const orphans = [...this.store.peek(plural)].filter((o) => {
-        const ref = ctrlRef(o);
-        return ref && known.has(ref.kind) && !owners.has(ref.uid);
-      });
+      const gone = this.store.indexedValues(plural, 'owner').filter((uid) => !owners.has(uid));
+      const orphans = gone.flatMap((uid) => this.store.scan(plural, { ownerUid: uid }, (o) => known.has(ctrlRef(o)!.kind)));
       for (const o of orphans) {
         if (plural === 'pods') this.api.terminatePod(structuredClone(o));
         else this.store.remove(plural, o.metadata.namespace, o.metadata.name);
@@ -157,16 +208,15 @@ export class Controllers {
 
   private deployments(): void {
     const now = this.ctx.now();
-    const allRs = this.store.list('replicasets');
-    const pods = this.store.list('pods');
-    const ready = (rs: KObject) => this.podsOwnedBy(pods, rs).filter((p) => active(p) && podReady(p)).length;
-    const available = (rs: KObject) => this.availableOf(this.podsOwnedBy(pods, rs), rs);
-    const count = (rs: KObject) => this.podsOwnedBy(pods, rs).filter(active).length;
+    const ready = (rs: KObject) => this.podsOwnedBy(rs).filter((p) => active(p) && podReady(p)).length;
+    const available = (rs: KObject) => this.availableOf(this.podsOwnedBy(rs), rs);
+    const count = (rs: KObject) => this.podsOwnedBy(rs).filter(active).length;
     const rev = (rs: KObject) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
-    for (const d of this.store.list('deployments')) {
+    for (const d of this.store.scan('deployments')) {
       if (isTerminating(d)) continue;
       const ns = d.metadata.namespace!;
-      const owned = allRs.filter((rs) => rs.metadata.namespace === ns && ctrlUid(rs) === d.metadata.uid);
+      // copies: setReplicas below changes them
+      const owned = this.store.list('replicasets', undefined, undefined, { ns, ownerUid: d.metadata.uid });
       const hash = shortHash(d.spec.template);
       const desired: number = d.spec.replicas ?? 1;
       const maxRev = Math.max(0, ...owned.map(rev));
@@ -208,7 +258,7 @@ export class Controllers {
         }
         if (recreate) {
           for (const rs of olds) setReplicas(rs, 0);
-          const oldPods = olds.some((rs) => this.podsOwnedBy(pods, rs).length > 0);
+          const oldPods = olds.some((rs) => this.podsOwnedBy(rs).length > 0);
           setReplicas(newRs, oldPods ? 0 : desired);
         } else if (!oldsActive) {
           setReplicas(newRs, desired);
@@ -291,21 +341,23 @@ export class Controllers {
   }
 
   private replicaSets(): void {
-    const pods = this.store.list('pods');
-    for (const rs of this.store.list('replicasets')) {
+    for (const rs of this.store.scan('replicasets')) {
       if (isTerminating(rs)) continue;
-      const mine = this.podsOwnedBy(pods, rs).filter(active);
+      const mine = this.podsOwnedBy(rs).filter(active);
       const want: number = rs.spec.replicas ?? 1;
       let created = 0;
       if (mine.length < want) {
-        for (let i = mine.length; i < want; i++, created++) this.createPod(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` });
+        const room = Math.max(0, BURST - this.createdThisPass);
+        if (want - mine.length > room) this.more = true;
+        for (let i = mine.length; i < Math.min(want, mine.length + room); i++, created++) this.createPod(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` });
+        this.createdThisPass += created;
       } else if (mine.length > want) {
         // real ranking: unassigned < pending < not ready < ready; newer first
         const rank = (p: KObject) => (p.spec?.nodeName ? 1 : 0) * 4 + (p.status?.phase === 'Running' ? 1 : 0) * 2 + (podReady(p) ? 1 : 0);
         const victims = [...mine].sort((a, b) => rank(a) - rank(b) || b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp)).slice(0, mine.length - want);
         for (const p of victims) this.api.terminatePod(p);
       }
-      const kept = mine.length > want ? this.podsOwnedBy(this.store.list('pods', rs.metadata.namespace), rs).filter(active) : mine;
+      const kept = mine.length > want ? this.podsOwnedBy(rs).filter(active) : mine;
       const readyN = kept.filter(podReady).length;
       const status: Record<string, unknown> = {
         replicas: kept.length + created,
@@ -320,9 +372,8 @@ export class Controllers {
   }
 
   private daemonSets(): void {
-    const nodes = this.store.list('nodes');
-    const pods = this.store.list('pods');
-    for (const ds of this.store.list('daemonsets')) {
+    const nodes = this.store.scan('nodes');
+    for (const ds of this.store.scan('daemonsets')) {
       if (isTerminating(ds)) continue;
       const template = ds.spec.template;
       const hash = shortHash(template);
@@ -330,7 +381,7 @@ export class Controllers {
       for (const t of DAEMONSET_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
       const eligible = nodes.filter((n) => nodeMatchesPod(n, template.spec ?? {}) && untoleratedTaints(n.spec?.taints, tolerations).length === 0);
       const eligibleNames = new Set(eligible.map((n) => n.metadata.name));
-      const mine = this.podsOwnedBy(pods, ds).filter(active);
+      const mine = this.podsOwnedBy(ds).filter(active);
       const byNode = new Map<string, KObject[]>();
       for (const p of mine) {
         const list = byNode.get(p.spec?.nodeName ?? '') ?? [];
@@ -339,7 +390,9 @@ export class Controllers {
       }
       for (const n of eligible) {
         const onNode = byNode.get(n.metadata.name) ?? [];
-        if (onNode.length === 0) {
+        if (onNode.length === 0 && this.createdThisPass >= BURST) this.more = true;
+        else if (onNode.length === 0) {
+          this.createdThisPass++;
           this.createPod(ds, template, { generateName: `${ds.metadata.name}-`, labels: { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) } }, { nodeName: n.metadata.name, tolerations });
         }
         for (const extra of onNode.slice(1)) this.api.terminatePod(extra);
@@ -351,7 +404,7 @@ export class Controllers {
         for (const p of list) this.api.terminatePod(p);
       }
       // rolling update: replace pods of an older template while staying within maxUnavailable
-      const current = this.podsOwnedBy(this.store.list('pods', ds.metadata.namespace), ds).filter(active).filter((p) => eligibleNames.has(p.spec?.nodeName));
+      const current = this.podsOwnedBy(ds).filter(active).filter((p) => eligibleNames.has(p.spec?.nodeName));
       if (ds.spec.updateStrategy?.type !== 'OnDelete') {
         const maxUnavailable = Math.max(1, scaled(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, eligible.length, false));
         let unavailable = eligible.length - current.filter(podReady).length;
@@ -381,15 +434,14 @@ export class Controllers {
   }
 
   private statefulSets(): void {
-    const pods = this.store.list('pods');
-    for (const sts of this.store.list('statefulsets')) {
+    for (const sts of this.store.scan('statefulsets')) {
       if (isTerminating(sts)) continue;
       const name = sts.metadata.name;
       const revision = `${name}-${shortHash(sts.spec.template)}`;
       const replicas: number = sts.spec.replicas ?? 1;
       const parallel = sts.spec.podManagementPolicy === 'Parallel';
       const byOrd = new Map<number, KObject>();
-      for (const p of this.podsOwnedBy(pods, sts)) {
+      for (const p of this.podsOwnedBy(sts)) {
         const m = new RegExp(`^${name.replace(/\./g, '\\.')}-(\\d+)$`).exec(p.metadata.name);
         if (m) byOrd.set(Number(m[1]), p);
       }
@@ -443,7 +495,7 @@ export class Controllers {
           }
         }
       }
-      const live = this.podsOwnedBy(this.store.list('pods', sts.metadata.namespace), sts).filter(active);
+      const live = this.podsOwnedBy(sts).filter(active);
       const readyN = live.filter(podReady).length;
       const rev = (p: KObject) => p.metadata.labels?.['controller-revision-hash'];
       const updatedN = live.filter((p) => rev(p) === revision).length;
@@ -467,22 +519,34 @@ export class Controllers {
   // ---- scheduler & kubelet ----
 
   private scheduler(): void {
-    const nodes = this.store.list('nodes');
+    const pending = this.store
+      .scan('pods', { nodeName: '' }, (p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler')
+      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || keyOrder(a, b));
+    if (pending.length === 0) return;
+    if (pending.length > BURST) this.more = true;
+    const nodes = this.store.scan('nodes').sort(keyOrder);
     const load = new Map<string, number>();
-    const pods = this.store.list('pods');
-    for (const p of pods) if (p.spec?.nodeName && active(p)) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
-    const pending = pods.filter((p) => !p.spec?.nodeName && active(p) && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler');
-    pending.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
+    for (const p of this.store.peek('pods')) if (p.spec?.nodeName && active(p)) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
     const now = this.ctx.now();
-    for (const p of pending) {
-      const why = { notReady: 0, unschedulable: 0, taints: 0, selector: 0 };
-      const fits = nodes.filter((n) => {
-        if (!nodeReady(n)) return void why.notReady++, false;
-        if (n.spec?.unschedulable) return void why.unschedulable++, false;
-        if (untoleratedTaints(n.spec?.taints, p.spec?.tolerations).length) return void why.taints++, false;
-        if (!nodeMatchesPod(n, p.spec ?? {})) return void why.selector++, false;
-        return true;
-      });
+    // the nodes a pod fits depend only on its tolerations and node selection: computed once per kind of pod per pass
+    const fitting = new Map<string, { fits: KObject[]; why: Record<'notReady' | 'unschedulable' | 'taints' | 'selector', number> }>();
+    for (const stored of pending.slice(0, BURST)) {
+      const p = structuredClone(stored);
+      const kind = JSON.stringify([p.spec?.tolerations, p.spec?.nodeSelector, p.spec?.affinity]);
+      const known = fitting.get(kind) ?? { fits: [], why: { notReady: 0, unschedulable: 0, taints: 0, selector: 0 } };
+      if (!fitting.has(kind)) {
+        const why = known.why;
+        known.fits = nodes.filter((n) => {
+          if (!nodeReady(n)) return void why.notReady++, false;
+          if (n.spec?.unschedulable) return void why.unschedulable++, false;
+          if (untoleratedTaints(n.spec?.taints, p.spec?.tolerations).length) return void why.taints++, false;
+          if (!nodeMatchesPod(n, p.spec ?? {})) return void why.selector++, false;
+          return true;
+        });
+        fitting.set(kind, known);
+      }
+      const { why } = known;
+      const fits = [...known.fits];
       const st = (p.status ??= {});
       if (fits.length === 0) {
         const parts = [
@@ -504,6 +568,9 @@ export class Controllers {
     }
   }
 
+  /** Work was left for the next pass (BURST reached): the pass ends and another follows at once. */
+  private more = false;
+
   private podIP(node: KObject): string {
     const n = (this.ipSeq.get(node.metadata.name) ?? 1) + 1;
     this.ipSeq.set(node.metadata.name, n);
@@ -512,11 +579,15 @@ export class Controllers {
   }
 
   private kubelet(): void {
-    const nodes = new Map(this.store.list('nodes').map((n) => [n.metadata.name, n]));
     const nowMs = Date.now();
     const now = this.ctx.now();
-    for (const p of this.store.list('pods')) {
-      const node = p.spec?.nodeName ? nodes.get(p.spec.nodeName) : undefined;
+    const toCheck = [...this.kubeletDue.values()];
+    this.kubeletDue.clear();
+    for (const seen of toCheck) {
+      const stored = this.store.peekOne('pods', seen.metadata.namespace, seen.metadata.name);
+      if (!stored) continue;
+      let p = stored; // copied below before it is changed
+      const node = p.spec?.nodeName ? this.store.peekOne('nodes', undefined, p.spec.nodeName) : undefined;
       if (!node || !active(p)) continue;
       const ready = nodeReady(node);
       const uid = p.metadata.uid;
@@ -531,8 +602,10 @@ export class Controllers {
         if (nowMs < due) {
           // One pass for every pod due at once (bound in the same pass): one timer per pod made a fleet's start quadratic.
           this.ctx.timers.after(due - nowMs + 1, () => this.reconcile(), `start-at:${due}`);
+          this.kubeletDue.set(storeKey(p), p); // still starting: looked at again
           continue;
         }
+        p = structuredClone(stored);
         const hostIP = (node.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;
         const podIP = p.spec.hostNetwork ? hostIP : this.podIP(node);
         const st = (p.status ??= {});
@@ -565,6 +638,7 @@ export class Controllers {
         setCondition(st, { type: 'Ready', status: serving ? 'True' : 'False' }, now, { lastProbeTime: null as unknown as string });
         this.save('pods', p);
       } else if (p.status?.phase === 'Running' && podReady(p) !== ready && !(p.status.containerStatuses as { state?: { waiting?: unknown } }[] | undefined)?.some((c) => c.state?.waiting)) {
+        p = structuredClone(stored);
         const st = p.status;
         const reason = ready ? undefined : 'ContainersNotReady';
         setCondition(st, { type: 'ContainersReady', status: ready ? 'True' : 'False', reason }, now, { lastProbeTime: null as unknown as string });
@@ -577,6 +651,6 @@ export class Controllers {
 
   private pdbs(): void {
     const now = this.ctx.now();
-    for (const pdb of this.store.list('poddisruptionbudgets')) refreshPdb(this.store, pdb, now);
+    for (const pdb of this.store.scan('poddisruptionbudgets')) refreshPdb(this.store, pdb, now);
   }
 }

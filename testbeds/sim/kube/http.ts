@@ -17,6 +17,7 @@ import { toCoreEvent, toEventsV1 } from './events-v1.js';
 import { openApiDocument, openApiRoot, unknownFields } from './openapi.js';
 import { injectLatency } from '../latency.js';
 import type { WatchHub } from './watch.js';
+import { wireJson } from './store.js';
 import { authorized, forbidden, verbOf, type RequestAttributes, type RestrictedIdentity } from './rbac.js';
 
 export interface Route {
@@ -38,7 +39,10 @@ export function parseResourcePath(group: string, version: string, segs: string[]
 }
 
 function send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  sendText(res, code, JSON.stringify(body), headers);
+}
+
+function sendText(res: ServerResponse, code: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', ...headers });
   res.end(text);
 }
@@ -179,13 +183,19 @@ export function createHandler(ctx: SimContext, api: KubeApi, watches: WatchHub, 
           allowBookmarks: q.get('allowWatchBookmarks') === 'true',
           sendInitialEvents: q.get('sendInitialEvents') === 'true',
           render,
+          plain: !table && !eventsV1,
         });
         return;
       }
-      const items = api.list(stored, ns, listOpts);
       const rv = ctx.store.resourceVersion;
-      if (table) return send(res, 200, toTable(rt, items, { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: rv }));
-      return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: { resourceVersion: rv }, items: items.map(out) });
+      const { items, listMeta } = page(api.list(stored, ns, listOpts, { copy: false }), q, rv);
+      if (table) return send(res, 200, { ...toTable(rt, items, { includeObject: q.get('includeObject'), now: ctx.now(), resourceVersion: rv }), metadata: listMeta });
+      if (!eventsV1) {
+        // each stored object serialized once (wireJson), not once per list of 50,000 pods
+        const text = `{"kind":${JSON.stringify(`${rt.kind}List`)},"apiVersion":${JSON.stringify(groupVersion(rt))},"metadata":${JSON.stringify(listMeta)},"items":[${items.map(wireJson).join(',')}]}`;
+        return sendText(res, 200, text);
+      }
+      return send(res, 200, { kind: `${rt.kind}List`, apiVersion: groupVersion(rt), metadata: listMeta, items: items.map(out) });
     }
     if (!name) {
       if (method === 'POST') {
@@ -292,3 +302,33 @@ function numParam(q: URLSearchParams, key: string): number | undefined {
   return v === null || v === '' ? undefined : Number(v);
 }
 
+
+/**
+ * A list's page (`limit`, `continue`), as kube-apiserver pages it for client-go and kubectl: `continue` is the
+ * resourceVersion and the key to start from, base64 JSON as the API server's. Unlike the API server, a later page
+ * reads the store as it is now, not as it was at the first page's resourceVersion.
+ */
+function page(items: KObject[], q: URLSearchParams, rv: string): { items: KObject[]; listMeta: Record<string, unknown> } {
+  const limit = Number(q.get('limit') ?? 0);
+  const token = q.get('continue');
+  let start = '';
+  if (token) {
+    try {
+      start = String((JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { start: unknown }).start);
+    } catch {
+      throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    }
+  }
+  const keyOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  let lo = 0; // items are in key order: the first at or after `start`
+  for (let hi = items.length; lo < hi; ) {
+    const mid = (lo + hi) >> 1;
+    if (keyOf(items[mid]!) < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const from = start ? items.slice(lo) : items;
+  if (!(limit > 0) || from.length <= limit) return { items: from, listMeta: { resourceVersion: rv } };
+  const shown = from.slice(0, limit);
+  const next = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(rv), start: `${keyOf(shown[shown.length - 1]!)}\u0000` })).toString('base64');
+  return { items: shown, listMeta: { resourceVersion: rv, continue: next, remainingItemCount: from.length - limit } };
+}

@@ -77,7 +77,7 @@ export class NodeLeasesAndEvents {
       () => {
         const nodes = [...this.ctx.store.peek('nodes')].filter(nodeReady);
         for (const n of nodes) this.renew(n);
-        if (this.ctx.store.list('nodes').length) this.scheduleRenewals();
+        if (this.ctx.store.scan('nodes').length) this.scheduleRenewals();
       },
       'lease-renewals',
     );

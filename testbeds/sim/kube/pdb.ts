@@ -8,12 +8,15 @@ import type { ObjectStore } from './store.js';
 /** Entries in status.disruptedPods older than this are forgotten (DeletionTimeout in the controller). */
 const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
 
+/** The pods a PDB selects, as stored (not copied: read only), found through the label index of its matchLabels. */
 export function podsForPdb(store: ObjectStore, pdb: KObject): KObject[] {
-  return store.list('pods', pdb.metadata.namespace).filter((p) => matchesSelector(pdb.spec?.selector, p.metadata.labels));
+  const labels = Object.entries((pdb.spec?.selector?.matchLabels ?? {}) as Record<string, string>);
+  return store.scan('pods', { ns: pdb.metadata.namespace, labels }, (p) => matchesSelector(pdb.spec?.selector, p.metadata.labels));
 }
 
+/** Copies: the eviction updates what it gets. */
 export function pdbsForPod(store: ObjectStore, pod: KObject): KObject[] {
-  return store.list('poddisruptionbudgets', pod.metadata.namespace).filter((b) => matchesSelector(b.spec?.selector, pod.metadata.labels));
+  return store.list('poddisruptionbudgets', pod.metadata.namespace, (b) => matchesSelector(b.spec?.selector, pod.metadata.labels));
 }
 
 /** int or "NN%" scaled against total, rounded up (GetScaledValueFromIntOrPercent(..., true)). */
@@ -41,15 +44,15 @@ function expectedScale(store: ObjectStore, pods: KObject[]): number {
     seen.add(ref.uid);
     const ns = p.metadata.namespace;
     if (ref.kind === 'ReplicaSet') {
-      const rs = store.get('replicasets', ns, ref.name);
+      const rs = store.peekOne('replicasets', ns, ref.name);
       const dref = rs?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
-      const d = dref ? store.get('deployments', ns, dref.name) : undefined;
+      const d = dref ? store.peekOne('deployments', ns, dref.name) : undefined;
       if (d) {
         if (!seen.has(d.metadata.uid)) total += d.spec?.replicas ?? 1;
         seen.add(d.metadata.uid);
       } else total += rs?.spec?.replicas ?? 0;
-    } else if (ref.kind === 'StatefulSet') total += store.get('statefulsets', ns, ref.name)?.spec?.replicas ?? 0;
-    else if (ref.kind === 'DaemonSet') total += store.get('daemonsets', ns, ref.name)?.status?.desiredNumberScheduled ?? 0;
+    } else if (ref.kind === 'StatefulSet') total += store.peekOne('statefulsets', ns, ref.name)?.spec?.replicas ?? 0;
+    else if (ref.kind === 'DaemonSet') total += store.peekOne('daemonsets', ns, ref.name)?.status?.desiredNumberScheduled ?? 0;
     else total += 1;
   }
   return total;

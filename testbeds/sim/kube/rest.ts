@@ -8,6 +8,7 @@ import { groupVersion, resourceByKind, rt as resource, type KObject, type Resour
 import { matchesSelector, parseFieldSelector, parseLabelSelector, selectorToString } from './selectors.js';
 import { errors } from './status.js';
 import { claimInUse, defaultClaim } from './pvc.js';
+import type { Narrow } from './store.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
@@ -42,10 +43,14 @@ export class KubeApi {
     return o;
   }
 
-  list(rt: ResourceType, ns: string | undefined, opts: ListOptions = {}): KObject[] {
+  /** Sorted by namespace/name; `copy: false` for what is serialized at once and never mutated (a list's response). */
+  list(rt: ResourceType, ns: string | undefined, opts: ListOptions = {}, { copy = true } = {}): KObject[] {
     const lm = parseLabelSelector(opts.labelSelector);
     const fm = parseFieldSelector(opts.fieldSelector, rt.plural);
-    return this.store.list(rt.plural, rt.namespaced ? ns : undefined, (o) => lm(o.metadata.labels) && fm(o));
+    const narrow = selectorNarrowing(opts);
+    return copy
+      ? this.store.list(rt.plural, rt.namespaced ? ns : undefined, (o) => lm(o.metadata.labels) && fm(o), narrow)
+      : this.store.sorted(rt.plural, rt.namespaced ? ns : undefined, (o) => lm(o.metadata.labels) && fm(o), narrow);
   }
 
   create(rt: ResourceType, ns: string | undefined, body: unknown): KObject {
@@ -150,7 +155,7 @@ export class KubeApi {
       return this.store.update(rt.plural, obj);
     }
     if (rt.plural === 'nodes') {
-      for (const p of this.store.list('pods', undefined, (o) => o.spec?.nodeName === name)) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
+      for (const p of this.store.scan('pods', { nodeName: name })) this.store.remove('pods', p.metadata.namespace, p.metadata.name);
     }
     if (rt.plural === 'namespaces') {
       for (const r of ['pods', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'poddisruptionbudgets', 'persistentvolumeclaims']) {
@@ -164,7 +169,8 @@ export class KubeApi {
    * Graceful pod deletion: the pod gets a deletionTimestamp, turns not-ready, and vanishes after
    * faults.evictionDelayMs. Unscheduled pods, finished pods and grace 0 go at once.
    */
-  terminatePod(pod: KObject, gracePeriodSeconds?: number): KObject {
+  terminatePod(stored: KObject, gracePeriodSeconds?: number): KObject {
+    const pod = structuredClone(stored); // the controllers pass the stored object itself: it is not to be mutated
     const { namespace, name, uid } = pod.metadata;
     const grace = gracePeriodSeconds ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -222,6 +228,21 @@ export class KubeApi {
     const next = { ...structuredClone(o), metadata: { ...existing.metadata, ...structuredClone(o.metadata), resourceVersion: existing.metadata.resourceVersion } } as KObject;
     return this.commit(rt, existing, next);
   }
+}
+
+/**
+ * Index lookups implied by a list's selectors (label equalities, spec.nodeName): only narrows the candidates, the
+ * selectors' matchers still decide. Terms that are not plain equalities (sets, !=, exists) are left to the matchers.
+ */
+function selectorNarrowing(opts: ListOptions): Narrow {
+  const equalities = (sel: string | null | undefined) =>
+    (sel ?? '').split(',').flatMap((term): [string, string][] => {
+      const m = /^\s*([^\s!=(),]+)\s*==?\s*([^\s!=(),]*)\s*$/.exec(term);
+      return m ? [[m[1]!, m[2]!]] : [];
+    });
+  const labels = equalities(opts.labelSelector);
+  const nodeName = equalities(opts.fieldSelector).find(([k]) => k === 'spec.nodeName')?.[1];
+  return { ...(labels.length ? { labels } : {}), ...(nodeName ? { nodeName } : {}) };
 }
 
 function resourceOfKind(apiVersion: string, kind: string): ResourceType {

@@ -5,7 +5,7 @@ import type { SimContext } from './context.js';
 import { groupVersion, type KObject, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { failure } from './status.js';
-import type { StoreEvent } from './store.js';
+import { wireJson, type StoreEvent } from './store.js';
 
 export interface WatchOptions {
   ns?: string;
@@ -18,6 +18,18 @@ export interface WatchOptions {
   sendInitialEvents: boolean;
   /** Turns each event object into what the client asked for (e.g. a Table row). */
   render: (o: KObject) => unknown;
+  /** `render` returns the object as stored: every such watcher can share one serialization of an event. */
+  plain?: boolean;
+}
+
+/** One event's line as plain watchers receive it, serialized once for all of them (not once per watcher). */
+const lines = new WeakMap<StoreEvent, Map<string, string>>();
+function sharedLine(e: StoreEvent, type: string): string {
+  let byType = lines.get(e);
+  if (!byType) lines.set(e, (byType = new Map()));
+  let line = byType.get(type);
+  if (line === undefined) byType.set(type, (line = `{"type":${JSON.stringify(type)},"object":${wireJson(e.object)}}\n`));
+  return line;
 }
 
 export class WatchHub {
@@ -44,20 +56,24 @@ export class WatchHub {
     };
     const bookmark = (annotations?: Record<string, string>): void =>
       send('BOOKMARK', { kind: rt.kind, apiVersion: groupVersion(rt), metadata: { resourceVersion: store.resourceVersion, ...(annotations ? { annotations } : {}) } });
+    const sendEvent = (type: string, e: StoreEvent): void => {
+      if (!opts.plain) send(type, opts.render(e.object));
+      else if (!res.writableEnded) res.write(sharedLine(e, type));
+    };
     const onEvent = (e: StoreEvent): void => {
       if (e.resource !== rt.plural) return;
       const now = matches(e.object);
       const before = e.type === 'MODIFIED' ? matches(e.old) : now;
       if (e.type === 'MODIFIED') {
-        if (now && before) send('MODIFIED', opts.render(e.object));
-        else if (now) send('ADDED', opts.render(e.object));
-        else if (before) send('DELETED', opts.render(e.object));
-      } else if (now) send(e.type, opts.render(e.object));
+        if (now && before) sendEvent('MODIFIED', e);
+        else if (now) sendEvent('ADDED', e);
+        else if (before) sendEvent('DELETED', e);
+      } else if (now) sendEvent(e.type, e);
     };
 
     const rv = opts.resourceVersion;
     if (!rv || rv === '0' || opts.sendInitialEvents) {
-      for (const o of store.list(rt.plural, rt.namespaced ? opts.ns : undefined)) if (matches(o)) send('ADDED', opts.render(o));
+      for (const o of store.sorted(rt.plural, rt.namespaced ? opts.ns : undefined, matches)) send('ADDED', opts.render(o));
       if (opts.sendInitialEvents && opts.allowBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
       const events = store.since(Number(rv));
