@@ -30,10 +30,10 @@ export interface SimProcess {
   stop(): Promise<void>;
 }
 
-const SIM_MAIN = fileURLToPath(new URL('../testbeds/sim/main.ts', import.meta.url));
+const SIM_MAIN = fileURLToPath(new URL('../testbeds/fleet-main.ts', import.meta.url));
 
 /**
- * The sim as its own process (testbeds/sim/main.ts, no Cassandra ring: its PDB would hold drains), once its endpoints are
+ * The sim as its own process (testbeds/fleet-main.ts, no Cassandra ring: its PDB would hold drains), once its endpoints are
  * written; on `control-plane`, its Kubernetes side is the real control plane (testbeds/control-plane), which takes longer to come up.
  */
 export async function startSimProcess(home: string, flags: SimFlags, testbed: Testbed = 'sim'): Promise<SimProcess> {

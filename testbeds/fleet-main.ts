@@ -1,15 +1,15 @@
-// CLI entry of the simulated fleet:
-//   tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n]
+// CLI entry of the simulated fleet (npm run sim), its Kubernetes side the sim's or (ITINERANT_TESTBED=control-plane) the real control plane's:
+//   tsx testbeds/fleet-main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n]
 //                       [--groups n] [--nodes-per-group n] [--boot-delay-ms n] [--node-ready-delay-ms n] ... (testbeds/sim/tuning.ts)
 //                       [--no-seed] [--no-cassandra] [--verbose]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { controlCurlExamples } from './control.js';
-import { startTestbed, testbedFromEnv } from '../index.js';
-import { SIM_TUNING, simTuningOptions } from './tuning.js';
+import { controlCurlExamples } from './sim/control.js';
+import { startTestbed, testbedFromEnv } from './index.js';
+import { SIM_TUNING, simTuningOptions } from './sim/tuning.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     console.log(
-      'usage: tsx testbeds/sim/main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--no-seed] [--no-cassandra] [--verbose] [tuning]\n' +
+      'usage: tsx testbeds/fleet-main.ts [--home dir] [--kube-port n] [--oci-port n] [--control-port n] [--no-seed] [--no-cassandra] [--verbose] [tuning]\n' +
         'home defaults to $ITINERANT_HOME or <project>/.itinerant; ports default to random free ports.\ntuning (each also from its environment variable):\n' +
         Object.entries(SIM_TUNING)
           .map(([flag, [env, , help]]) => `  --${flag} n   ${env}   ${help}`)
