@@ -10,7 +10,6 @@ import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { timedDrain } from './metrics.js';
 import { ociActivities } from './oci.js';
-import { repaveStepActivities } from './repave-steps.js';
 import { virtualNetworkActivities } from './virtual-network.js';
 import { keyringActivities } from './keyring.js';
 import { keyStoreFor } from './key-store.js';
@@ -24,16 +23,12 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
   const clients = new ClientRegistry(fleet);
   const subnets = virtualNetworkActivities({ clients });
   const kubernetes = kubernetesActivities({ clients, isWorkflowRunning });
-  const repave = {
+  return {
     ...kubernetes,
     drainNode: timedDrain(kubernetes.drainNode, () => activityInfo().scheduledTimestampMs),
     ...ociActivities({ clients }),
-    ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),
-  };
-  return {
-    ...repave,
-    ...repaveStepActivities(repave),
     ...subnets,
+    ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
     ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
