@@ -17,7 +17,6 @@ const duration = () =>
     return ms;
   });
 
-
 /** Kubernetes' own namespaces: never granted the worker's exec and volume rights. */
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 

@@ -10,3 +10,6 @@ export const nodeGroup = (over: Record<string, unknown> = {}): NodeGroupConfig =
     placement: [{ availabilityDomain: 'AD-1', faultDomain: 'FAULT-DOMAIN-1', subnetId: 'ocid1.subnet.oc1..a' }],
     ...over,
   });
+
+/** Three placements, a fault domain each: for spreading across fault domains. */
+export const THREE_PLACEMENTS = [1, 2, 3].map((i) => ({ availabilityDomain: `AD-${i}`, faultDomain: `FAULT-DOMAIN-${i}`, subnetId: `ocid1.subnet.oc1..s${i}` }));

@@ -1,9 +1,10 @@
 // Test doubles for the repaver lane tests: a node group in memory and the activities over it.
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { ConfigActivities, NodeGroupActivities, OciActivities } from '../../src/core/activity-contracts.js';
-import { nodeGroupSchema, type NodeGroupConfig } from '../../src/core/config.js';
+import type { NodeGroupConfig } from '../../src/core/config.js';
 import type { KeyPurpose } from '../../src/core/keyring.js';
 import type { ObservedNode } from '../../src/core/lane/index.js';
+import { nodeGroup, THREE_PLACEMENTS } from '../helpers/node-group.js';
 import type { FakeRepaveActivities } from './repaver-stub-workflows.js';
 
 const M = 60_000;
@@ -119,18 +120,5 @@ export class FakeGroup {
 }
 
 export const makeGroup = (over: Record<string, unknown>) =>
-  nodeGroupSchema.parse({
-    name: 'general',
-    size: 4,
-    shape: 'VM.Standard.E4.Flex',
-    image: { channel: 'prod' },
-    placement: [1, 2, 3].map((i) => ({ availabilityDomain: `AD-${i}`, faultDomain: `FAULT-DOMAIN-${i}`, subnetId: `ocid1.subnet.oc1..s${i}` })),
-    maxAge: '30d',
-    maxSurge: 1,
-    maxUnavailable: 1,
-    maxUnhealthy: 1,
-    sweepInterval: '10m',
-    unhealthyAfter: '5m',
-    ...over,
-  });
+  nodeGroup({ placement: THREE_PLACEMENTS, maxAge: '30d', maxSurge: 1, maxUnavailable: 1, maxUnhealthy: 1, sweepInterval: '10m', unhealthyAfter: '5m', ...over });
 
