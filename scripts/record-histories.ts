@@ -159,6 +159,23 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'repaveNode-folded-steps',
+    files: ['repaveNode-folded-steps'],
+    // Recorded at the patch repave-folded-steps: back-to-back steps as one activity each (src/activities/repave-steps.ts).
+    async run({ stack }) {
+      // general-2..4 are the next scenarios' nodes: this one takes general-1, or its replacement when repaveNode-completed ran first.
+      const node = (await nodesOfGroup(stack.core, 'general')).map((n) => n.metadata!.name!).find((n) => !/-general-[234]$/.test(n));
+      assert.ok(node, 'a node of general besides general-2..4');
+      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
+      const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
+      const result = await handle.result();
+      assert.equal(result.node, node);
+      const scheduled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      assert.deepEqual(scheduled, ['preflightNode', 'resolveImage', 'claimNode', 'launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
+      return [{ file: 'repaveNode-folded-steps', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  {
     name: 'repaveNode-replacement-never-ready',
     files: ['repaveNode-replacement-never-ready'],
     // Phase-1 compensation by timeout: the replacement never gets Ready within readyTimeout, it is terminated, the node released.

@@ -10,6 +10,7 @@ import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { timedDrain } from './metrics.js';
 import { ociActivities } from './oci.js';
+import { repaveStepActivities } from './repave-steps.js';
 import { virtualNetworkActivities } from './virtual-network.js';
 import { keyringActivities } from './keyring.js';
 import { keyStoreFor } from './key-store.js';
@@ -23,12 +24,16 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
   const clients = new ClientRegistry(fleet);
   const subnets = virtualNetworkActivities({ clients });
   const kubernetes = kubernetesActivities({ clients, isWorkflowRunning });
-  return {
+  const repave = {
     ...kubernetes,
     drainNode: timedDrain(kubernetes.drainNode, () => activityInfo().scheduledTimestampMs),
     ...ociActivities({ clients }),
-    ...subnets,
     ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),
+  };
+  return {
+    ...repave,
+    ...repaveStepActivities(repave),
+    ...subnets,
     ...decommissionActivities({ clients, isWorkflowRunning }),
     ...nodeGroupActivities({ clients, isWorkflowRunning }),
     ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),

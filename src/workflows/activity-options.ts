@@ -22,6 +22,12 @@ export const PATCH_TERMINATE_UNCONFIRMED_LAUNCH = 'terminate-unconfirmed-launch'
 /** Runs recorded before drain-first replacement existed launched first even for groups without surge. */
 export const PATCH_IN_PLACE_REPAVE = 'in-place-repave';
 
+/**
+ * Runs recorded before it ran a repave's back-to-back steps as one activity each (preflightNode, waitForReplacement,
+ * cordonAndDrain, retireNode: src/activities/repave-steps.ts) keep the twelve activities they scheduled.
+ */
+export const PATCH_REPAVE_FOLDED_STEPS = 'repave-folded-steps';
+
 /** Runs recorded before node groups could have dedicated subnets: create and delete did not touch subnets. */
 export const PATCH_NODE_GROUP_SUBNETS = 'node-group-subnets';
 

@@ -1,6 +1,6 @@
 import { patched, proxyActivities, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { RepaveActivities } from '../core/activity-contracts.js';
-import { API_CALL, heartbeating, LAUNCH, PATCH_IN_PLACE_REPAVE, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
+import { API_CALL, heartbeating, LAUNCH, PATCH_IN_PLACE_REPAVE, PATCH_REPAVE_FOLDED_STEPS, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
 import { nodeLabelsFor, placementFor } from '../core/placement.js';
 import { checkRepaveTarget, parseRepaveNodeInput, type RepaveNodeInput, type RepaveNodeResult, type RepaveProgress } from '../core/repave.js';
 import { rootMessage } from '../core/runbook.js';
@@ -41,18 +41,22 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
 
   return rb.run(async () => {
     // Preflight: everything is read, nothing is changed, until the target is known to be safe to repave.
-    const facts = await api.inspectNode({ cluster, node });
-    const group = facts.nodeGroup ? await api.describeNodeGroup({ cluster, nodeGroup: facts.nodeGroup }) : undefined;
+    // Steps that always follow each other are one activity each in new runs: fewer workflow tasks and history events.
+    const folded = patched(PATCH_REPAVE_FOLDED_STEPS);
+    const preflight = folded ? await api.preflightNode({ cluster, node }) : undefined;
+    const facts = preflight?.facts ?? (await api.inspectNode({ cluster, node }));
+    const group = preflight ? preflight.group : facts.nodeGroup ? await api.describeNodeGroup({ cluster, nodeGroup: facts.nodeGroup }) : undefined;
     const decision = checkRepaveTarget({ ...facts, cluster, node, group }, req);
     if (!decision.ok) return rb.refuse(`${decision.field}: ${decision.message}`);
     if (!group || !facts.instanceId) return rb.refuse('node: no node group or instance'); // narrowed by checkRepaveTarget
-    const old = await api.describeInstance({ cluster, instanceId: facts.instanceId });
+    const old = preflight ? preflight.instance : await api.describeInstance({ cluster, instanceId: facts.instanceId });
     if (!old || old.lifecycleState !== 'RUNNING') {
       return rb.refuse(`node: instance ${facts.instanceId} of node ${node} is ${old?.lifecycleState ?? 'gone'}, not RUNNING`);
     }
     progress.nodeGroup = group.name;
     progress.oldInstanceId = old.id;
-    upsertSearchAttributes([{ key: SA_NODE_GROUP, value: group.name }]);
+    if (folded) rb.upsertWithNextPhase([{ key: SA_NODE_GROUP, value: group.name }]);
+    else upsertSearchAttributes([{ key: SA_NODE_GROUP, value: group.name }]);
     const image = await api.resolveImage({ cluster, compartmentId: old.compartmentId, image: req.imageId ? { id: req.imageId } : group.image });
     try {
       await api.claimNode({ cluster, node, owner });
@@ -111,11 +115,15 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
       await rb.gate('waiting-for-replacement');
       const readyBy = Date.now() + req.readyTimeout;
       const waits = longActivities(req.readyTimeout);
-      await rb.interruptible(() => waits.waitForInstanceRunning({ cluster, instanceId: launched.instanceId, deadline: readyBy }));
       // The replacement's node is the one whose providerID names its instance: it may be named by IP or hostname.
-      const operational = await rb.interruptible(() =>
-        waits.waitForNodeOperational({ cluster, instanceId: launched.instanceId, node: replacementName, deadline: readyBy }),
-      );
+      const ofInstance = { cluster, instanceId: launched.instanceId, node: replacementName, deadline: readyBy };
+      let operational: { node: string };
+      if (folded) {
+        operational = await rb.interruptible(() => waits.waitForReplacement(ofInstance));
+      } else {
+        await rb.interruptible(() => waits.waitForInstanceRunning({ cluster, instanceId: launched.instanceId, deadline: readyBy }));
+        operational = await rb.interruptible(() => waits.waitForNodeOperational(ofInstance));
+      }
       replacement.nodeName = operational.node;
       replacement.ready = true;
       forgetReplacement();
@@ -129,19 +137,21 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
         await api.uncordonNode({ cluster, node });
         rb.note(inPlace || req.retireOnly ? `uncordoned ${node}; nothing was launched` : `uncordoned ${node}; replacement ${replacement.nodeName} stays in service`);
       });
-      await rb.gate('cordoning');
-      await api.cordonNode({ cluster, node });
+      if (!folded) {
+        await rb.gate('cordoning');
+        await api.cordonNode({ cluster, node });
+      }
       await rb.gate('draining');
       const drainBy = Date.now() + req.drainTimeout;
-      const drained = await rb.interruptible(() =>
-        longActivities(req.drainTimeout).drainNode({
-          cluster,
-          node,
-          deadline: drainBy,
-          evictUnmanagedPods: req.evictUnmanagedPods,
-          deletePodsBlockedByPdbAfterTimeout: req.deletePodsBlockedByPdbAfterTimeout,
-        }),
-      );
+      const drain = {
+        cluster,
+        node,
+        deadline: drainBy,
+        evictUnmanagedPods: req.evictUnmanagedPods,
+        deletePodsBlockedByPdbAfterTimeout: req.deletePodsBlockedByPdbAfterTimeout,
+      };
+      const draining = longActivities(req.drainTimeout);
+      const drained = await rb.interruptible(() => (folded ? draining.cordonAndDrain(drain) : draining.drainNode(drain)));
       const evictedPods = drained.evicted.length + drained.deletedAfterTimeout.length;
       progress.drain = { evicted: evictedPods, remaining: 0, blockedByPdb: [] };
       forgetCordon();
@@ -152,6 +162,10 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     /** The old node is empty: delete it and terminate its instance. Nothing to undo, only to finish. */
     const retireOldNode = async () => {
       rb.enter('deleting-node');
+      if (folded) {
+        await api.retireNode({ cluster, node, instanceId: old.id });
+        return;
+      }
       await api.deleteNode({ cluster, node, instanceId: old.id });
       rb.enter('terminating-instance');
       await api.terminateInstance({ cluster, instanceId: old.id });

@@ -82,6 +82,8 @@ export interface Runbook<P extends RunbookProgress> {
   readonly progress: P;
   note(message: string): void;
   enter(phase: P['phase'] | EndPhase): void;
+  /** Upsert these search attributes with the next phase change (one history event instead of two). */
+  upsertWithNextPhase(attributes: SearchAttributeUpdatePair[]): void;
   /** Refresh the UI's current details after progress changed without a phase change. */
   details(): void;
   /** Step boundary: hold while paused, end the run if aborted, then enter the phase. */
@@ -156,6 +158,7 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
   let answered: OperatorAnswer | undefined;
   let cancellable: CancellationScope | undefined;
   let upsertedPhase: string | undefined;
+  let withNextPhase: SearchAttributeUpdatePair[] = [];
   /** What refuse() or end() threw: recognised by run() on the way out. */
   let thrown: Ending | undefined;
   let ended: Ending | undefined;
@@ -175,14 +178,20 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
       progress.updatedAt = now();
       if (phase !== upsertedPhase || (opts.legacy?.phaseAlwaysUpserted && !patched(PATCH_RUNBOOK_FRAME))) {
         upsertedPhase = phase;
-        upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+        upsertSearchAttributes([...withNextPhase, { key: SA_PHASE, value: phase }]);
+        withNextPhase = [];
       }
       rb.details();
+    },
+    upsertWithNextPhase(attributes) {
+      withNextPhase.push(...attributes);
     },
     details() {
       setCurrentDetails(opts.details(progress));
     },
     async gate(phase) {
+      // Always awaited, paused or not: skipping it would run what follows earlier within the activation than runs in
+      // flight did, and could order their commands differently on replay.
       await condition(() => !progress.paused || abortReason !== undefined);
       rb.checkAbort();
       rb.enter(phase);

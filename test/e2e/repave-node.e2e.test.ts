@@ -116,7 +116,7 @@ describe(`repave-node end to end (dev server + worker + ${testbedFromEnv()} test
       expect(replacements).toHaveLength(1);
       // The history shows the drain was attempted more than once: the second worker picked it up.
       const history = await handle.fetchHistory();
-      const drainScheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'drainNode');
+      const drainScheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cordonAndDrain');
       const started = history.events?.find(
         (e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.scheduledEventId?.toString() === drainScheduled?.eventId?.toString(),
       );

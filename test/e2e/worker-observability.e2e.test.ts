@@ -55,6 +55,9 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     const oldInstance = target.spec!.providerID!.replace('oci://', '');
     const [ociBefore, kubeBefore] = [stack.sim.oci.counters(), stack.sim.kube.counters()];
     const workflowId = repaveNodeWorkflowId('sim-1', node);
+    // Evictions linger, so that the run is still draining when the CLI's pause and resume arrive (a repave is 7 activities now).
+    const evictionDelayMs = stack.sim.kube.faults.evictionDelayMs;
+    stack.sim.kube.faults.evictionDelayMs = 10_000;
     const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: 'sim-1', node, reason: 'metrics' }] });
     // Scraped during the run: started, not yet completed.
     const during = await eventually('runbook counted as started', async () => {
@@ -67,6 +70,7 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
       const r = await itinerant(stack.temporal.address, ['signal', workflowId, ...args], stack.temporal.env).done;
       expect(r.code, r.stderr).toBe(0);
     }
+    stack.sim.kube.faults.evictionDelayMs = evictionDelayMs;
     const result = await whileRunning(handle.result(), worker!);
 
     const after = await (await scrape()).text();
@@ -87,9 +91,9 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     }
     // Once an activity has read its request (the SDK's own "started" line comes before), its lines name cluster and target.
     const completed = activityLines.filter((l) => l.msg === 'activity completed');
-    expect(completed.map((l) => l.activityType)).toEqual(expect.arrayContaining(['drainNode', 'cordonNode', 'deleteNode']));
+    expect(completed.map((l) => l.activityType)).toEqual(expect.arrayContaining(['cordonAndDrain', 'retireNode']));
     for (const l of completed) expect(l, String(l.activityType)).toMatchObject({ cluster: 'sim-1', durationMs: expect.any(Number) });
-    for (const type of ['cordonNode', 'drainNode', 'deleteNode']) expect(completed.find((l) => l.activityType === type)!.target, type).toBe(node);
+    for (const type of ['cordonAndDrain', 'retireNode']) expect(completed.find((l) => l.activityType === type)!.target, type).toBe(node);
     expect(result.node).toBe(node);
 
     // The audit stream: one line per side effect, naming the run, and the same effects the sim recorded.
@@ -104,15 +108,16 @@ describe('worker observability (worker process, metrics port, JSON logs)', () =>
     for (const a of audit) expect(a.who, a.what.action).toEqual({ runbook: 'repaveNode', workflowId, runId: handle.firstExecutionRunId });
     const done = (action: string) => audit.filter((a) => a.what.action === action && a.outcome === 'done');
     // (a completed repave deletes its claimed node, so there is no release)
-    expect(audit.map((a) => `${a.what.action} ${a.outcome}`)).toEqual(['claimNode', 'launchReplacement', 'cordonNode', 'drainNode', 'deleteNode', 'terminateInstance'].map((x) => `${x} done`));
+    // (cordon and drain, node deletion and instance termination are one activity each since the patch repave-folded-steps)
+    expect(audit.map((a) => `${a.what.action} ${a.outcome}`)).toEqual(['claimNode', 'launchReplacement', 'cordonAndDrain', 'retireNode'].map((x) => `${x} done`));
     const [ociAfter, kubeAfter] = [stack.sim.oci.counters(), stack.sim.kube.counters()];
     expect(done('launchReplacement').filter((a) => a.what.result!.created)).toHaveLength(ociAfter.launches - ociBefore.launches);
     expect(done('launchReplacement')[0]!.what.result!.instanceId).toBe(result.replacement!.instanceId);
-    expect(done('terminateInstance').map((a) => a.what.request.instanceId)).toEqual([oldInstance]);
+    expect(done('retireNode').map((a) => a.what.request.instanceId)).toEqual([oldInstance]);
     expect(ociAfter.terminations - ociBefore.terminations).toBe(1);
-    expect(done('drainNode')[0]!.what.result!.evictedCount).toBe(kubeAfter.evictions - kubeBefore.evictions);
-    expect(done('cordonNode')[0]!.what.target).toBe(node);
-    expect(done('deleteNode')[0]!.what).toMatchObject({ target: node, result: { deleted: true } });
+    expect(done('cordonAndDrain')[0]!.what.result!.evictedCount).toBe(kubeAfter.evictions - kubeBefore.evictions);
+    expect(done('cordonAndDrain')[0]!.what.target).toBe(node);
+    expect(done('retireNode')[0]!.what).toMatchObject({ target: node, result: { deleted: true, lifecycleState: 'TERMINATING' } });
 
     // Kubernetes Events on the node, written as the worker's own identity, naming the workflow.
     const events = (await stack.admin.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({ namespace: 'default' })).items.filter((e) => e.source?.component === 'itinerant' && e.involvedObject?.kind === 'Node' && e.involvedObject.name === node)

@@ -1,10 +1,11 @@
 import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeInspection, RepaveActivities } from '../../src/core/activity-contracts.js';
+import type { NodeInspection, RepaveActivities, RepaveStepActivities } from '../../src/core/activity-contracts.js';
 import { nodeGroupSchema } from '../../src/core/config.js';
 import type { RepaveNodeInput } from '../../src/core/repave.js';
 import type { RepaveProgress } from '../../src/core/repave.js';
+import { repaveStepActivities } from '../../src/activities/repave-steps.js';
 import { repaveNode } from '../../src/workflows/repave-node.js';
 import { abortSignal, pauseSignal, progressQueryOf, resumeSignal } from '../../src/workflows/runbook.js';
 
@@ -35,7 +36,7 @@ type Overrides = Partial<{ [K in keyof RepaveActivities]: RepaveActivities[K] }>
 
 /** Stub activities that record the order of calls. */
 function stubs(calls: string[], overrides: Overrides = {}, facts: NodeInspection = healthy): RepaveActivities {
-  const base: RepaveActivities = {
+  const base: Omit<RepaveActivities, keyof RepaveStepActivities> = {
     inspectNode: async () => facts,
     claimNode: async () => {},
     releaseNode: async () => {},
@@ -62,7 +63,9 @@ function stubs(calls: string[], overrides: Overrides = {}, facts: NodeInspection
     terminateLaunched: async () => ({ terminated: [] }),
     describeNodeGroup: async () => group,
   };
-  return recording(calls, { ...base, ...overrides });
+  const recorded = recording(calls, { ...base, ...overrides });
+  // The folded steps as the worker has them: the calls they make are recorded one by one.
+  return { ...recorded, ...repaveStepActivities(recorded) };
 }
 
 const input: RepaveNodeInput = { cluster: 'sim-1', node: 'general-a1', reason: 'test' };
@@ -85,10 +88,12 @@ function run<T>(activities: RepaveActivities, body: (taskQueue: string) => Promi
 describe('repaveNode workflow', () => {
   it('launches and waits for the replacement before it cordons and drains the old node', async () => {
     const calls: string[] = [];
-    const result = await run(stubs(calls), (taskQueue) =>
-      env.client.workflow.execute(repaveNode, { taskQueue, workflowId: `wf-${n}`, args: [input] }),
-    );
+    const workflowId = `wf-${n + 1}`;
+    const result = await run(stubs(calls), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId, args: [input] }));
     expect(result.replacement).toEqual({ nodeName: '10.0.10.7', instanceId: 'ocid1.instance.oc1..new' });
+    // A new run schedules the back-to-back steps as one activity each (patch repave-folded-steps).
+    const scheduled = ((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toEqual(['preflightNode', 'resolveImage', 'claimNode', 'launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
     expect(result.evictedPods).toBe(2);
     const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
     expect(mutating).toEqual([
@@ -241,7 +246,7 @@ describe('repaveNode workflow', () => {
     );
     expect(cause.type).toBe('Refused');
     expect(cause.message).toMatch(message);
-    expect(calls.every((c) => ['inspectNode', 'describeNodeGroup'].includes(c))).toBe(true);
+    expect(calls.every((c) => ['inspectNode', 'describeNodeGroup', 'describeInstance'].includes(c))).toBe(true);
   });
 
   it('refuses an unknown cluster with the reason as its message, not "Activity task failed"', async () => {

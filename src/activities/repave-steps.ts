@@ -1,0 +1,35 @@
+import type { ConfigActivities, KubernetesActivities, OciActivities, RepaveStepActivities } from '../core/activity-contracts.js';
+
+type Steps = Pick<KubernetesActivities, 'inspectNode' | 'waitForNodeOperational' | 'cordonNode' | 'drainNode' | 'deleteNode'> &
+  Pick<OciActivities, 'describeInstance' | 'waitForInstanceRunning' | 'terminateInstance'> &
+  ConfigActivities;
+
+/**
+ * Steps that a repave always runs back to back, as one activity each. Each is the same calls in the same order as
+ * the activities it folds, each of them idempotent, so a retried attempt repeats what its first attempt did
+ * (the drain resumes from its heartbeat, as alone). Each history event and workflow task costs the worker and
+ * Temporal more than the call itself (npm run bench, scenario orchestration-cost).
+ */
+export function repaveStepActivities(a: Steps): RepaveStepActivities {
+  return {
+    async preflightNode({ cluster, node }) {
+      const facts = await a.inspectNode({ cluster, node });
+      const group = facts.nodeGroup ? await a.describeNodeGroup({ cluster, nodeGroup: facts.nodeGroup }) : undefined;
+      const instance = group && facts.instanceId ? await a.describeInstance({ cluster, instanceId: facts.instanceId }) : undefined;
+      return { facts, ...(group ? { group } : {}), ...(instance ? { instance } : {}) };
+    },
+    async waitForReplacement({ cluster, instanceId, node, deadline }) {
+      await a.waitForInstanceRunning({ cluster, instanceId, deadline });
+      return a.waitForNodeOperational({ cluster, instanceId, ...(node ? { node } : {}), deadline });
+    },
+    async cordonAndDrain(request) {
+      await a.cordonNode({ cluster: request.cluster, node: request.node });
+      return a.drainNode(request);
+    },
+    async retireNode({ cluster, node, instanceId }) {
+      const { deleted } = await a.deleteNode({ cluster, instanceId, ...(node ? { node } : {}) });
+      const { lifecycleState } = await a.terminateInstance({ cluster, instanceId });
+      return { deleted, lifecycleState };
+    },
+  };
+}
