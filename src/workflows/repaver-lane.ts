@@ -121,6 +121,15 @@ export const PATCH_LANE_MAINTENANCE_WINDOWS = 'lane-maintenance-windows';
  */
 export const PATCH_LANE_KEYRINGS = 'lane-keyring-requirements';
 
+/**
+ * A sweep's list is read before it returns, and the lane moves on meanwhile. A node whose repave ended while the
+ * sweep listed is not planned that sweep (the list may show the old node after its repave deleted it, no longer
+ * held; runs from before started a second repave, refused: the node does not exist). A report that came in while
+ * it listed, on a node the list lacks, waits for the next sweep (runs from before dropped it as about a node gone,
+ * when the node had joined after the read). Asked for lazily, the first time either happens.
+ */
+export const PATCH_LANE_CHANGES_WHILE_LISTING = 'lane-changes-while-listing';
+
 /** History events beyond which the lane continues as new even when Temporal does not suggest it yet. */
 const HISTORY_EVENTS_LIMIT = 20_000;
 
@@ -154,6 +163,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   let images: Record<string, string> = {};
   let keyrings: KeyringRequirements = carry?.keyrings ?? {};
   let withKeyrings: boolean | undefined;
+  let withChangesWhileListing: boolean | undefined;
   const backoffMs = (count: number) => backoffAfter(count, req.failureBackoff);
   let backoffs = carriedBackoffs(carry, backoffMs); // carried by name before machines: migrated, bound at the first sweep
   /** Node name → machine, as of the last sweep. */
@@ -352,11 +362,15 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       if (withDesiredImage) await settleDesiredImage(g);
       // A repave that ends while the nodes are listed still has its two nodes in the list: count it in flight.
       const inFlightWhileListing = new Map(inFlight);
+      const listedSince = Date.now();
       const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: groupName });
       for (const [node, f] of inFlight) inFlightWhileListing.set(node, f);
+      const endedWhileListing = [...inFlightWhileListing.keys()].filter((node) => !inFlight.has(node));
+      const reportedWhileListing = reports.some((r) => r.machine === undefined && Date.parse(r.at) >= listedSince);
+      const changedWhileListing = (endedWhileListing.length > 0 || reportedWhileListing) && (withChangesWhileListing ??= patched(PATCH_LANE_CHANGES_WHILE_LISTING));
       const now = Date.now();
       // Bind reports and backoffs to the machines that have the names now; forget those of machines gone.
-      const state = reconcileMachineState({ reports, backoffs }, obs.nodes, [...inFlight.values()], byName);
+      const state = reconcileMachineState({ reports, backoffs }, obs.nodes, [...inFlight.values()], byName, changedWhileListing ? listedSince : undefined);
       ({ reports, backoffs } = state);
       if (!byName) lastSeen = new Map(obs.nodes.map((n) => [n.name, machineOf(n)]));
       if (state.dropped.length) log.info('forgot state of nodes no longer in the group', { cluster, group: groupName, dropped: state.dropped });
@@ -368,6 +382,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
         reports: state.planReports,
         inFlight: [...inFlight.values()],
         inFlightWhileListing: inFlightWhileListing.size,
+        ...(changedWhileListing ? { endedWhileListing } : {}),
         pace,
         now,
         notBefore: state.notBefore,

@@ -109,6 +109,23 @@ describe('reconcileMachineState (by machine)', () => {
     else expect(r.dropped).toEqual([]);
   });
 
+  it('a report by name that came in while the nodes were listed, on a node the list lacks, waits for the next sweep', () => {
+    // The list was read before the node joined; the report names the new node.
+    const listedSince = NOW - 2 * M;
+    const r = reconcileMachineState({ reports: [report('10.0.0.7', 1)], backoffs: [] }, [node('10.0.0.2', I1, 60)], [], false, listedSince);
+    expect(r.reports).toEqual([report('10.0.0.7', 1)]);
+    expect(r.planReports).toEqual([]);
+    expect(r.dropped).toEqual([]);
+    // One from before the listing began is about a node gone, as before; and so is this one at the next sweep.
+    expect(reconcileMachineState({ reports: [report('10.0.0.7', 3)], backoffs: [] }, [], [], false, listedSince).dropped).toEqual(['report on 10.0.0.7: node gone']);
+    expect(reconcileMachineState({ reports: r.reports, backoffs: [] }, [], [], false, NOW).dropped).toEqual(['report on 10.0.0.7: node gone']);
+    // A lane run keyed by name keeps it the same way.
+    expect(reconcileMachineState({ reports: [report('10.0.0.7', 1)], backoffs: [] }, [], [], true, listedSince).reports).toHaveLength(1);
+    // Once its node is listed, it binds to the node's machine.
+    const bound = reconcileMachineState({ reports: r.reports, backoffs: [] }, [node('10.0.0.7', I2, 5)], [], false, NOW);
+    expect(bound.planReports).toEqual([{ ...report('10.0.0.7', 1), machine: I2 }]);
+  });
+
   it('plans under the names the machines have now', () => {
     const r = reconcileMachineState({ reports: [report('old-name', 5, I1)], backoffs: [backoff('old-name', 5, I1)] }, [node('10.0.0.9', I1, 60)], [], false);
     expect(r.planReports.map((p) => p.node)).toEqual(['10.0.0.9']);

@@ -99,6 +99,15 @@ describe('planRepaves: selection and order', () => {
     expect(p.skipped.map((s) => s.node).sort()).toEqual(['failed', 'held']);
     expect(p.budget.inFlight).toBe(1); // the held node counts against the budget
   });
+
+  it('does not plan a node whose repave ended while the group was listed: the list is from before its end', () => {
+    // The old node is listed after its repave deleted it, and no longer held (its owner ended): no second repave.
+    const p = plan({ nodes: [node('replaced', 50, 1), node('ok', 40, 2)], endedWhileListing: ['replaced'] });
+    expect(p.queue.map((c) => c.node)).toEqual(['ok']);
+    expect(p.skipped).toEqual([{ node: 'replaced', why: expect.stringMatching(/ended while the group was listed/) }]);
+    expect(p.budget.inFlight).toBe(0);
+    expect(plan({ nodes: [node('replaced', 50, 1), node('ok', 40, 2)] }).queue.map((c) => c.node)).toEqual(['replaced', 'ok']);
+  });
 });
 
 describe('planRepaves: budget', () => {

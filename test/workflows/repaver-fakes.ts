@@ -1,11 +1,11 @@
 // Test doubles for the repaver lane tests: a node group in memory and the activities over it.
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
 import type { ConfigActivities, NodeGroupActivities, OciActivities } from '../../src/core/activity-contracts.js';
 import type { NodeGroupConfig } from '../../src/core/config.js';
 import type { KeyPurpose } from '../../src/core/keyring.js';
-import type { ObservedNode } from '../../src/core/lane/index.js';
+import type { NodeGroupObservation, ObservedNode } from '../../src/core/lane/index.js';
 import { nodeGroup, THREE_PLACEMENTS } from '../helpers/node-group.js';
-import type { FakeRepaveActivities } from './repaver-stub-workflows.js';
+import { FAKE_END_NOW, type FakeRepaveActivities } from './repaver-stub-workflows.js';
 
 const M = 60_000;
 
@@ -33,6 +33,14 @@ export class FakeGroup {
   readonly repaves: { node: string; at: number; ageMs: number }[] = [];
   readonly failing = new Set<string>();
   durationMs = 30 * M;
+  /**
+   * Lists like the real activity when a repave ends while it lists: it reads the nodes, ends a repave in flight,
+   * and answers the nodes as read, each owner left in only if still in flight (the liveness check comes after the
+   * read). Counts the lists it did so; `then` runs before it answers, given the replacement that joined meanwhile.
+   */
+  listsAcrossAnEnd: { enabled: boolean; done: number; then?: (replacement: string) => Promise<void> } = { enabled: false, done: 0 };
+  private lastAdded = '';
+  private finishes = 0;
   private seq = 0;
   private machines = 0;
   /** The newest image on the group's channel (what resolveImage answers). */
@@ -45,6 +53,7 @@ export class FakeGroup {
   constructor(public group: NodeGroupConfig) {}
 
   add(name: string, createdAt: number, fd: string, imageId = this.channelImage, keyrings = this.bootKeyrings) {
+    this.lastAdded = name;
     this.nodes.set(name, { name, createdAt, ready: true, readySince: createdAt, fd, instanceId: `ocid1.instance.oc1..fake${++this.machines}`, imageId, ...(keyrings ? { keyrings } : {}) });
   }
 
@@ -57,6 +66,28 @@ export class FakeGroup {
     const node = this.nodes.get(name)!;
     node.ready = ready;
     node.readySince = at;
+  }
+
+  private observe(cluster: string, nodeGroup: string, nodes: FakeNode[], at: number): NodeGroupObservation {
+    return {
+      cluster,
+      nodeGroup,
+      observedAt: new Date(at).toISOString(),
+      nodes: nodes.map(
+        (x): ObservedNode => ({
+          name: x.name,
+          createdAt: new Date(x.createdAt).toISOString(),
+          ready: x.ready,
+          conditions: [{ type: 'Ready', status: x.ready ? 'True' : 'False', since: new Date(x.readySince).toISOString() }],
+          unschedulable: false,
+          faultDomain: x.fd,
+          instanceId: x.instanceId,
+          imageId: x.imageId,
+          ...(x.keyrings ? { keyrings: x.keyrings } : {}),
+          ...(x.owner ? { owner: x.owner } : {}),
+        }),
+      ),
+    };
   }
 
   activities(): NodeGroupActivities & ConfigActivities & Pick<OciActivities, 'resolveImage'> & FakeRepaveActivities {
@@ -75,25 +106,20 @@ export class FakeGroup {
       holdRepaverLane: unused,
       releaseRepaverLane: unused,
       waitForRepaverLaneIdle: unused,
-      listNodeGroupNodes: async ({ cluster, nodeGroup }) => ({
-        cluster,
-        nodeGroup,
-        observedAt: new Date(now()).toISOString(),
-        nodes: [...this.nodes.values()].map(
-          (x): ObservedNode => ({
-            name: x.name,
-            createdAt: new Date(x.createdAt).toISOString(),
-            ready: x.ready,
-            conditions: [{ type: 'Ready', status: x.ready ? 'True' : 'False', since: new Date(x.readySince).toISOString() }],
-            unschedulable: false,
-            faultDomain: x.fd,
-            instanceId: x.instanceId,
-            imageId: x.imageId,
-            ...(x.keyrings ? { keyrings: x.keyrings } : {}),
-            ...(x.owner ? { owner: x.owner } : {}),
-          }),
-        ),
-      }),
+      listNodeGroupNodes: async ({ cluster, nodeGroup }) => {
+        const read = [...this.nodes.values()].map((x) => ({ ...x }));
+        const owner = read.find((x) => x.owner)?.owner;
+        if (this.listsAcrossAnEnd.enabled && owner) {
+          const finishes = this.finishes;
+          await Context.current().client.workflow.getHandle(owner).signal(FAKE_END_NOW);
+          for (let i = 0; i < 200 && this.finishes === finishes; i++) await new Promise((r) => setTimeout(r, 50));
+          if (this.finishes === finishes) throw new Error('no repave ended while listing within 10 s');
+          for (const x of read) if (x.owner && !this.nodes.get(x.name)?.owner) delete x.owner;
+          this.listsAcrossAnEnd.done++;
+          await this.listsAcrossAnEnd.then?.(this.lastAdded);
+        }
+        return this.observe(cluster, nodeGroup, read, now());
+      },
       fakeRepaveBegin: async ({ node, workflowId }) => {
         const x = this.nodes.get(node);
         if (!x) throw ApplicationFailure.nonRetryable(`node ${node} does not exist`);
@@ -106,6 +132,7 @@ export class FakeGroup {
       },
       fakeRepaveFinish: async ({ node, failed, imageId }) => {
         this.inFlight--;
+        this.finishes++;
         const x = this.nodes.get(node)!;
         delete x.owner;
         if (failed) return { replacement: '' };

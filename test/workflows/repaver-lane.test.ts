@@ -208,6 +208,34 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
     });
   });
 
+  it('while the sweep lists the group: a repave that ends is not run again for the node it replaced, and a report on its replacement is kept', async () => {
+    // The sweep reads the old node while its repave holds it; the repave deletes it and ends; the owner check that
+    // follows the read finds the repave ended: the list shows the old node, free, and lacks the replacement.
+    // Sweeps every 10 min, repaves take 15.
+    const fake = new FakeGroup(makeGroup({ size: 3, maxAge: '2d', maxUnhealthy: '50%' }));
+    fake.durationMs = 15 * M;
+    fake.listsAcrossAnEnd.enabled = true;
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 3; i++) fake.add(`general-${i}`, t0 - (3 + i) * D, `FAULT-DOMAIN-${i + 1}`);
+    await withLane(fake, { sweepInterval: '10m' }, async (h) => {
+      // Once, meanwhile, another service reports the replacement that joined after the read.
+      let reported: string | undefined;
+      fake.listsAcrossAnEnd.then = async (replacement) => {
+        fake.listsAcrossAnEnd.then = undefined;
+        reported = replacement;
+        await h.signal(reportUnhealthySignal, { node: replacement, reason: 'node-problem-detector: KernelDeadlock' });
+      };
+      await env.sleep(2 * H);
+      const s = await state(h);
+      expect(fake.listsAcrossAnEnd.done).toBeGreaterThanOrEqual(1);
+      expect(s.history.filter((e) => e.node !== '-' && e.outcome !== 'replaced')).toEqual([]);
+      expect(fake.repaves.map((r) => r.node).sort()).toEqual(['general-0', 'general-1', 'general-2', reported].sort());
+      expect(s.history.find((e) => e.node === reported)).toMatchObject({ outcome: 'replaced', reason: expect.stringMatching(/KernelDeadlock/) });
+      expect(s.reports).toEqual([]);
+      expect(s.totals).toMatchObject({ replaced: 4, failed: 0 });
+    });
+  });
+
   it('a name that comes back on another machine starts afresh: reported unhealthy, it is repaved at once, not held behind the backoff of the machine that had the name', async () => {
     const fake = new FakeGroup(makeGroup({ size: 3, maxAge: '2d', maxUnhealthy: '50%' }));
     const t0 = await env.currentTimeMs();

@@ -1,6 +1,7 @@
 // Test-only workflow bundle for the repaver tests: the real lane, sweep and manager, with a stub repaveNode
-// (same workflow type name) that takes 30 minutes of workflow time and reports to test activities.
-import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+// (same workflow type name) that takes 30 minutes of workflow time (or ends at once on FAKE_END_NOW) and reports to
+// test activities.
+import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { RepaveNodeInput, RepaveNodeResult } from '../../src/core/repave.js';
 
 export { repaverLane } from '../../src/workflows/repaver-lane.js';
@@ -12,11 +13,15 @@ export interface FakeRepaveActivities {
   fakeRepaveFinish(a: { node: string; failed?: boolean; imageId?: string }): Promise<{ replacement: string }>;
 }
 
+export const FAKE_END_NOW = 'fakeEndNow';
+
 const acts = proxyActivities<FakeRepaveActivities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } });
 
 export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResult> {
   const begun = await acts.fakeRepaveBegin({ node: input.node, workflowId: `repave-node.${input.cluster}.${input.node}` });
-  await sleep(begun.durationMs);
+  let endNow = false;
+  setHandler(defineSignal(FAKE_END_NOW), () => void (endNow = true));
+  await condition(() => endNow, begun.durationMs);
   if (begun.fail) {
     await acts.fakeRepaveFinish({ node: input.node, failed: true }); // releases the claim, keeps the node
     throw ApplicationFailure.nonRetryable(begun.fail, 'Failed');

@@ -39,13 +39,17 @@ export interface ReconciledState extends MachineState {
  * of the name, and is dropped); what belongs to a machine no longer in the group is dropped (a report stays while
  * its node's repave is in flight); of two reports on one machine the first stands.
  * `byName`: a lane run started before this keying keeps its old rules (names only).
+ * `listedSince`: when the listing of `nodes` began; a report by name that came in since, on a node not in the list,
+ * is kept for the next sweep (the list may have been read before its node joined), not dropped as gone.
  */
-export function reconcileMachineState(s: MachineState, nodes: ObservedNode[], inFlight: InFlightRepave[], byName: boolean): ReconciledState {
+export function reconcileMachineState(s: MachineState, nodes: ObservedNode[], inFlight: InFlightRepave[], byName: boolean, listedSince?: number): ReconciledState {
   const named = new Map(nodes.map((n) => [n.name, n]));
   const dropped: string[] = [];
+  /** A report by name that came in while the nodes were listed, on a node the list lacks: the node may be newer than the list. */
+  const newerThanList = (r: UnhealthyReport) => listedSince !== undefined && r.machine === undefined && !named.has(r.node) && Date.parse(r.at) >= listedSince;
   if (byName) {
     const inFlightNames = new Set(inFlight.map((f) => f.node));
-    const reports = s.reports.filter((r) => named.has(r.node) || inFlightNames.has(r.node) || !dropped.push(`report on ${r.node}: node gone`));
+    const reports = s.reports.filter((r) => named.has(r.node) || inFlightNames.has(r.node) || newerThanList(r) || !dropped.push(`report on ${r.node}: node gone`));
     const backoffs = s.backoffs.filter((b) => named.has(b.node) || !dropped.push(`backoff of ${b.node}: node gone`));
     return { reports, backoffs, planReports: reports, notBefore: Object.fromEntries(backoffs.map((b) => [b.node, b.notBefore])), dropped };
   }
@@ -75,6 +79,10 @@ export function reconcileMachineState(s: MachineState, nodes: ObservedNode[], in
 
   const reports: UnhealthyReport[] = [];
   for (const r of s.reports) {
+    if (newerThanList(r)) {
+      reports.push(r); // kept unbound: the next sweep binds or drops it
+      continue;
+    }
     const machine = bind('report', r.node, r.machine, Date.parse(r.at), inFlightMachines);
     if (machine === undefined) continue;
     if (reports.some((k) => k.machine === machine)) continue; // a duplicate: the first report stands
@@ -89,7 +97,7 @@ export function reconcileMachineState(s: MachineState, nodes: ObservedNode[], in
   return {
     reports,
     backoffs,
-    planReports: reports.map(current),
+    planReports: reports.filter((r) => r.machine !== undefined).map(current),
     notBefore: Object.fromEntries(backoffs.map((b) => [current(b).node, b.notBefore])),
     dropped,
   };

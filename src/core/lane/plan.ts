@@ -62,6 +62,11 @@ export interface PlanInput {
   notBefore?: Record<string, number>;
   /** Repaves in flight at any time while `nodes` was listed (at least `inFlight`): each may have added a node to it. */
   inFlightWhileListing?: number;
+  /**
+   * Nodes whose repave ended while `nodes` was listed: what the list says of them is from before the end (an old
+   * node may be listed after its repave deleted it, no longer held by it). Not planned this sweep; the next looks again.
+   */
+  endedWhileListing?: string[];
   /** The image the group's nodes should run; unset: no node is drifted. */
   desiredImage?: DesiredImage;
   /** Keyring versions rotations require; unset: no node is behind. */
@@ -107,6 +112,7 @@ export function planRepaves(input: PlanInput): RepavePlan {
   const maxAgeMs = maxAgeOf(group, pace);
   const unhealthyAfterMs = unhealthyAfterOf(group);
   const ours = new Map(inFlight.map((f) => [f.node, f]));
+  const ended = new Set(input.endedWhileListing ?? []);
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const reportOf = new Map(reports.map((r) => [r.node, r]));
   const staleReports = reports.filter((r) => !byName.has(r.node)).map((r) => r.node);
@@ -126,6 +132,10 @@ export function planRepaves(input: PlanInput): RepavePlan {
     });
     for (const m of matched) due[m.kind].push(n.name);
     if (ours.has(n.name)) continue; // in flight: counted in the budget below
+    if (ended.has(n.name)) {
+      if (matched.length) skipped.push({ node: n.name, why: 'its repave ended while the group was listed: looked at again next sweep' });
+      continue;
+    }
     if (n.owner) {
       // Another live workflow (a manual repave, the node group manager, a lane run before a restart) holds it.
       heldElsewhere++;
