@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.js';
 import type { FleetConfig } from '../core/config.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../config/temporal-connection.js';
@@ -11,8 +10,7 @@ import { auditSinks, auditTrail, type AuditSink } from './audit.js';
 import { metricsSinks } from './metrics.js';
 import { ownerRunningCheck } from './owner-check.js';
 import { DEFAULT_WORKER_TUNING, workerOptionsOf, type WorkerTuning } from './tuning.js';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+import { WORKFLOW_BUNDLE_OPTIONS } from './workflow-bundle.js';
 
 /** Where Temporal is and how to reach it (temporalConnectionFromEnv), and what the worker serves. */
 export interface ItinerantWorkerOptions extends TemporalConnectionSettings {
@@ -41,7 +39,7 @@ export async function createItinerantWorker(opts: ItinerantWorkerOptions) {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.identity ? { identity: opts.identity } : {}),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOW_BUNDLE_OPTIONS.workflowsPath, bundlerOptions: { preloadModules: WORKFLOW_BUNDLE_OPTIONS.preloadModules } }),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     activities: createActivities({ fleet: opts.fleet, isWorkflowRunning }),
     interceptors: { activity: [activityLogAttributes, ...(opts.audit ? [auditTrail(opts.audit)] : [])] },
