@@ -3,7 +3,7 @@
 import { startBed, type SimFlags } from '../bed.js';
 import { groupNodes, repaveMany } from '../repave-many.js';
 import type { Scenario } from '../scenario.js';
-import type { WorkerTuning } from '../../src/workers/tuning.js';
+import { workerTuningFromEnv, type WorkerTuning } from '../../src/workers/tuning.js';
 
 const ZERO_DELAYS: SimFlags = { 'boot-delay-ms': 0, 'node-ready-delay-ms': 0, 'terminate-delay-ms': 0, 'pod-start-delay-ms': 0, 'eviction-delay-ms': 0 };
 /** ITINERANT_BENCH_CONCURRENCY_GROUPS: groups of 100 nodes at the full size (default 10: the 1,000 runs). */
@@ -16,7 +16,7 @@ const SIZES = { tiny: { groups: 2, 'nodes-per-group': 3 }, full: { groups: fullG
 const BOUND_MS = { tiny: undefined, full: 2 * 60_000 };
 
 /** The worker's settings for this scenario (the SDK's defaults unless the figures said otherwise; see the README's bench section). */
-export const CONCURRENCY_TUNING: WorkerTuning = {};
+export const CONCURRENCY_TUNING: WorkerTuning = { ...workerTuningFromEnv() };
 
 export const concurrency: Scenario = {
   name: 'concurrency',

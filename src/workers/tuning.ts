@@ -8,6 +8,8 @@ export interface WorkerTuning {
   maxCachedWorkflows?: number;
   /** Pollers per task queue kind (workflow tasks and activity tasks), a fixed maximum. */
   pollers?: number;
+  /** Threads running workflow code (the SDK's default with a reusable V8 context: 1). */
+  workflowThreadPoolSize?: number;
 }
 
 /**
@@ -23,6 +25,7 @@ const ENV: Record<keyof WorkerTuning, string> = {
   maxConcurrentWorkflowTaskExecutions: 'ITINERANT_WORKER_MAX_WORKFLOW_TASKS',
   maxCachedWorkflows: 'ITINERANT_WORKER_MAX_CACHED_WORKFLOWS',
   pollers: 'ITINERANT_WORKER_POLLERS',
+  workflowThreadPoolSize: 'ITINERANT_WORKER_WORKFLOW_THREADS',
 };
 
 /** Tuning from ITINERANT_WORKER_* variables (positive integers); unset ones keep the SDK's defaults. */
