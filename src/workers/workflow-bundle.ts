@@ -5,11 +5,10 @@ import { fileURLToPath } from 'node:url';
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
- * Libraries the reusable V8 context evaluates once, shared by every workflow, instead of once per workflow created
- * (README, "Bench"). Only stateless ones: what they keep at module level (zod's locale, luxon's zone caches) is the same
- * for every workflow. Their exports are frozen once loaded, which our modules' zod schemas cannot bear (zod defines
- * their methods on first use), so src/core is not preloaded.
+ * Nothing is preloaded (`preloadModules`: evaluated once, shared by every workflow of the reusable V8 context). The SDK
+ * deep-freezes the exports of shared modules, and zod 4 adds properties to its objects as it is used: preloaded, every
+ * replayed repave failed ("Cannot define property safeParse" for src/core's schemas, "Cannot add property localeError"
+ * for zod itself). Naming 'zod' or 'luxon' alone preloads nothing: both declare `"sideEffects": false`, and webpack
+ * drops the preload's unused require. Per-workflow cost is cut in src/workflows/index.ts instead.
  */
-export const PRELOADED_MODULES = ['zod', 'luxon'];
-
-export const WORKFLOW_BUNDLE_OPTIONS = { workflowsPath: WORKFLOWS_PATH, preloadModules: PRELOADED_MODULES } satisfies BundleOptions;
+export const WORKFLOW_BUNDLE_OPTIONS = { workflowsPath: WORKFLOWS_PATH } satisfies BundleOptions;
