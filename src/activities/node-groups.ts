@@ -19,27 +19,74 @@ import {
 } from '../core/lane/index.js';
 import { signalRepaverLane } from '../client/schedules.js';
 import type { ClientRegistry } from './clients.js';
+import { statusOf } from './oci-errors.js';
 
 export interface NodeGroupDeps {
   clients: ClientRegistry;
   isWorkflowRunning: (workflowId: string) => Promise<boolean>;
 }
 
+/** What never changes about an instance: when it was launched, and from which image. */
+interface InstanceFacts {
+  launched?: string;
+  imageId?: string;
+}
+
+/** Unknown instances a sweep looks up one by one (a replacement or two while its group repaves); more: it lists. */
+const LOOKUPS_BEFORE_LISTING = 10;
+const FACTS_KEPT = 100_000;
+/** An instance's image can change in place (a boot volume replaced by hand), so what is known is asked again after this. */
+const FACTS_FOR_MS = 10 * 60_000;
+
 /**
- * When each instance of the cluster's compartment was launched, and from which image. A node's age is its
- * machine's: the Node object can be younger (a kubelet that re-registered after its Node was deleted), and an
- * aged machine must not pass for new because of that.
+ * When each instance behind a group's nodes was launched, and from which image. A node's age is its machine's: the
+ * Node object can be younger (a kubelet that re-registered after its Node was deleted), and an aged machine must not
+ * pass for new because of that. The facts are kept a while: a sweep asks OCI only about instances it has not met
+ * lately (listing the cluster's compartment when there are many), not for every instance of the compartment at every
+ * sweep (1,000 instances per sweep per lane at 10 × 100 nodes).
  */
-async function instancesOf(clients: ClientRegistry, cluster: string, compartmentId: string): Promise<Map<string, { launched?: string; imageId?: string }>> {
-  const instances = new Map<string, { launched?: string; imageId?: string }>();
-  for await (const i of clients.for(cluster).compute.listInstancesRecordIterator({ compartmentId })) {
-    instances.set(i.id, { ...(i.timeCreated ? { launched: new Date(i.timeCreated).toISOString() } : {}), ...(i.imageId ? { imageId: i.imageId } : {}) });
-  }
-  return instances;
+function instanceFactsOf(clients: ClientRegistry) {
+  const known = new Map<string, InstanceFacts & { at: number }>();
+  const knownNow = (key: string) => {
+    const f = known.get(key);
+    return f && Date.now() - f.at < FACTS_FOR_MS ? f : undefined;
+  };
+  const factsOf = (i: { timeCreated?: Date | string; imageId?: string }): InstanceFacts => ({
+    ...(i.timeCreated ? { launched: new Date(i.timeCreated).toISOString() } : {}),
+    ...(i.imageId ? { imageId: i.imageId } : {}),
+  });
+  const keep = (cluster: string, id: string, facts: InstanceFacts) => {
+    if (known.size >= FACTS_KEPT) known.clear();
+    known.set(`${cluster}/${id}`, { ...facts, at: Date.now() });
+  };
+  return async (cluster: string, compartmentId: string, instanceIds: string[]): Promise<Map<string, InstanceFacts>> => {
+    const compute = clients.for(cluster).compute;
+    const unknown = [...new Set(instanceIds)].filter((id) => !knownNow(`${cluster}/${id}`));
+    if (unknown.length > LOOKUPS_BEFORE_LISTING) {
+      for await (const i of compute.listInstancesRecordIterator({ compartmentId })) keep(cluster, i.id, factsOf(i));
+    } else {
+      await Promise.all(
+        unknown.map(async (instanceId) => {
+          try {
+            keep(cluster, instanceId, factsOf((await compute.getInstance({ instanceId })).instance));
+          } catch (e) {
+            if (statusOf(e) !== 404) throw e; // gone: no facts, as when a list does not have it
+          }
+        }),
+      );
+    }
+    return new Map(
+      instanceIds.flatMap((id) => {
+        const f = knownNow(`${cluster}/${id}`);
+        return f ? [[id, { ...(f.launched ? { launched: f.launched } : {}), ...(f.imageId ? { imageId: f.imageId } : {}) }]] : [];
+      }),
+    );
+  };
 }
 
 /** Activities of the repaver lanes: the sweep (read-only), the lane's signal-with-start, and what rollouts ask of lanes. */
 export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDeps) {
+  const instanceFacts = instanceFactsOf(clients);
   const laneState = async (cluster: string, nodeGroup: string): Promise<LaneState | undefined> => {
     try {
       return await Context.current().client.workflow.getHandle(repaverLaneWorkflowId(cluster, nodeGroup)).query<LaneState>(LANE_QUERY_STATE);
@@ -52,7 +99,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
     async listNodeGroupNodes({ cluster, nodeGroup }: NodeGroupRef): Promise<NodeGroupObservation> {
       const { compartmentId } = clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
       const list = await clients.for(cluster).core.listNode({ labelSelector: `${LABEL_NODE_GROUP}=${nodeGroup}` });
-      const instances = await instancesOf(clients, cluster, compartmentId);
+      const instances = await instanceFacts(cluster, compartmentId, list.items.flatMap((n) => instanceIdOfProviderID(n.spec?.providerID) ?? []));
       const liveness = new Map<string, Promise<boolean>>();
       const live = (owner: string) => {
         let p = liveness.get(owner);

@@ -1,5 +1,6 @@
 // The repaver's sweep activity (listNodeGroupNodes) with the real clients against the simulated fleet.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
 import { keyringAnnotation } from '../../src/core/keyring.js';
 import { runActivity, startFixture, type Fixture } from './helpers.js';
 
@@ -61,5 +62,39 @@ describe('listNodeGroupNodes', () => {
     fx.sim.kube.store.update('nodes', { ...node, metadata: { ...node.metadata, annotations } });
     const { result } = await runActivity(fx.acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup: 'general' }]);
     expect(result.nodes.find((n) => n.name === name)!.keyrings).toEqual({ 'client-ca': 7 });
+  });
+
+  it('asks OCI only about instances it has not met: one by one for a few, by listing the compartment for many, nothing for the rest', async () => {
+    const requests = () => fx.sim.oci.counters().requests;
+    const sweep = (acts: ReturnType<typeof createActivities>, nodeGroup: string) => runActivity(acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup }]);
+    const worker = createActivities({ fleet: fx.fleet, isWorkflowRunning: async () => false }); // a worker that has met none
+    let before = requests();
+    const first = await sweep(worker, 'general');
+    const instances = first.result.nodes.filter((n) => n.instanceId).length;
+    expect(instances).toBeGreaterThan(0);
+    expect(instances).toBeLessThanOrEqual(10);
+    expect(requests() - before).toBe(instances); // one GetInstance each
+    before = requests();
+    const again = await sweep(worker, 'general');
+    expect(requests() - before).toBe(0);
+    const facts = (nodes: typeof first.result.nodes) => nodes.map((n) => ({ name: n.name, instanceId: n.instanceId, createdAt: n.createdAt, imageId: n.imageId }));
+    expect(facts(again.result.nodes)).toEqual(facts(first.result.nodes));
+
+    // Many unknown at once: one list of the compartment (a page or two), with the same facts as the lookups.
+    const big = await startFixture({ fleetShape: { groups: 1, nodesPerGroup: 12 } });
+    try {
+      const fresh = createActivities({ fleet: big.fleet, isWorkflowRunning: async () => false });
+      const bigRequests = () => big.sim.oci.counters().requests;
+      before = bigRequests();
+      const { result } = await runActivity(fresh.listNodeGroupNodes, [{ cluster: big.cluster, nodeGroup: 'general' }]);
+      expect(result.nodes.filter((n) => n.instanceId)).toHaveLength(12);
+      expect(bigRequests() - before).toBeLessThanOrEqual(2);
+      for (const n of result.nodes) {
+        const i = big.sim.oci.fleet.summary().find((s) => s.id === n.instanceId)!;
+        expect(n).toMatchObject({ createdAt: new Date(i.timeCreated).toISOString(), imageId: i.imageId });
+      }
+    } finally {
+      await big.stop();
+    }
   });
 });
