@@ -100,12 +100,11 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
       const { compartmentId } = clients.clusterConfig(cluster); // unknown cluster: non-retryable, with the known ones
       const list = await clients.for(cluster).core.listNode({ labelSelector: `${LABEL_NODE_GROUP}=${nodeGroup}` });
       const instances = await instanceFacts(cluster, compartmentId, list.items.flatMap((n) => instanceIdOfProviderID(n.spec?.providerID) ?? []));
-      const liveness = new Map<string, Promise<boolean>>();
-      const live = (owner: string) => {
-        let p = liveness.get(owner);
-        if (!p) liveness.set(owner, (p = isWorkflowRunning(owner)));
-        return p;
-      };
+      // Each owner's workflow asked about once, all at once (a group repaving B nodes has B owners).
+      const owners = [...new Set(list.items.flatMap((n) => n.metadata?.annotations?.[ANNOTATION_OWNER] ?? []))];
+      const liveness = new Map(owners.map((o) => [o, isWorkflowRunning(o)]));
+      await Promise.all(liveness.values());
+      const live = (owner: string) => liveness.get(owner)!;
       const nodes: ObservedNode[] = [];
       for (const n of list.items) {
         const labels = n.metadata?.labels ?? {};
