@@ -6,7 +6,7 @@ import { matchesSelector } from './selectors.js';
 import type { ObjectStore } from './store.js';
 
 /** Entries in status.disruptedPods older than this are forgotten (DeletionTimeout in the controller). */
-const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
+export const DISRUPTED_POD_TIMEOUT_MS = 2 * 60 * 1000;
 
 /** The pods a PDB selects, as stored (not copied: read only), found through the label index of its matchLabels. */
 export function podsForPdb(store: ObjectStore, pdb: KObject): KObject[] {
@@ -79,7 +79,7 @@ export function computePdbStatus(store: ObjectStore, pdb: KObject, now: Date): R
   for (const [name, at] of Object.entries((pdb.status?.disruptedPods ?? {}) as Record<string, string>)) {
     const p = byName.get(name);
     if (!p || isTerminating(p)) continue;
-    if (Date.parse(at) + DELETION_TIMEOUT_MS < now.getTime()) continue;
+    if (Date.parse(at) + DISRUPTED_POD_TIMEOUT_MS < now.getTime()) continue;
     disrupted[name] = at;
   }
   const healthy = pods.filter((p) => !isTerminating(p) && !disrupted[p.metadata.name] && podReady(p)).length;
