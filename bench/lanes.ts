@@ -8,7 +8,7 @@ import { ClientRegistry } from '../src/activities/clients.js';
 import { ociActivities } from '../src/activities/oci.js';
 import { laneStateQuery, repaverLane, setDesiredImageSignal, sweepNowSignal } from '../src/workflows/repaver-lane.js';
 import type { RepaverLaneInput } from '../src/core/lane/index.js';
-import { poll } from '../test/helpers/wait.js';
+import { GiveUp, poll } from '../test/helpers/wait.js';
 
 /** The newest image on the group's channel (the nodes were seeded on an older one): what a rollout would pin. */
 export async function newestChannelImage(fleet: FleetConfig, group: string): Promise<string> {
@@ -38,7 +38,7 @@ export async function pinImageOnLanes(client: Client, cluster: string, groups: s
 
 export const laneState = (client: Client, workflowId: string) => client.workflow.getHandle(workflowId).query(laneStateQuery);
 
-/** Waits until every lane has replaced `nodes` nodes and has none in flight; a failed repave fails the wait (it would back off for minutes). */
+/** Waits until every lane has replaced `nodes` nodes and has none in flight; a failed repave fails the wait at once (it would back off for minutes). */
 export async function awaitLanesReplaced(client: Client, laneIds: string[], nodes: number, timeoutMs: number, log?: (line: string) => void): Promise<LaneState[]> {
   const started = Date.now();
   let logged = started;
@@ -53,10 +53,11 @@ export async function awaitLanesReplaced(client: Client, laneIds: string[], node
         log(`${Math.round((logged - started) / 1000)} s: ${replaced} of ${nodes * laneIds.length} nodes replaced, ${inFlight} in flight`);
       }
       const failed = states.flatMap((s) => s.history.filter((h) => (h.outcome === 'failed' || h.outcome === 'refused') && !refusedAfterReplaced(s, h)).map((h) => `${s.group}/${h.node}: ${h.detail ?? h.reason}`));
-      if (failed.length) throw new Error(`repaves failed: ${failed.join('; ')}`);
+      if (failed.length) throw new GiveUp(`repaves failed: ${failed.join('; ')}`);
       return states.every((s) => s.totals.replaced >= nodes && s.inFlight.length === 0) && states;
     },
-    { timeoutMs, everyMs: 1000, retryErrors: false },
+    // a query the worker could not answer in time (a lane's workflow task queued behind 100 repaves') is asked again
+    { timeoutMs, everyMs: 1000, retryErrors: true },
   );
 }
 
