@@ -235,6 +235,12 @@ export class Controllers {
     let counts = new Map<string, { ready: number; available: number; count: number }>();
     const countsOf = (rs: KObject) => {
       let c = counts.get(rs.metadata.uid);
+      if (!c && (rs.spec?.minReadySeconds ?? 0) === 0) {
+        // every Ready pod available at once: the counts kept from the pods' events
+        const owned = this.dirty.ownedPods.get(rs.metadata.uid) ?? { active: 0, ready: 0 };
+        c = { ready: owned.ready, available: owned.ready, count: owned.active };
+        counts.set(rs.metadata.uid, c);
+      }
       if (!c) {
         const pods = this.podsOwnedBy(rs);
         c = { ready: pods.filter((p) => active(p) && podReady(p)).length, available: this.availableOf(pods, rs), count: pods.filter(active).length };
@@ -383,30 +389,32 @@ export class Controllers {
   private replicaSets(): void {
     for (const rs of this.dueObjects(this.dirty.replicaSets, 'replicasets')) {
       if (isTerminating(rs)) continue;
-      const mine = this.podsOwnedBy(rs).filter(active);
+      // a copy: the counts follow the pods this loop creates or ends
+      const owned = { ...(this.dirty.ownedPods.get(rs.metadata.uid) ?? { active: 0, ready: 0 }) };
       const want: number = rs.spec.replicas ?? 1;
       let created = 0;
-      if (mine.length < want) {
+      if (owned.active < want) {
         const room = Math.max(0, BURST - this.createdThisPass);
-        if (want - mine.length > room) {
+        if (want - owned.active > room) {
           this.more = true;
           this.dirty.replicaSets.add(storeKey(rs)); // the rest in the next pass
         }
-        for (let i = mine.length; i < Math.min(want, mine.length + room); i++, created++) this.createPod(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` });
+        for (let i = owned.active; i < Math.min(want, owned.active + room); i++, created++) this.createPod(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` });
         this.createdThisPass += created;
-      } else if (mine.length > want) {
+      } else if (owned.active > want) {
+        const mine = this.podsOwnedBy(rs).filter(active);
         // real ranking: unassigned < pending < not ready < ready; newer first
         const rank = (p: KObject) => (p.spec?.nodeName ? 1 : 0) * 4 + (p.status?.phase === 'Running' ? 1 : 0) * 2 + (podReady(p) ? 1 : 0);
         const victims = [...mine].sort((a, b) => rank(a) - rank(b) || b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp)).slice(0, mine.length - want);
         for (const p of victims) this.api.terminatePod(p);
       }
-      const kept = mine.length > want ? this.podsOwnedBy(rs).filter(active) : mine;
-      const readyN = kept.filter(podReady).length;
+      const kept = owned.active > want ? { ...(this.dirty.ownedPods.get(rs.metadata.uid) ?? { active: 0, ready: 0 }) } : owned;
+      const readyN = kept.ready;
       const status: Record<string, unknown> = {
-        replicas: kept.length + created,
-        fullyLabeledReplicas: kept.length + created,
+        replicas: kept.active + created,
+        fullyLabeledReplicas: kept.active + created,
         readyReplicas: readyN,
-        availableReplicas: this.availableOf(kept, rs),
+        availableReplicas: (rs.spec?.minReadySeconds ?? 0) === 0 ? readyN : this.availableOf(this.podsOwnedBy(rs).filter(active), rs),
         observedGeneration: rs.metadata.generation,
       };
       for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']) if (status[k] === 0) delete status[k];

@@ -1,6 +1,7 @@
 // What each control loop has to look at again, from the store's events: the objects that changed or whose pods,
 // ReplicaSets or nodes changed. A reconcile round then touches those, not every node and pod of the fleet.
 
+import { podReady } from './rest.js';
 import { matchesSelector } from './selectors.js';
 import type { ObjectStore, StoreEvent } from './store.js';
 import type { KObject } from './resources.js';
@@ -59,10 +60,16 @@ export class DirtySets {
   /** Active pods bound to each node (the scheduler's spreading), kept per pod as its events come. */
   readonly podsOnNode = new Map<string, number>();
   private readonly countedOn = new Map<string, string>();
+  /** Per controller uid: its active pods and how many of them are Ready (what the workload loops count). */
+  readonly ownedPods = new Map<string, { active: number; ready: number }>();
+  private readonly countedFor = new Map<string, [owner: string, ready: boolean]>();
 
   constructor(private readonly store: ObjectStore) {
     for (const r of OWNER_RESOURCES) for (const o of store.peek(r)) this.liveOwners.add(o.metadata.uid);
-    for (const p of store.peek('pods')) this.countPod(storeKey(p), p);
+    for (const p of store.peek('pods')) {
+      this.countPod(storeKey(p), p);
+      this.countOwned(storeKey(p), p);
+    }
   }
 
   /** `resource/key` whose own loop is writing its status: that write does not make it due again. */
@@ -100,6 +107,7 @@ export class DirtySets {
         break;
       case 'pods':
         this.countPod(storeKey(e.object), e.type === 'DELETED' ? undefined : e.object);
+        this.countOwned(storeKey(e.object), e.type === 'DELETED' ? undefined : e.object);
         for (const p of objects) this.notePod(p);
         break;
       case 'replicasets':
@@ -161,6 +169,27 @@ export class DirtySets {
 
   private pdbsInNamespace(ns: string | undefined): void {
     for (const pdb of this.store.scan('poddisruptionbudgets', { ns: ns ?? '' })) this.pdbs.add(storeKey(pdb));
+  }
+
+  private countOwned(key: string, p: KObject | undefined): void {
+    const before = this.countedFor.get(key);
+    const owner = p && isActive(p) ? ctrlRef(p)?.uid : undefined;
+    const ready = !!p && podReady(p);
+    if (before && before[0] === owner && before[1] === ready) return;
+    if (before) {
+      const c = this.ownedPods.get(before[0])!;
+      c.active--;
+      if (before[1]) c.ready--;
+      if (c.active === 0) this.ownedPods.delete(before[0]);
+      this.countedFor.delete(key);
+    }
+    if (owner !== undefined) {
+      let c = this.ownedPods.get(owner);
+      if (!c) this.ownedPods.set(owner, (c = { active: 0, ready: 0 }));
+      c.active++;
+      if (ready) c.ready++;
+      this.countedFor.set(key, [owner, ready]);
+    }
   }
 
   private countPod(key: string, p: KObject | undefined): void {
