@@ -34,6 +34,8 @@ const keyOrder = (a: KObject, b: KObject): number => {
 const BURST = 500;
 /** Rounds of every loop per pass while they still change something; a pass that has not settled then yields. */
 const PASS_ITERATIONS = 5;
+/** A pass that has run this long yields after its current round too, so that requests wait for one round at most. */
+const PASS_SLICE_MS = 50;
 /** Rounds in all, over the passes that go on from one another, before the loops are left alone until the next change. */
 const MAX_ROUNDS = 20;
 
@@ -100,9 +102,10 @@ export class Controllers {
     this.createdThisPass = 0;
     if (!this.unsettled || this.more) this.rounds = 0;
     this.unsettled = false;
+    const passStarted = performance.now();
     try {
       for (let i = 0; this.rounds < MAX_ROUNDS; i++, this.rounds++) {
-        if (i === PASS_ITERATIONS) {
+        if (i === PASS_ITERATIONS || (i > 0 && performance.now() - passStarted > PASS_SLICE_MS)) {
           this.unsettled = true; // the next pass goes on after the event loop has served what waits
           break;
         }

@@ -1,6 +1,7 @@
 // What each control loop has to look at again, from the store's events: the objects that changed or whose pods,
 // ReplicaSets or nodes changed. A reconcile round then touches those, not every node and pod of the fleet.
 
+import { pdbCandidates } from './pdb-pods.js';
 import { podReady } from './rest.js';
 import { matchesSelector } from './selectors.js';
 import type { ObjectStore, StoreEvent } from './store.js';
@@ -154,8 +155,9 @@ export class DirtySets {
       } else if (ref.kind === 'DaemonSet') this.daemonSets.add(`${ns}/${ref.name}`);
       else if (ref.kind === 'StatefulSet') this.statefulSets.add(`${ns}/${ref.name}`);
     }
-    for (const pdb of this.store.scan('poddisruptionbudgets', { ns })) {
-      if (matchesSelector(pdb.spec?.selector, p.metadata.labels)) this.pdbs.add(storeKey(pdb));
+    for (const key of pdbCandidates(this.store, ns, p.metadata.labels)) {
+      const pdb = this.store.peekKey('poddisruptionbudgets', key);
+      if (pdb && matchesSelector(pdb.spec?.selector, p.metadata.labels)) this.pdbs.add(key);
     }
   }
 

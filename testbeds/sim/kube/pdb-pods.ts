@@ -27,6 +27,63 @@ interface Entry extends PdbPods {
 }
 
 const indexes = new WeakMap<ObjectStore, PdbPodIndex>();
+const selectorIndexes = new WeakMap<ObjectStore, PdbSelectorIndex>();
+
+/** The PDBs (store keys) whose selector may select a pod with `labels` in `ns`: those to match it against. */
+export function pdbCandidates(store: ObjectStore, ns: string, labels: Record<string, string> | undefined): Set<string> {
+  let index = selectorIndexes.get(store);
+  if (!index) selectorIndexes.set(store, (index = new PdbSelectorIndex(store)));
+  return index.candidates(ns, labels);
+}
+
+/**
+ * PDBs by one `key=value` of their selector's matchLabels (those without any under ''), so that a pod's change is
+ * matched against the few PDBs that can select it, not every PDB of its namespace (50 of them in one, in sim-scale).
+ */
+class PdbSelectorIndex {
+  /** namespace → `key=value` (or '') → PDB store keys. */
+  private readonly byPair = new Map<string, Map<string, Set<string>>>();
+  private readonly pairOf = new Map<string, string>();
+
+  constructor(store: ObjectStore) {
+    for (const pdb of store.peek('poddisruptionbudgets')) this.put(pdb);
+    store.subscribe((e) => {
+      if (e.resource !== 'poddisruptionbudgets') return;
+      this.drop(e.object);
+      if (e.type !== 'DELETED') this.put(e.object);
+    });
+  }
+
+  candidates(ns: string, labels: Record<string, string> | undefined): Set<string> {
+    const pairs = this.byPair.get(ns);
+    const found = new Set<string>(pairs?.get('') ?? []);
+    if (!pairs) return found;
+    for (const [k, v] of Object.entries(labels ?? {})) for (const key of pairs.get(`${k}=${v}`) ?? []) found.add(key);
+    return found;
+  }
+
+  private put(pdb: KObject): void {
+    const first = Object.entries((pdb.spec?.selector?.matchLabels ?? {}) as Record<string, string>)[0];
+    const pair = first ? `${first[0]}=${first[1]}` : '';
+    const ns = pdb.metadata.namespace ?? '';
+    let pairs = this.byPair.get(ns);
+    if (!pairs) this.byPair.set(ns, (pairs = new Map()));
+    let keys = pairs.get(pair);
+    if (!keys) pairs.set(pair, (keys = new Set()));
+    keys.add(storeKey(pdb));
+    this.pairOf.set(storeKey(pdb), pair);
+  }
+
+  private drop(pdb: KObject): void {
+    const key = storeKey(pdb);
+    const pair = this.pairOf.get(key);
+    if (pair === undefined) return;
+    this.pairOf.delete(key);
+    const pairs = this.byPair.get(pdb.metadata.namespace ?? '')!;
+    pairs.get(pair)!.delete(key);
+    if (pairs.get(pair)!.size === 0) pairs.delete(pair);
+  }
+}
 
 /** The pods `pdb` selects in `store` (the index is built on first use and follows the store from then on). */
 export function pdbPods(store: ObjectStore, pdb: KObject, scan: (pdb: KObject) => KObject[]): PdbPods {
@@ -39,7 +96,7 @@ class PdbPodIndex {
   /** namespace → PDB store key → what it selects. */
   private readonly byNamespace = new Map<string, Map<string, Entry>>();
 
-  constructor(store: ObjectStore) {
+  constructor(private readonly store: ObjectStore) {
     store.subscribe((e) => this.note(e));
   }
 
@@ -65,7 +122,13 @@ class PdbPodIndex {
     }
     if (e.resource !== 'pods') return;
     const key = storeKey(e.object);
-    for (const entry of entries.values()) {
+    const ns = e.object.metadata.namespace ?? '';
+    // the PDBs that selected it (by its labels before) and those that may now
+    const due = pdbCandidates(this.store, ns, e.object.metadata.labels);
+    if (e.old) for (const k of pdbCandidates(this.store, ns, e.old.metadata.labels)) due.add(k);
+    for (const pdbKey of due) {
+      const entry = entries.get(pdbKey);
+      if (!entry) continue;
       remove(entry, key);
       if (e.type !== 'DELETED' && matchesSelector(entry.labelSelector, e.object.metadata.labels)) add(entry, e.object);
     }
