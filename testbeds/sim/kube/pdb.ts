@@ -1,12 +1,13 @@
 // PodDisruptionBudget status, computed the way the disruption controller does.
 
 import type { KObject } from './resources.js';
-import { isTerminating, podReady, setCondition } from './rest.js';
+import { isTerminating, setCondition } from './rest.js';
+import { pdbPods, type PdbPods } from './pdb-pods.js';
 import { matchesSelector } from './selectors.js';
 import type { ObjectStore } from './store.js';
 
 /** Entries in status.disruptedPods older than this are forgotten (DeletionTimeout in the controller). */
-const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
+export const DISRUPTED_POD_TIMEOUT_MS = 2 * 60 * 1000;
 
 /** The pods a PDB selects, as stored (not copied: read only), found through the label index of its matchLabels. */
 export function podsForPdb(store: ObjectStore, pdb: KObject): KObject[] {
@@ -31,18 +32,11 @@ export function scaled(v: unknown, total: number, roundUp: boolean): number {
 }
 
 /** Sum of the scale of the pods' controllers (Deployment via ReplicaSet, ReplicaSet, StatefulSet; DaemonSet desired count; bare pods count 1). */
-function expectedScale(store: ObjectStore, pods: KObject[]): number {
+function expectedScale(store: ObjectStore, ns: string | undefined, { owners, bare }: PdbPods): number {
   const seen = new Set<string>();
-  let total = 0;
-  for (const p of pods) {
-    const ref = p.metadata.ownerReferences?.find((r) => r.controller);
-    if (!ref) {
-      total += 1;
-      continue;
-    }
-    if (seen.has(ref.uid)) continue;
-    seen.add(ref.uid);
-    const ns = p.metadata.namespace;
+  let total = bare;
+  for (const [uid, [ref]] of owners) {
+    seen.add(uid);
     if (ref.kind === 'ReplicaSet') {
       const rs = store.peekOne('replicasets', ns, ref.name);
       const dref = rs?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
@@ -59,30 +53,33 @@ function expectedScale(store: ObjectStore, pods: KObject[]): number {
 }
 
 export function computePdbStatus(store: ObjectStore, pdb: KObject, now: Date): Record<string, unknown> {
-  const pods = podsForPdb(store, pdb);
+  const ns = pdb.metadata.namespace;
+  const pods = pdbPods(store, pdb, (b) => podsForPdb(store, b));
   const spec = pdb.spec ?? {};
   let expected: number;
   let desired: number;
   if (spec.maxUnavailable !== undefined) {
-    expected = expectedScale(store, pods);
+    expected = expectedScale(store, ns, pods);
     desired = Math.max(0, expected - scaled(spec.maxUnavailable, expected, true));
   } else if (typeof spec.minAvailable === 'string' && spec.minAvailable.endsWith('%')) {
-    expected = expectedScale(store, pods);
+    expected = expectedScale(store, ns, pods);
     desired = scaled(spec.minAvailable, expected, true);
   } else {
-    expected = pods.length;
+    expected = pods.members.size;
     desired = scaled(spec.minAvailable ?? 1, expected, true);
   }
   // disruptedPods: forget pods that are gone, already deleting, or too old
-  const byName = new Map(pods.map((p) => [p.metadata.name, p]));
   const disrupted: Record<string, string> = {};
+  let disruptedHealthy = 0;
   for (const [name, at] of Object.entries((pdb.status?.disruptedPods ?? {}) as Record<string, string>)) {
-    const p = byName.get(name);
+    const p = pods.members.get(`${ns ?? ''}/${name}`);
     if (!p || isTerminating(p)) continue;
-    if (Date.parse(at) + DELETION_TIMEOUT_MS < now.getTime()) continue;
+    if (Date.parse(at) + DISRUPTED_POD_TIMEOUT_MS < now.getTime()) continue;
     disrupted[name] = at;
+    if (pods.healthy.has(`${ns ?? ''}/${name}`)) disruptedHealthy++;
   }
-  const healthy = pods.filter((p) => !isTerminating(p) && !disrupted[p.metadata.name] && podReady(p)).length;
+  // the selected pods neither terminating nor disrupted, and Ready
+  const healthy = pods.healthy.size - disruptedHealthy;
   const allowed = Math.max(0, healthy - desired);
   const status: Record<string, unknown> = {
     observedGeneration: pdb.metadata.generation ?? 1,

@@ -173,6 +173,11 @@ export class ObjectStore {
     return this.table(resource).get(key(ns, name));
   }
 
+  /** `peekOne` by store key (`namespace/name`, `/name` for cluster-scoped objects). */
+  peekKey(resource: string, storeKey: string): KObject | undefined {
+    return this.table(resource).get(storeKey);
+  }
+
   get(resource: string, ns: string | undefined, name: string): KObject | undefined {
     const o = this.table(resource).get(key(ns, name));
     return o ? structuredClone(o) : undefined;
