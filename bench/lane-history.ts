@@ -18,7 +18,11 @@ const DAY_MS = 86_400_000;
 export async function laneHistoryCost(client: Client, laneIds: string[], states: LaneState[], group: NodeGroupConfig) {
   const lengths = await Promise.all(laneIds.map(async (id) => (await client.workflow.getHandle(id).describe()).historyLength));
   const repaving = states.map((s, i) => ({ events: lengths[i]!, sweeps: s.sweeps, replaced: s.totals.replaced }));
-  const idle = await sweepRepeatedly(client, laneIds[0]!, IDLE_SWEEPS);
+  let idle = await sweepRepeatedly(client, laneIds[0]!, IDLE_SWEEPS);
+  // The lane may continue as new meanwhile (Temporal suggests it once a run's history is large): measure on one run.
+  const continuedWhileIdle = idle.runs !== idle.runsBefore;
+  if (continuedWhileIdle) idle = await sweepRepeatedly(client, laneIds[0]!, IDLE_SWEEPS);
+  if (idle.runs !== idle.runsBefore) throw new Error(`${laneIds[0]} continued as new twice in ${2 * IDLE_SWEEPS} idle sweeps`);
   const eventsPerIdleSweep = (idle.after - idle.before) / IDLE_SWEEPS;
   const sweepsPerDay = DAY_MS / sweepIntervalOf(group);
   const bounded = await continueAsNewBound(client, laneIds[0]!, states[0]!);
@@ -28,6 +32,7 @@ export async function laneHistoryCost(client: Client, laneIds: string[], states:
     eventsPerSweepWhileRepaving: round(mean(repaving.map((r) => r.events / r.sweeps)), 1),
     eventsPerRepavedNodeInLane: round(mean(repaving.map((r) => r.events / r.replaced)), 1),
     eventsPerIdleSweep: round(eventsPerIdleSweep, 1),
+    ...(continuedWhileIdle ? { continuedAsNewWhileIdle: true } : {}),
     sweepIntervalMs: sweepIntervalOf(group),
     idleEventsPerSimulatedDay: Math.round(eventsPerIdleSweep * sweepsPerDay),
     /** An idle run's history at continue-as-new with the default 250 sweeps per run. */

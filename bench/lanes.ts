@@ -76,9 +76,10 @@ export function refusedAfterReplaced(_lane: LaneState, entry: LaneEntry): boolea
 export const lateRefusals = (states: LaneState[]): number => states.reduce((n, s) => n + s.history.filter((h) => refusedAfterReplaced(s, h)).length, 0);
 
 /** Sends sweepNow `times` times, each after the last sweep was counted; the lane's history length before and after. */
-export async function sweepRepeatedly(client: Client, workflowId: string, times: number): Promise<{ before: number; after: number; runs: number }> {
+export async function sweepRepeatedly(client: Client, workflowId: string, times: number): Promise<{ before: number; after: number; runsBefore: number; runs: number }> {
   const handle = client.workflow.getHandle(workflowId);
   const historyLength = async () => (await handle.describe()).historyLength;
+  const runsBefore = (await laneState(client, workflowId)).runs;
   const before = await historyLength();
   for (let i = 0; i < times; i++) {
     const { sweeps, runs } = await laneState(client, workflowId);
@@ -88,7 +89,7 @@ export async function sweepRepeatedly(client: Client, workflowId: string, times:
       return (s.runs > runs || s.sweeps > sweeps) && s.phase !== 'sweeping';
     }, { timeoutMs: 30_000, everyMs: 50, retryErrors: true });
   }
-  return { before, after: await historyLength(), runs: (await laneState(client, workflowId)).runs };
+  return { before, after: await historyLength(), runsBefore, runs: (await laneState(client, workflowId)).runs };
 }
 
 /** Ends the lanes (they would go on sweeping a sim that is gone); one already closed is fine. */
