@@ -64,10 +64,11 @@ export async function awaitLanesReplaced(client: Client, laneIds: string[], node
 type LaneEntry = LaneState['history'][number];
 
 /**
- * A repave refused because its node no longer exists: the lane's sweep read its node list before an earlier repave of
- * that node deleted it (a race in the lane, README: Bench). The node was repaved (its first run's outcome counts, a
- * failure as a failure), so the wait goes on; `lateRefusals` counts them for the report. The lane keeps only its last
- * 100 history entries, so the first run's entry may be gone by then: it is not looked for.
+ * A repave refused because its node no longer exists: the lane's sweep planned a node an earlier repave had just
+ * deleted (the lane race, README: Bench; fixed by the lane's patch `lane-changes-while-listing`, so 0 is expected and
+ * the count shows a regression). The node was repaved (its first run's outcome counts, a failure as a failure), so the
+ * wait goes on; `lateRefusals` counts them for the report. The lane keeps only its last 100 history entries, so the
+ * first run's entry may be gone by then: it is not looked for.
  */
 export function refusedAfterReplaced(_lane: LaneState, entry: LaneEntry): boolean {
   return entry.outcome === 'refused' && /does not exist/.test(entry.detail ?? '');
