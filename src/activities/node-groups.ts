@@ -46,10 +46,10 @@ const FACTS_FOR_MS = 10 * 60_000;
  * sweep (1,000 instances per sweep per lane at 10 × 100 nodes).
  */
 function instanceFactsOf(clients: ClientRegistry) {
-  const known = new Map<string, InstanceFacts & { at: number }>();
-  const knownNow = (key: string) => {
-    const f = known.get(key);
-    return f && Date.now() - f.at < FACTS_FOR_MS ? f : undefined;
+  const known = new Map<string, { facts: InstanceFacts; at: number }>();
+  const knownNow = (cluster: string, id: string) => {
+    const k = known.get(`${cluster}/${id}`);
+    return k && Date.now() - k.at < FACTS_FOR_MS ? k.facts : undefined;
   };
   const factsOf = (i: { timeCreated?: Date | string; imageId?: string }): InstanceFacts => ({
     ...(i.timeCreated ? { launched: new Date(i.timeCreated).toISOString() } : {}),
@@ -57,11 +57,11 @@ function instanceFactsOf(clients: ClientRegistry) {
   });
   const keep = (cluster: string, id: string, facts: InstanceFacts) => {
     if (known.size >= FACTS_KEPT) known.clear();
-    known.set(`${cluster}/${id}`, { ...facts, at: Date.now() });
+    known.set(`${cluster}/${id}`, { facts, at: Date.now() });
   };
   return async (cluster: string, compartmentId: string, instanceIds: string[]): Promise<Map<string, InstanceFacts>> => {
     const compute = clients.for(cluster).compute;
-    const unknown = [...new Set(instanceIds)].filter((id) => !knownNow(`${cluster}/${id}`));
+    const unknown = [...new Set(instanceIds)].filter((id) => !knownNow(cluster, id));
     if (unknown.length > LOOKUPS_BEFORE_LISTING) {
       for await (const i of compute.listInstancesRecordIterator({ compartmentId })) keep(cluster, i.id, factsOf(i));
     } else {
@@ -77,8 +77,8 @@ function instanceFactsOf(clients: ClientRegistry) {
     }
     return new Map(
       instanceIds.flatMap((id) => {
-        const f = knownNow(`${cluster}/${id}`);
-        return f ? [[id, { ...(f.launched ? { launched: f.launched } : {}), ...(f.imageId ? { imageId: f.imageId } : {}) }]] : [];
+        const facts = knownNow(cluster, id);
+        return facts ? [[id, facts] as const] : [];
       }),
     );
   };
