@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterConfig, FleetConfig } from '../core/config.js';
 import { KeepAliveKubeConfig } from './kube-config.js';
 import { makeKubeApiClient } from './kube-http.js';
+import { parsedKeyHttpClient } from './oci-signer.js';
 
 // Temporal's retry policy is the one durable backoff; the SDK only smooths over a blip, and its
 // process-wide circuit breaker would turn one cluster's API trouble into failures for all of them.
@@ -122,17 +123,20 @@ export class ClientRegistry {
       kc.setCurrentContext(config.context);
     }
     const provider = load(`OCI config ${config.oci.configFile} [${config.oci.profile}]`, () => new ConfigFileAuthenticationDetailsProvider(config.oci.configFile, config.oci.profile));
-    const compute = new ComputeClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
-    const identity = new IdentityClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+    // The SDK's type takes one of the two; its clients' constructors use both: the provider for the region, the
+    // HTTP client (instead of the one they would build) to sign and send.
+    const auth = { authenticationDetailsProvider: provider, httpClient: parsedKeyHttpClient(provider, this.ociConfiguration) } as { authenticationDetailsProvider: typeof provider };
+    const compute = new ComputeClient(auth, this.ociConfiguration);
+    const identity = new IdentityClient(auth, this.ociConfiguration);
     if (config.oci.endpoints.compute) compute.endpoint = config.oci.endpoints.compute;
     if (config.oci.endpoints.identity) identity.endpoint = config.oci.endpoints.identity;
-    const network = new VirtualNetworkClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+    const network = new VirtualNetworkClient(auth, this.ociConfiguration);
     const networkEndpoint = config.oci.endpoints.network ?? config.oci.endpoints.compute; // one iaas host serves both in OCI
     if (networkEndpoint) network.endpoint = networkEndpoint;
     const clients: ClusterClients = { config, core: makeKubeApiClient(kc, k8s.CoreV1Api), apps: makeKubeApiClient(kc, k8s.AppsV1Api), kubeConfig: kc, compute, network, identity };
     if (config.keyStore) {
-      clients.vaults = new VaultsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
-      clients.secrets = new SecretsClient({ authenticationDetailsProvider: provider }, this.ociConfiguration);
+      clients.vaults = new VaultsClient(auth, this.ociConfiguration);
+      clients.secrets = new SecretsClient(auth, this.ociConfiguration);
       if (config.oci.endpoints.vaults) clients.vaults.endpoint = config.oci.endpoints.vaults;
       if (config.oci.endpoints.secrets) clients.secrets.endpoint = config.oci.endpoints.secrets;
     }
