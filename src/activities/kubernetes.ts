@@ -174,7 +174,9 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
     async waitForNodeOperational({ cluster, instanceId, node: named, deadline }: NodeOfInstance & { deadline: number }) {
       let name = instanceId ? undefined : named;
       for (;;) {
-        const n = instanceId ? await nodeOfInstance(cluster, instanceId, name) : await readNode(cluster, named ?? '');
+        // The name the launch gave is tried first (one read, not a list of every node) but taken only if its
+        // providerID names the instance; a group whose nodes are named otherwise (by IP) costs a read more.
+        const n = instanceId ? await nodeOfInstance(cluster, instanceId, name ?? named) : await readNode(cluster, named ?? '');
         let missing: string[] = [instanceId ? `no node with providerID of ${instanceId}` : 'node not registered'];
         // Until the instance's node has registered there is no name to watch: the loop then polls.
         const changes: WatchTarget[] = n ? [{ path: '/api/v1/nodes', fieldSelector: `metadata.name=${n.metadata?.name ?? ''}`, resourceVersion: n.metadata?.resourceVersion }] : [];
