@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 
 type AnyAgent = http.Agent | https.Agent;
 
@@ -9,6 +10,20 @@ function agentKey(agent: AnyAgent): string {
   const o = (agent as { options?: Record<string, unknown> }).options ?? {};
   const part = (v: unknown) => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v));
   return [agent instanceof https.Agent ? 'https' : 'http', ...['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'].map((k) => part(o[k]))].join('\0');
+}
+
+/**
+ * One TLS context for every connection of the agent: Node otherwise builds one per connection, parsing the CA,
+ * certificate and key again (a watch's connection ends with the watch). Credentials it cannot read are left to fail
+ * at connect, as before.
+ */
+function withSecureContext(options: https.AgentOptions): https.AgentOptions {
+  if (options.secureContext) return options;
+  try {
+    return { ...options, secureContext: tls.createSecureContext(options) };
+  } catch {
+    return options;
+  }
 }
 
 /**
@@ -27,7 +42,7 @@ export class KeepAliveKubeConfig extends k8s.KubeConfig {
     let kept = this.agents.get(key);
     if (!kept) {
       const options = { ...(agent as { options?: https.AgentOptions }).options, keepAlive: true };
-      kept = agent instanceof https.Agent ? new https.Agent(options) : new http.Agent(options);
+      kept = agent instanceof https.Agent ? new https.Agent(withSecureContext(options)) : new http.Agent(options);
       this.agents.set(key, kept);
     }
     agent.destroy();

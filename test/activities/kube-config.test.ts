@@ -2,15 +2,16 @@ import * as k8s from '@kubernetes/client-node';
 import https from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { KeepAliveKubeConfig } from '../../src/activities/kube-config.js';
+import { selfSignedCert } from '../../testbeds/sim/kube/tls.js';
 
-const kubeconfig = (certData: string) => `apiVersion: v1
+const kubeconfig = (certData: string, keyData = 'key', caData = 'ca') => `apiVersion: v1
 kind: Config
 clusters:
-- cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: ${Buffer.from('ca').toString('base64')}}
+- cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: ${Buffer.from(caData).toString('base64')}}
   name: c
 users:
 - name: u
-  user: {client-certificate-data: ${Buffer.from(certData).toString('base64')}, client-key-data: ${Buffer.from('key').toString('base64')}}
+  user: {client-certificate-data: ${Buffer.from(certData).toString('base64')}, client-key-data: ${Buffer.from(keyData).toString('base64')}}
 contexts:
 - context: {cluster: c, user: u}
   name: x
@@ -43,5 +44,16 @@ describe('KeepAliveKubeConfig', () => {
     const first = await agentOf(kc);
     kc.loadFromString(kubeconfig('cert-2'));
     expect(await agentOf(kc)).not.toBe(first);
+  });
+
+  it('builds the TLS context once for all the connections of an agent, and leaves credentials it cannot read to fail at connect', async () => {
+    const { cert, key } = selfSignedCert('client');
+    const kc = new KeepAliveKubeConfig();
+    kc.loadFromString(kubeconfig(cert, key, selfSignedCert('ca').cert));
+    expect((await agentOf(kc)).options.secureContext).toBeDefined();
+
+    const broken = new KeepAliveKubeConfig();
+    broken.loadFromString(kubeconfig('cert-1'));
+    expect((await agentOf(broken)).options.secureContext).toBeUndefined();
   });
 });
