@@ -17,7 +17,10 @@ const DAY_MS = 86_400_000;
 
 export async function laneHistoryCost(client: Client, laneIds: string[], states: LaneState[], group: NodeGroupConfig) {
   const lengths = await Promise.all(laneIds.map(async (id) => (await client.workflow.getHandle(id).describe()).historyLength));
-  const repaving = states.map((s, i) => ({ events: lengths[i]!, sweeps: s.sweeps, replaced: s.totals.replaced }));
+  // A lane's history length and sweeps are its current run's, its totals the lane's: a lane that continued as new
+  // while repaving (Temporal suggests it for a large history) counts per sweep, not per node.
+  const repaving = states.map((s, i) => ({ events: lengths[i]!, sweeps: s.sweeps, replaced: s.totals.replaced, runs: s.runs }));
+  const oneRun = repaving.filter((r) => r.runs === 1);
   let idle = await sweepRepeatedly(client, laneIds[0]!, IDLE_SWEEPS);
   // The lane may continue as new meanwhile (Temporal suggests it once a run's history is large): measure on one run.
   const continuedWhileIdle = idle.runs !== idle.runsBefore;
@@ -30,7 +33,8 @@ export async function laneHistoryCost(client: Client, laneIds: string[], states:
     eventsPerLaneWhileRepaving: round(mean(repaving.map((r) => r.events)), 1),
     sweepsPerLaneWhileRepaving: round(mean(repaving.map((r) => r.sweeps)), 1),
     eventsPerSweepWhileRepaving: round(mean(repaving.map((r) => r.events / r.sweeps)), 1),
-    eventsPerRepavedNodeInLane: round(mean(repaving.map((r) => r.events / r.replaced)), 1),
+    ...(oneRun.length ? { eventsPerRepavedNodeInLane: round(mean(oneRun.map((r) => r.events / r.replaced)), 1) } : {}),
+    lanesContinuedAsNewWhileRepaving: repaving.length - oneRun.length,
     eventsPerIdleSweep: round(eventsPerIdleSweep, 1),
     ...(continuedWhileIdle ? { continuedAsNewWhileIdle: true } : {}),
     sweepIntervalMs: sweepIntervalOf(group),
