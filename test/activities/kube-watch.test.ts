@@ -15,9 +15,9 @@ beforeAll(async () => {
   fx = await startFixture();
   kc = new KeepAliveKubeConfig();
   kc.loadFromFile(fx.sim.kubeconfigPath);
-  const agent = (await kc.applyToFetchOptions({})).agent as https.Agent & { createConnection: (...a: unknown[]) => unknown };
+  const agent = (await kc.applyToFetchOptions({})).agent as https.Agent;
   const create = agent.createConnection.bind(agent);
-  agent.createConnection = (...a: unknown[]) => {
+  agent.createConnection = (...a: Parameters<typeof create>) => {
     connections++;
     return create(...a);
   };
