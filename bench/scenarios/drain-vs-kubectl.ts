@@ -42,9 +42,8 @@ export const drainVsKubectl: Scenario = {
       const pods = new Pods(admin);
       const [target, landing] = await pods.groupNodes();
       const parallel = await pods.setUp({ parallel: SIZES[size].parallel, paced, terminationMs: E }, target!, landing!);
-      // The controllers' pace is measured, not summed from the sim's delays (the real ones have none to sum): a paced pod
-      // deleted, until its replacement runs Ready.
-      const replacementReadyMs = await pods.replacementReadyMs(target!, landing!, paced, 3);
+      // The PDB's pace is measured, not summed from the sim's delays (the real controllers have none to sum).
+      const pacedEvictionMs = await pods.pacedEvictionMs(target!, landing!, parallel + paced, Math.min(3, paced - 1));
       const acts = createActivities({ fleet, isWorkflowRunning: async () => false });
       const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
       const drains = {
@@ -66,13 +65,13 @@ export const drainVsKubectl: Scenario = {
           await pods.refill(target!, landing!, parallel + paced);
         }
       }
-      // The slowest pod: the last of the paced ones, evicted after each one before it was replaced and Ready, then its termination.
-      const limitMs = (paced - 1) * replacementReadyMs + E;
+      // The slowest pod: the last of the paced ones, evicted at the PDB's pace after the others, then its termination.
+      const limitMs = (paced - 1) * pacedEvictionMs + E;
       return {
         goal: 'oursOverKubectl <= 0.9; oursOverLimit <= 1.05 and kubectlOverLimit <= 1.05',
         pods: { parallel, paced, pdbs: { parallel: `maxUnavailable ${parallel}`, paced: 'maxUnavailable 1' } },
         simDelaysMs: delays,
-        replacementReadyMs,
+        pacedEvictionMs,
         limitMs,
         oursMs: ms.ours,
         kubectlMs: ms.kubectl,
@@ -133,29 +132,38 @@ class Pods {
   }
 
   /**
-   * The median over `samples` of: one `paced` pod deleted, until a replacement runs Ready on `target` (`landing` cordoned
-   * meanwhile); each time the deleted one is gone before the next.
+   * The PDB's pace, as the API server enforces it: paced pods evicted one after another as fast as it lets them (a
+   * refused eviction tried again every 20 ms), the median time from one accepted eviction to the next. That is the
+   * replacement's scheduling and start plus the disruption controller's update of the PDB: what no drain can beat.
+   * As in a drain, `target` is cordoned and the replacements land on `landing`; then every pod is moved back onto
+   * `target` (`total` of them).
    */
-  async replacementReadyMs(target: string, landing: string, paced: number, samples: number): Promise<number> {
-    await this.cordon(landing, true);
+  async pacedEvictionMs(target: string, landing: string, total: number, samples: number): Promise<number> {
+    await this.cordon(target, true);
+    const names = (await this.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=paced', fieldSelector: `spec.nodeName=${target}` })).items.map((p) => p.metadata!.name!);
     const ms: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      const [victim] = (await this.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=paced' })).items;
-      const started = Date.now();
-      await this.core.deleteNamespacedPod({ namespace: NS, name: victim!.metadata!.name! });
-      await poll(
-        `a Ready replacement of ${victim!.metadata!.name}`,
-        async () => {
-          const items = (await this.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=paced' })).items;
-          return items.filter((p) => !p.metadata?.deletionTimestamp && p.spec?.nodeName === target && isPodReady(p)).length === paced;
-        },
-        { timeoutMs: 60_000, everyMs: 20, retryErrors: true },
-      );
-      ms.push(Date.now() - started);
-      await this.awaitAllOn(target, paced, 'app=paced');
+    let last = await this.evictWhenAllowed(names[0]!);
+    for (const name of names.slice(1, samples + 1)) {
+      const accepted = await this.evictWhenAllowed(name);
+      ms.push(accepted - last);
+      last = accepted;
     }
-    await this.cordon(landing, false);
+    await this.refill(target, landing, total);
     return percentile(ms, 50);
+  }
+
+  /** Evicts `name`, trying again every 20 ms while its PDB refuses (429); the time it was accepted. */
+  private async evictWhenAllowed(name: string): Promise<number> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await this.core.createNamespacedPodEviction({ name, namespace: NS, body: { metadata: { name, namespace: NS } } });
+        return Date.now();
+      } catch (e) {
+        if ((e as { code?: number }).code !== 429 || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   /** Moves every pod back onto `target` (the other node cordoned, its pods deleted), then makes both schedulable. */
