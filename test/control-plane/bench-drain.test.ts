@@ -18,7 +18,7 @@ describe.skipIf(testbedFromEnv() !== 'control-plane')('npm run bench -- --testbe
     expect(resultFileName(result!)).toMatch(/-drain-vs-kubectl-control-plane\.json$/);
     const figures = result!.figures as { oursMs: number[]; kubectlMs: number[]; pacedEvictionMs: number; limitMs: number };
     expect(figures).toMatchObject({ oursMs: [expect.any(Number)], kubectlMs: [expect.any(Number)], pacedEvictionMs: expect.any(Number) });
-    // the limit is built from the measured pace: one paced pod's replacement, then the last one's 200 ms termination
+    // the limit is built from the measured pace: one step of the PDB's pace (evictions accepted back to back), then the last paced pod's 200 ms termination
     expect(figures.limitMs).toBe(figures.pacedEvictionMs + 200);
   });
 
