@@ -71,6 +71,7 @@ export interface Bed {
   client: Client;
   fleet: FleetConfig;
   sim: SimProcess;
+  temporalServerPid: number;
   admin: k8s.KubeConfig;
   /** Runs the worker while `fn` runs. */
   withWorker<T>(fn: () => Promise<T>): Promise<T>;
@@ -97,6 +98,7 @@ export async function startBed(server: DevServer, simFlags: SimFlags, tuning: Wo
     client,
     fleet,
     sim,
+    temporalServerPid: server.process.pid!,
     admin,
     withWorker: (fn) => worker.runUntil(fn),
     async stop() {

@@ -82,6 +82,42 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
 }
 
+export interface CpuSeconds {
+  /** This process: the worker, and the bench's client beside it. */
+  worker: number;
+  sim: number;
+  temporalServer: number;
+}
+
+/** Starts counting the CPU of the three processes a scenario loads; `read()` gives each one's seconds since. */
+export function cpuMeter(pids: { sim: number; temporalServer: number }): { read(): CpuSeconds } {
+  const worker = process.cpuUsage();
+  const sim = processCpuSeconds(pids.sim);
+  const temporalServer = processCpuSeconds(pids.temporalServer);
+  return {
+    read: () => ({ worker: cpuSecondsSince(worker), sim: processCpuSeconds(pids.sim) - sim, temporalServer: processCpuSeconds(pids.temporalServer) - temporalServer }),
+  };
+}
+
+/**
+ * CPU figures for `nodes` repaved in `wallMs`. `cpuBusySeconds`: how long the three processes' CPU would take with
+ * every core busy throughout, the shortest wall time this machine allows them; near the wall time, the machine's
+ * cores are what limit.
+ */
+export function cpuFigures(c: CpuSeconds, nodes: number, wallMs: number) {
+  const all = c.worker + c.sim + c.temporalServer;
+  const perNode = (s: number) => round((s * 1000) / nodes, 1);
+  return {
+    workerCpuSeconds: round(c.worker, 2),
+    workerCpuMsPerNode: perNode(c.worker),
+    simCpuSeconds: round(c.sim, 2),
+    simCpuShareOfWall: round((c.sim * 1000) / wallMs, 2),
+    temporalServerCpuSeconds: round(c.temporalServer, 2),
+    cpuMsPerNode: { worker: perNode(c.worker), temporalServer: perNode(c.temporalServer), sim: perNode(c.sim), all: perNode(all) },
+    cpuBusySeconds: round(all / os.cpus().length, 1),
+  };
+}
+
 const require = createRequire(import.meta.url);
 const versionOf = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
 const kubectlVersion = () => {

@@ -5,7 +5,7 @@ import { repaveNodeWorkflowId, TASK_QUEUE } from '../src/core/ids.js';
 import { LABEL_NODE_GROUP } from '../src/core/labels.js';
 import { repaveNode } from '../src/workflows/repave-node.js';
 import { simLoadSinceLast, type Bed } from './bed.js';
-import { cpuSecondsSince, mean, percentile, processCpuSeconds, round, runStats, sum, type RunStats } from './measure.js';
+import { cpuFigures, cpuMeter, mean, percentile, round, runStats, sum, type RunStats } from './measure.js';
 
 /** Every node of the seeded node groups (not the control plane). */
 export async function groupNodes(bed: Bed): Promise<string[]> {
@@ -23,8 +23,7 @@ export async function repaveMany(bed: Bed, nodes: string[], opts: { withinMs?: n
   const completed = new Set<string>();
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
-  const cpu = process.cpuUsage();
-  const simCpu = processCpuSeconds(bed.sim.pid);
+  const cpu = cpuMeter({ sim: bed.sim.pid, temporalServer: bed.temporalServerPid });
   await simLoadSinceLast(bed.sim);
   const started = Date.now();
   try {
@@ -50,8 +49,7 @@ export async function repaveMany(bed: Bed, nodes: string[], opts: { withinMs?: n
   const wallSeconds = (Date.now() - started) / 1000;
   const unfinished = ids.length - completed.size;
   ids = ids.filter((id) => completed.has(id));
-  const workerCpuSeconds = cpuSecondsSince(cpu);
-  const simCpuSeconds = processCpuSeconds(bed.sim.pid) - simCpu;
+  const cpuSeconds = cpu.read();
   const simLoad = await simLoadSinceLast(bed.sim);
   const runs: RunStats[] = [];
   for (const id of ids) runs.push(await runStats(bed.client, id));
@@ -69,11 +67,8 @@ export async function repaveMany(bed: Bed, nodes: string[], opts: { withinMs?: n
     workflowTaskScheduleToStartMs: { p50: percentile(wft, 50), p99: percentile(wft, 99), max: percentile(wft, 100) },
     activityScheduleToStartMs: { p50: percentile(act, 50), p99: percentile(act, 99), max: percentile(act, 100) },
     taskTimeouts: sum(runs.map((r) => r.taskTimeouts)),
-    workerCpuSeconds: round(workerCpuSeconds, 2),
-    workerCpuMsPerNode: round((workerCpuSeconds * 1000) / ids.length, 1), // per completed run (all of them unless bounded)
+    ...cpuFigures(cpuSeconds, ids.length, wallSeconds * 1000), // per completed run (all of them unless bounded)
     workerPeakRssMiB: round(peakRss / 2 ** 20, 1),
-    simCpuSeconds: round(simCpuSeconds, 2),
-    simCpuShareOfWall: round(simCpuSeconds / wallSeconds, 2),
     simLoad,
   };
 }

@@ -7,7 +7,7 @@ import { simLoadSinceLast, startBed } from '../bed.js';
 import { laneHistoryCost } from '../lane-history.js';
 import { awaitLanesReplaced, lateRefusals, newestChannelImage, pinImageOnLanes, terminateLanes } from '../lanes.js';
 import { repaveNodeWorkflowId } from '../../src/core/ids.js';
-import { cpuSecondsSince, mean, percentile, processCpuSeconds, round, runStats, type RunStats } from '../measure.js';
+import { cpuFigures, cpuMeter, mean, percentile, round, runStats, type RunStats } from '../measure.js';
 import { groupNodes } from '../repave-many.js';
 import type { Scenario } from '../scenario.js';
 import type { DevServer } from '../../testbeds/temporal/temporal-cli.js';
@@ -54,16 +54,14 @@ export async function measureFleetMakespan(server: DevServer, { fleet: shape, po
       const imageId = await newestChannelImage(bed.fleet, groups[0]!);
       const repaveIds = (await groupNodes(bed)).map((node) => repaveNodeWorkflowId(cluster.name, node));
       return await bed.withWorker(async () => {
-        const cpu = process.cpuUsage();
-        const simCpu = processCpuSeconds(bed.sim.pid);
+        const cpu = cpuMeter({ sim: bed.sim.pid, temporalServer: bed.temporalServerPid });
         await simLoadSinceLast(bed.sim);
         const started = Date.now();
         const laneIds = await pinImageOnLanes(bed.client, cluster.name, groups, imageId, { pace: { concurrency: budget }, sweepInterval: '1m' });
         try {
           const states = await awaitLanesReplaced(bed.client, laneIds, nodes, 5 * boundMs + 180_000, log); // 10 × 100 took 4.3 × its bound
           const makespanMs = Date.now() - started;
-          const workerCpuSeconds = cpuSecondsSince(cpu);
-          const simCpuSeconds = processCpuSeconds(bed.sim.pid) - simCpu;
+          const cpuSeconds = cpu.read();
           const simLoad = await simLoadSinceLast(bed.sim);
           log(`makespan ${makespanMs} ms against ${boundMs} ms`);
           const runs = await Promise.all(repaveIds.map((id) => runStats(bed.client, id)));
@@ -80,10 +78,7 @@ export async function measureFleetMakespan(server: DevServer, { fleet: shape, po
             makespanOverBound: round(makespanMs / boundMs),
             replaced: states.reduce((n, s) => n + s.totals.replaced, 0),
             refusedAfterReplaced: lateRefusals(states),
-            workerCpuSeconds: round(workerCpuSeconds, 2),
-            workerCpuMsPerNode: round((workerCpuSeconds * 1000) / (nodes * groups.length), 1),
-            simCpuSeconds: round(simCpuSeconds, 2),
-            simCpuShareOfWall: round((simCpuSeconds * 1000) / makespanMs, 2),
+            ...cpuFigures(cpuSeconds, nodes * groups.length, makespanMs),
             runWallMs: { p50: percentile(runs.map((r) => r.wallMs), 50), max: percentile(runs.map((r) => r.wallMs), 100) },
             eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
             activityMeanMs: activityMeans(runs),

@@ -16,6 +16,7 @@ import {
   type LaneState,
   type NodeGroupObservation,
   type ObservedNode,
+  observedConditionMatters,
 } from '../core/lane/index.js';
 import { signalRepaverLane } from '../client/schedules.js';
 import type { ClientRegistry } from './clients.js';
@@ -111,7 +112,7 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
         const cl = labels[LABEL_CLUSTER];
         if (cl !== undefined && cl !== cluster) continue;
         if (LABEL_CONTROL_PLANE in labels) continue;
-        const conditions = (n.status?.conditions ?? []).map((c) => ({
+        const conditions = (n.status?.conditions ?? []).filter(observedConditionMatters).map((c) => ({
           type: c.type,
           status: c.status,
           ...(c.lastTransitionTime ? { since: new Date(c.lastTransitionTime).toISOString() } : {}),
@@ -124,14 +125,14 @@ export function nodeGroupActivities({ clients, isWorkflowRunning }: NodeGroupDep
         nodes.push({
           name: n.metadata?.name ?? '',
           createdAt: instance?.launched ?? new Date(n.metadata?.creationTimestamp ?? 0).toISOString(),
-          ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+          ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
           conditions,
           unschedulable: n.spec?.unschedulable ?? false,
           ...(labels[LABEL_FAULT_DOMAIN] ? { faultDomain: labels[LABEL_FAULT_DOMAIN] } : {}),
           ...(labels[LABEL_ZONE] ? { zone: labels[LABEL_ZONE] } : {}),
           ...(owner && (await live(owner)) ? { owner } : {}),
           ...(instanceId ? { instanceId } : {}),
-          ...(n.metadata?.uid ? { uid: n.metadata.uid } : {}),
+          ...(n.metadata?.uid && !instanceId ? { uid: n.metadata.uid } : {}), // the machine's name when no instance is (machineOf)
           ...(instance?.imageId ? { imageId: instance.imageId } : {}),
           ...(keyrings ? { keyrings } : {}),
         });

@@ -47,6 +47,31 @@ describe('listNodeGroupNodes', () => {
     const seen = result.nodes.find((n) => n.name === name)!;
     expect(seen.instanceId).toBeUndefined();
     expect(seen.createdAt).toBe(new Date(node.metadata.creationTimestamp).toISOString());
+    expect(seen.uid).toBe(node.metadata.uid); // the machine's name without an instance
+    expect(result.nodes.find((n) => n.instanceId)!.uid).toBeUndefined();
+  });
+
+  it('keeps only the conditions health is judged by: Ready when it is not True, the others when True', async () => {
+    const [pressured, down] = [`${fx.cluster}-general-1`, `${fx.cluster}-general-3`];
+    const since = new Date(Date.now() - 600_000).toISOString();
+    const withConditions = (name: string, ready: string, disk: string) => {
+      const node = fx.sim.kube.store.get('nodes', undefined, name)!;
+      const conditions = [
+        { type: 'DiskPressure', status: disk, lastTransitionTime: since, reason: 'KubeletHasDiskPressure' },
+        { type: 'Ready', status: ready, lastTransitionTime: since, reason: 'KubeletNotReady' },
+      ];
+      fx.sim.kube.store.update('nodes', { ...node, status: { ...node.status, conditions } });
+    };
+    withConditions(pressured, 'True', 'True');
+    withConditions(down, 'False', 'False');
+    const { result } = await runActivity(fx.acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup: 'general' }]);
+    const conditionsOf = (name: string) => result.nodes.find((n) => n.name === name)!.conditions;
+    expect(conditionsOf(pressured)).toEqual([{ type: 'DiskPressure', status: 'True', since, reason: 'KubeletHasDiskPressure' }]);
+    expect(conditionsOf(down)).toEqual([{ type: 'Ready', status: 'False', since, reason: 'KubeletNotReady' }]);
+    expect(result.nodes.find((n) => n.name === down)!.ready).toBe(false);
+    const healthy = result.nodes.filter((n) => n.name !== pressured && n.name !== down && n.ready);
+    expect(healthy.length).toBeGreaterThan(0);
+    for (const n of healthy) expect(n.conditions).toEqual([]);
   });
 
   it('reads the keyring version a node reports per purpose from its annotations (a malformed one counts as none)', async () => {

@@ -7,6 +7,7 @@ import {
   applyPacePatch,
   assessHealth,
   closedBreaker,
+  observedConditionMatters,
   defaultPace,
   evaluateBreaker,
   planRepaves,
@@ -41,6 +42,27 @@ describe('health', () => {
     const reported = assessHealth(n, { node: 'a', reason: 'NPD: kernel deadlock', at: iso(NOW) }, NOW, 5 * 60_000);
     expect(reported).toMatchObject({ unhealthy: true, severity: 2 });
     expect(reported.reasons.join()).toMatch(/kernel deadlock/);
+  });
+
+  it('judges a node the same from the conditions a sweep keeps as from all of them', () => {
+    const kubelet = (ready: string, pressure: string) => [
+      { type: 'MemoryPressure', status: pressure, since: iso(NOW - 20 * 60_000), reason: 'KubeletHasMemoryPressure' },
+      { type: 'DiskPressure', status: 'False', since: iso(NOW - 40 * D) },
+      { type: 'PIDPressure', status: 'Unknown', since: iso(NOW - 40 * D), reason: 'NodeStatusUnknown' },
+      { type: 'Ready', status: ready, since: iso(NOW - 10 * 60_000), reason: 'KubeletReady' },
+    ];
+    const cases: [ready: string, pressure: string, kept: string[]][] = [
+      ['True', 'False', []],
+      ['True', 'True', ['MemoryPressure']],
+      ['False', 'False', ['Ready']],
+      ['Unknown', 'True', ['MemoryPressure', 'Ready']],
+    ];
+    for (const [ready, pressure, kept] of cases) {
+      const all = { ...node('a', 40, 1), ready: ready === 'True', conditions: kubelet(ready, pressure) };
+      const trimmed = { ...all, conditions: all.conditions.filter(observedConditionMatters) };
+      expect(trimmed.conditions.map((c) => c.type)).toEqual(kept);
+      for (const after of [5 * 60_000, 15 * 60_000, 30 * 60_000]) expect(assessHealth(trimmed, undefined, NOW, after)).toEqual(assessHealth(all, undefined, NOW, after));
+    }
   });
 
   it('a booting node (never Ready yet) is neither unhealthy nor unavailable within the grace', () => {

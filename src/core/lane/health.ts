@@ -17,6 +17,13 @@ export interface NodeHealth {
 
 /** A node condition other than Ready is a problem when True (kubelet pressure, node-problem-detector conditions). */
 const isProblem = (c: ObservedCondition) => c.type !== 'Ready' && c.status === 'True';
+
+/**
+ * Whether a sweep keeps a condition in its observation: only those assessHealth reads (Ready when not True, the
+ * others when True). Every sweep's observation is recorded in the lane's history, and a healthy node's four
+ * kubelet conditions were half of it.
+ */
+export const observedConditionMatters = (c: Pick<ObservedCondition, 'type' | 'status'>) => (c.type === 'Ready' ? c.status !== 'True' : c.status === 'True');
 const sinceMs = (c: ObservedCondition) => (c.since ? Date.parse(c.since) : Number.NEGATIVE_INFINITY);
 
 export function assessHealth(n: ObservedNode, report: UnhealthyReport | undefined, now: number, unhealthyAfterMs: number): NodeHealth {
