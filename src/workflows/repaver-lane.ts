@@ -130,8 +130,23 @@ export const PATCH_LANE_KEYRINGS = 'lane-keyring-requirements';
  */
 export const PATCH_LANE_CHANGES_WHILE_LISTING = 'lane-changes-while-listing';
 
-/** History events beyond which the lane continues as new even when Temporal does not suggest it yet. */
+/**
+ * Continue-as-new, when due (Temporal suggests it, or sweepsPerRun is reached), waits for a sweep that leaves no
+ * repave in flight, and the lane goes on starting repaves meanwhile. Runs from before stopped starting them until
+ * those in flight had finished: a group repaving at its budget had its slots empty until the slowest one ended.
+ * Only a history past its limits (events, bytes) is still drained that way. A run sweeps twice at least.
+ */
+export const PATCH_LANE_CONTINUE_WHEN_IDLE = 'lane-continue-when-idle';
+
+/**
+ * A sweep reads the group's configuration and lists its nodes at once (runs from before: one after the other, a
+ * workflow task and an activity's latency more between a repave ending and the next one starting).
+ */
+export const PATCH_LANE_SWEEP_READS_AT_ONCE = 'lane-sweep-reads-at-once';
+
+/** History beyond which the lane continues as new even with repaves in flight (events; bytes in runs with PATCH_LANE_CONTINUE_WHEN_IDLE). */
 const HISTORY_EVENTS_LIMIT = 20_000;
+const HISTORY_BYTES_LIMIT = 8 * 2 ** 20;
 
 /**
  * The repaver lane of one node group: sweeps the group, repaves unhealthy, drifted, keyring-behind and aged nodes (child repaveNode
@@ -148,6 +163,8 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const byName = !patched(PATCH_LANE_STATE_BY_MACHINE);
   const withDesiredImage = patched(PATCH_LANE_DESIRED_IMAGE);
   const withWindows = patched(PATCH_LANE_MAINTENANCE_WINDOWS);
+  const continueWhenIdle = patched(PATCH_LANE_CONTINUE_WHEN_IDLE);
+  const readsAtOnce = patched(PATCH_LANE_SWEEP_READS_AT_ONCE);
   let window: WindowState | undefined;
 
   let pace: Pace = carry?.pace ?? { ...defaultPace(), ...stripUndefined(req.pace ?? {}) };
@@ -353,6 +370,11 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
     sweeps++;
     wake = false; // anything that happens from here on asks for another sweep
     try {
+      // A repave that ends while the nodes are listed still has its two nodes in the list: count it in flight.
+      let inFlightWhileListing = new Map(inFlight);
+      let listedSince = Date.now();
+      const listing = readsAtOnce ? api.listNodeGroupNodes({ cluster, nodeGroup: groupName }) : undefined;
+      listing?.catch(() => undefined); // awaited below, unless the group is gone
       const g = await api.describeNodeGroup({ cluster, nodeGroup: groupName });
       if (!g) {
         lastSweep = { at: nowIso(), nodes: 0, aged: 0, unhealthy: 0, budget: { cap: 0, inFlight: inFlight.size, unavailableElsewhere: 0, slots: 0 }, error: `node group ${groupName} is not in the fleet configuration of cluster ${cluster}` };
@@ -360,10 +382,11 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       }
       group = g;
       if (withDesiredImage) await settleDesiredImage(g);
-      // A repave that ends while the nodes are listed still has its two nodes in the list: count it in flight.
-      const inFlightWhileListing = new Map(inFlight);
-      const listedSince = Date.now();
-      const obs = await api.listNodeGroupNodes({ cluster, nodeGroup: groupName });
+      if (!listing) {
+        inFlightWhileListing = new Map(inFlight);
+        listedSince = Date.now();
+      }
+      const obs = await (listing ?? api.listNodeGroupNodes({ cluster, nodeGroup: groupName }));
       for (const [node, f] of inFlight) inFlightWhileListing.set(node, f);
       const endedWhileListing = [...inFlightWhileListing.keys()].filter((node) => !inFlight.has(node));
       const reportedWhileListing = reports.some((r) => r.machine === undefined && Date.parse(r.at) >= listedSince);
@@ -550,6 +573,9 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   }
 
   const interval = () => req.sweepInterval ?? (group ? sweepIntervalOf(group) : 60_000);
+  // A run sweeps twice at least: at one sweep per run, an idle lane continued as new without ever waiting.
+  const continueAsNewDue = () => sweeps >= (continueWhenIdle ? Math.max(2, req.sweepsPerRun) : req.sweepsPerRun) || workflowInfo().continueAsNewSuggested;
+  const historyOverLimit = () => workflowInfo().historyLength > HISTORY_EVENTS_LIMIT || (continueWhenIdle && workflowInfo().historySize > HISTORY_BYTES_LIMIT);
 
   for (;;) {
     const swept = await sweep();
@@ -561,7 +587,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       return stateNow();
     }
     if (swept === 'ok') await startRepaves();
-    if (!continuing && (sweeps >= req.sweepsPerRun || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_LIMIT)) {
+    if (!continuing && (historyOverLimit() || (continueAsNewDue() && (!continueWhenIdle || inFlight.size === 0)))) {
       continuing = true;
       log.info('continue-as-new due: waiting for repaves in flight', { cluster, group: groupName, sweeps, inFlight: inFlight.size });
     }

@@ -188,6 +188,43 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
     });
   });
 
+  it('continue-as-new that falls due while repaves are in flight waits for a sweep that leaves none, starting repaves meanwhile', async () => {
+    const fake = new FakeGroup(makeGroup({ size: 6, maxSurge: 2, maxUnavailable: 2, maxUnhealthy: '50%' }));
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 6; i++) fake.add(`general-${i}`, t0 - 40 * D, `FAULT-DOMAIN-${(i % 3) + 1}`);
+    await withLane(fake, { pace: { concurrency: 2 }, sweepsPerRun: 1 }, async (h) => {
+      const firstRun = (await h.describe()).runId;
+      await env.sleep(45 * M); // the first pair replaced at 30 min, the second pair in flight
+      expect(fake.repaves).toHaveLength(4);
+      expect((await h.describe()).runId).toBe(firstRun); // due since its first sweep, yet it went on
+      expect((await state(h)).inFlight).toHaveLength(2);
+      await env.sleep(60 * M);
+      const s = await state(h);
+      expect(fake.repaves).toHaveLength(6);
+      expect(fake.maxInFlight).toBe(2);
+      expect((await h.describe()).runId).not.toBe(firstRun); // continued once nothing was in flight
+      expect(s.totals.replaced).toBe(6);
+    });
+  });
+
+  it("a sweep asks for the group's configuration and its nodes at once: one workflow task schedules both", async () => {
+    const fake = new FakeGroup(makeGroup({ size: 2 }));
+    const t0 = await env.currentTimeMs();
+    for (let i = 0; i < 2; i++) fake.add(`general-${i}`, t0, `FAULT-DOMAIN-${i + 1}`);
+    await withLane(fake, {}, async (h) => {
+      await h.signal(sweepNowSignal);
+      await env.sleep(M);
+      const events = (await h.fetchHistory()).events ?? [];
+      const scheduledBy = new Map<string, number[]>();
+      for (const e of events) {
+        const a = e.activityTaskScheduledEventAttributes;
+        if (a) scheduledBy.set(a.activityType!.name!, [...(scheduledBy.get(a.activityType!.name!) ?? []), Number(a.workflowTaskCompletedEventId)]);
+      }
+      expect(scheduledBy.get('listNodeGroupNodes')!.length).toBeGreaterThanOrEqual(2);
+      expect(scheduledBy.get('listNodeGroupNodes')).toEqual(scheduledBy.get('describeNodeGroup'));
+    });
+  });
+
   it('a failed repave is recorded and retried after a backoff', async () => {
     const fake = new FakeGroup(makeGroup({ size: 3, maxAge: '2d', maxUnhealthy: '50%' }));
     const t0 = await env.currentTimeMs();

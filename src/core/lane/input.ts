@@ -75,7 +75,7 @@ export const repaverLaneInputSchema = z.strictObject({
   failureBackoff: dur(0, 24 * HOUR).default(10 * MINUTE),
   /** Overrides the group's sweepInterval for the lane's own timer. */
   sweepInterval: dur(1000, 24 * HOUR).optional(),
-  /** Continue-as-new after this many sweeps (or earlier when Temporal suggests it). */
+  /** Continue-as-new after this many sweeps (or earlier when Temporal suggests it), at the first sweep with no repave in flight. */
   sweepsPerRun: z.number().int().min(1).max(10_000).default(250),
   /** Carried over by continue-as-new; not for operators. */
   carry: z.custom<LaneCarry>((v) => v === undefined || (typeof v === 'object' && v !== null)).optional(),
