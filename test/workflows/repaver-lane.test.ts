@@ -196,7 +196,7 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       const firstRun = (await h.describe()).runId;
       await env.sleep(45 * M); // the first pair replaced at 30 min, the second pair in flight
       expect(fake.repaves).toHaveLength(4);
-      expect((await h.describe()).runId).toBe(firstRun); // due since its first sweep, yet it went on
+      expect((await h.describe()).runId).toBe(firstRun); // due at its second sweep (30 min), yet it went on
       expect((await state(h)).inFlight).toHaveLength(2);
       await env.sleep(60 * M);
       const s = await state(h);
