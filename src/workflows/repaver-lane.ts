@@ -144,6 +144,12 @@ export const PATCH_LANE_CONTINUE_WHEN_IDLE = 'lane-continue-when-idle';
  */
 export const PATCH_LANE_SWEEP_READS_AT_ONCE = 'lane-sweep-reads-at-once';
 
+/**
+ * The lane's brief `sweeping` phase is shown by its progress query and the UI's details, not upserted to ItinerantPhase:
+ * two history events and two visibility writes a sweep. Runs from before upsert it.
+ */
+export const PATCH_LANE_SWEEPING_NOT_INDEXED = 'lane-sweeping-not-indexed';
+
 /** History beyond which the lane continues as new even with repaves in flight (events; bytes in runs with PATCH_LANE_CONTINUE_WHEN_IDLE). */
 const HISTORY_EVENTS_LIMIT = 20_000;
 const HISTORY_BYTES_LIMIT = 8 * 2 ** 20;
@@ -165,6 +171,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const withWindows = patched(PATCH_LANE_MAINTENANCE_WINDOWS);
   const continueWhenIdle = patched(PATCH_LANE_CONTINUE_WHEN_IDLE);
   const readsAtOnce = patched(PATCH_LANE_SWEEP_READS_AT_ONCE);
+  const sweepingNotIndexed = patched(PATCH_LANE_SWEEPING_NOT_INDEXED);
   let window: WindowState | undefined;
 
   let pace: Pace = carry?.pace ?? { ...defaultPace(), ...stripUndefined(req.pace ?? {}) };
@@ -345,7 +352,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
 
   function enter(p: LanePhase) {
     phase = p;
-    rb.enter(p);
+    rb.enter(p, { transient: p === 'sweeping' && sweepingNotIndexed });
   }
 
   function activeHolds(): LaneHold[] {

@@ -81,7 +81,11 @@ export interface RunbookOptions<P extends RunbookProgress> {
 export interface Runbook<P extends RunbookProgress> {
   readonly progress: P;
   note(message: string): void;
-  enter(phase: P['phase'] | EndPhase): void;
+  /**
+   * Enter a phase: the progress query and the UI's details, and the ItinerantPhase search attribute unless
+   * `transient` (a phase too brief to search for, which would cost a history event and a visibility write each time).
+   */
+  enter(phase: P['phase'] | EndPhase, opts?: { transient?: boolean }): void;
   /** Upsert these search attributes with the next phase change (one history event instead of two). */
   upsertWithNextPhase(attributes: SearchAttributeUpdatePair[]): void;
   /** Refresh the UI's current details after progress changed without a phase change. */
@@ -173,10 +177,10 @@ export function startRunbook<P extends RunbookProgress>(opts: RunbookOptions<P>)
       appendLog(progress.log, { at: progress.updatedAt, message }, logLimit);
       log.info(message, opts.logFields);
     },
-    enter(phase) {
+    enter(phase, { transient = false } = {}) {
       progress.phase = phase;
       progress.updatedAt = now();
-      if (phase !== upsertedPhase || (opts.legacy?.phaseAlwaysUpserted && !patched(PATCH_RUNBOOK_FRAME))) {
+      if (!transient && (phase !== upsertedPhase || (opts.legacy?.phaseAlwaysUpserted && !patched(PATCH_RUNBOOK_FRAME)))) {
         upsertedPhase = phase;
         upsertSearchAttributes([...withNextPhase, { key: SA_PHASE, value: phase }]);
         withNextPhase = [];

@@ -207,7 +207,7 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
     });
   });
 
-  it("a sweep asks for the group's configuration and its nodes at once: one workflow task schedules both", async () => {
+  it("a sweep asks for the group's configuration and its nodes at once (one workflow task schedules both), and its brief phase is not indexed", async () => {
     const fake = new FakeGroup(makeGroup({ size: 2 }));
     const t0 = await env.currentTimeMs();
     for (let i = 0; i < 2; i++) fake.add(`general-${i}`, t0, `FAULT-DOMAIN-${i + 1}`);
@@ -222,6 +222,13 @@ describe('repaverLane (time-skipping, stub repaveNode)', () => {
       }
       expect(scheduledBy.get('listNodeGroupNodes')!.length).toBeGreaterThanOrEqual(2);
       expect(scheduledBy.get('listNodeGroupNodes')).toEqual(scheduledBy.get('describeNodeGroup'));
+      // The brief sweeping phase is not indexed: the phases upserted are the lane's lasting ones.
+      const phases = events.flatMap((e) => {
+        const p = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[SA_PHASE.name]?.data;
+        return p ? [JSON.parse(Buffer.from(p).toString()) as string] : [];
+      });
+      expect(phases).toEqual(['starting', 'idle']);
+      expect((await state(h)).sweeps).toBeGreaterThanOrEqual(2);
     });
   });
 
