@@ -1,5 +1,5 @@
 import { activityInfo } from '@temporalio/activity';
-import type { DeploymentActivities, ImageRolloutActivities, KeyringLaneActivities, RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
+import type { DeploymentActivities, ImageRolloutActivities, KeyringLaneActivities, LaneSweepActivities, RepaveActivities, SubnetActivities } from '../core/activity-contracts.js';
 import type { FleetConfig } from '../core/config.js';
 import { decommissionActivities } from './decommission.js';
 import { deploymentActivities } from './deployments.js';
@@ -10,7 +10,7 @@ import { nodeGroupActivities } from './node-groups.js';
 import { kubernetesActivities } from './kubernetes.js';
 import { timedDrain } from './metrics.js';
 import { ociActivities } from './oci.js';
-import { repaveStepActivities } from './repave-steps.js';
+import { laneSweepActivities, repaveStepActivities } from './repave-steps.js';
 import { virtualNetworkActivities } from './virtual-network.js';
 import { keyringActivities } from './keyring.js';
 import { keyStoreFor } from './key-store.js';
@@ -30,14 +30,16 @@ export function createActivities({ fleet, isWorkflowRunning }: ActivityDeps) {
     ...ociActivities({ clients }),
     ...configActivities({ clients, findSubnets: (cluster, nodeGroup) => subnets.findNodeGroupSubnets({ cluster, nodeGroup }) }),
   };
+  const nodeGroups = nodeGroupActivities({ clients, isWorkflowRunning });
   return {
     ...repave,
     ...repaveStepActivities(repave),
     ...subnets,
     ...decommissionActivities({ clients, isWorkflowRunning }),
-    ...nodeGroupActivities({ clients, isWorkflowRunning }),
+    ...nodeGroups,
+    ...laneSweepActivities({ ...repave, ...nodeGroups }),
     ...keyringActivities({ clients, isWorkflowRunning, keyStore: (cluster) => keyStoreFor(clients, cluster) }),
     ...healthGateActivities({ clients }),
     ...deploymentActivities({ clients }),
-  } satisfies RepaveActivities & ImageRolloutActivities & KeyringLaneActivities & DeploymentActivities & SubnetActivities;
+  } satisfies RepaveActivities & ImageRolloutActivities & KeyringLaneActivities & LaneSweepActivities & DeploymentActivities & SubnetActivities;
 }

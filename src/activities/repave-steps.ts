@@ -1,4 +1,4 @@
-import type { ConfigActivities, KubernetesActivities, OciActivities, RepaveStepActivities } from '../core/activity-contracts.js';
+import type { ConfigActivities, KubernetesActivities, LaneSweepActivities, NodeGroupActivities, OciActivities, RepaveStepActivities } from '../core/activity-contracts.js';
 
 type Steps = Pick<KubernetesActivities, 'inspectNode' | 'waitForNodeOperational' | 'cordonNode' | 'drainNode' | 'deleteNode'> &
   Pick<OciActivities, 'describeInstance' | 'waitForInstanceRunning' | 'terminateInstance'> &
@@ -30,6 +30,16 @@ export function repaveStepActivities(a: Steps): RepaveStepActivities {
       const { deleted } = await a.deleteNode({ cluster, instanceId, ...(node ? { node } : {}) });
       const { lifecycleState } = await a.terminateInstance({ cluster, instanceId });
       return { deleted, lifecycleState };
+    },
+  };
+}
+
+/** A repaver lane's sweep reads the group's configuration and its nodes, always together: one activity. */
+export function laneSweepActivities(a: ConfigActivities & Pick<NodeGroupActivities, 'listNodeGroupNodes'>): LaneSweepActivities {
+  return {
+    async observeNodeGroup({ cluster, nodeGroup }) {
+      const group = await a.describeNodeGroup({ cluster, nodeGroup });
+      return group ? { group, observation: await a.listNodeGroupNodes({ cluster, nodeGroup }) } : {};
     },
   };
 }

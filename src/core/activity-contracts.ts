@@ -149,6 +149,12 @@ export interface RepaveStepActivities {
 
 export type RepaveActivities = KubernetesActivities & OciActivities & ConfigActivities & RepaveStepActivities;
 
+/** A lane's sweep reads, as one activity (src/activities/repave-steps.ts): one workflow task and 3 history events fewer a sweep. */
+export interface LaneSweepActivities {
+  /** describeNodeGroup, then listNodeGroupNodes of a group that is configured (none of one that is not). */
+  observeNodeGroup(a: NodeGroupRef): Promise<{ group?: NodeGroupConfig; observation?: NodeGroupObservation }>;
+}
+
 // ---- node groups' dedicated subnets (src/activities/virtual-network.ts) ----
 
 export interface SubnetActivities {

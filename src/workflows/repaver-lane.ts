@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { ConfigActivities, NodeGroupActivities, OciActivities } from '../core/activity-contracts.js';
+import type { ConfigActivities, LaneSweepActivities, NodeGroupActivities, OciActivities } from '../core/activity-contracts.js';
 import type { NodeGroupConfig } from '../core/config.js';
 import { formatDuration } from '../core/duration.js';
 import { repaveNodeWorkflowId } from '../core/ids.js';
@@ -91,7 +91,7 @@ export const releaseSignal = defineSignal<[release: { holder: string }]>(LANE_SI
 export const setDesiredImageSignal = defineSignal<[request: DesiredImageRequest]>(LANE_SIGNAL_SET_DESIRED_IMAGE);
 export const requireKeyringSignal = defineSignal<[request: KeyringRequest]>(LANE_SIGNAL_REQUIRE_KEYRING);
 
-const api = proxyActivities<NodeGroupActivities & ConfigActivities & Pick<OciActivities, 'resolveImage'>>({
+const api = proxyActivities<NodeGroupActivities & ConfigActivities & LaneSweepActivities & Pick<OciActivities, 'resolveImage'>>({
   startToCloseTimeout: '1m',
   // A sweep retries API trouble for a while; a sweep that still fails is recorded and the next one tries again.
   scheduleToCloseTimeout: '10m',
@@ -139,10 +139,11 @@ export const PATCH_LANE_CHANGES_WHILE_LISTING = 'lane-changes-while-listing';
 export const PATCH_LANE_CONTINUE_WHEN_IDLE = 'lane-continue-when-idle';
 
 /**
- * A sweep reads the group's configuration and lists its nodes at once (runs from before: one after the other, a
- * workflow task and an activity's latency more between a repave ending and the next one starting).
+ * A sweep reads the group's configuration and its nodes in one activity, observeNodeGroup (runs from before:
+ * describeNodeGroup, then listNodeGroupNodes; a workflow task, 3 history events and an activity's latency more
+ * between a repave ending and the next one starting).
  */
-export const PATCH_LANE_SWEEP_READS_AT_ONCE = 'lane-sweep-reads-at-once';
+export const PATCH_LANE_SWEEP_ONE_READ = 'lane-sweep-one-read';
 
 /**
  * The lane's brief `sweeping` phase is shown by its progress query and the UI's details, not upserted to ItinerantPhase:
@@ -170,7 +171,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const withDesiredImage = patched(PATCH_LANE_DESIRED_IMAGE);
   const withWindows = patched(PATCH_LANE_MAINTENANCE_WINDOWS);
   const continueWhenIdle = patched(PATCH_LANE_CONTINUE_WHEN_IDLE);
-  const readsAtOnce = patched(PATCH_LANE_SWEEP_READS_AT_ONCE);
+  const oneRead = patched(PATCH_LANE_SWEEP_ONE_READ);
   const sweepingNotIndexed = patched(PATCH_LANE_SWEEPING_NOT_INDEXED);
   let window: WindowState | undefined;
 
@@ -380,20 +381,19 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       // A repave that ends while the nodes are listed still has its two nodes in the list: count it in flight.
       let inFlightWhileListing = new Map(inFlight);
       let listedSince = Date.now();
-      const listing = readsAtOnce ? api.listNodeGroupNodes({ cluster, nodeGroup: groupName }) : undefined;
-      listing?.catch(() => undefined); // awaited below, unless the group is gone
-      const g = await api.describeNodeGroup({ cluster, nodeGroup: groupName });
+      const seen = oneRead ? await api.observeNodeGroup({ cluster, nodeGroup: groupName }) : undefined;
+      const g = seen ? seen.group : await api.describeNodeGroup({ cluster, nodeGroup: groupName });
       if (!g) {
         lastSweep = { at: nowIso(), nodes: 0, aged: 0, unhealthy: 0, budget: { cap: 0, inFlight: inFlight.size, unavailableElsewhere: 0, slots: 0 }, error: `node group ${groupName} is not in the fleet configuration of cluster ${cluster}` };
         return 'unknown-group';
       }
       group = g;
       if (withDesiredImage) await settleDesiredImage(g);
-      if (!listing) {
+      if (!seen) {
         inFlightWhileListing = new Map(inFlight);
         listedSince = Date.now();
       }
-      const obs = await (listing ?? api.listNodeGroupNodes({ cluster, nodeGroup: groupName }));
+      const obs = seen?.observation ?? (await api.listNodeGroupNodes({ cluster, nodeGroup: groupName }));
       for (const [node, f] of inFlight) inFlightWhileListing.set(node, f);
       const endedWhileListing = [...inFlightWhileListing.keys()].filter((node) => !inFlight.has(node));
       const reportedWhileListing = reports.some((r) => r.machine === undefined && Date.parse(r.at) >= listedSince);

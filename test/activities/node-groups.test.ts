@@ -51,6 +51,15 @@ describe('listNodeGroupNodes', () => {
     expect(result.nodes.find((n) => n.instanceId)!.uid).toBeUndefined();
   });
 
+  it("observeNodeGroup reads a sweep's two things in one: the group as configured and its nodes; nothing for a group not configured", async () => {
+    const { result } = await runActivity(fx.acts.observeNodeGroup, [{ cluster: fx.cluster, nodeGroup: 'general' }]);
+    expect(result.group).toEqual(await fx.acts.describeNodeGroup({ cluster: fx.cluster, nodeGroup: 'general' }));
+    const listed = (await runActivity(fx.acts.listNodeGroupNodes, [{ cluster: fx.cluster, nodeGroup: 'general' }])).result;
+    expect(result.observation!.nodes.map((n) => n.name)).toEqual(listed.nodes.map((n) => n.name));
+    expect(result.observation!.nodes.length).toBeGreaterThan(0);
+    expect((await runActivity(fx.acts.observeNodeGroup, [{ cluster: fx.cluster, nodeGroup: 'no-such-group' }])).result).toEqual({});
+  });
+
   it('keeps only the conditions health is judged by: Ready when it is not True, the others when True', async () => {
     const [pressured, down] = [`${fx.cluster}-general-1`, `${fx.cluster}-general-3`];
     const since = new Date(Date.now() - 600_000).toISOString();

@@ -1,6 +1,7 @@
 // Test doubles for the repaver lane tests: a node group in memory and the activities over it.
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
-import type { ConfigActivities, NodeGroupActivities, OciActivities } from '../../src/core/activity-contracts.js';
+import type { ConfigActivities, LaneSweepActivities, NodeGroupActivities, OciActivities } from '../../src/core/activity-contracts.js';
+import { laneSweepActivities } from '../../src/activities/repave-steps.js';
 import type { NodeGroupConfig } from '../../src/core/config.js';
 import type { KeyPurpose } from '../../src/core/keyring.js';
 import type { NodeGroupObservation, ObservedNode } from '../../src/core/lane/index.js';
@@ -90,7 +91,12 @@ export class FakeGroup {
     };
   }
 
-  activities(): NodeGroupActivities & ConfigActivities & Pick<OciActivities, 'resolveImage'> & FakeRepaveActivities {
+  activities(): NodeGroupActivities & ConfigActivities & LaneSweepActivities & Pick<OciActivities, 'resolveImage'> & FakeRepaveActivities {
+    const acts = this.readsAndRepaves();
+    return { ...acts, ...laneSweepActivities(acts) }; // the sweep's one read, as the worker composes it
+  }
+
+  private readsAndRepaves(): NodeGroupActivities & ConfigActivities & Pick<OciActivities, 'resolveImage'> & FakeRepaveActivities {
     const now = () => activityInfo().currentAttemptScheduledTimestampMs;
     const unused = async (): Promise<never> => {
       throw ApplicationFailure.nonRetryable('not used in this test');
