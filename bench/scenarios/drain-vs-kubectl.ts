@@ -153,17 +153,20 @@ class Pods {
   }
 
   /** Evicts `name`, trying again every 20 ms while its PDB refuses (429); the time it was accepted. */
-  private async evictWhenAllowed(name: string): Promise<number> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        await this.core.createNamespacedPodEviction({ name, namespace: NS, body: { metadata: { name, namespace: NS } } });
-        return Date.now();
-      } catch (e) {
-        if ((e as { code?: number }).code !== 429 || Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+  private evictWhenAllowed(name: string): Promise<number> {
+    return poll(
+      `the eviction of ${name}, allowed by its PDB`,
+      async () => {
+        try {
+          await this.core.createNamespacedPodEviction({ name, namespace: NS, body: { metadata: { name, namespace: NS } } });
+          return Date.now();
+        } catch (e) {
+          if ((e as { code?: number }).code === 429) return false;
+          throw e;
+        }
+      },
+      { timeoutMs: 60_000, everyMs: 20, retryErrors: false },
+    );
   }
 
   /** Moves every pod back onto `target` (the other node cordoned, its pods deleted), then makes both schedulable. */
