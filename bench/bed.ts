@@ -3,8 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../src/core/config.js';
@@ -16,6 +15,7 @@ import type { SimLoad } from '../testbeds/sim/load.js';
 import { SIM_TUNING } from '../testbeds/sim/tuning.js';
 import type { DevServer } from '../testbeds/temporal/temporal-cli.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
+import { makeScratch, removeScratch } from '../test/helpers/scratch.js';
 import { poll } from '../test/helpers/wait.js';
 
 /** Sim tuning by flag name (testbeds/sim/tuning.ts): `{ groups: 10, 'boot-delay-ms': 0 }`. */
@@ -80,7 +80,7 @@ export interface Bed {
 
 /** A fresh sim (seeded, its Deployments ready) beside `server`, with a worker tuned by `tuning`. */
 export async function startBed(server: DevServer, simFlags: SimFlags, tuning: WorkerTuning = {}): Promise<Bed> {
-  const home = mkdtempSync(join(tmpdir(), 'itinerant-bench-'));
+  const home = makeScratch('itinerant-bench-');
   const sim = await startSimProcess(home, simFlags);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
@@ -105,6 +105,7 @@ export async function startBed(server: DevServer, simFlags: SimFlags, tuning: Wo
       await close();
       await connection.close();
       await sim.stop();
+      await removeScratch(home);
     },
   };
 }

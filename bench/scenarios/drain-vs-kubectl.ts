@@ -6,8 +6,6 @@ import * as k8s from '@kubernetes/client-node';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createActivities } from '../../src/activities/index.js';
@@ -19,6 +17,7 @@ import { poll } from '../../test/helpers/wait.js';
 import { startSimProcess, type SimFlags } from '../bed.js';
 import { mean, percentile, round } from '../measure.js';
 import type { Scenario } from '../scenario.js';
+import { makeScratch, removeScratch } from '../../test/helpers/scratch.js';
 
 const SIZES = {
   tiny: { parallel: 8, paced: 2, rounds: 1, delays: { 'eviction-delay-ms': 200, 'pod-start-delay-ms': 50, 'controller-delay-ms': 20 } },
@@ -32,7 +31,7 @@ export const drainVsKubectl: Scenario = {
   async run({ size, testbed, log }) {
     const { paced, rounds, delays } = SIZES[size];
     const E = delays['eviction-delay-ms'];
-    const home = mkdtempSync(join(tmpdir(), 'itinerant-bench-'));
+    const home = makeScratch('itinerant-bench-');
     const sim = await startSimProcess(home, { groups: 1, 'nodes-per-group': 2, ...delays }, testbed);
     try {
       const admin = new k8s.KubeConfig();
@@ -81,6 +80,7 @@ export const drainVsKubectl: Scenario = {
       };
     } finally {
       await sim.stop();
+      await removeScratch(home);
     }
   },
 };

@@ -3,8 +3,6 @@
 // one node's pods), and a watch fan-out (many watchers on pods, pod changes delivered to all of them), with its own
 // request service time and event-loop delay (`GET /sim/load`). No worker and no Temporal: only the sim and clients.
 import * as k8s from '@kubernetes/client-node';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simLoadSinceLast, startSimProcess, type SimFlags } from '../bed.js';
 import { processCpuSeconds, round } from '../measure.js';
@@ -13,6 +11,7 @@ import { listLatency } from '../sim-lists.js';
 import { watchFanOut } from '../watch-fan-out.js';
 import { deployGroupWorkloads } from '../workload.js';
 import { poll } from '../../test/helpers/wait.js';
+import { makeScratch, removeScratch } from '../../test/helpers/scratch.js';
 
 const SIZES = {
   tiny: { fleet: { groups: 2, 'nodes-per-group': 5 }, podsPerNode: 3, watchers: 5, changes: 10 },
@@ -32,7 +31,8 @@ export const simScale: Scenario = {
 
 export async function measureSim({ fleet, podsPerNode, watchers, changes }: SimScaleShape, log: (line: string) => void) {
     const started = Date.now();
-    const sim = await startSimProcess(mkdtempSync(join(tmpdir(), 'itinerant-bench-')), { ...fleet, ...DELAYS });
+    const home = makeScratch('itinerant-bench-');
+    const sim = await startSimProcess(home, { ...fleet, ...DELAYS });
     try {
       const admin = new k8s.KubeConfig();
       admin.loadFromFile(sim.adminKubeconfigPath);
@@ -78,5 +78,6 @@ export async function measureSim({ fleet, podsPerNode, watchers, changes }: SimS
       };
     } finally {
       await sim.stop();
+      await removeScratch(home);
     }
 }

@@ -3,8 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetConfig } from '../../src/core/config.js';
@@ -16,6 +15,7 @@ import { createItinerantWorker } from '../../src/workers/worker.js';
 import { dataConverterFromEnv } from '../../src/codec/data-converter.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../../src/config/temporal-connection.js';
 import { workflowBundle } from './bundle.js';
+import { makeScratch, removeScratch } from './scratch.js';
 import { poll } from './wait.js';
 
 export interface Stack {
@@ -72,7 +72,7 @@ export async function startStack(
   opts: { bootDelayMs?: number; nodeReadyDelayMs?: number; backend?: Testbed; nodeNaming?: StartTestbedOptions['nodeNaming']; persistentServer?: boolean; apiServerKeyrings?: boolean; fleetShape?: StartTestbedOptions['fleetShape']; codec?: boolean } = {},
 ): Promise<Stack> {
   const backend = opts.backend ?? testbedFromEnv();
-  const home = mkdtempSync(join(tmpdir(), 'itinerant-e2e-'));
+  const home = makeScratch('itinerant-e2e-');
   const onCluster = temporalFromEnv() === 'cluster';
   const [server, sim] = await Promise.all([
     onCluster
@@ -112,6 +112,7 @@ export async function startStack(
     async stop() {
       await connection.close();
       await Promise.allSettled([sim.stop(), server.stop()]);
+      await removeScratch(home);
     },
   };
 }
