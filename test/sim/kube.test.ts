@@ -211,6 +211,29 @@ describe('kube sim API server', () => {
     expect((await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=n2' })).items).toHaveLength(0);
   });
 
+  it('sends a long list in slices, whole and as it was when asked for', async () => {
+    const { sim, url, core } = await start();
+    sim.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bulk' } });
+    const names = Array.from({ length: 1_234 }, (_, i) => `cm-${String(i).padStart(4, '0')}`);
+    for (const name of names) sim.cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'bulk' }, data: { name } });
+    const res = await fetch(`${url}/api/v1/namespaces/bulk/configmaps`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    const first = await reader.read();
+    chunks.push(first.value!);
+    // changed while the list is still being sent: the list does not see it
+    await core.deleteNamespacedConfigMap({ namespace: 'bulk', name: 'cm-1200' });
+    sim.cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-9999', namespace: 'bulk' } });
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+    const list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { kind: string; items: { metadata: { name: string }; data: { name: string } }[] };
+    expect(list.kind).toBe('ConfigMapList');
+    expect(list.items.map((o) => o.metadata.name)).toEqual(names);
+    expect(list.items.every((o) => o.data.name === o.metadata.name)).toBe(true);
+    // and the real client reads a sliced list as any other
+    expect((await core.listNamespacedConfigMap({ namespace: 'bulk' })).items).toHaveLength(1_234);
+  });
+
   it('pages lists with limit and continue, and selects through its indexes as through a scan', async () => {
     const { sim, core, apps } = await start({ podStartDelayMs: 0 });
     registerNodes(sim, ['n1', 'n2']);
