@@ -6,12 +6,15 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { TEMPORAL_CLI_VERSION } from '../testbeds/temporal/temporal-cli.js';
+import { localActivityOf } from '../test/helpers/local-activities.js';
 
 /** One workflow run as its history tells it. */
 export interface RunStats {
   events: number;
   workflowTasks: number;
   activities: number;
+  /** Run by the worker within a workflow task: a marker each, no activity task (README, patch repave-local-preflight). */
+  localActivities: number;
   searchAttributeUpserts: number;
   /** Started → closed. */
   wallMs: number;
@@ -19,14 +22,14 @@ export interface RunStats {
   workflowTaskScheduleToStartMs: number[];
   activityScheduleToStartMs: number[];
   taskTimeouts: number;
-  /** Scheduled → closed, per activity (in order; a retried one once). */
+  /** Scheduled → closed, per activity (in order; a retried one once); a local one by the worker's clock. */
   activityMs: { type: string; ms: number }[];
 }
 
 export async function runStats(client: Client, workflowId: string): Promise<RunStats> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const at = new Map<string, number>();
-  const stats: RunStats = { events: events.length, workflowTasks: 0, activities: 0, searchAttributeUpserts: 0, wallMs: 0, workflowTaskScheduleToStartMs: [], activityScheduleToStartMs: [], taskTimeouts: 0, activityMs: [] };
+  const stats: RunStats = { events: events.length, workflowTasks: 0, activities: 0, localActivities: 0, searchAttributeUpserts: 0, wallMs: 0, workflowTaskScheduleToStartMs: [], activityScheduleToStartMs: [], taskTimeouts: 0, activityMs: [] };
   const activityType = new Map<string, string>();
   let first: number | undefined;
   let last = 0;
@@ -46,6 +49,11 @@ export async function runStats(client: Client, workflowId: string): Promise<RunS
     if (e.activityTaskScheduledEventAttributes) activityType.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
     const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
     if (closed) stats.activityMs.push({ type: activityType.get(String(closed.scheduledEventId))!, ms: t - at.get(String(closed.scheduledEventId))! });
+    const local = localActivityOf(e);
+    if (local) {
+      stats.localActivities++;
+      stats.activityMs.push({ type: local.type, ms: local.ms });
+    }
     if (e.upsertWorkflowSearchAttributesEventAttributes) stats.searchAttributeUpserts++;
     if (e.workflowTaskTimedOutEventAttributes || e.activityTaskTimedOutEventAttributes) stats.taskTimeouts++;
   }

@@ -62,6 +62,7 @@ export async function repaveMany(bed: Bed, nodes: string[], opts: { withinMs?: n
     completedPerSecond: round(ids.length / wallSeconds, 2),
     eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
     activitiesPerRun: round(mean(runs.map((r) => r.activities)), 1),
+    localActivitiesPerRun: round(mean(runs.map((r) => r.localActivities)), 1),
     workflowTasksPerRun: round(mean(runs.map((r) => r.workflowTasks)), 1),
     runWallMs: { p50: percentile(runs.map((r) => r.wallMs), 50), p99: percentile(runs.map((r) => r.wallMs), 99), max: percentile(runs.map((r) => r.wallMs), 100) },
     workflowTaskScheduleToStartMs: { p50: percentile(wft, 50), p99: percentile(wft, 99), max: percentile(wft, 100) },

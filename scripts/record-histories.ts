@@ -62,6 +62,7 @@ import { signalRepaverLane } from '../src/client/schedules.js';
 import { CRASH_LOOPING_IMAGE } from '../testbeds/control-plane/kwok-config.js';
 import { workflowBundle } from '../test/helpers/bundle.js';
 import { historyBytes } from '../test/helpers/raw-history.js';
+import { localActivityOf } from '../test/helpers/local-activities.js';
 import { historyFromJSON, historyToJSON } from '../test/replay/history-json.js';
 import { eventually, nodesOfGroup, removeCassandraRing, runWorker, startStack, type Stack } from '../test/helpers/stack.js';
 
@@ -170,9 +171,26 @@ const scenarios: Scenario[] = [
       const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
       const result = await handle.result();
       assert.equal(result.node, node);
-      const scheduled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-      assert.deepEqual(scheduled, ['preflightNode', 'resolveImage', 'claimNode', 'launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
+      // local or not (repave-local-preflight), in the order they ran
+      const ran = ((await handle.fetchHistory()).events ?? []).flatMap((e) => localActivityOf(e)?.type ?? e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      assert.deepEqual(ran, ['preflightNode', 'resolveImage', 'claimNode', 'launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
       return [{ file: 'repaveNode-folded-steps', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  {
+    name: 'repaveNode-local-preflight',
+    files: ['repaveNode-local-preflight'],
+    // Recorded at the patch repave-local-preflight: the preflight, the image's resolution and the claim as local activities.
+    async run({ stack }) {
+      const node = (await nodesOfGroup(stack.core, 'general')).map((n) => n.metadata!.name!).find((n) => !/-general-[234]$/.test(n));
+      assert.ok(node, 'a node of general besides general-2..4');
+      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
+      const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
+      assert.equal((await handle.result()).node, node);
+      const events = (await handle.fetchHistory()).events ?? [];
+      assert.deepEqual(events.flatMap((e) => localActivityOf(e)?.type ?? []), ['preflightNode', 'resolveImage', 'claimNode']);
+      assert.deepEqual(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []), ['launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
+      return [{ file: 'repaveNode-local-preflight', workflowId, runId: handle.firstExecutionRunId }];
     },
   },
   {

@@ -61,6 +61,7 @@ export const repaveFloor: Scenario = {
         evictedPods: results.map((r) => r.evictedPods),
         events: results.map((r) => r.events),
         activities: results[0]!.activities,
+        localActivities: results[0]!.localActivities,
         workflowTasks: results[0]!.workflowTasks,
         searchAttributeUpserts: results[0]!.searchAttributeUpserts,
         activityMs: results.at(-1)!.activityMs.map((a) => `${a.type} ${a.ms}`),

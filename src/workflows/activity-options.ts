@@ -1,10 +1,22 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 
 /** A call to an outside API: retried with backoff for half an hour, since OCI and Kubernetes throttle and blip. */
 export const API_CALL: ActivityOptions = {
   startToCloseTimeout: '1m',
   scheduleToCloseTimeout: '30m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};
+
+/**
+ * The same call run by the worker within the workflow task (a local activity), for the short reads and the claim
+ * that open a repave: no activity task to match and no workflow task after each, and one marker in the history
+ * instead of six events. Retried as API_CALL is; a backoff of more than 10 s waits on a timer, not in the task.
+ */
+export const LOCAL_API_CALL: LocalActivityOptions = {
+  startToCloseTimeout: API_CALL.startToCloseTimeout,
+  scheduleToCloseTimeout: API_CALL.scheduleToCloseTimeout,
+  retry: API_CALL.retry,
+  localRetryThreshold: '10s',
 };
 
 /**
@@ -27,6 +39,9 @@ export const PATCH_IN_PLACE_REPAVE = 'in-place-repave';
  * cordonAndDrain, retireNode: src/activities/repave-steps.ts) keep the twelve activities they scheduled.
  */
 export const PATCH_REPAVE_FOLDED_STEPS = 'repave-folded-steps';
+
+/** Runs recorded before a repave's preflight, image resolution and claim ran as local activities scheduled them as activities. */
+export const PATCH_REPAVE_LOCAL_PREFLIGHT = 'repave-local-preflight';
 
 /** Runs recorded before node groups could have dedicated subnets: create and delete did not touch subnets. */
 export const PATCH_NODE_GROUP_SUBNETS = 'node-group-subnets';

@@ -1,6 +1,6 @@
-import { patched, proxyActivities, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { RepaveActivities } from '../core/activity-contracts.js';
-import { API_CALL, heartbeating, LAUNCH, PATCH_IN_PLACE_REPAVE, PATCH_REPAVE_FOLDED_STEPS, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
+import { API_CALL, heartbeating, LAUNCH, LOCAL_API_CALL, PATCH_IN_PLACE_REPAVE, PATCH_REPAVE_FOLDED_STEPS, PATCH_REPAVE_LOCAL_PREFLIGHT, PATCH_TERMINATE_UNCONFIRMED_LAUNCH } from './activity-options.js';
 import { nodeLabelsFor, placementFor } from '../core/placement.js';
 import { checkRepaveTarget, parseRepaveNodeInput, type RepaveNodeInput, type RepaveNodeResult, type RepaveProgress } from '../core/repave.js';
 import { rootMessage } from '../core/runbook.js';
@@ -8,6 +8,7 @@ import { SA_CLUSTER, SA_NODE_GROUP, SA_RUNBOOK, SA_TARGET } from '../core/search
 import { invalidInput, startRunbook } from './runbook.js';
 
 const api = proxyActivities<RepaveActivities>(API_CALL);
+const local = proxyLocalActivities<RepaveActivities>(LOCAL_API_CALL);
 const launching = proxyActivities<RepaveActivities>(LAUNCH);
 const longActivities = (timeoutMs: number) => proxyActivities<RepaveActivities>(heartbeating(timeoutMs));
 
@@ -43,7 +44,9 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     // Preflight: everything is read, nothing is changed, until the target is known to be safe to repave.
     // Steps that always follow each other are one activity each in new runs: fewer workflow tasks and history events.
     const folded = patched(PATCH_REPAVE_FOLDED_STEPS);
-    const preflight = folded ? await api.preflightNode({ cluster, node }) : undefined;
+    // The reads and the claim that open a repave are short: in new runs the worker runs them within the workflow task.
+    const opening = folded && patched(PATCH_REPAVE_LOCAL_PREFLIGHT) ? local : api;
+    const preflight = folded ? await opening.preflightNode({ cluster, node }) : undefined;
     const facts = preflight?.facts ?? (await api.inspectNode({ cluster, node }));
     const group = preflight ? preflight.group : facts.nodeGroup ? await api.describeNodeGroup({ cluster, nodeGroup: facts.nodeGroup }) : undefined;
     const decision = checkRepaveTarget({ ...facts, cluster, node, group }, req);
@@ -57,9 +60,9 @@ export async function repaveNode(input: RepaveNodeInput): Promise<RepaveNodeResu
     progress.oldInstanceId = old.id;
     if (folded) rb.upsertWithNextPhase([{ key: SA_NODE_GROUP, value: group.name }]);
     else upsertSearchAttributes([{ key: SA_NODE_GROUP, value: group.name }]);
-    const image = await api.resolveImage({ cluster, compartmentId: old.compartmentId, image: req.imageId ? { id: req.imageId } : group.image });
+    const image = await opening.resolveImage({ cluster, compartmentId: old.compartmentId, image: req.imageId ? { id: req.imageId } : group.image });
     try {
-      await api.claimNode({ cluster, node, owner });
+      await opening.claimNode({ cluster, node, owner });
     } catch (e) {
       return rb.refuse(`node: ${rootMessage(e)}`);
     }

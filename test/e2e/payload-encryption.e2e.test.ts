@@ -33,8 +33,10 @@ describe('payload encryption (AES-256-GCM codec on worker and client)', () => {
     const events = await rawHistory(stack.client, workflowId);
     const payloads = payloadsOf(events);
     expect(payloads.length).toBeGreaterThan(10); // input, every activity's input and result, the run's result
-    // Patch markers are the SDK's own (Core writes the patch ID, ours: 'runbook-frame-v1'), never the runbook's data.
-    const plain = payloads.filter((p) => Buffer.from(p.payload.metadata?.encoding ?? []).toString() !== ENCODING_ENCRYPTED && !/markerRecordedEventAttributes\.details\.patch-data\./.test(p.path));
+    // Markers' own fields are the SDK's (Core writes a patch's ID, ours: 'runbook-frame-v1', and a local activity's
+    // type, attempt and times), never the runbook's data; a local activity's result is ours, and encrypted.
+    const plain = payloads.filter((p) => Buffer.from(p.payload.metadata?.encoding ?? []).toString() !== ENCODING_ENCRYPTED && !/markerRecordedEventAttributes\.details\.(patch-data|data)\./.test(p.path));
+    expect(payloads.filter((p) => /markerRecordedEventAttributes\.details\.result\./.test(p.path))).toHaveLength(3); // the preflight, the image, the claim
     expect(plain.map((p) => p.path)).toEqual([]);
     const bytes = historyBytes(events);
     expect(bytes.includes(marker)).toBe(false);

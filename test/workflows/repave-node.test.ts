@@ -11,6 +11,7 @@ import { abortSignal, pauseSignal, progressQueryOf, resumeSignal } from '../../s
 
 const progressQuery = progressQueryOf<RepaveProgress>();
 import { failureOf, recording, timeSkippingEnv, withWorker } from '../helpers/workflow-env.js';
+import { localActivityOf } from '../helpers/local-activities.js';
 
 const group = nodeGroupSchema.parse({
   name: 'general',
@@ -92,8 +93,11 @@ describe('repaveNode workflow', () => {
     const result = await run(stubs(calls), (taskQueue) => env.client.workflow.execute(repaveNode, { taskQueue, workflowId, args: [input] }));
     expect(result.replacement).toEqual({ nodeName: '10.0.10.7', instanceId: 'ocid1.instance.oc1..new' });
     // A new run schedules the back-to-back steps as one activity each (patch repave-folded-steps).
-    const scheduled = ((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['preflightNode', 'resolveImage', 'claimNode', 'launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
+    // The reads and the claim before the launch run within the workflow task (patch repave-local-preflight).
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    expect(events.flatMap((e) => localActivityOf(e)?.type ?? [])).toEqual(['preflightNode', 'resolveImage', 'claimNode']);
+    const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toEqual(['launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
     expect(result.evictedPods).toBe(2);
     const mutating = calls.filter((c) => !['inspectNode', 'describeNodeGroup', 'describeInstance', 'resolveImage'].includes(c));
     expect(mutating).toEqual([
