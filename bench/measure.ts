@@ -22,14 +22,16 @@ export interface RunStats {
   workflowTaskScheduleToStartMs: number[];
   activityScheduleToStartMs: number[];
   taskTimeouts: number;
-  /** Scheduled → closed, per activity (in order; a retried one once); a local one by the worker's clock. */
+  /** Started → completed, the run's first workflow task: it runs the local activities that open a repave. */
+  firstWorkflowTaskMs: number;
+  /** Scheduled → closed, per activity (in order; a retried one once); local ones are in firstWorkflowTaskMs. */
   activityMs: { type: string; ms: number }[];
 }
 
 export async function runStats(client: Client, workflowId: string): Promise<RunStats> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const at = new Map<string, number>();
-  const stats: RunStats = { events: events.length, workflowTasks: 0, activities: 0, localActivities: 0, searchAttributeUpserts: 0, wallMs: 0, workflowTaskScheduleToStartMs: [], activityScheduleToStartMs: [], taskTimeouts: 0, activityMs: [] };
+  const stats: RunStats = { events: events.length, workflowTasks: 0, activities: 0, localActivities: 0, firstWorkflowTaskMs: NaN, searchAttributeUpserts: 0, wallMs: 0, workflowTaskScheduleToStartMs: [], activityScheduleToStartMs: [], taskTimeouts: 0, activityMs: [] };
   const activityType = new Map<string, string>();
   let first: number | undefined;
   let last = 0;
@@ -49,11 +51,8 @@ export async function runStats(client: Client, workflowId: string): Promise<RunS
     if (e.activityTaskScheduledEventAttributes) activityType.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
     const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
     if (closed) stats.activityMs.push({ type: activityType.get(String(closed.scheduledEventId))!, ms: t - at.get(String(closed.scheduledEventId))! });
-    const local = localActivityOf(e);
-    if (local) {
-      stats.localActivities++;
-      stats.activityMs.push({ type: local.type, ms: local.ms });
-    }
+    if (localActivityOf(e)) stats.localActivities++;
+    if (e.workflowTaskCompletedEventAttributes && stats.workflowTasks === 1) stats.firstWorkflowTaskMs = t - at.get(String(e.workflowTaskCompletedEventAttributes.startedEventId))!;
     if (e.upsertWorkflowSearchAttributesEventAttributes) stats.searchAttributeUpserts++;
     if (e.workflowTaskTimedOutEventAttributes || e.activityTaskTimedOutEventAttributes) stats.taskTimeouts++;
   }
