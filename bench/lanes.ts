@@ -65,7 +65,7 @@ type LaneEntry = LaneState['history'][number];
 
 /**
  * A repave refused because its node no longer exists: the lane's sweep planned a node an earlier repave had just
- * deleted (the lane race, README: Bench; fixed by the lane's patch `lane-changes-while-listing`, so 0 is expected and
+ * deleted (the lane race, bench/HISTORY.md; fixed by the lane's patch `lane-changes-while-listing`, so 0 is expected and
  * the count shows a regression). The node was repaved (its first run's outcome counts, a failure as a failure), so the
  * wait goes on; `lateRefusals` counts them for the report. The lane keeps only its last 100 history entries, so the
  * first run's entry may be gone by then: it is not looked for.

@@ -1,6 +1,6 @@
 // Every workflow type the worker registers. With reuseV8Context the worker evaluates this module anew for every workflow it
 // creates, so each type's module is required on its first call only: a repave does not build the other runbooks' input
-// schemas (README, "Bench"). `require` is webpack's (the bundle is CommonJS); the functions are what the modules export.
+// schemas (bench/HISTORY.md, "Creating a workflow, cut"). `require` is webpack's (the bundle is CommonJS); the functions are what the modules export.
 import type * as RepaveNode from './repave-node.js';
 import type * as RepaverLane from './repaver-lane.js';
 import type * as SweepNodeGroup from './sweep-node-group.js';
