@@ -102,7 +102,8 @@ describe('temporal dev server', () => {
       }
       await server.stop();
 
-      server = await startDevServer({ port, ui: false, dbFile, logFile, cliPath: cli, log: quiet });
+      // A fresh port: the one just freed may be taken by a test running beside this one (the server refuses a taken port).
+      server = await startDevServer({ port: await getFreePort(), ui: false, dbFile, logFile, cliPath: cli, log: quiet });
       connection = await Connection.connect({ address: server.address });
       try {
         const client = new Client({ connection });
