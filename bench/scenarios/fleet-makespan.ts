@@ -5,6 +5,7 @@
 // service time and event-loop delay while the fleet repaves (scenario 6's lists at 5,000 nodes: sim-scale).
 import { simLoadSinceLast, startBed } from '../bed.js';
 import { laneHistoryCost } from '../lane-history.js';
+import { laneSlotUse } from '../lane-slots.js';
 import { awaitLanesReplaced, lateRefusals, newestChannelImage, pinImageOnLanes, terminateLanes } from '../lanes.js';
 import { repaveNodeWorkflowId } from '../../src/core/ids.js';
 import { cpuFigures, cpuMeter, mean, percentile, round, runStats, type RunStats } from '../measure.js';
@@ -83,6 +84,7 @@ export async function measureFleetMakespan(server: DevServer, { fleet: shape, po
             eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
             activityMeanMs: activityMeans(runs),
             simLoad,
+            slots: await laneSlotUse(bed.client, laneIds, budget, makespanMs),
             lanes: await laneHistoryCost(bed.client, laneIds, states, cluster.nodeGroups[0]!),
           };
         } finally {
