@@ -12,7 +12,6 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -100,17 +99,6 @@ const api = proxyActivities<NodeGroupActivities & ConfigActivities & LaneSweepAc
 });
 
 /**
- * A sweep's read runs within the lane's workflow task (a local activity): a repave's end is followed by the next
- * one's start without an activity task in between, and a sweep records a marker instead of 6 events.
- */
-const sweepRead = proxyLocalActivities<LaneSweepActivities>({
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  localRetryThreshold: '10s',
-});
-
-/**
  * The lane keys reports and failure backoff by the machine behind a node (its instance), not by its name, which
  * IP-named clusters reuse. A run started before keeps keying by name until it continues as new.
  */
@@ -163,9 +151,6 @@ export const PATCH_LANE_SWEEP_ONE_READ = 'lane-sweep-one-read';
  */
 export const PATCH_LANE_SWEEPING_NOT_INDEXED = 'lane-sweeping-not-indexed';
 
-/** A sweep's observeNodeGroup is a local activity (runs from before schedule it as an activity). */
-export const PATCH_LANE_SWEEP_LOCAL = 'lane-sweep-local';
-
 /** History beyond which the lane continues as new even with repaves in flight (events; bytes in runs with PATCH_LANE_CONTINUE_WHEN_IDLE). */
 const HISTORY_EVENTS_LIMIT = 20_000;
 const HISTORY_BYTES_LIMIT = 8 * 2 ** 20;
@@ -187,7 +172,6 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
   const withWindows = patched(PATCH_LANE_MAINTENANCE_WINDOWS);
   const continueWhenIdle = patched(PATCH_LANE_CONTINUE_WHEN_IDLE);
   const oneRead = patched(PATCH_LANE_SWEEP_ONE_READ);
-  const observe = oneRead && patched(PATCH_LANE_SWEEP_LOCAL) ? sweepRead : api;
   const sweepingNotIndexed = patched(PATCH_LANE_SWEEPING_NOT_INDEXED);
   let window: WindowState | undefined;
 
@@ -397,7 +381,7 @@ export async function repaverLane(input: RepaverLaneInput): Promise<LaneState> {
       // A repave that ends while the nodes are listed still has its two nodes in the list: count it in flight.
       let inFlightWhileListing = new Map(inFlight);
       let listedSince = Date.now();
-      const seen = oneRead ? await observe.observeNodeGroup({ cluster, nodeGroup: groupName }) : undefined;
+      const seen = oneRead ? await api.observeNodeGroup({ cluster, nodeGroup: groupName }) : undefined;
       const g = seen ? seen.group : await api.describeNodeGroup({ cluster, nodeGroup: groupName });
       if (!g) {
         lastSweep = { at: nowIso(), nodes: 0, aged: 0, unhealthy: 0, budget: { cap: 0, inFlight: inFlight.size, unavailableElsewhere: 0, slots: 0 }, error: `node group ${groupName} is not in the fleet configuration of cluster ${cluster}` };
