@@ -103,6 +103,20 @@ async function failureOf(p: Promise<unknown>): Promise<{ type?: string; message:
   return cause;
 }
 
+
+/**
+ * Repave a node of general other than general-2..4 (the next scenarios' nodes): general-1, or its replacement when
+ * an earlier scenario repaved it. Returns once the run has completed.
+ */
+async function repaveSpareGeneralNode(stack: Stack) {
+  const node = (await nodesOfGroup(stack.core, 'general')).map((n) => n.metadata!.name!).find((n) => !/-general-[234]$/.test(n));
+  assert.ok(node, 'a node of general besides general-2..4');
+  const workflowId = repaveNodeWorkflowId(CLUSTER, node);
+  const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
+  assert.equal((await handle.result()).node, node);
+  return { handle, workflowId };
+}
+
 const scenarios: Scenario[] = [
   {
     name: 'decommissionMember-operator-answer',
@@ -164,13 +178,7 @@ const scenarios: Scenario[] = [
     files: ['repaveNode-folded-steps'],
     // Recorded at the patch repave-folded-steps: back-to-back steps as one activity each (src/activities/repave-steps.ts).
     async run({ stack }) {
-      // general-2..4 are the next scenarios' nodes: this one takes general-1, or its replacement when repaveNode-completed ran first.
-      const node = (await nodesOfGroup(stack.core, 'general')).map((n) => n.metadata!.name!).find((n) => !/-general-[234]$/.test(n));
-      assert.ok(node, 'a node of general besides general-2..4');
-      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
-      const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
-      const result = await handle.result();
-      assert.equal(result.node, node);
+      const { handle, workflowId } = await repaveSpareGeneralNode(stack);
       // local or not (repave-local-preflight), in the order they ran
       const ran = ((await handle.fetchHistory()).events ?? []).flatMap((e) => localActivityOf(e)?.type ?? e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
       assert.deepEqual(ran, ['preflightNode', 'resolveImage', 'claimNode', 'launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
@@ -182,11 +190,7 @@ const scenarios: Scenario[] = [
     files: ['repaveNode-local-preflight'],
     // Recorded at the patch repave-local-preflight: the preflight, the image's resolution and the claim as local activities.
     async run({ stack }) {
-      const node = (await nodesOfGroup(stack.core, 'general')).map((n) => n.metadata!.name!).find((n) => !/-general-[234]$/.test(n));
-      assert.ok(node, 'a node of general besides general-2..4');
-      const workflowId = repaveNodeWorkflowId(CLUSTER, node);
-      const handle = await stack.client.workflow.start(repaveNode, { taskQueue: TASK_QUEUE, workflowId, args: [{ cluster: CLUSTER, node, reason: 'record-histories' }] });
-      assert.equal((await handle.result()).node, node);
+      const { handle, workflowId } = await repaveSpareGeneralNode(stack);
       const events = (await handle.fetchHistory()).events ?? [];
       assert.deepEqual(events.flatMap((e) => localActivityOf(e)?.type ?? []), ['preflightNode', 'resolveImage', 'claimNode']);
       assert.deepEqual(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []), ['launchReplacement', 'waitForReplacement', 'cordonAndDrain', 'retireNode']);
