@@ -103,7 +103,6 @@ async function failureOf(p: Promise<unknown>): Promise<{ type?: string; message:
   return cause;
 }
 
-
 /**
  * Repave a node of general other than general-2..4 (the next scenarios' nodes): general-1, or its replacement when
  * an earlier scenario repaved it. Returns once the run has completed.
