@@ -1,15 +1,13 @@
 // Shared set-up for the activity tests: a simulated fleet per test file, the real activities built
 // from the fleet.yaml it writes, and a MockActivityEnvironment per activity call.
 import type { LaunchReplacementRequest } from '../../src/core/activity-contracts.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { register } from 'prom-client';
 import { DefaultLogger } from '@temporalio/worker';
 import { expect } from 'vitest';
+import { makeScratch, removeScratch } from '../helpers/scratch.js';
 import { createActivities } from '../../src/activities/index.js';
 import type { FleetConfig } from '../../src/core/config.js';
 import { LABEL_CLUSTER } from '../../src/core/labels.js';
@@ -33,7 +31,7 @@ export interface Fixture {
 }
 
 export async function startFixture(opts: Partial<StartSimOptions> = {}): Promise<Fixture> {
-  const home = await mkdtemp(path.join(tmpdir(), 'itinerant-activities-'));
+  const home = makeScratch('itinerant-activities-');
   const sim = await startSim({ home, bootDelayMs: 150, nodeReadyDelayMs: 150, terminateDelayMs: 150, ...opts });
   const fleet = loadFleetConfig(sim.fleetConfigPath);
   const running = new Set<string>();
@@ -47,7 +45,7 @@ export async function startFixture(opts: Partial<StartSimOptions> = {}): Promise
     cluster: sim.clusterName,
     async stop() {
       await sim.stop();
-      await rm(home, { recursive: true, force: true });
+      await removeScratch(home);
     },
   };
 }

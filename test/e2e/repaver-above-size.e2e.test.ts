@@ -38,8 +38,8 @@ describe(`repaver lane, group above its size (dev server + worker + ${testbedFro
       args: [{ cluster: 'sim-1', group: 'general', pace: { maxAge: '35d' }, sweepInterval: '2s' }],
     });
     try {
-      // The lane's record of why (its aboveSize note lasts only until the retirement: a sweep or two, too brief to
-      // be sure a query sees it now that a sweep's read runs within the lane's workflow task).
+      // The lane's record of why: its aboveSize note lasts only until the retirement, a sweep or two, which a query
+      // can miss (it did while the lane's sweep read was briefly a local activity).
       const retired = await eventually('the lane records the retirement and why', async () =>
         (await handle.query(laneStateQuery)).history.find((h) => h.node === oldest && h.outcome === 'retired'),
       );
