@@ -321,6 +321,30 @@ describe('kube sim API server', () => {
     expect(podEvents[0]).toBe('ADDED p');
   });
 
+  it("streams a node's pods to a watch selected by spec.nodeName: bound there by the scheduler or at creation, never another node's", async () => {
+    const { sim, kc, core } = await start();
+    registerNodes(sim, ['n1']);
+    const events: string[] = [];
+    const ctl = await new Watch(kc).watch('/api/v1/pods', { fieldSelector: 'spec.nodeName=n1' }, (type, obj: { metadata: { name: string } }) => events.push(`${type} ${obj.metadata.name}`), () => {});
+    const nodeEvents: string[] = [];
+    const ctlNode = await new Watch(kc).watch('/api/v1/nodes', { fieldSelector: 'metadata.name=n1' }, (type, obj: { metadata: { name: string } }) => nodeEvents.push(`${type} ${obj.metadata.name}`), () => {});
+    const pod = (name: string, nodeName?: string) => ({ metadata: { name }, spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'c', image: 'i' }] } });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('scheduled') }); // unbound: the scheduler binds it to n1
+    await waitFor('the scheduled pod on n1', () => events.includes('ADDED scheduled'));
+    registerNodes(sim, ['n2']);
+    await core.createNamespacedPod({ namespace: 'default', body: pod('elsewhere', 'n2') });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('bound', 'n1') });
+    await core.patchNode({ name: 'n2', body: { metadata: { labels: { extra: 'yes' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNode({ name: 'n1', body: { metadata: { labels: { extra: 'yes' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.deleteNamespacedPod({ name: 'bound', namespace: 'default', gracePeriodSeconds: 0 });
+    await waitFor('the bound pod gone', () => events.includes('DELETED bound') && nodeEvents.includes('MODIFIED n1'));
+    ctl.abort();
+    ctlNode.abort();
+    expect(events.filter((e) => e.startsWith('ADDED'))).toEqual(['ADDED scheduled', 'ADDED bound']);
+    expect(events.some((e) => e.endsWith('elsewhere'))).toBe(false);
+    expect(nodeEvents.every((e) => e.endsWith(' n1'))).toBe(true);
+  });
+
   it('expires watches from a compacted resourceVersion (410)', () => {
     const store = new ObjectStore(2);
     const mk = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: name, resourceVersion: '', creationTimestamp: '' } });

@@ -96,9 +96,10 @@ export function selectorToString(sel: LabelSelectorObj | undefined): string {
 
 export type ObjMatcher = (o: KObject) => boolean;
 
-function fieldValue(o: KObject, path: string): string {
+/** The value of a dotted field (its path split once, by the selector that names it), '' when unset. */
+export function fieldValue(o: KObject, segments: readonly string[]): string {
   let cur: unknown = o;
-  for (const p of path.split('.')) {
+  for (const p of segments) {
     if (cur === null || typeof cur !== 'object') return '';
     cur = (cur as Record<string, unknown>)[p];
   }
@@ -127,8 +128,8 @@ const BOOL_FIELDS = new Set(['spec.unschedulable', 'spec.hostNetwork']);
  * labels the real API server supports for it are accepted (others: 400, as kube-apiserver answers);
  * without it, any dotted path into the object.
  */
-export function parseFieldSelector(sel: string | null | undefined, resource?: string): ObjMatcher {
-  if (!sel || !sel.trim()) return () => true;
+export function parseFieldSelector(sel: string | null | undefined, resource?: string): FieldMatcher {
+  if (!sel || !sel.trim()) return Object.assign(() => true, { equalities: new Map<string, string>() });
   const reqs = sel.split(',').map((t) => t.trim()).filter(Boolean).map((term) => {
     const m = /^([^!=]+?)\s*(!=|==|=)\s*(.*)$/.exec(term);
     if (!m) throw errors.badRequest(`invalid field selector: ${term}`);
@@ -136,12 +137,16 @@ export function parseFieldSelector(sel: string | null | undefined, resource?: st
     if (resource !== undefined && path !== 'metadata.name' && path !== 'metadata.namespace' && !(FIELD_LABELS[resource] ?? []).includes(path)) {
       throw errors.badRequest(`field label not supported: ${path}`);
     }
-    return { path, neq: m[2] === '!=', value: m[3]! };
+    return { path, segments: path.split('.'), neq: m[2] === '!=', value: m[3]! };
   });
   // The real API computes field values from typed objects: an unset boolean is "false".
-  const value = (o: KObject, path: string) => fieldValue(o, path) || (resource !== undefined && BOOL_FIELDS.has(path) ? 'false' : '');
-  return (o) => reqs.every((r) => (value(o, r.path) === r.value) !== r.neq);
+  const value = (o: KObject, r: (typeof reqs)[number]) => fieldValue(o, r.segments) || (resource !== undefined && BOOL_FIELDS.has(r.path) ? 'false' : '');
+  const matcher = (o: KObject) => reqs.every((r) => (value(o, r) === r.value) !== r.neq);
+  return Object.assign(matcher, { equalities: new Map(reqs.filter((r) => !r.neq && !BOOL_FIELDS.has(r.path)).map((r) => [r.path, r.value])) });
 }
+
+/** A field selector's matcher, and the fields it requires to equal a value (unset booleans aside: they read "false"). */
+export type FieldMatcher = ObjMatcher & { equalities: ReadonlyMap<string, string> };
 
 export interface Taint { key: string; value?: string; effect: string }
 export interface Toleration { key?: string; operator?: string; value?: string; effect?: string }

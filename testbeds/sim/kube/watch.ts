@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
 import { groupVersion, type KObject, type ResourceType } from './resources.js';
-import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { fieldValue, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { failure } from './status.js';
 import { wireJson, type StoreEvent } from './store.js';
 
@@ -32,10 +32,63 @@ function sharedLine(e: StoreEvent, type: string): string {
   return line;
 }
 
+type Watcher = (e: StoreEvent) => void;
+
+/** Fields a watch is indexed by when its selector requires one to equal a value: a node's pods, one object by name. */
+const INDEXED_FIELDS = ['spec.nodeName', 'metadata.name'] as const;
+const SEGMENTS = new Map(INDEXED_FIELDS.map((f) => [f, f.split('.')]));
+
+/**
+ * The open watches of one resource: those indexed by a field's value, and the rest. An event reaches only the watches
+ * whose indexed value its object has (or had), not every watch of the fleet: hundreds of drains and waits each watch one
+ * node's pods while thousands of pods change.
+ */
+interface Watchers {
+  all: Set<Watcher>;
+  byField: Map<string, Map<string, Set<Watcher>>>;
+}
+
 export class WatchHub {
   private readonly open = new Set<ServerResponse>();
+  private readonly watchers = new Map<string, Watchers>();
 
-  constructor(private readonly ctx: SimContext, private readonly bookmarkIntervalMs = 10_000) {}
+  constructor(private readonly ctx: SimContext, private readonly bookmarkIntervalMs = 10_000) {
+    ctx.store.subscribe((e) => this.dispatch(e));
+  }
+
+  private dispatch(e: StoreEvent): void {
+    const w = this.watchers.get(e.resource);
+    if (!w) return;
+    for (const fn of w.all) fn(e);
+    for (const [field, byValue] of w.byField) {
+      const segments = SEGMENTS.get(field as (typeof INDEXED_FIELDS)[number])!;
+      const now = fieldValue(e.object, segments);
+      const before = e.old ? fieldValue(e.old, segments) : now;
+      for (const fn of byValue.get(now) ?? []) fn(e);
+      if (before !== now) for (const fn of byValue.get(before) ?? []) fn(e);
+    }
+  }
+
+  /** Adds `fn` for events of `resource`, under the first indexed field `equalities` fixes; returns its removal. */
+  private add(resource: string, equalities: ReadonlyMap<string, string>, fn: Watcher): () => void {
+    let w = this.watchers.get(resource);
+    if (!w) this.watchers.set(resource, (w = { all: new Set(), byField: new Map() }));
+    const field = INDEXED_FIELDS.find((f) => equalities.has(f));
+    if (!field) {
+      w.all.add(fn);
+      return () => w.all.delete(fn);
+    }
+    const value = equalities.get(field)!;
+    let byValue = w.byField.get(field);
+    if (!byValue) w.byField.set(field, (byValue = new Map()));
+    let set = byValue.get(value);
+    if (!set) byValue.set(value, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0) byValue.delete(value);
+    };
+  }
 
   serve(_req: IncomingMessage, res: ServerResponse, rt: ResourceType, opts: WatchOptions): void {
     const lm = parseLabelSelector(opts.labelSelector);
@@ -61,7 +114,6 @@ export class WatchHub {
       else if (!res.writableEnded) res.write(sharedLine(e, type));
     };
     const onEvent = (e: StoreEvent): void => {
-      if (e.resource !== rt.plural) return;
       const now = matches(e.object);
       const before = e.type === 'MODIFIED' ? matches(e.old) : now;
       if (e.type === 'MODIFIED') {
@@ -85,7 +137,8 @@ export class WatchHub {
       }
       for (const e of events) onEvent(e);
     }
-    const unsubscribe = store.subscribe(onEvent);
+    const equalities = opts.name === undefined ? fm.equalities : new Map([...fm.equalities, ['metadata.name', opts.name]]);
+    const unsubscribe = this.add(rt.plural, equalities, onEvent);
     const timers: NodeJS.Timeout[] = [];
     if (opts.allowBookmarks) timers.push(setInterval(() => bookmark(), this.bookmarkIntervalMs));
     if (opts.timeoutSeconds && opts.timeoutSeconds > 0) timers.push(setTimeout(() => res.end(), opts.timeoutSeconds * 1000));
