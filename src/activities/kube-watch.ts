@@ -5,6 +5,17 @@ export interface WatchTarget {
   path: string;
   fieldSelector?: string;
   resourceVersion?: string;
+  /** Which events wake the wait (every one by default): a drain waits for its evicted pods to be gone, not for each to go. */
+  wakesOn?: (type: string, object: k8s.KubernetesObject) => boolean;
+}
+
+/**
+ * Wakes when the last of `uids` is deleted (a drain's evicted pods terminate together: one re-read, not one per pod), or
+ * when an object is added or the watch reports an error; other changes (a deletionTimestamp set, a status) do not wake.
+ */
+export function untilAllGone(uids: (string | undefined)[]): NonNullable<WatchTarget['wakesOn']> {
+  const left = new Set(uids);
+  return (type, o) => type === 'ADDED' || type === 'ERROR' || (type === 'DELETED' && left.delete(o.metadata?.uid) && left.size === 0);
 }
 
 /** A watch the server ends within this long of a wake is left to end: its connection goes back to the pool. */
@@ -48,7 +59,7 @@ export function nextChange(kc: k8s.KubeConfig, targets: WatchTarget[], maxMs: nu
         timeoutSeconds,
       };
       watches.push(
-        watch.watch(t.path, query, (type) => type !== 'BOOKMARK' && done(), () => undefined).catch(() => undefined),
+        watch.watch(t.path, query, (type, object: k8s.KubernetesObject) => type !== 'BOOKMARK' && (!t.wakesOn || t.wakesOn(type, object)) && done(), () => undefined).catch(() => undefined),
       );
     }
   });

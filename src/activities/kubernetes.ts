@@ -6,7 +6,7 @@ import { instanceIdOfProviderID } from '../core/provider-id.js';
 import type { ClientRegistry } from './clients.js';
 import { nodeEvent, recordEvent, repaving } from './kube-events.js';
 import { evictionsRefusedByPdb } from './metrics.js';
-import { nextChange, type WatchTarget } from './kube-watch.js';
+import { nextChange, untilAllGone, type WatchTarget } from './kube-watch.js';
 import { claimPatch, isConflict, isNotFound, isPodReady, JSON_PATCH, MERGE_PATCH, messageOf, rethrow, statusOf } from './kube-api.js';
 
 const POLL_MS = 1000;
@@ -115,7 +115,8 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
 
   return {
     async inspectNode({ cluster, node }: NodeRef): Promise<NodeInspection> {
-      const n = await readNode(cluster, node);
+      // The node's pods are listed by its name, beside the read of the node: one round trip less.
+      const [n, podsOnIt] = await Promise.all([readNode(cluster, node), podsOnNode(core(cluster), node)]);
       if (!n) return { exists: false, controlPlane: false, ready: false, unschedulable: false, unmanagedPods: [], groupReady: 0 };
       const labels = n.metadata?.labels ?? {};
       const group = labels[LABEL_NODE_GROUP];
@@ -124,7 +125,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         const members = await core(cluster).listNode({ labelSelector: `${LABEL_NODE_GROUP}=${group}` });
         groupReady = members.items.filter((m) => labels[LABEL_CLUSTER] === m.metadata?.labels?.[LABEL_CLUSTER] && isNodeReady(m)).length;
       }
-      const pods = classify(await podsOnNode(core(cluster), node)).toEvict;
+      const pods = classify(podsOnIt).toEvict;
       return {
         exists: true,
         nodeCluster: labels[LABEL_CLUSTER],
@@ -290,7 +291,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
         }
         if (Object.keys(refused).length > 0) await sleep(backoff);
         else if (blocked.length > 0) await changeOrTimeout(cluster, budgetsChange(blocked, podList), backoff);
-        else await changeOrTimeout(cluster, [podsOnNodeChange(node, podList)], backoff);
+        else await changeOrTimeout(cluster, [{ ...podsOnNodeChange(node, podList), wakesOn: untilAllGone(toEvict.map((p) => p.metadata?.uid)) }], backoff);
         backoff = blocked.length + Object.keys(refused).length > 0 ? Math.min(backoff * 2, MAX_BACKOFF_MS) : POLL_MS;
       }
     },

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeepAliveKubeConfig } from '../../src/activities/kube-config.js';
-import { nextChange } from '../../src/activities/kube-watch.js';
+import { nextChange, untilAllGone } from '../../src/activities/kube-watch.js';
 import { startFixture, type Fixture } from './helpers.js';
 
 let fx: Fixture;
@@ -45,6 +45,36 @@ describe('nextChange', () => {
     }
     // Aborted at each wake, every round's watch would have needed a connection of its own.
     expect(connections).toBe(1);
+  });
+
+  it('with untilAllGone, sleeps through changes and the first deletion, and wakes when the last pod is gone', async () => {
+    const admin = new k8s.KubeConfig(); // the worker's identity may not create pods
+    admin.loadFromFile(fx.sim.adminKubeconfigPath);
+    const pods = admin.makeApiClient(k8s.CoreV1Api);
+    const namespace = 'default';
+    const nodeName = (await core.listNode()).items[0]!.metadata!.name!;
+    const made = await Promise.all(
+      ['gone-a', 'gone-b'].map((name) => pods.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'i' }] } } })),
+    );
+    const rv = (await core.listNamespacedPod({ namespace })).metadata?.resourceVersion;
+    const started = Date.now();
+    let woke = false;
+    const waiting = nextChange(kc, [{ path: `/api/v1/namespaces/${namespace}/pods`, resourceVersion: rv, wakesOn: untilAllGone(made.map((p) => p.metadata?.uid)) }], 5_000).then(() => (woke = true));
+    await pods.patchNamespacedPod({ name: 'gone-a', namespace, body: { metadata: { labels: { v: '2' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await pods.deleteNamespacedPod({ name: 'gone-a', namespace, gracePeriodSeconds: 0 });
+    await sleep(300);
+    expect(woke).toBe(false);
+    await pods.deleteNamespacedPod({ name: 'gone-b', namespace, gracePeriodSeconds: 0 });
+    await waiting;
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('untilAllGone wakes for an added object or an error at once, never for an object it does not wait for', () => {
+    const wakes = untilAllGone(['a', 'b']);
+    const of = (uid: string) => ({ metadata: { uid } });
+    expect([wakes('MODIFIED', of('a')), wakes('DELETED', of('x')), wakes('DELETED', of('a')), wakes('DELETED', of('a')), wakes('DELETED', of('b'))]).toEqual([false, false, false, false, true]);
+    expect(untilAllGone(['a'])('ADDED', of('new'))).toBe(true);
+    expect(untilAllGone(['a'])('ERROR', of(''))).toBe(true);
   });
 
   it('resolves at its bound when nothing changes', async () => {
