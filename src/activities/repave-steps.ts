@@ -14,8 +14,12 @@ export function repaveStepActivities(a: Steps): RepaveStepActivities {
   return {
     async preflightNode({ cluster, node }) {
       const facts = await a.inspectNode({ cluster, node });
+      // Side by side: the instance is read as its group is, and counts (a failed read included) only for a declared group.
+      const instanceRead = facts.nodeGroup && facts.instanceId ? a.describeInstance({ cluster, instanceId: facts.instanceId }).then((found) => ({ found }), (failed: unknown) => ({ failed })) : undefined;
       const group = facts.nodeGroup ? await a.describeNodeGroup({ cluster, nodeGroup: facts.nodeGroup }) : undefined;
-      const instance = group && facts.instanceId ? await a.describeInstance({ cluster, instanceId: facts.instanceId }) : undefined;
+      const read = await instanceRead;
+      if (group && read && 'failed' in read) throw read.failed;
+      const instance = group && read && 'found' in read ? read.found : undefined;
       return { facts, ...(group ? { group } : {}), ...(instance ? { instance } : {}) };
     },
     async waitForReplacement({ cluster, instanceId, node, deadline }) {
