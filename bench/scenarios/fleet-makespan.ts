@@ -13,6 +13,7 @@ import { groupNodes } from '../repave-many.js';
 import type { Scenario } from '../scenario.js';
 import type { DevServer } from '../../testbeds/temporal/temporal-cli.js';
 import { deployGroupWorkloads } from '../workload.js';
+import { workerTuningFromEnv } from '../../src/workers/tuning.js';
 
 const SIZES = {
   tiny: {
@@ -40,7 +41,7 @@ export const fleetMakespan: Scenario = {
 };
 
 export async function measureFleetMakespan(server: DevServer, { fleet: shape, podsPerNode, delays }: FleetMakespanShape, log: (line: string) => void) {
-    const bed = await startBed(server, { ...shape, ...delays });
+    const bed = await startBed(server, { ...shape, ...delays }, workerTuningFromEnv());
     try {
       const cluster = bed.fleet.clusters[0]!;
       const groups = cluster.nodeGroups.map((g) => g.name);
