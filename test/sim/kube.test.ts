@@ -343,6 +343,16 @@ describe('kube sim API server', () => {
     expect(events.filter((e) => e.startsWith('ADDED'))).toEqual(['ADDED scheduled', 'ADDED bound']);
     expect(events.some((e) => e.endsWith('elsewhere'))).toBe(false);
     expect(nodeEvents.every((e) => e.endsWith(' n1'))).toBe(true);
+
+    // resumed from a resourceVersion: the changes since, of this resource only (not a ConfigMap of the same name)
+    const replayed: string[] = [];
+    const rv = (await core.listNode()).metadata?.resourceVersion;
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'n1' } } });
+    await core.patchNode({ name: 'n1', body: { metadata: { labels: { extra: 'again' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const ctlResumed = await new Watch(kc).watch('/api/v1/nodes', { fieldSelector: 'metadata.name=n1', resourceVersion: rv }, (type, obj: { kind?: string; metadata: { name: string } }) => replayed.push(`${type} ${obj.kind} ${obj.metadata.name}`), () => {});
+    await waitFor('the resumed watch', () => replayed.length > 0);
+    ctlResumed.abort();
+    expect(replayed.every((e) => e === 'MODIFIED Node n1')).toBe(true);
   });
 
   it('expires watches from a compacted resourceVersion (410)', () => {

@@ -114,6 +114,7 @@ export class WatchHub {
       else if (!res.writableEnded) res.write(sharedLine(e, type));
     };
     const onEvent = (e: StoreEvent): void => {
+      if (e.resource !== rt.plural) return; // a resume replays every resource's events
       const now = matches(e.object);
       const before = e.type === 'MODIFIED' ? matches(e.old) : now;
       if (e.type === 'MODIFIED') {
