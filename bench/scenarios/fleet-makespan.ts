@@ -61,7 +61,7 @@ export async function measureFleetMakespan(server: DevServer, { fleet: shape, po
         const started = Date.now();
         const laneIds = await pinImageOnLanes(bed.client, cluster.name, groups, imageId, { pace: { concurrency: budget }, sweepInterval: '1m' });
         try {
-          const states = await awaitLanesReplaced(bed.client, laneIds, nodes, 5 * boundMs + 180_000, log); // 10 × 100 took 4.3 × its bound
+          const states = await awaitLanesReplaced(bed.client, laneIds, nodes, 5 * boundMs + 180_000, new Date(started), log); // 10 × 100 took 4.3 × its bound
           const makespanMs = Date.now() - started;
           const cpuSeconds = cpu.read();
           const simLoad = await simLoadSinceLast(bed.sim);
