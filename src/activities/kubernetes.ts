@@ -308,7 +308,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       } else if (node) target = { name: node };
       else throw ApplicationFailure.nonRetryable('deleteNode: neither a node nor an instance named', 'InvalidArgument');
       if (!target) return { deleted: false };
-      await recordEvent(core(cluster), nodeEvent(target.name, target.uid), repaving() ? 'Replaced' : 'Removed', repaving() ? 'drained and deleted; its instance is terminated next' : 'drained and deleted');
+      await recordEvent(core(cluster), nodeEvent(target.name, target.uid), repaving() ? 'Replaced' : 'Removed', repaving() ? 'drained and deleted; its instance is terminated' : 'drained and deleted');
       try {
         // The UID precondition: never a node that replaced the one just read under the same name.
         await core(cluster).deleteNode({ name: target.name, ...(target.uid ? { body: { preconditions: { uid: target.uid } } } : {}) });
