@@ -115,8 +115,10 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
 
   return {
     async inspectNode({ cluster, node }: NodeRef): Promise<NodeInspection> {
-      // The node's pods are listed by its name, beside the read of the node: one round trip less.
-      const [n, podsOnIt] = await Promise.all([readNode(cluster, node), podsOnNode(core(cluster), node)]);
+      // The node's pods are listed by its name, beside the read of the node: one round trip less. The client comes first:
+      // a cluster whose credentials do not load throws here, before either request, not beside a pending one.
+      const api = core(cluster);
+      const [n, podsOnIt] = await Promise.all([readNode(cluster, node), podsOnNode(api, node)]);
       if (!n) return { exists: false, controlPlane: false, ready: false, unschedulable: false, unmanagedPods: [], groupReady: 0 };
       const labels = n.metadata?.labels ?? {};
       const group = labels[LABEL_NODE_GROUP];
