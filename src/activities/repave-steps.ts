@@ -15,11 +15,14 @@ export function repaveStepActivities(a: Steps): RepaveStepActivities {
     async preflightNode({ cluster, node }) {
       const facts = await a.inspectNode({ cluster, node });
       // Side by side: the instance is read as its group is, and counts (a failed read included) only for a declared group.
-      const instanceRead = facts.nodeGroup && facts.instanceId ? a.describeInstance({ cluster, instanceId: facts.instanceId }).then((found) => ({ found }), (failed: unknown) => ({ failed })) : undefined;
-      const group = facts.nodeGroup ? await a.describeNodeGroup({ cluster, nodeGroup: facts.nodeGroup }) : undefined;
-      const read = await instanceRead;
-      if (group && read && 'failed' in read) throw read.failed;
-      const instance = group && read && 'found' in read ? read.found : undefined;
+      const [groupRead, instanceRead] = await Promise.allSettled([
+        facts.nodeGroup ? a.describeNodeGroup({ cluster, nodeGroup: facts.nodeGroup }) : undefined,
+        facts.nodeGroup && facts.instanceId ? a.describeInstance({ cluster, instanceId: facts.instanceId }) : undefined,
+      ]);
+      if (groupRead.status === 'rejected') throw groupRead.reason;
+      const group = groupRead.value;
+      if (group && instanceRead.status === 'rejected') throw instanceRead.reason;
+      const instance = group && instanceRead.status === 'fulfilled' ? instanceRead.value : undefined;
       return { facts, ...(group ? { group } : {}), ...(instance ? { instance } : {}) };
     },
     async waitForReplacement({ cluster, instanceId, node, deadline }) {
