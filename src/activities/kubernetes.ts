@@ -124,7 +124,7 @@ export function kubernetesActivities({ clients, isWorkflowRunning }: KubernetesD
       const group = labels[LABEL_NODE_GROUP];
       let groupReady = 0;
       if (group) {
-        const members = await core(cluster).listNode({ labelSelector: `${LABEL_NODE_GROUP}=${group}` });
+        const members = await api.listNode({ labelSelector: `${LABEL_NODE_GROUP}=${group}` });
         groupReady = members.items.filter((m) => labels[LABEL_CLUSTER] === m.metadata?.labels?.[LABEL_CLUSTER] && isNodeReady(m)).length;
       }
       const pods = classify(podsOnIt).toEvict;
