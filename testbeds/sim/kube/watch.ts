@@ -35,17 +35,16 @@ function sharedLine(e: StoreEvent, type: string): string {
 type Watcher = (e: StoreEvent) => void;
 
 /** Fields a watch is indexed by when its selector requires one to equal a value: a node's pods, one object by name. */
-const INDEXED_FIELDS = ['spec.nodeName', 'metadata.name'] as const;
-const SEGMENTS = new Map(INDEXED_FIELDS.map((f) => [f, f.split('.')]));
+const INDEXED_FIELDS = ['spec.nodeName', 'metadata.name'].map((field) => ({ field, segments: field.split('.') }));
 
 /**
- * The open watches of one resource: those indexed by a field's value, and the rest. An event reaches only the watches
- * whose indexed value its object has (or had), not every watch of the fleet: hundreds of drains and waits each watch one
- * node's pods while thousands of pods change.
+ * The open watches of one resource: those indexed by a field's value (keyed `field=value`), and the rest. An event
+ * reaches only the watches whose indexed value its object has (or had), not every watch of the fleet: hundreds of
+ * drains and waits each watch one node's pods while thousands of pods change.
  */
 interface Watchers {
   all: Set<Watcher>;
-  byField: Map<string, Map<string, Set<Watcher>>>;
+  byFieldValue: Map<string, Set<Watcher>>;
 }
 
 export class WatchHub {
@@ -60,33 +59,31 @@ export class WatchHub {
     const w = this.watchers.get(e.resource);
     if (!w) return;
     for (const fn of w.all) fn(e);
-    for (const [field, byValue] of w.byField) {
-      const segments = SEGMENTS.get(field as (typeof INDEXED_FIELDS)[number])!;
+    if (w.byFieldValue.size === 0) return;
+    for (const { field, segments } of INDEXED_FIELDS) {
       const now = fieldValue(e.object, segments);
       const before = e.old ? fieldValue(e.old, segments) : now;
-      for (const fn of byValue.get(now) ?? []) fn(e);
-      if (before !== now) for (const fn of byValue.get(before) ?? []) fn(e);
+      for (const fn of w.byFieldValue.get(`${field}=${now}`) ?? []) fn(e);
+      if (before !== now) for (const fn of w.byFieldValue.get(`${field}=${before}`) ?? []) fn(e);
     }
   }
 
   /** Adds `fn` for events of `resource`, under the first indexed field `equalities` fixes; returns its removal. */
   private add(resource: string, equalities: ReadonlyMap<string, string>, fn: Watcher): () => void {
     let w = this.watchers.get(resource);
-    if (!w) this.watchers.set(resource, (w = { all: new Set(), byField: new Map() }));
-    const field = INDEXED_FIELDS.find((f) => equalities.has(f));
-    if (!field) {
+    if (!w) this.watchers.set(resource, (w = { all: new Set(), byFieldValue: new Map() }));
+    const indexed = INDEXED_FIELDS.find(({ field }) => equalities.has(field));
+    if (!indexed) {
       w.all.add(fn);
       return () => w.all.delete(fn);
     }
-    const value = equalities.get(field)!;
-    let byValue = w.byField.get(field);
-    if (!byValue) w.byField.set(field, (byValue = new Map()));
-    let set = byValue.get(value);
-    if (!set) byValue.set(value, (set = new Set()));
+    const key = `${indexed.field}=${equalities.get(indexed.field)}`;
+    let set = w.byFieldValue.get(key);
+    if (!set) w.byFieldValue.set(key, (set = new Set()));
     set.add(fn);
     return () => {
       set.delete(fn);
-      if (set.size === 0) byValue.delete(value);
+      if (set.size === 0) w.byFieldValue.delete(key);
     };
   }
 
