@@ -1,6 +1,6 @@
 // Runs scenarios one after another on one Temporal dev server; each result is one JSON line, also written to
 // <resultsDir>/<date>-<scenario>.json with the machine and the versions it was measured with.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Testbed } from '../testbeds/index.js';
@@ -33,8 +33,10 @@ export async function runBench(opts: { size: Size; testbed?: Testbed; scenarios?
   const onBed = SCENARIOS.filter((s) => (s.testbeds ?? ['sim']).includes(testbed));
   const chosen = opts.scenarios?.length ? opts.scenarios.map((n) => onBed.find((s) => s.name === n) ?? unknown(n, testbed, onBed)) : onBed;
   void workflowBundle(); // bundling takes seconds: meanwhile the dev server starts
-  const server = await startDevServer({ port: 0, ui: false, logFile: join(tmpdir(), `itinerant-bench-dev-server-${process.pid}.log`) });
+  const serverLog = join(tmpdir(), `itinerant-bench-dev-server-${process.pid}.log`);
+  const server = await startDevServer({ port: 0, ui: false, logFile: serverLog });
   const results: BenchResult[] = [];
+  let finished = false;
   try {
     mkdirSync(opts.resultsDir, { recursive: true });
     for (const s of chosen) {
@@ -46,8 +48,12 @@ export async function runBench(opts: { size: Size; testbed?: Testbed; scenarios?
       results.push(result);
       console.log(JSON.stringify(result));
     }
+    finished = true;
   } finally {
     await server.stop();
+    // the dev server's log is kept for reading only when a scenario failed
+    if (finished) rmSync(serverLog, { force: true });
+    else log(`the dev server's log is kept: ${serverLog}`);
   }
   return results;
 }

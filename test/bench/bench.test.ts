@@ -1,15 +1,16 @@
 // The bench at its tiny size, so that it cannot rot: every scenario runs once against a real dev server and the
 // sim, and writes its figures. Nothing here depends on a figure's value (timings are the bench's business).
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runBench, SCENARIOS } from '../../bench/run.js';
 
 describe('npm run bench at its tiny size', () => {
   // every scenario starts its own sim process: about a minute in all on this shared machine
   it('runs every scenario once and writes one result per scenario, with the machine it ran on', { timeout: 240_000 }, async () => {
     const resultsDir = mkdtempSync(join(tmpdir(), 'itinerant-bench-results-'));
+    onTestFinished(() => rmSync(resultsDir, { recursive: true, force: true }));
     const results = await runBench({ size: 'tiny', resultsDir });
 
     expect(results.map((r) => r.scenario)).toEqual(SCENARIOS.map((s) => s.name));

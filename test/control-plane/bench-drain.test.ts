@@ -1,16 +1,17 @@
 // The drain comparison of the bench (issue 14 #4) on the real control plane, at its tiny size, so that it
 // cannot rot: our drainNode and the real `kubectl drain` each empty the same KWOK node under the same PDBs.
 // Nothing here depends on a figure's value (timings are the bench's business).
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { resultFileName, runBench } from '../../bench/run.js';
 import { testbedFromEnv } from '../../testbeds/index.js';
 
 describe.skipIf(testbedFromEnv() !== 'control-plane')('npm run bench -- --testbed control-plane, tiny', () => {
   it('drains one node by ours and by kubectl on the real API server, with the controllers\' replacement pace measured', { timeout: 300_000 }, async () => {
     const resultsDir = mkdtempSync(join(tmpdir(), 'itinerant-bench-results-'));
+    onTestFinished(() => rmSync(resultsDir, { recursive: true, force: true }));
     const [result] = await runBench({ size: 'tiny', testbed: 'control-plane', scenarios: ['drain-vs-kubectl'], resultsDir });
 
     expect(result).toMatchObject({ scenario: 'drain-vs-kubectl', testbed: 'control-plane' });
