@@ -1,5 +1,5 @@
 // What every scenario measures with: figures from Temporal histories, percentiles, process accounting, the machine.
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -60,6 +60,54 @@ export async function runStats(client: Client, workflowId: string): Promise<RunS
   return stats;
 }
 
+/** Figures of `runs` (those that completed, of `started` in all), from their histories. */
+export function runsFigures(runs: RunStats[], started: number, wallSeconds: number, withinMs?: number) {
+  const wft = runs.flatMap((r) => r.workflowTaskScheduleToStartMs);
+  const act = runs.flatMap((r) => r.activityScheduleToStartMs);
+  const spread = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) });
+  return {
+    runs: started,
+    ...(withinMs !== undefined ? { boundSeconds: withinMs / 1000, unfinished: started - runs.length } : {}),
+    wallSeconds: round(wallSeconds, 2),
+    completedPerSecond: round(runs.length / wallSeconds, 2),
+    eventsPerRun: round(mean(runs.map((r) => r.events)), 1),
+    activitiesPerRun: round(mean(runs.map((r) => r.activities)), 1),
+    localActivitiesPerRun: round(mean(runs.map((r) => r.localActivities)), 1),
+    workflowTasksPerRun: round(mean(runs.map((r) => r.workflowTasks)), 1),
+    runWallMs: spread(runs.map((r) => r.wallMs)),
+    workflowTaskScheduleToStartMs: spread(wft),
+    activityScheduleToStartMs: spread(act),
+    taskTimeouts: sum(runs.map((r) => r.taskTimeouts)),
+  };
+}
+
+/**
+ * Waits for every run of `handles` to complete, or `withinMs` (when given) to pass: then the runs still open are
+ * terminated and said so on the log. Returns the workflow ids of the runs that completed.
+ */
+export async function awaitWithin(handles: WorkflowHandle[], opts: { withinMs?: number; log?: (line: string) => void }): Promise<Set<string>> {
+  const completed = new Set<string>();
+  const all = Promise.all(handles.map(async (h) => (await h.result(), completed.add(h.workflowId))));
+  if (opts.withinMs === undefined) return await all, completed;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'bound'>((r) => (timer = setTimeout(() => r('bound'), opts.withinMs)));
+  const ended = await Promise.race([all.then(() => 'all' as const), bound]).finally(() => clearTimeout(timer));
+  if (ended === 'bound') {
+    all.catch(() => undefined); // the terminations below fail the rest
+    const open = handles.filter((h) => !completed.has(h.workflowId));
+    opts.log?.(`BOUND: ${completed.size} of ${handles.length} runs completed within ${opts.withinMs / 1000} s; terminating the ${open.length} still open`);
+    await Promise.all(open.map((h) => h.terminate('bench bound reached').catch(() => undefined)));
+  }
+  return completed;
+}
+
+/** Samples this process's resident set every 250 ms until stopped: its peak, in MiB. */
+export function rssSampler() {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 250);
+  return { stop: () => clearInterval(timer), peakMiB: () => round(peak / 2 ** 20, 1) };
+}
+
 /** Nearest-rank percentile (p in 0..100) of `values`; NaN when empty. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -97,12 +145,13 @@ export interface CpuSeconds {
 }
 
 /** Starts counting the CPU of the three processes a scenario loads; `read()` gives each one's seconds since. */
-export function cpuMeter(pids: { sim: number; temporalServer: number }): { read(): CpuSeconds } {
+export function cpuMeter(pids: { sim?: number; temporalServer: number }): { read(): CpuSeconds } {
   const worker = process.cpuUsage();
-  const sim = processCpuSeconds(pids.sim);
+  const simSeconds = () => (pids.sim === undefined ? 0 : processCpuSeconds(pids.sim));
+  const sim = simSeconds();
   const temporalServer = processCpuSeconds(pids.temporalServer);
   return {
-    read: () => ({ worker: cpuSecondsSince(worker), sim: processCpuSeconds(pids.sim) - sim, temporalServer: processCpuSeconds(pids.temporalServer) - temporalServer }),
+    read: () => ({ worker: cpuSecondsSince(worker), sim: simSeconds() - sim, temporalServer: processCpuSeconds(pids.temporalServer) - temporalServer }),
   };
 }
 
