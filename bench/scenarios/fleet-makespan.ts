@@ -22,8 +22,9 @@ const SIZES = {
     delays: { 'boot-delay-ms': 300, 'node-ready-delay-ms': 200, 'controller-delay-ms': 20, 'pod-start-delay-ms': 50, 'eviction-delay-ms': 200 },
   },
   // The 10 × 100 (1,000 nodes, 28,000 bench pods), B = 10: bound ceil(100 / 10) × 12.7 s = 127 s. README: Bench.
+  // ITINERANT_BENCH_FLEET_GROUPS: fewer groups, the same bound, less load on the machine (README: what limits it).
   full: {
-    fleet: { groups: 10, 'nodes-per-group': 100, budget: 10 },
+    fleet: { groups: Number(process.env.ITINERANT_BENCH_FLEET_GROUPS ?? 10), 'nodes-per-group': 100, budget: 10 },
     podsPerNode: 28, // beside each node's kube-proxy and node-agent pods: 30 per node
     delays: { 'boot-delay-ms': 8000, 'node-ready-delay-ms': 2000, 'controller-delay-ms': 200, 'pod-start-delay-ms': 500, 'eviction-delay-ms': 2000 },
   },
