@@ -12,8 +12,12 @@ import { repaveShape } from './workflow.js';
 const TASK_QUEUE = 'itinerant-bench-sdk-floor';
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 
+let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
+/** Bundling takes seconds: once per process. */
+const floorBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflow.ts', import.meta.url)), logger: quiet as never }));
+
 export async function measureSdkFloor(server: DevServer, runs: number, tuning: WorkerTuning, opts: { withinMs?: number; log?: (line: string) => void } = {}) {
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflow.ts', import.meta.url)), logger: quiet as never });
+  const workflowBundle = await floorBundle();
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
