@@ -2,6 +2,8 @@
 // faults, with the invariants watched throughout (README "Chaos suite"). Prints one summary line; exits 1 on
 // any violation or when a run could not be carried out.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { prebuiltBundle, startBed } from './bed.js';
 import { disrupt, type ChaosCounts } from './disruptor.js';
 import { faultsInjected, injectFaults, type FaultSettings } from './faults.js';
@@ -74,6 +76,7 @@ log(
   `chaos summary: runs=${counts.runs} kills=${counts.kills} server-restarts=${counts.serverRestarts} faults-injected=${counts.faults} violations=${counts.violations} errors=${errors.length} seed=${seed} wall=${Math.floor(wall / 60)}m${wall % 60}s`,
 );
 for (const e of errors) log(`chaos error: ${e}`);
+rmSync(dirname(bundlePath), { recursive: true, force: true });
 process.exit(counts.violations > 0 || errors.length > 0 ? 1 : 0);
 
 async function runOnce(scenario: Scenario, index: number): Promise<void> {

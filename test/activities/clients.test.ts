@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ClientRegistry, credentialFileProblem } from '../../src/activities/clients.js';
 import { fleetConfigSchema } from '../../src/core/config.js';
 
@@ -25,8 +25,12 @@ contexts:
 current-context: x
 `;
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function registryFor(kubeconfig: string | undefined, context?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'itinerant-clients-'));
+  dirs.push(dir);
   const path = join(dir, 'kubeconfig');
   if (kubeconfig !== undefined) writeFileSync(path, kubeconfig);
   const fleet = fleetConfigSchema.parse({

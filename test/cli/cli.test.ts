@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readInput, prepareRun } from '../../src/cli/input.js';
 import {
   clock,
@@ -60,6 +60,7 @@ describe('itinerant CLI refusals (no server needed)', () => {
 
   it('reads and validates YAML input files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'itinerant-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'in.yaml');
     writeFileSync(file, 'cluster: sim-1\nnode: Not_A_Node\n');
     const r = cli('run', 'repave-node', '--input-file', file);

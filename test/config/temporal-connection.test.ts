@@ -1,8 +1,8 @@
 // The Temporal connection settings from the environment: what they become, and what is refused before anything connects.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionOptions, describeTemporalConnection, TemporalSettingsError, temporalConnectionFromEnv } from '../../src/config/temporal-connection.js';
 import { CLIENT_EXT, issue, makeCa, type CertFiles } from '../../testbeds/control-plane/pki.js';
 
@@ -21,6 +21,7 @@ beforeAll(() => {
   notPem = join(dir, 'not.pem');
   writeFileSync(notPem, `${SECRET}\n`);
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const refused = (env: Record<string, string>) => {
   try {

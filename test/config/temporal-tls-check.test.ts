@@ -1,11 +1,11 @@
 // tlsProblem on its own: what it says when TLS is not what fails, and for a TLS server that is not gRPC.
 // (Refused and untrusted certificates: test/e2e/temporal-tls.e2e.test.ts, through an mTLS front before a real server.)
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:tls';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { temporalConnectionFromEnv } from '../../src/config/temporal-connection.js';
 import { tlsProblem } from '../../src/config/temporal-tls-check.js';
 import { getFreePort } from '../../testbeds/temporal/temporal-cli.js';
@@ -19,6 +19,7 @@ it('nothing listening is not a TLS problem (the caller reports it), and plaintex
 
 it('a TLS server that does not speak HTTP/2 is named as such', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'itinerant-tls-check-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const ca = makeCa(dir, '/CN=tls-check-ca');
   const cert = issue(dir, 'server', '/CN=localhost', SERVER_EXT('DNS:localhost'));
   const server = createServer({ key: readFileSync(cert.key), cert: readFileSync(cert.cert), ALPNProtocols: ['http/1.1'] }, (socket) => socket.end());
