@@ -14,7 +14,7 @@ import { startTestbed, testbedFromEnv, type StartTestbedOptions, type TestbedHan
 import { createItinerantWorker } from '../../src/workers/worker.js';
 import { dataConverterFromEnv } from '../../src/codec/data-converter.js';
 import { connectionOptions, type TemporalConnectionSettings } from '../../src/config/temporal-connection.js';
-import { workflowBundle } from './bundle.js';
+import { PREBUILT_BUNDLE_ENV, workflowBundle } from './bundle.js';
 import { makeScratch, removeScratch } from './scratch.js';
 import { poll } from './wait.js';
 
@@ -192,6 +192,8 @@ export function spawnWorkerProcess(
       ITINERANT_CONFIG: stack.sim.fleetConfigPath,
       ITINERANT_LOG_LEVEL: 'WARN',
       ITINERANT_AUDIT_LOG: join(stack.home, 'audit.jsonl'),
+      // npm test's bundle, as a deployed worker loads its prebuilt one: not seconds of bundling at every start
+      ...(process.env[PREBUILT_BUNDLE_ENV] ? { ITINERANT_WORKFLOW_BUNDLE: process.env[PREBUILT_BUNDLE_ENV] } : {}),
       ...opts.env,
     },
     stdio: ['ignore', opts.captureOutput ? 'pipe' : 'inherit', opts.captureOutput ? 'pipe' : 'inherit'],
